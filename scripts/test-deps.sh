@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the integration tests start: MariaDB from Debian's packages,
+# versitygw (the S3 test server), toxiproxy (fault injection) and DuckDB's Node
+# package (the independent Parquet reader). Idempotent: each step is skipped
+# when its tool is already there.
+set -euo pipefail
+
+GOBIN=${GOBIN:-$(go env GOPATH)/bin}
+DUCKDB_DIR=${ACODE_DUCKDB_DIR:-$HOME/.cache/acode-duckdb}
+apt_updated=
+
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  echo "installing mariadb-server (Debian)"
+  apt_install mariadb-server mariadb-client
+fi
+if ! command -v node >/dev/null 2>&1; then
+  echo "installing nodejs and npm (Debian)"
+  apt_install nodejs npm
+fi
+if [ ! -x "$GOBIN/versitygw" ]; then
+  echo "installing versitygw v1.8.0 (several minutes the first time)"
+  go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+if [ ! -x "$GOBIN/toxiproxy-server" ] && [ ! -x "$GOBIN/server" ]; then
+  echo "installing toxiproxy v2.12.0"
+  go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0
+fi
+if [ -x "$GOBIN/server" ] && [ ! -x "$GOBIN/toxiproxy-server" ]; then
+  mv "$GOBIN/server" "$GOBIN/toxiproxy-server"
+fi
+if [ ! -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ]; then
+  echo "installing @duckdb/node-api into $DUCKDB_DIR"
+  mkdir -p "$DUCKDB_DIR"
+  (cd "$DUCKDB_DIR" && npm install --silent --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+fi
+echo "test dependencies ready"
