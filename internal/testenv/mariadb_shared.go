@@ -1,0 +1,63 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+var shared struct {
+	once sync.Once
+	m    *MariaDB
+	dir  string
+	err  error
+}
+
+var dbSeq atomic.Int64
+
+// SharedMariaDB is one plain instance per test binary for tests that only
+// need "a MariaDB" (install takes seconds; share it). Packages that use it
+// call testenv.Main from TestMain so the server stops when the tests end.
+// Tests must isolate themselves with NewDatabase and must not Kill it.
+func SharedMariaDB(t testing.TB) *MariaDB {
+	t.Helper()
+	shared.once.Do(func() {
+		shared.dir, shared.err = os.MkdirTemp("", "acode-mariadb-")
+		if shared.err != nil {
+			return
+		}
+		shared.m, shared.err = startMariaDB(shared.dir, MariaDBOptions{})
+	})
+	if shared.err != nil {
+		t.Fatalf("start shared mariadb: %v", shared.err)
+	}
+	return shared.m
+}
+
+// Main runs the package's tests and then stops the shared instances. Call it
+// from TestMain: func TestMain(m *testing.M) { testenv.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	if shared.m != nil {
+		shared.m.shutdown()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// NewDatabase creates a uniquely named database, dropped at cleanup.
+func (m *MariaDB) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
+	m.Exec(t, "CREATE DATABASE `"+name+"`")
+	t.Cleanup(func() {
+		// The server may be gone already (shared instance stopped, killed).
+		_, _ = m.Root(t).ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`")
+	})
+	return name
+}
