@@ -1,0 +1,111 @@
+package config
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Settings are acode's own settings, from acode.yaml in the config dir. The
+// file is optional and every setting has a default. Each section of the file
+// is one struct with its defaults in DefaultSettings and a decode method that
+// reads and validates it; adding a section means adding those two and one
+// line in settingsSections.
+type Settings struct {
+	StateDB string // state_db: SQLite file, absolute; default <dir>/.acode/state.db
+	Sync    SyncSettings
+}
+
+// Types settings for the Parquet schema.
+const (
+	TypesExact   = "exact"   // DECIMAL stays DECIMAL, DATE stays DATE...
+	TypesAirbyte = "airbyte" // destination-s3 0.3.23's layout, for existing partitions
+)
+
+// SyncSettings tune a sync job (acode.yaml section "sync").
+type SyncSettings struct {
+	ChunkRows        int           // chunk_rows: rows per primary-key range
+	MaxParallelReads int           // max_parallel_reads: ranges of one stream read at once
+	ParallelStreams  int           // parallel_streams: streams synced at once
+	FileSizeMB       int           // file_size_mb: a Parquet file is closed past this size
+	RowGroupRows     int           // row_group_rows: row group bound in rows
+	RowGroupMB       int           // row_group_mb: row group bound in (uncompressed) MiB
+	Types            string        // types: TypesExact or TypesAirbyte
+	ConnectTimeout   time.Duration // connect_timeout
+	ReadTimeout      time.Duration // read_timeout: per query
+	MaxRowsPerSecond int           // max_rows_per_second: 0 = unlimited
+}
+
+// DefaultSettings are the settings of a project without acode.yaml.
+func DefaultSettings(dir string) Settings {
+	return Settings{
+		StateDB: filepath.Join(dir, ".acode", "state.db"),
+		Sync: SyncSettings{
+			ChunkRows:        250_000,
+			MaxParallelReads: 4,
+			ParallelStreams:  3,
+			FileSizeMB:       200,
+			RowGroupRows:     1_000_000,
+			RowGroupMB:       64,
+			Types:            TypesExact,
+			ConnectTimeout:   30 * time.Second,
+			ReadTimeout:      10 * time.Minute,
+			MaxRowsPerSecond: 0,
+		},
+	}
+}
+
+// settingsSections lists the sections of acode.yaml and who decodes them.
+func (s *Settings) settingsSections() []struct {
+	key    string
+	decode func(*mapNode)
+} {
+	return []struct {
+		key    string
+		decode func(*mapNode)
+	}{
+		{"sync", s.Sync.decode},
+	}
+}
+
+// loadSettings reads acode.yaml when present. Unknown keys are errors.
+func (l *loader) loadSettings() Settings {
+	s := DefaultSettings(l.dir)
+	file := filepath.Join(l.dir, SettingsFile)
+	if !fileExists(file) {
+		return s
+	}
+	_, root := l.open(file, true)
+	if root == nil {
+		return s
+	}
+	if root.has("state_db") {
+		var p string
+		root.required("state_db", &p)
+		if p != "" {
+			s.StateDB = l.resolve(p)
+		}
+	}
+	for _, sec := range s.settingsSections() {
+		if m := root.child(sec.key); m != nil {
+			sec.decode(m)
+			m.finish()
+		}
+	}
+	root.finish()
+	return s
+}
+
+const maxInt32 = 1<<31 - 1
+
+func (s *SyncSettings) decode(m *mapNode) {
+	m.integer("chunk_rows", &s.ChunkRows, 1, maxInt32)
+	m.integer("max_parallel_reads", &s.MaxParallelReads, 1, 64)
+	m.integer("parallel_streams", &s.ParallelStreams, 1, 64)
+	m.integer("file_size_mb", &s.FileSizeMB, 1, 1<<20)
+	m.integer("row_group_rows", &s.RowGroupRows, 1, maxInt32)
+	m.integer("row_group_mb", &s.RowGroupMB, 1, 1<<16)
+	m.enum("types", &s.Types, TypesExact, TypesAirbyte)
+	m.duration("connect_timeout", &s.ConnectTimeout)
+	m.duration("read_timeout", &s.ReadTimeout)
+	m.integer("max_rows_per_second", &s.MaxRowsPerSecond, 0, maxInt32)
+}
