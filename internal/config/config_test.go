@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -105,11 +106,29 @@ func TestLoad_MinimalProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Source.Host != "db.example" || c.Source.Password.Reveal() != "pw" || c.Destination.PathFormat != DefaultPathFormat {
+	if c.Source.Host != "db.example" || c.Source.Port != 3306 || c.Source.Password.Reveal() != "pw" || c.Destination.PathFormat != DefaultPathFormat {
 		t.Errorf("source %+v destination %+v", c.Source, c.Destination)
 	}
 	if len(p.Warnings) != 0 {
 		t.Errorf("warnings: %q", p.Warnings)
+	}
+}
+
+func TestLoad_ExpandedValuesDecodeIntoTypedFields(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t,
+		edit{srcFile, "port: 3306", "port: ${DB_PORT}"},
+		edit{SettingsFile, "", "sync:\n  chunk_rows: ${CHUNK}\n  read_timeout: ${READ_TIMEOUT}\n"},
+	)
+	p, err := Load(dir, env("DB_HOST", "h", "DB_PASS", "p", "DB_PORT", "3307", "CHUNK", "1000", "READ_TIMEOUT", "90s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Sources["src"].Port; got != 3307 {
+		t.Errorf("Port = %d, want 3307", got)
+	}
+	if s := p.Settings.Sync; s.ChunkRows != 1000 || s.ReadTimeout != 90*time.Second {
+		t.Errorf("sync settings: %+v", s)
 	}
 }
 
@@ -291,7 +310,7 @@ func TestLoad_RelativePathsResolveAgainstTheConfigDir(t *testing.T) {
 		edit{dstFile, "s3_bucket_name: b\n  s3_bucket_region: us-east-2\n", "destination_path: ./out/bronze\n"},
 		edit{srcFile, "mode: preferred", "mode: verify_identity\n    ca_certificate: certs/ca.pem"},
 		edit{"certs/ca.pem", "", pemCA},
-		edit{SettingsFile, "", "state_db: var/state.db\n"},
+		edit{SettingsFile, "", "state_db: var/state.db\nsync:\n  spool_dir: tmp\n"},
 	)
 	p, err := Load(dir, minimalEnv)
 	if err != nil {
@@ -304,8 +323,8 @@ func TestLoad_RelativePathsResolveAgainstTheConfigDir(t *testing.T) {
 	if got := p.Sources["src"].SSL; got.Mode != SSLVerifyIdentity || got.CACertificate != pemCA {
 		t.Errorf("ssl: %+v", got)
 	}
-	if p.Settings.StateDB != filepath.Join(dir, "var", "state.db") {
-		t.Errorf("StateDB = %q", p.Settings.StateDB)
+	if p.Settings.StateDB != filepath.Join(dir, "var", "state.db") || p.Settings.Sync.SpoolDir != filepath.Join(dir, "tmp") {
+		t.Errorf("StateDB = %q, SpoolDir = %q", p.Settings.StateDB, p.Settings.Sync.SpoolDir)
 	}
 
 	// From another working directory, a relative config dir still works.

@@ -33,6 +33,7 @@ type SyncSettings struct {
 	ConnectTimeout   time.Duration // connect_timeout
 	ReadTimeout      time.Duration // read_timeout: per query
 	MaxRowsPerSecond int           // max_rows_per_second: 0 = unlimited
+	SpoolDir         string        // spool_dir: where parts are written before upload; "" = the system temp dir
 }
 
 // DefaultSettings are the settings of a project without acode.yaml.
@@ -54,15 +55,17 @@ func DefaultSettings(dir string) Settings {
 	}
 }
 
-// settingsSections lists the sections of acode.yaml and who decodes them.
-func (s *Settings) settingsSections() []struct {
+// section is one block of acode.yaml. decode reads and validates it over
+// the defaults already in place; resolve makes a relative path absolute
+// against the config dir.
+type section struct {
 	key    string
-	decode func(*mapNode)
-} {
-	return []struct {
-		key    string
-		decode func(*mapNode)
-	}{
+	decode func(m *mapNode, resolve func(string) string)
+}
+
+// settingsSections lists the sections of acode.yaml and who decodes them.
+func (s *Settings) settingsSections() []section {
+	return []section{
 		{"sync", s.Sync.decode},
 	}
 }
@@ -87,7 +90,7 @@ func (l *loader) loadSettings() Settings {
 	}
 	for _, sec := range s.settingsSections() {
 		if m := root.child(sec.key); m != nil {
-			sec.decode(m)
+			sec.decode(m, l.resolve)
 			m.finish()
 		}
 	}
@@ -97,7 +100,7 @@ func (l *loader) loadSettings() Settings {
 
 const maxInt32 = 1<<31 - 1
 
-func (s *SyncSettings) decode(m *mapNode) {
+func (s *SyncSettings) decode(m *mapNode, resolve func(string) string) {
 	m.integer("chunk_rows", &s.ChunkRows, 1, maxInt32)
 	m.integer("max_parallel_reads", &s.MaxParallelReads, 1, 64)
 	m.integer("parallel_streams", &s.ParallelStreams, 1, 64)
@@ -108,4 +111,7 @@ func (s *SyncSettings) decode(m *mapNode) {
 	m.duration("connect_timeout", &s.ConnectTimeout)
 	m.duration("read_timeout", &s.ReadTimeout)
 	m.integer("max_rows_per_second", &s.MaxRowsPerSecond, 0, maxInt32)
+	if m.str("spool_dir", &s.SpoolDir) && s.SpoolDir != "" {
+		s.SpoolDir = resolve(s.SpoolDir)
+	}
 }
