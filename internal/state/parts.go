@@ -1,0 +1,120 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Part is one file a job uploaded for a stream, with the primary-key ranges
+// (indexes into the stream's saved plan) whose rows it holds. A retried
+// attempt skips ranges already covered by parts, which makes a full refresh
+// resumable.
+type Part struct {
+	JobID     int64
+	Stream    string
+	Partition string
+	Key       string // object key
+	Ranges    []int
+	Rows      int64
+	Bytes     int64
+	SHA256    string // hex
+	CreatedAt time.Time
+}
+
+// RecordPart records an uploaded file. Recording the same key again replaces
+// the row, so a caller may retry it safely. CreatedAt is set by the store
+// when zero.
+func (s *Store) RecordPart(ctx context.Context, p Part) error {
+	ranges, err := json.Marshal(nonNil(p.Ranges))
+	if err != nil {
+		return fmt.Errorf("record part %s: %w", p.Key, err)
+	}
+	created := p.CreatedAt
+	if created.IsZero() {
+		created = s.clock()
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
+			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256`,
+		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, formatTime(created))
+	if err != nil {
+		return fmt.Errorf("record part %s: %w", p.Key, err)
+	}
+	return nil
+}
+
+// Parts returns the parts a job uploaded for stream, oldest first.
+func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, created_at
+		FROM parts WHERE job_id = ? AND stream = ? ORDER BY created_at, key`, jobID, stream)
+	if err != nil {
+		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
+	}
+	defer rows.Close()
+	var out []Part
+	for rows.Next() {
+		var (
+			p       Part
+			ranges  string
+			created string
+		)
+		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &created); err != nil {
+			return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
+		}
+		if err := json.Unmarshal([]byte(ranges), &p.Ranges); err != nil {
+			return nil, fmt.Errorf("parts of job %d stream %s: decode ranges: %w", jobID, stream, err)
+		}
+		if p.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
+	}
+	return out, nil
+}
+
+// DeleteParts forgets a job's parts of stream, after the files were deleted
+// (failed job) or folded into a committed manifest.
+func (s *Store) DeleteParts(ctx context.Context, jobID int64, stream string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM parts WHERE job_id = ? AND stream = ?`, jobID, stream); err != nil {
+		return fmt.Errorf("delete parts of job %d stream %s: %w", jobID, stream, err)
+	}
+	return nil
+}
+
+// SavePlan stores the range plan (JSON) of a job's stream, so every attempt
+// of the job reads the same ranges and Part.Ranges stay meaningful. Saving
+// again replaces it.
+func (s *Store) SavePlan(ctx context.Context, jobID int64, stream string, plan []byte) error {
+	if !json.Valid(plan) {
+		return fmt.Errorf("save plan of job %d stream %s: plan is not valid JSON", jobID, stream)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO plans (job_id, stream, plan, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (job_id, stream) DO UPDATE SET plan = excluded.plan, created_at = excluded.created_at`,
+		jobID, stream, string(plan), formatTime(s.clock()))
+	if err != nil {
+		return fmt.Errorf("save plan of job %d stream %s: %w", jobID, stream, err)
+	}
+	return nil
+}
+
+// Plan returns the saved range plan of a job's stream; ok is false when the
+// job has none yet (its first attempt).
+func (s *Store) Plan(ctx context.Context, jobID int64, stream string) (plan []byte, ok bool, err error) {
+	var text string
+	err = s.db.QueryRowContext(ctx, `SELECT plan FROM plans WHERE job_id = ? AND stream = ?`, jobID, stream).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("plan of job %d stream %s: %w", jobID, stream, err)
+	}
+	return []byte(text), true, nil
+}
