@@ -213,3 +213,25 @@ func TestExample_SettingsFileListsEverySetting(t *testing.T) {
 		t.Errorf("acode.yaml lists %d sync settings, SyncSettings has %d fields", got, want)
 	}
 }
+
+func TestLoad_ExampleWithoutEnvironmentNamesEveryVariable(t *testing.T) {
+	t.Parallel()
+	_, err := Load(exampleDir(t), env())
+	var got []string
+	for _, e := range Errors(err) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"destinations/destination_s3_acode/configuration.yaml:18: access_key_id: environment variable FARMARCAS_AWS_ACCESS_KEY_ID is not set",
+		"destinations/destination_s3_acode/configuration.yaml:19: secret_access_key: environment variable FARMARCAS_AWS_SECRET_ACCESS_KEY is not set",
+		"destinations/destination_s3_acode_backup/configuration.yaml:19: access_key_id: environment variable FARMARCAS_AWS_ACCESS_KEY_ID is not set",
+		"destinations/destination_s3_acode_backup/configuration.yaml:20: secret_access_key: environment variable FARMARCAS_AWS_SECRET_ACCESS_KEY is not set",
+		"sources/source_mysql_acode/configuration.yaml:14: password: environment variable ACODE_PASS is not set",
+		"sources/source_mysql_acode_backup/configuration.yaml:11: host: environment variable ACODE_BACKUP_HOST is not set",
+		"sources/source_mysql_acode_backup/configuration.yaml:14: username: environment variable ACODE_BACKUP_USER is not set",
+		"sources/source_mysql_acode_backup/configuration.yaml:15: password: environment variable ACODE_BACKUP_PASS is not set",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
