@@ -132,6 +132,7 @@ func (m *MariaDB) launch() error {
 		"--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0",
 		"--innodb-buffer-pool-size=64M", "--performance-schema=OFF",
 		"--max-connections=500", "--local-infile=1",
+		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
 		"--log-error=" + filepath.Join(m.Dir, "error.log"),
 	}
 	if m.opts.TLS {

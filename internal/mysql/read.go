@@ -1,0 +1,153 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/acode-dev/acode/internal/schema"
+)
+
+// ReadOptions narrows and paces a ReadRange.
+type ReadOptions struct {
+	// CursorColumn, with CursorAfter and CursorUpTo, reads the incremental
+	// window cursor > after AND cursor <= upTo; a nil bound is open. The
+	// upper bound is fixed at the start of the sync (CursorMax) so that rows
+	// committed during the sync are read by the next one, never lost.
+	CursorColumn string
+	CursorAfter  *string
+	CursorUpTo   *string
+	// MaxRowsPerSecond > 0 paces the read to at most that many rows a second.
+	MaxRowsPerSecond int
+}
+
+// ReadRange streams the rows of one range, in primary-key order, to fn. It
+// reads on a dedicated connection inside a read-only consistent-snapshot
+// transaction. Each row holds every column of t in table order, in MySQL's
+// text form; a nil value is SQL NULL. The row and its byte slices are valid
+// only during the call: they are reused for the next row, so fn must copy
+// what it keeps. An error from fn stops the read and is returned as is.
+func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts ReadOptions, fn func(row [][]byte) error) (rows int64, err error) {
+	query, args, err := selectRangeSQL(t, r, opts)
+	if err != nil {
+		return 0, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read %s range %d: connect: %w", t.Name, r.Index, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
+		return 0, fmt.Errorf("read %s range %d: start transaction: %w", t.Name, r.Index, err)
+	}
+	defer func() {
+		// Rollback ends the read-only snapshot; a dead connection is
+		// discarded by the pool anyway.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	}()
+	res, err := conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
+	}
+	defer res.Close()
+	n, err := scanRows(ctx, res, len(t.Columns), opts.MaxRowsPerSecond, fn)
+	if err != nil {
+		return n, err
+	}
+	if err := res.Err(); err != nil {
+		return n, fmt.Errorf("read %s range %d after %d rows: %w", t.Name, r.Index, n, err)
+	}
+	return n, nil
+}
+
+func scanRows(ctx context.Context, res *sql.Rows, ncols, rate int, fn func([][]byte) error) (int64, error) {
+	raw := make([]sql.RawBytes, ncols)
+	ptrs := make([]any, ncols)
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	row := make([][]byte, ncols)
+	pace := newPacer(rate)
+	var n int64
+	for res.Next() {
+		if err := res.Scan(ptrs...); err != nil {
+			return n, fmt.Errorf("scan row %d: %w", n+1, err)
+		}
+		for i, v := range raw {
+			row[i] = v
+		}
+		if err := fn(row); err != nil {
+			return n, err
+		}
+		n++
+		if err := pace.wait(ctx, n); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// pacer holds a read to a rate, checking every tenth of a second's worth of
+// rows: a token bucket whose burst is that tenth.
+type pacer struct {
+	rate  int64
+	every int64
+	start time.Time
+}
+
+func newPacer(rate int) *pacer {
+	if rate <= 0 {
+		return nil
+	}
+	return &pacer{rate: int64(rate), every: max(1, int64(rate)/10), start: time.Now()}
+}
+
+func (p *pacer) wait(ctx context.Context, n int64) error {
+	if p == nil || n%p.every != 0 {
+		return nil
+	}
+	due := p.start.Add(time.Duration(n * int64(time.Second) / p.rate))
+	d := time.Until(due)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// CountRows counts the rows ReadRange would read now (its own statement, so
+// not the same snapshot): the completeness check's source side.
+func CountRows(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts ReadOptions) (int64, error) {
+	where, args, err := whereClause(t, r, opts)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+qualified(t)+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s range %d: %w", t.Name, r.Index, err)
+	}
+	return n, nil
+}
+
+// CursorMax is the largest value of column in t, as text: the upper bound
+// of an incremental sync taken at its start. ok is false when the table is
+// empty or the column is all NULL.
+func CursorMax(ctx context.Context, db *sql.DB, t schema.Table, column string) (value string, ok bool, err error) {
+	c, found := t.Column(column)
+	if !found {
+		return "", false, fmt.Errorf("table %s: cursor column %q not found", t.Name, column)
+	}
+	var v sql.NullString
+	q := fmt.Sprintf("SELECT MAX(%s) FROM %s", QuoteIdent(c.Name), qualified(t))
+	if err := db.QueryRowContext(ctx, q).Scan(&v); err != nil {
+		return "", false, fmt.Errorf("max of %s.%s: %w", t.Name, c.Name, err)
+	}
+	return v.String, v.Valid, nil
+}
