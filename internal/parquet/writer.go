@@ -1,0 +1,221 @@
+package parquet
+
+import (
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+
+	pq "github.com/parquet-go/parquet-go"
+)
+
+// Options are the file-level writer settings, from the destination config.
+// Zero fields take the defaults listed; note that the zero value of
+// Dictionary is off, so start from DefaultOptions when building them.
+type Options struct {
+	// Codec is the compression codec name: UNCOMPRESSED, SNAPPY (default),
+	// GZIP, BROTLI, LZ4 (written as LZ4_RAW) or ZSTD.
+	Codec string
+	// RowGroupRows caps the rows in one row group (default 1,000,000).
+	RowGroupRows int
+	// RowGroupBytes flushes a row group once its buffered (mostly already
+	// compressed) size passes it (default 64 MiB), which is what keeps the
+	// writer's memory flat whatever the table size.
+	RowGroupBytes int64
+	// PageBytes is the target data page size before compression (default 1 MiB).
+	// It is also the dictionary size past which a string column falls back to
+	// PLAIN, as parquet-mr does.
+	PageBytes int
+	// Dictionary enables dictionary encoding for string columns.
+	Dictionary bool
+	// Mode, when set, must match the Schema's mode; it is here so a config
+	// can carry every writer setting in one value.
+	Mode Mode
+}
+
+// Defaults for Options.
+const (
+	DefaultRowGroupRows  = 1_000_000
+	DefaultRowGroupBytes = 64 << 20
+	DefaultPageBytes     = 1 << 20
+)
+
+// DefaultOptions returns destination-s3's defaults with acode's bounded row
+// groups: SNAPPY, 1 MiB pages, dictionary on, exact mode.
+func DefaultOptions() Options {
+	return Options{
+		Codec:         DefaultCodec,
+		RowGroupRows:  DefaultRowGroupRows,
+		RowGroupBytes: DefaultRowGroupBytes,
+		PageBytes:     DefaultPageBytes,
+		Dictionary:    true,
+		Mode:          ModeExact,
+	}
+}
+
+const (
+	// batchRows rows are converted before being handed to the column
+	// writers in one call per column: fewer calls, and pages still close
+	// near PageBytes.
+	batchRows = 512
+	// batchArenaBytes hands a batch over early when its byte values are big
+	// (BLOBs), bounding the copy of the caller's data.
+	batchArenaBytes = 4 << 20
+)
+
+// Writer encodes rows of one table into one Parquet file. It is not safe for
+// concurrent use; run one Writer per file.
+type Writer struct {
+	schema *Schema
+	opts   Options
+	pw     *pq.Writer
+
+	vals  [][]pq.Value // per leaf column, batchRows slots
+	arena []byte       // copies of the batch's byte values
+	n     int          // rows in the batch
+
+	emitted   pq.Value
+	ids       *uuidGen
+	bigVal    big.Int
+	digits    []byte
+	groupRows int64 // rows in the current row group, batch included
+	groupBase int64 // pw.Size() when the current row group started
+	rows      int64
+	closed    bool
+}
+
+// NewWriter starts a Parquet file on w. emittedAt is the job's one
+// _airbyte_emitted_at value. The file is complete only after Close.
+func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writer, error) {
+	if opts.Mode != "" && opts.Mode != s.mode {
+		return nil, fmt.Errorf("parquet writer: options mode %q, schema mode %q", opts.Mode, s.mode)
+	}
+	codec, err := codecFor(opts.Codec)
+	if err != nil {
+		return nil, err
+	}
+	opts.RowGroupRows = cmpOr(opts.RowGroupRows, DefaultRowGroupRows)
+	opts.RowGroupBytes = cmpOr(opts.RowGroupBytes, DefaultRowGroupBytes)
+	opts.PageBytes = cmpOr(opts.PageBytes, DefaultPageBytes)
+	root := s.rootPlain
+	if opts.Dictionary {
+		root = s.root
+	}
+	pw := pq.NewWriter(w, root,
+		pq.Compression(codec),
+		pq.PageBufferSize(opts.PageBytes),
+		pq.WriteBufferSize(256<<10),
+		// V1 data pages: the layout every reader (older Athena/Hive
+		// included) handles; parquet-go defaults to V2.
+		pq.DataPageVersion(1),
+		&pq.WriterConfig{DictionaryMaxBytes: int64(opts.PageBytes)},
+	)
+	wr := &Writer{
+		schema:  s,
+		opts:    opts,
+		pw:      pw,
+		vals:    make([][]pq.Value, s.leaves),
+		emitted: pq.Int64Value(emittedAt.UnixMilli()).Level(0, 0, s.emitted),
+		ids:     newUUIDGen(),
+	}
+	for i := range wr.vals {
+		wr.vals[i] = make([]pq.Value, batchRows)
+	}
+	return wr, nil
+}
+
+func cmpOr[T int | int64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Write converts one row (one value per table column, MySQL text protocol
+// form, nil for NULL) and appends it. The values are copied, so the caller
+// may reuse its buffers once Write returns. A value that does not convert
+// returns *ValueError; that row is not written and the writer stays usable.
+func (w *Writer) Write(row [][]byte) error {
+	if w.closed {
+		return ErrClosed
+	}
+	cols := w.schema.columns
+	if len(row) != len(cols) {
+		return fmt.Errorf("%w: got %d, table %s has %d columns", ErrRowWidth, len(row), w.schema.table.Name, len(cols))
+	}
+	mark := len(w.arena)
+	for i := range cols {
+		if err := w.encode(&cols[i], row[i]); err != nil {
+			w.arena = w.arena[:mark]
+			return newValueError(cols[i].name, row[i], err)
+		}
+	}
+	start := len(w.arena)
+	w.arena = w.ids.appendUUID(w.arena)
+	w.set(w.schema.abID, pq.ByteArrayValue(w.arena[start:]), 0)
+	w.vals[w.schema.emitted][w.n] = w.emitted
+	if p := w.schema.props; p >= 0 {
+		w.null(p)
+		w.null(p + 1)
+	}
+	w.n++
+	w.rows++
+	w.groupRows++
+	if w.n == batchRows || len(w.arena) >= batchArenaBytes || w.groupRows >= int64(w.opts.RowGroupRows) {
+		return w.flushBatch()
+	}
+	return nil
+}
+
+// flushBatch hands the batch to the column writers, then closes the row
+// group if it reached its row or byte bound.
+func (w *Writer) flushBatch() error {
+	if w.n > 0 {
+		for leaf, cw := range w.pw.ColumnWriters() {
+			if _, err := cw.WriteRowValues(w.vals[leaf][:w.n]); err != nil {
+				return fmt.Errorf("write column %d: %w", leaf, err)
+			}
+		}
+		w.n = 0
+		w.arena = w.arena[:0]
+	}
+	if w.groupRows >= int64(w.opts.RowGroupRows) || w.pw.Size()-w.groupBase >= w.opts.RowGroupBytes {
+		if err := w.pw.Flush(); err != nil {
+			return fmt.Errorf("flush row group: %w", err)
+		}
+		w.groupRows = 0
+		w.groupBase = w.pw.Size()
+	}
+	return nil
+}
+
+// Rows is the number of rows written so far.
+func (w *Writer) Rows() int64 { return w.rows }
+
+// Size estimates the file size so far: bytes already written plus the
+// buffered row group (compressed pages, plus values not yet paged, counted
+// uncompressed) plus the batch being converted. Callers roll files with it.
+func (w *Writer) Size() int64 {
+	return w.pw.Size() + int64(len(w.arena)) + int64(w.n*w.schema.leaves*8)
+}
+
+// Close writes the buffered rows and the footer. It does not close the
+// underlying io.Writer. An empty file (no rows) is still a valid Parquet file.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if w.n > 0 {
+		for leaf, cw := range w.pw.ColumnWriters() {
+			if _, err := cw.WriteRowValues(w.vals[leaf][:w.n]); err != nil {
+				return fmt.Errorf("write column %d: %w", leaf, err)
+			}
+		}
+		w.n = 0
+	}
+	if err := w.pw.Close(); err != nil {
+		return fmt.Errorf("close parquet file: %w", err)
+	}
+	return nil
+}
