@@ -106,6 +106,10 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 			CreatedAt: now, UpdatedAt: now, Owner: owner, HeartbeatAt: now}
 		return nil
 	})
+	var busy *AlreadyRunningError
+	if errors.As(err, &busy) {
+		return Job{}, busy // already names the connection; the user reads it as is
+	}
 	if err != nil {
 		return Job{}, fmt.Errorf("create job for %s: %w", connection, err)
 	}
@@ -114,7 +118,7 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 
 // abandon fails a live job whose owner stopped heartbeating.
 func abandon(ctx context.Context, tx *sql.Tx, j Job, now time.Time) error {
-	msg := "abandoned: owner " + j.Owner + " stopped heartbeating"
+	msg := abandonedMsg(j.Owner)
 	ts := formatTime(now)
 	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, error = ?, ended_at = ?, updated_at = ? WHERE id = ?`,
 		JobFailed, msg, ts, ts, j.ID); err != nil {
@@ -125,6 +129,10 @@ func abandon(ctx context.Context, tx *sql.Tx, j Job, now time.Time) error {
 		return fmt.Errorf("mark job %d attempts abandoned: %w", j.ID, err)
 	}
 	return nil
+}
+
+func abandonedMsg(owner string) string {
+	return "abandoned: owner " + owner + " stopped heartbeating"
 }
 
 // Heartbeat tells other processes the job's owner is alive. It returns
@@ -200,4 +208,35 @@ func (s *Store) updateLiveJob(ctx context.Context, jobID int64, what, query stri
 		return fmt.Errorf("%s job %d: %w", what, jobID, err)
 	}
 	return fmt.Errorf("%s job %d: %w (status %s)", what, jobID, ErrJobEnded, j.Status)
+}
+
+// ReapAbandoned fails every live job whose heartbeat is older than the
+// lease, as CreateJob does for one connection, and returns them as they are
+// now. The long-running service calls it periodically so that a job whose
+// process was killed reads "failed" to pollers (Airflow) without waiting for
+// the connection's next run.
+func (s *Store) ReapAbandoned(ctx context.Context) ([]Job, error) {
+	var reaped []Job
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+		now := s.clock()
+		stale, err := queryJobs(ctx, tx, selectJob+` WHERE status IN ('pending','running','incomplete') AND heartbeat_at < ? ORDER BY id`,
+			formatTime(now.Add(-s.lease)))
+		if err != nil {
+			return err
+		}
+		for _, j := range stale {
+			if err := abandon(ctx, tx, j, now); err != nil {
+				return err
+			}
+			j.Status, j.Error = JobFailed, abandonedMsg(j.Owner)
+			ended := now
+			j.EndedAt, j.UpdatedAt = &ended, now
+			reaped = append(reaped, j)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reap abandoned jobs: %w", err)
+	}
+	return reaped, nil
 }

@@ -248,3 +248,46 @@ func TestListJobs_NewestFirstWithFilters(t *testing.T) {
 		t.Errorf("Job(missing): err = %v, want ErrNotFound", err)
 	}
 }
+
+func TestReapAbandoned_FailsOnlyJobsPastTheLease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	s := openTemp(t, WithClock(clock.Now), WithLease(time.Minute))
+	dead := mustJob(t, s, "dead")
+	if _, err := s.StartAttempt(ctx, dead.ID); err != nil {
+		t.Fatal(err)
+	}
+	alive := mustJob(t, s, "alive")
+	done := mustJob(t, s, "done")
+	if err := s.FinishJob(ctx, done.ID, JobSucceeded, "", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(90 * time.Second)
+	if err := s.Heartbeat(ctx, alive.ID); err != nil {
+		t.Fatal(err)
+	}
+	reaped, err := s.ReapAbandoned(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reaped) != 1 || reaped[0].ID != dead.ID || reaped[0].Status != JobFailed {
+		t.Fatalf("reaped = %+v, want only job %d, failed", reaped, dead.ID)
+	}
+	for id, want := range map[int64]JobStatus{dead.ID: JobFailed, alive.ID: JobPending, done.ID: JobSucceeded} {
+		j, err := s.Job(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status != want {
+			t.Errorf("job %d (%s) status = %s, want %s", id, j.Connection, j.Status, want)
+		}
+	}
+	atts, err := s.Attempts(ctx, dead.ID)
+	if err != nil || len(atts) != 1 || atts[0].Status != AttemptFailed {
+		t.Errorf("dead job attempts = %+v, %v; want its attempt failed", atts, err)
+	}
+	if again, err := s.ReapAbandoned(ctx); err != nil || len(again) != 0 {
+		t.Errorf("second reap = %+v, %v; want nothing", again, err)
+	}
+}

@@ -20,11 +20,11 @@ var migrations = []migration{
 	{1, "jobs, attempts, stream results, parts, plans, cursors, commits", schemaV1},
 }
 
-// migrate applies every missing step, each in its own write transaction
+// migrate applies every missing step of steps (ordered by version), each in its own write transaction
 // together with its row in schema_migrations. Because the check runs inside
 // the transaction that holds the write lock, processes opening a fresh file
 // at the same moment apply each step exactly once.
-func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
+func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time.Time) error {
 	const ddl = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -37,10 +37,10 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if known := migrations[len(migrations)-1].version; newest > known {
+	if known := steps[len(steps)-1].version; newest > known {
 		return fmt.Errorf("%w: file is at version %d, this build knows up to %d; upgrade acode", ErrSchemaTooNew, newest, known)
 	}
-	for _, m := range migrations {
+	for _, m := range steps {
 		if m.version <= newest {
 			continue
 		}

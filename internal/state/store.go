@@ -108,7 +108,7 @@ func setup(ctx context.Context, db *sql.DB, now func() time.Time) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("set WAL journal: file stays in %q mode (WAL needs a local filesystem)", mode)
 	}
-	return migrate(ctx, db, now)
+	return migrate(ctx, db, migrations, now)
 }
 
 // retryBusy retries fn while SQLite reports the file busy, up to

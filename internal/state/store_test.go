@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestOpen_CreatesParentDirAndConfiguresSQLite(t *testing.T) {
@@ -106,5 +107,48 @@ func TestOpen_RejectsPathTheDriverWouldMisread(t *testing.T) {
 	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "x?mode=ro"))
 	if err == nil {
 		t.Fatal("Open accepted a path containing '?'")
+	}
+}
+
+func TestMigrations_AreNumberedOneByOne(t *testing.T) {
+	t.Parallel()
+	for i, m := range migrations {
+		if m.version != i+1 || m.name == "" || m.sql == "" {
+			t.Errorf("migration %d = version %d name %q: steps must be numbered 1, 2, 3... with a name and SQL", i, m.version, m.name)
+		}
+	}
+}
+
+func TestMigrate_NewStepAppliesOnceToAnExistingFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTemp(t)
+	j := mustJob(t, s, "conn")
+	next := migration{len(migrations) + 1, "health history", `CREATE TABLE health_checks (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`}
+	steps := append(append([]migration{}, migrations...), next)
+	for i := 0; i < 2; i++ { // the second run must be a no-op, not "table already exists"
+		if err := migrate(ctx, s.db, steps, time.Now); err != nil {
+			t.Fatalf("migrate run %d: %v", i+1, err)
+		}
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != next.version {
+		t.Errorf("SchemaVersion = %d, %v; want %d", v, err, next.version)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO health_checks (name) VALUES ('lag')`); err != nil {
+		t.Errorf("new table unusable: %v", err)
+	}
+	if _, err := s.Job(ctx, j.ID); err != nil {
+		t.Errorf("existing data lost by the new step: %v", err)
+	}
+	// A failing step leaves the file at the previous version.
+	broken := migration{next.version + 1, "broken", `CREATE TABLE ok_part (x INTEGER); CREATE TABLE health_checks (y INTEGER)`}
+	if err := migrate(ctx, s.db, append(steps, broken), time.Now); err == nil {
+		t.Fatal("a failing migration reported success")
+	}
+	if v, _ := s.SchemaVersion(ctx); v != next.version {
+		t.Errorf("after a failed step SchemaVersion = %d, want %d", v, next.version)
+	}
+	if _, err := s.db.ExecContext(ctx, `SELECT x FROM ok_part`); err == nil {
+		t.Error("half of the failed step was kept; a step must be all or nothing")
 	}
 }
