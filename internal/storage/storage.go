@@ -87,3 +87,14 @@ type Store interface {
 	// Location names key for humans: "s3://bucket/key" or an absolute path.
 	Location(key string) string
 }
+
+// Janitor is implemented by stores whose interrupted writes can leave debris
+// that is not an object and so never shows in List: the file backend's temp
+// files after a kill -9, S3's incomplete multipart uploads (stored and
+// billed until aborted). Call it at startup with olderThan longer than any
+// upload can take, so another process's in-flight writes are left alone.
+type Janitor interface {
+	// CleanIncomplete removes debris of writes under prefix started more
+	// than olderThan ago and reports how many it removed.
+	CleanIncomplete(ctx context.Context, prefix string, olderThan time.Duration) (int, error)
+}

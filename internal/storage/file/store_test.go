@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acode-dev/acode/internal/storage"
 	"github.com/acode-dev/acode/internal/storage/file"
@@ -157,5 +158,37 @@ func TestFileStore_PutUnderAFileFails(t *testing.T) {
 	err := s.Put(t.Context(), "a/b", strings.NewReader("b"), 1)
 	if err == nil || errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("Put(a/b) where a is a file = %v; want a clear non-NotExist error", err)
+	}
+}
+
+func TestFileStore_CleanIncompleteRemovesOnlyOldTempFiles(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	if err := s.Put(t.Context(), "day=1/part", strings.NewReader("x"), 1); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(s.Root(), "day=1")
+	old, fresh := filepath.Join(dir, ".acode-tmp-old"), filepath.Join(dir, ".acode-tmp-fresh")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CleanIncomplete(t.Context(), "day=1/", time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("CleanIncomplete = %d, %v; want 1 removed", n, err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("old temp file still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh temp file (maybe in flight) removed: %v", err)
+	}
+	if _, err := os.Stat(s.Location("day=1/part")); err != nil {
+		t.Errorf("committed object removed: %v", err)
 	}
 }

@@ -144,12 +144,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		opts = append(opts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
 	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
-	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("s3 config: load AWS defaults: %w", err)
+	}
+	if cfg.HTTPClient != nil {
+		// Set after loading: config.WithHTTPClient fails when AWS_CA_BUNDLE
+		// is set, and a caller's own client owns its TLS settings anyway.
+		awsCfg.HTTPClient = cfg.HTTPClient
 	}
 	if awsCfg.Region == "" {
 		if cfg.Endpoint == "" {

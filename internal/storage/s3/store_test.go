@@ -196,3 +196,33 @@ func TestS3Config_Invalid(t *testing.T) {
 		t.Errorf("New(valid SSE-KMS config) = %v", err)
 	}
 }
+
+func TestS3Store_CleanIncompleteAbortsAbandonedUploads(t *testing.T) {
+	t.Parallel()
+	srv := testenv.StartS3(t)
+	bucket := srv.NewBucket(t)
+	s := newStore(t, config(srv, bucket))
+	// A writer that died after starting a multipart upload.
+	_, err := srv.Client(t).CreateMultipartUpload(t.Context(), &awss3.CreateMultipartUploadInput{
+		Bucket: aws.String(bucket), Key: aws.String("day=1/part.parquet"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CleanIncomplete(t.Context(), "day=1/", time.Hour); err != nil || n != 0 {
+		t.Fatalf("CleanIncomplete(1h) = %d, %v; want the young upload left alone", n, err)
+	}
+	time.Sleep(1100 * time.Millisecond) // S3 times have one-second resolution
+	if n, err := s.CleanIncomplete(t.Context(), "day=1/", time.Millisecond); err != nil || n != 1 {
+		t.Fatalf("CleanIncomplete = %d, %v; want 1 aborted", n, err)
+	}
+	assertNoPendingUploads(t, srv, bucket)
+}
+
+func wantOnDisk(t *testing.T, srv *testenv.S3Server, bucket, key string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(srv.ObjectPath(bucket, key))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("object file %s/%s = %d bytes, %v; want %d bytes", bucket, key, len(got), err, len(want))
+	}
+}
