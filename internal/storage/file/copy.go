@@ -32,6 +32,9 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if _, err := s.Stat(ctx, src); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
+	if src == dst {
+		return nil
+	}
 	if err := s.mkdirAll(filepath.Dir(dstPath)); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", srcPath, dstPath, classifyAccess(err))
 	}

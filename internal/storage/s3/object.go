@@ -90,6 +90,9 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
+	if src == dst {
+		return nil // S3 refuses a copy onto itself that changes nothing
+	}
 	if info.Size > maxCopySize {
 		return fmt.Errorf("s3 copy %s: %d bytes is over CopyObject's 5 GiB limit (multipart copy not supported)", s.Location(src), info.Size)
 	}

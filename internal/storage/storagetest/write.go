@@ -44,6 +44,10 @@ func testCopy(t *testing.T, s storage.Store) {
 		t.Fatalf("Copy over existing: %v", err)
 	}
 	wantContent(t, s, "cp/other/dst", []byte("v2"))
+	if err := s.Copy(t.Context(), "cp/src", "cp/src"); err != nil {
+		t.Fatalf("Copy onto itself: %v", err)
+	}
+	wantContent(t, s, "cp/src", []byte("v2"))
 	if err := s.Copy(t.Context(), "cp/missing", "cp/x"); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("Copy of missing source = %v; want ErrNotExist", err)
 	}
