@@ -1,0 +1,74 @@
+// Package connect turns configuration into live endpoints: a MySQL pool for a
+// source and a storage.Store for a destination. It is the one place that
+// knows both the config types and the backends, so neither depends on the
+// other.
+package connect
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/storage"
+	"github.com/acode-dev/acode/internal/storage/file"
+	"github.com/acode-dev/acode/internal/storage/s3"
+)
+
+// Source opens a pool to src with room for maxConns concurrent readers.
+func Source(ctx context.Context, src *config.Source, sync config.SyncSettings, maxConns int) (*sql.DB, error) {
+	db, err := mysql.Open(ctx, SourceConfig(src, sync, maxConns))
+	if err != nil {
+		return nil, fmt.Errorf("connect to source %s: %w", src.ResourceName, err)
+	}
+	return db, nil
+}
+
+// SourceConfig maps a source's configuration to the MySQL client's.
+func SourceConfig(src *config.Source, sync config.SyncSettings, maxConns int) mysql.ConnConfig {
+	return mysql.ConnConfig{
+		Host:           src.Host,
+		Port:           src.Port,
+		Database:       src.Database,
+		User:           src.Username,
+		Password:       src.Password.Reveal(),
+		Params:         src.JDBCURLParams,
+		TLSMode:        src.SSL.Mode,
+		CACertPEM:      src.SSL.CACertificate,
+		ClientCertPEM:  src.SSL.ClientCertificate,
+		ClientKeyPEM:   src.SSL.ClientKey.Reveal(),
+		ConnectTimeout: sync.ConnectTimeout,
+		ReadTimeout:    sync.ReadTimeout,
+		MaxOpenConns:   maxConns,
+	}
+}
+
+// Store opens the destination's store: S3 when it names a bucket, a local
+// directory when it names a destination_path.
+func Store(ctx context.Context, dst *config.Destination) (storage.Store, error) {
+	switch dst.Kind {
+	case "local":
+		st, err := file.New(dst.LocalPath)
+		if err != nil {
+			return nil, fmt.Errorf("open destination %s: %w", dst.ResourceName, err)
+		}
+		return st, nil
+	case "s3":
+		st, err := s3.New(ctx, s3.Config{
+			Bucket:               dst.Bucket,
+			Region:               dst.Region,
+			Endpoint:             dst.Endpoint,
+			AccessKeyID:          dst.AccessKeyID.Reveal(),
+			SecretAccessKey:      dst.SecretAccessKey.Reveal(),
+			ServerSideEncryption: dst.ServerSideEncryption,
+			KMSKeyID:             dst.KMSKeyID,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("open destination %s: %w", dst.ResourceName, err)
+		}
+		return st, nil
+	default:
+		return nil, fmt.Errorf("destination %s: unknown kind %q", dst.ResourceName, dst.Kind)
+	}
+}

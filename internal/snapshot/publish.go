@@ -1,0 +1,134 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/storage"
+)
+
+// StagedPart is a part uploaded to the staging area, waiting to be published
+// under Name in the partition.
+type StagedPart struct {
+	StagingKey string
+	Name       string
+	Rows       int64
+	Bytes      int64
+	SHA256     string
+}
+
+// Publish makes staged parts the partition's content. The order is what
+// makes a crash harmless at every step:
+//
+//  1. parts are copied from staging into the partition (readers of the
+//     previous manifest are unaffected; a crash here leaves orphans that
+//     Cleanup removes because no manifest lists them);
+//  2. the manifest is written: this single atomic PUT is the commit;
+//  3. the _SUCCESS marker is written;
+//  4. files no manifest lists (superseded jobs, orphans) and the staged
+//     copies are deleted.
+//
+// With appendFiles (incremental streams) the new manifest keeps the previous
+// manifest's files and adds the new ones; otherwise it replaces them.
+func Publish(ctx context.Context, store storage.Store, l layout.Stream, m Manifest, staged []StagedPart, appendFiles bool) (*Manifest, error) {
+	prev, err := readManifestIfAny(ctx, store, l.ManifestKey())
+	if err != nil {
+		return nil, err
+	}
+	var files []File
+	if appendFiles && prev != nil {
+		files = append(files, prev.Files...)
+	}
+	for _, p := range staged {
+		key := layout.Join(l.Partition, p.Name)
+		if err := store.Copy(ctx, p.StagingKey, key); err != nil {
+			return nil, fmt.Errorf("publish %s: %w", key, err)
+		}
+		files = append(files, File{Key: key, Rows: p.Rows, Bytes: p.Bytes, SHA256: p.SHA256, JobID: m.JobID})
+	}
+	m.Version = ManifestVersion
+	m.Partition = l.Partition
+	m.Files = files
+	m.Rows, m.Bytes = 0, 0
+	for _, f := range files {
+		m.Rows += f.Rows
+		m.Bytes += f.Bytes
+	}
+	if m.Status == "" {
+		m.Status = "committed"
+	}
+	m.CommittedAt = time.Now().UTC()
+	if err := writeJSON(ctx, store, l.ManifestKey(), m); err != nil {
+		return nil, fmt.Errorf("commit manifest: %w", err)
+	}
+	marker := map[string]any{"job_id": m.JobID, "committed_at": m.CommittedAt, "rows": m.Rows}
+	if err := writeJSON(ctx, store, l.SuccessKey(), marker); err != nil {
+		return nil, fmt.Errorf("write success marker: %w", err)
+	}
+	if _, err := Cleanup(ctx, store, l.Partition, &m); err != nil {
+		return &m, fmt.Errorf("committed, but cleanup failed (the next run retries it): %w", err)
+	}
+	stagedKeys := make([]string, len(staged))
+	for i, p := range staged {
+		stagedKeys[i] = p.StagingKey
+	}
+	if err := store.Delete(ctx, stagedKeys...); err != nil {
+		return &m, fmt.Errorf("committed, but deleting staged parts failed (the next run retries it): %w", err)
+	}
+	return &m, nil
+}
+
+// Cleanup deletes the data files directly inside partition that manifest m
+// does not list: parts of superseded jobs and orphans of crashed ones. With
+// no manifest it deletes nothing, because then nothing says which files are
+// the snapshot. It returns the deleted keys.
+func Cleanup(ctx context.Context, store storage.Store, partition string, m *Manifest) ([]string, error) {
+	if m == nil {
+		return nil, nil
+	}
+	live := make(map[string]bool, len(m.Files))
+	for _, f := range m.Files {
+		live[f.Key] = true
+	}
+	var dead []string
+	err := store.List(ctx, partition+"/", func(o storage.ObjectInfo) error {
+		rest := strings.TrimPrefix(o.Key, partition+"/")
+		if strings.Contains(rest, "/") || live[o.Key] {
+			return nil
+		}
+		if layout.IsPart(o.Key) || isOrphanTemp(o.Key) {
+			dead = append(dead, o.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list partition %s: %w", partition, err)
+	}
+	if len(dead) == 0 {
+		return nil, nil
+	}
+	if err := store.Delete(ctx, dead...); err != nil {
+		return nil, fmt.Errorf("delete superseded files in %s: %w", partition, err)
+	}
+	return dead, nil
+}
+
+// RepairPartition brings a partition back to exactly what its manifest
+// lists, removing what a crashed job left behind. It is run before a job
+// writes a partition.
+func RepairPartition(ctx context.Context, store storage.Store, l layout.Stream) (*Manifest, []string, error) {
+	m, err := readManifestIfAny(ctx, store, l.ManifestKey())
+	if err != nil {
+		return nil, nil, err
+	}
+	deleted, err := Cleanup(ctx, store, l.Partition, m)
+	return m, deleted, err
+}
+
+func isOrphanTemp(key string) bool {
+	return strings.HasPrefix(path.Base(key), ".acode-tmp-")
+}

@@ -1,0 +1,146 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/storage"
+)
+
+// runAttempt runs every selected stream once; streams already committed by
+// an earlier attempt of the same job are not run again.
+func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job state.Job, attempt int, opts Options, res *Result, log *slog.Logger) error {
+	streams := conn.SelectedStreams()
+	if len(streams) == 0 {
+		return fmt.Errorf("connection %s selects no stream (%s)", conn.ResourceName, conn.File)
+	}
+	ep, err := s.open(ctx, conn, streams)
+	if err != nil {
+		return err
+	}
+	defer ep.db.Close()
+	if err := cleanStaleStaging(ctx, ep.store, conn, job.ID); err != nil {
+		log.Warn("clean staging of earlier jobs", "err", err)
+	}
+
+	st := s.Project.Settings.Sync
+	reads := make(chan struct{}, st.MaxParallelReads)
+	streamSlots := make(chan struct{}, max(1, st.ParallelStreams))
+	results := make([]StreamResult, len(streams))
+	errs := make([]error, len(streams))
+	done := committedStreams(res)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, str := range streams {
+		if r, ok := done[str.Name]; ok {
+			results[i] = r
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case streamSlots <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-streamSlots }()
+			run := &streamRun{
+				syncer: s, conn: conn, stream: str, job: job, attempt: attempt,
+				ep: ep, reads: reads, progress: opts.Progress, role: opts.Role,
+				log: log.With("stream", str.Name),
+			}
+			results[i], errs[i] = run.run(ctx)
+			if errs[i] != nil {
+				cancel() // one failed stream fails the job: stop the others early
+			}
+		}()
+	}
+	wg.Wait()
+
+	res.Streams, res.Rows, res.Bytes = results, 0, 0
+	for _, r := range results {
+		res.Rows += r.Rows
+		res.Bytes += r.Bytes
+	}
+	return firstError(errs)
+}
+
+// committedStreams returns the streams an earlier attempt already committed.
+func committedStreams(res *Result) map[string]StreamResult {
+	out := map[string]StreamResult{}
+	for _, r := range res.Streams {
+		if r.Status == "committed" {
+			out[r.Name] = r
+		}
+	}
+	return out
+}
+
+// firstError prefers a real failure over the cancellations it caused.
+func firstError(errs []error) error {
+	var cancelled error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if isCancel(err) {
+			if cancelled == nil {
+				cancelled = err
+			}
+			continue
+		}
+		return err
+	}
+	return cancelled
+}
+
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled)
+}
+
+// cleanStaleStaging removes staged parts of this connection's earlier jobs:
+// a job that crashed before committing never publishes them.
+func cleanStaleStaging(ctx context.Context, store storage.Store, conn *config.Connection, current int64) error {
+	root := layout.StagingRoot(conn.Destination.BucketPath, conn.ResourceName) + "/"
+	mine := layout.StagingPrefix(conn.Destination.BucketPath, conn.ResourceName, current) + "/"
+	var stale []string
+	err := store.List(ctx, root, func(o storage.ObjectInfo) error {
+		if !strings.HasPrefix(o.Key, mine) {
+			stale = append(stale, o.Key)
+		}
+		return nil
+	})
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	return store.Delete(ctx, stale...)
+}
+
+func deleteStaging(ctx context.Context, store storage.Store, conn *config.Connection, jobID int64) error {
+	prefix := layout.StagingPrefix(conn.Destination.BucketPath, conn.ResourceName, jobID) + "/"
+	var keys []string
+	if err := store.List(ctx, prefix, func(o storage.ObjectInfo) error {
+		keys = append(keys, o.Key)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return store.Delete(ctx, keys...)
+}
+
+func stagingKey(conn *config.Connection, jobID int64, stream string, firstRange int) string {
+	return layout.Join(layout.StagingPrefix(conn.Destination.BucketPath, conn.ResourceName, jobID),
+		stream, "range-"+strconv.Itoa(firstRange)+".parquet")
+}

@@ -1,0 +1,268 @@
+// Package syncer runs a sync job: it reads the selected streams of a
+// connection from MySQL in primary-key ranges, encodes them to Parquet,
+// stages the parts, and commits each stream's partition through the
+// snapshot protocol. Retried attempts of a job resume from the parts the
+// failed attempt had already uploaded.
+package syncer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/storage"
+)
+
+// Syncer runs jobs for the connections of one project.
+type Syncer struct {
+	Project *config.Project
+	State   *state.Store
+	Log     *slog.Logger
+}
+
+// Options tune one run.
+type Options struct {
+	// Role labels the source in manifests and job records: primary or backup.
+	Role string
+	// MaxAttempts is how many attempts the job gets (at least 1); a retried
+	// attempt skips the ranges a failed one already uploaded.
+	MaxAttempts int
+	// RetryDelay is the pause between attempts.
+	RetryDelay time.Duration
+	// Owner identifies this process in the job lock (host:pid).
+	Owner string
+	// Progress, when set, receives live counters.
+	Progress *Progress
+	// Sleep waits between attempts; tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Result is what a job did, as `acode sync --json` prints it.
+type Result struct {
+	JobID      int64          `json:"job_id"`
+	Connection string         `json:"connection"`
+	Source     string         `json:"source"`
+	Status     string         `json:"status"`
+	Attempts   int            `json:"attempts"`
+	StartedAt  time.Time      `json:"started_at"`
+	EndedAt    time.Time      `json:"ended_at"`
+	Duration   float64        `json:"duration_seconds"`
+	Rows       int64          `json:"rows"`
+	Bytes      int64          `json:"bytes"`
+	Streams    []StreamResult `json:"streams"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// StreamResult is one stream's outcome.
+type StreamResult struct {
+	Name      string   `json:"name"`
+	Namespace string   `json:"namespace"`
+	Status    string   `json:"status"`
+	Rows      int64    `json:"rows"`
+	Bytes     int64    `json:"bytes"`
+	Files     []string `json:"files"`
+	Partition string   `json:"partition"`
+	// RangesResumed counts the key ranges a retried attempt did not read
+	// again because an earlier attempt had uploaded them.
+	RangesResumed int `json:"ranges_resumed,omitempty"`
+	Manifest  string   `json:"manifest,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// Run creates a job for the connection and runs it to its end. The returned
+// Result is filled even when the job failed; the error says why.
+func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Result, error) {
+	conn, err := s.Project.Connection(connection)
+	if err != nil {
+		return nil, err
+	}
+	opts = withDefaults(opts)
+	job, err := s.State.CreateJob(ctx, conn.ResourceName, opts.Role, opts.Owner)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{JobID: job.ID, Connection: conn.ResourceName, Source: opts.Role, StartedAt: job.CreatedAt}
+	log := s.Log.With("job_id", job.ID, "connection", conn.ResourceName)
+
+	stopHeartbeat := s.heartbeat(ctx, job.ID, log)
+	runErr := s.attempts(ctx, conn, job, opts, res, log)
+	stopHeartbeat()
+
+	res.EndedAt = time.Now().UTC()
+	res.Duration = res.EndedAt.Sub(res.StartedAt).Seconds()
+	res.Status = string(state.JobSucceeded)
+	switch {
+	case runErr == nil:
+	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, ErrCancelled):
+		res.Status = string(state.JobCancelled)
+	default:
+		res.Status = string(state.JobFailed)
+	}
+	if runErr != nil {
+		res.Error = runErr.Error()
+	}
+	// The job record must be closed even when ctx was cancelled.
+	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.State.FinishJob(finishCtx, job.ID, state.JobStatus(res.Status), res.Error, res.Rows, res.Bytes); err != nil {
+		log.Error("record job end", "err", err)
+	}
+	if runErr != nil {
+		s.discardStaging(finishCtx, conn, job.ID, log)
+	}
+	log.Info("job ended", "status", res.Status, "rows", res.Rows, "bytes", res.Bytes, "seconds", res.Duration)
+	return res, runErr
+}
+
+func withDefaults(o Options) Options {
+	if o.Role == "" {
+		o.Role = "primary"
+	}
+	if o.MaxAttempts < 1 {
+		o.MaxAttempts = 1
+	}
+	if o.Owner == "" {
+		host, _ := os.Hostname()
+		o.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if o.Progress == nil {
+		o.Progress = NewProgress()
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	return o
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// attempts runs the job's attempts until one succeeds or they run out.
+func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job state.Job, opts Options, res *Result, log *slog.Logger) error {
+	var err error
+	for n := 1; n <= opts.MaxAttempts; n++ {
+		if n > 1 {
+			log.Warn("retrying job", "attempt", n, "after", opts.RetryDelay, "err", err)
+			if serr := opts.Sleep(ctx, opts.RetryDelay); serr != nil {
+				return errors.Join(err, serr)
+			}
+		}
+		att, aerr := s.State.StartAttempt(ctx, job.ID)
+		if aerr != nil {
+			return aerr
+		}
+		res.Attempts = n
+		err = s.runAttempt(ctx, conn, job, att.Number, opts, res, log)
+		status, msg := state.AttemptSucceeded, ""
+		if err != nil {
+			status, msg = state.AttemptFailed, err.Error()
+		}
+		if ferr := s.State.FinishAttempt(context.WithoutCancel(ctx), job.ID, att.Number, status, msg); ferr != nil {
+			log.Error("record attempt end", "err", ferr)
+		}
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// heartbeat keeps the job's lease fresh so another process can tell a live
+// job from one whose process died.
+func (s *Syncer) heartbeat(ctx context.Context, jobID int64, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.State.Heartbeat(ctx, jobID); err != nil && ctx.Err() == nil {
+					log.Warn("job heartbeat", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+// endpoints are what one attempt talks to.
+type endpoints struct {
+	db     *sql.DB
+	store  storage.Store
+	server mysql.Server
+	tables map[string]schema.Table
+}
+
+func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []config.Stream) (*endpoints, error) {
+	st := s.Project.Settings.Sync
+	store, err := connect.Store(ctx, conn.Destination)
+	if err != nil {
+		return nil, destErr("", err)
+	}
+	db, err := connect.Source(ctx, conn.Source, st, st.MaxParallelReads+2)
+	if err != nil {
+		return nil, sourceErr("", err)
+	}
+	ep := &endpoints{db: db, store: store, tables: map[string]schema.Table{}}
+	if ep.server, err = mysql.ServerInfo(ctx, db); err != nil {
+		db.Close()
+		return nil, sourceErr("", err)
+	}
+	byNS := map[string][]string{}
+	for _, str := range streams {
+		ns := namespaceOf(conn, str)
+		byNS[ns] = append(byNS[ns], str.Name)
+	}
+	for ns, names := range byNS {
+		tables, err := mysql.Discover(ctx, db, ns, names)
+		if err != nil {
+			db.Close()
+			return nil, sourceErr("", err)
+		}
+		for _, t := range tables {
+			ep.tables[ns+"."+t.Name] = t
+		}
+	}
+	return ep, nil
+}
+
+func namespaceOf(conn *config.Connection, s config.Stream) string {
+	if s.Namespace != "" {
+		return s.Namespace
+	}
+	return conn.Source.Database
+}
+
+func (s *Syncer) discardStaging(ctx context.Context, conn *config.Connection, jobID int64, log *slog.Logger) {
+	store, err := connect.Store(ctx, conn.Destination)
+	if err != nil {
+		return
+	}
+	if err := deleteStaging(ctx, store, conn, jobID); err != nil {
+		log.Warn("delete staged parts of failed job", "err", err)
+	}
+}

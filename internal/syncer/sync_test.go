@@ -1,0 +1,385 @@
+package syncer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/storage/file"
+	"github.com/acode-dev/acode/internal/testenv"
+)
+
+const diario = "farmarcas_si_analitico_diario"
+
+// seeded creates the ACODE tables with rows diario rows in a fresh database
+// of the shared MariaDB.
+func seeded(t *testing.T, rows int) (*testenv.MariaDB, string) {
+	t.Helper()
+	m := testenv.SharedMariaDB(t)
+	database := m.NewDatabase(t)
+	ctx := context.Background()
+	root := m.Root(t)
+	if err := demo.CreateSchema(ctx, root, database); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Fill(ctx, root, database, demo.Options{Rows: rows, Seed: 7, Days: 3, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return m, database
+}
+
+func count(t *testing.T, db *sql.DB, database, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.QueryRow("SELECT COUNT(*) FROM `" + database + "`.`" + table + "`").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSync_SeedConnectionToS3_AllStreamsRowForRow(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 12000)
+	s3 := testenv.StartS3(t)
+	f := newFixture(t, m, database, s3)
+
+	res, err := f.run(t, "connection_mysql_s3_acode", Options{})
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if res.Status != "succeeded" || len(res.Streams) != 3 {
+		t.Fatalf("status %s with %d streams, want succeeded with 3", res.Status, len(res.Streams))
+	}
+	duck := testenv.DuckDB(t)
+	day := res.StartedAt.UTC().Format("2006-01-02")
+	for _, s := range res.Streams {
+		want := count(t, m.Root(t), database, s.Name)
+		if s.Rows != want || s.Status != "committed" {
+			t.Errorf("%s: %s with %d rows, table has %d", s.Name, s.Status, s.Rows, want)
+		}
+		wantPartition := "origin=airbyte/database=bronze_acode/" + s.Name + "/cog_dt_ingestion=" + day
+		if s.Partition != wantPartition {
+			t.Errorf("%s: partition %q, want %q", s.Name, s.Partition, wantPartition)
+		}
+		for i, key := range s.Files {
+			wantName := fmt.Sprintf("file_%s_%s_%d_%03d.parquet", s.Name, strings.ReplaceAll(day, "-", ""), res.JobID, i+1)
+			if filepath.Base(key) != wantName {
+				t.Errorf("file %d = %s, want %s", i, key, wantName)
+			}
+		}
+		glob := testenv.SQLString(filepath.Join(s3.Dir, f.bucket, s.Partition, "*.parquet"))
+		got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+glob+")")
+		if got[0]["n"] != fmt.Sprint(want) || got[0]["k"] != fmt.Sprint(want) {
+			t.Errorf("%s: DuckDB reads %v rows / %v distinct keys, want %d", s.Name, got[0]["n"], got[0]["k"], want)
+		}
+	}
+	// Row for row on the multi-chunk stream, every column as text.
+	glob := testenv.SQLString(filepath.Join(s3.Dir, f.bucket, res.Streams[0].Partition, "*.parquet"))
+	compareRows(t, m.Root(t), database, diario, duck, glob)
+}
+
+// compareRows checks that the Parquet files hold exactly the table's rows.
+func compareRows(t *testing.T, db *sql.DB, database, table string, duck *testenv.Duck, glob string) {
+	t.Helper()
+	q := "SELECT CONCAT_WS('|', idpk, ACODE_Val_Total, CNPJ, CNPJ_Fornecedor, Data, Data_Processamento, EAN, Fornecedor, NF_Numero, Qtd_Trib, Val_Prod, CFOP, NCM, CST, Aliquota_ICMS) FROM `" + database + "`.`" + table + "` ORDER BY idpk"
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s)
+	}
+	rows.Close()
+	got := duck.Query(t, "SELECT concat_ws('|', idpk, ACODE_Val_Total, CNPJ, CNPJ_Fornecedor, Data, Data_Processamento, EAN, Fornecedor, NF_Numero, Qtd_Trib, Val_Prod, CFOP, NCM, CST, Aliquota_ICMS) AS r FROM read_parquet("+glob+") ORDER BY idpk")
+	if len(got) != len(want) {
+		t.Fatalf("files hold %d rows, table %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i]["r"] != want[i] {
+			t.Fatalf("row %d differs:\n table %s\n files %v", i, want[i], got[i]["r"])
+		}
+	}
+}
+
+func partFiles(t *testing.T, root, partition string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, partition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSync_RerunSameDayReplacesSnapshot(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 3000)
+	f := newFixture(t, m, database, nil)
+	first, err := f.run(t, "connection_mysql_local_acode", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Exec(t, "INSERT INTO `"+database+"`.`"+diario+"` (CNPJ, Data) VALUES ('11222333000181', '2025-08-07')")
+	second, err := f.run(t, "connection_mysql_local_acode", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := second.Streams[0].Partition
+	if first.Streams[0].Partition != part {
+		t.Fatalf("the two runs wrote different partitions: %s, %s", first.Streams[0].Partition, part)
+	}
+	var want []string
+	for _, k := range second.Streams[0].Files {
+		want = append(want, filepath.Base(k))
+	}
+	want = append(want, layout.ManifestName, layout.SuccessName)
+	sort.Strings(want)
+	if got := partFiles(t, f.localRoot(), part); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("partition holds %v, want only the second job's files %v", got, want)
+	}
+	store, _ := file.New(f.localRoot())
+	man, err := snapshot.ReadManifest(context.Background(), store, part+"/"+layout.ManifestName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.JobID != second.JobID || man.Rows != count(t, m.Root(t), database, diario) {
+		t.Errorf("manifest: job %d rows %d, want job %d rows %d", man.JobID, man.Rows, second.JobID, count(t, m.Root(t), database, diario))
+	}
+	duck := testenv.DuckDB(t)
+	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n FROM read_parquet("+testenv.SQLString(filepath.Join(f.localRoot(), part, "*.parquet"))+")")
+	if got[0]["n"] != fmt.Sprint(man.Rows) {
+		t.Errorf("readers of the partition see %v rows, want %d", got[0]["n"], man.Rows)
+	}
+}
+
+func TestSync_CancelledJobLeavesPreviousSnapshotAndNoStaging(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 4000)
+	f := newFixture(t, m, database, nil)
+	first, err := f.run(t, "connection_mysql_local_acode", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := partFiles(t, f.localRoot(), first.Streams[0].Partition)
+
+	f.settings(t, "chunk_rows: 500", "file_size_mb: 1", "max_rows_per_second: 4000", "max_parallel_reads: 1")
+	ctx, cancel := context.WithCancel(context.Background())
+	progress := NewProgress()
+	go func() {
+		for ctx.Err() == nil {
+			for _, s := range progress.Streams() {
+				if s.Name == diario && s.Rows() > 1500 {
+					cancel()
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	p := f.project(t)
+	res, err := runWith(ctx, t, p, "connection_mysql_local_acode", Options{Progress: progress})
+	cancel()
+	if err == nil || res.Status != "cancelled" {
+		t.Fatalf("want a cancelled job, got %v (%v)", res.Status, err)
+	}
+	if after := partFiles(t, f.localRoot(), first.Streams[0].Partition); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("partition changed by a cancelled job:\n before %v\n after  %v", before, after)
+	}
+	staging := filepath.Join(f.localRoot(), layout.StagingRoot("origin=airbyte/database=bronze_acode", "connection_mysql_local_acode"))
+	if n := countFiles(t, staging); n != 0 {
+		t.Errorf("%d staged files left by the cancelled job", n)
+	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSync_RetryResumesRangesAlreadyUploaded(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 40000)
+	f := newFixture(t, m, database, nil)
+	// About 15k rows fill 1 MiB: the first parts are uploaded well before the kill.
+	f.settings(t, "chunk_rows: 1000", "file_size_mb: 1", "max_rows_per_second: 20000", "max_parallel_reads: 1", "parallel_streams: 1")
+	progress := NewProgress()
+	killed := make(chan struct{})
+	go func() { // cut the reader's connections once a few ranges are uploaded
+		defer close(killed)
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			for _, s := range progress.Streams() {
+				if s.Name == diario && s.Rows() > 25000 {
+					killConnections(t, m.Root(t), "userfarmarcasac02")
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	res, err := f.run(t, "connection_mysql_local_acode", Options{MaxAttempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }, Progress: progress})
+	<-killed
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if res.Attempts != 2 {
+		t.Fatalf("attempts = %d, want 2 (the connection kill should fail the first)", res.Attempts)
+	}
+	s := res.Streams[0]
+	if s.RangesResumed == 0 {
+		t.Errorf("the retry re-read every range; want it to skip the ones uploaded by attempt 1")
+	}
+	want := count(t, m.Root(t), database, diario)
+	duck := testenv.DuckDB(t)
+	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.localRoot(), s.Partition, "*.parquet"))+")")
+	if got[0]["n"] != fmt.Sprint(want) || got[0]["k"] != fmt.Sprint(want) {
+		t.Errorf("after resume: %v rows / %v keys, want %d exactly once each", got[0]["n"], got[0]["k"], want)
+	}
+}
+
+func killConnections(t *testing.T, root *sql.DB, user string) {
+	rows, err := root.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", user)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		root.Exec(fmt.Sprintf("KILL CONNECTION %d", id))
+	}
+}
+
+func TestSync_IncrementalReadsOnlyNewRowsAndAppendsToPartition(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 2000)
+	f := newFixture(t, m, database, nil)
+	conn := "connections/connection_mysql_local_acode/configuration.yaml"
+	data, _ := os.ReadFile(filepath.Join(f.dir, conn))
+	// Make the first stream incremental on idpk.
+	s := strings.Replace(string(data), "cursor_field: []\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: true\n          sync_mode: full_refresh",
+		"cursor_field: [idpk]\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: true\n          sync_mode: incremental", 1)
+	if s == string(data) {
+		t.Fatal("could not make the stream incremental")
+	}
+	writeFile(t, filepath.Join(f.dir, conn), s)
+
+	first, err := f.run(t, "connection_mysql_local_acode", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Exec(t, "INSERT INTO `"+database+"`.`"+diario+"` (CNPJ, Data) VALUES ('11222333000181', '2025-08-07'), ('11222333000181', '2025-08-08')")
+	second, err := f.run(t, "connection_mysql_local_acode", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Streams[0].Rows != 2000 || second.Streams[0].Rows != 2 {
+		t.Errorf("incremental rows: first %d, second %d; want 2000 then 2", first.Streams[0].Rows, second.Streams[0].Rows)
+	}
+	duck := testenv.DuckDB(t)
+	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.localRoot(), second.Streams[0].Partition, "*.parquet"))+")")
+	if got[0]["n"] != "2002" || got[0]["k"] != "2002" {
+		t.Errorf("partition after two incremental jobs: %v rows / %v keys, want 2002", got[0]["n"], got[0]["k"])
+	}
+}
+
+func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 500)
+	s3 := testenv.StartS3(t)
+	cases := []struct {
+		name    string
+		mutate  func(f *fixture)
+		wantSrc bool
+		check   func(t *testing.T, err error)
+	}{
+		{"wrong password", func(f *fixture) { f.env["ACODE_PASS"] = "not-the-password" }, true, func(t *testing.T, err error) {
+			var me *gomysql.MySQLError
+			if !errors.As(err, &me) || me.Number != 1045 {
+				t.Errorf("want MySQL error 1045 in the chain, got %v", err)
+			}
+		}},
+		{"unknown table", func(f *fixture) {
+			f.db.Exec(t, "RENAME TABLE `"+f.database+"`.`farmarcas_si_analitico_diario_produtos` TO `"+f.database+"`.`produtos_old`")
+		}, true, func(t *testing.T, err error) {
+			if !strings.Contains(err.Error(), "farmarcas_si_analitico_diario_produtos") {
+				t.Errorf("error does not name the table: %v", err)
+			}
+		}},
+		{"unreachable host", func(f *fixture) {
+			f.edit(t, "sources/source_mysql_acode/configuration.yaml", fmt.Sprintf("port: %d", f.db.Port), "port: 1")
+		}, true, nil},
+		{"bad bucket", func(f *fixture) {
+			f.edit(t, "destinations/destination_s3_acode/configuration.yaml", "s3_bucket_name: "+f.bucket, "s3_bucket_name: no-such-bucket-acode")
+		}, false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := database
+			if tc.name == "unknown table" { // it renames a table: give it its own copy
+				_, db = seeded(t, 200)
+			}
+			f := newFixture(t, m, db, s3)
+			tc.mutate(f)
+			res, err := f.run(t, "connection_mysql_s3_acode", Options{})
+			if err == nil {
+				t.Fatal("sync succeeded")
+			}
+			var se *SourceError
+			var de *DestinationError
+			if tc.wantSrc && !errors.As(err, &se) || !tc.wantSrc && !errors.As(err, &de) {
+				t.Errorf("error class: %T %v", err, err)
+			}
+			if res.Status != "failed" {
+				t.Errorf("status %s, want failed", res.Status)
+			}
+			if tc.check != nil {
+				tc.check(t, err)
+			}
+			out, _ := json.Marshal(res)
+			if strings.Contains(err.Error()+string(out), testPass) || strings.Contains(err.Error()+string(out), s3.SecretKey) {
+				t.Errorf("a secret leaked into the error or result: %s", out)
+			}
+			if n := countFiles(t, filepath.Join(s3.Dir, f.bucket, "origin=airbyte")); n != 0 {
+				t.Errorf("%d objects committed by a failed job", n)
+			}
+		})
+	}
+}
+
