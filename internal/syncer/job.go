@@ -74,9 +74,9 @@ type StreamResult struct {
 	Partition string   `json:"partition"`
 	// RangesResumed counts the key ranges a retried attempt did not read
 	// again because an earlier attempt had uploaded them.
-	RangesResumed int `json:"ranges_resumed,omitempty"`
-	Manifest  string   `json:"manifest,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	RangesResumed int    `json:"ranges_resumed,omitempty"`
+	Manifest      string `json:"manifest,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // Run creates a job for the connection and runs it to its end. The returned

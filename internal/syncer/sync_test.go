@@ -382,4 +382,3 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 		})
 	}
 }
-
