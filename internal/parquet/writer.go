@@ -57,7 +57,7 @@ const (
 	// batchRows rows are converted before being handed to the column
 	// writers in one call per column: fewer calls, and pages still close
 	// near PageBytes.
-	batchRows = 512
+	batchRows = 128
 	// batchArenaBytes hands a batch over early when its byte values are big
 	// (BLOBs), bounding the copy of the caller's data.
 	batchArenaBytes = 4 << 20
