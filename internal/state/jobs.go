@@ -68,7 +68,8 @@ func DefaultOwner() string {
 // CreateJob starts a pending job for connection, owned by owner. A connection
 // runs one job at a time: if its live job's heartbeat is fresher than the
 // lease, CreateJob returns *AlreadyRunningError. A live job whose heartbeat is
-// stale belonged to a process that died (kill -9, power loss); it is marked
+// stale, or whose owner process on this host is gone, belonged to a process
+// that died (kill -9, power loss); it is marked
 // failed, with its running attempts, and the new job proceeds. Check and
 // insert share one write transaction, so across processes exactly one of
 // several racing callers wins.
@@ -84,7 +85,7 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
 			return err
-		case now.Sub(live.HeartbeatAt) < s.lease:
+		case now.Sub(live.HeartbeatAt) < s.lease && !ownerGone(live.Owner):
 			return &AlreadyRunningError{Connection: connection, JobID: live.ID, Status: live.Status,
 				Owner: live.Owner, Since: live.CreatedAt, HeartbeatAt: live.HeartbeatAt}
 		default:
@@ -132,7 +133,7 @@ func abandon(ctx context.Context, tx *sql.Tx, j Job, now time.Time) error {
 }
 
 func abandonedMsg(owner string) string {
-	return "abandoned: owner " + owner + " stopped heartbeating"
+	return "abandoned: owner " + owner + " stopped heartbeating or exited"
 }
 
 // Heartbeat tells other processes the job's owner is alive. It returns

@@ -81,7 +81,7 @@ func TestCreateJob_StaleHeartbeatFailsOldJobAndProceeds(t *testing.T) {
 	if got.Status != JobFailed || got.EndedAt == nil {
 		t.Errorf("old job status = %s ended %v, want failed with an end time", got.Status, got.EndedAt)
 	}
-	if want := "abandoned: owner test-host:1 stopped heartbeating"; got.Error != want {
+	if want := "abandoned: owner test-host:1 stopped heartbeating or exited"; got.Error != want {
 		t.Errorf("old job error = %q, want %q", got.Error, want)
 	}
 	atts, err := s.Attempts(ctx, old.ID)
