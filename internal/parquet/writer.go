@@ -28,8 +28,9 @@ type Options struct {
 	PageBytes int
 	// Dictionary enables dictionary encoding for string columns.
 	Dictionary bool
-	// Mode, when set, must match the Schema's mode; it is here so a config
-	// can carry every writer setting in one value.
+	// Mode, when set, must match the Schema's mode (NewSchema takes the
+	// mode); it is here so a config can carry every writer setting in one
+	// value. Empty means the Schema's.
 	Mode Mode
 }
 
@@ -41,7 +42,7 @@ const (
 )
 
 // DefaultOptions returns destination-s3's defaults with acode's bounded row
-// groups: SNAPPY, 1 MiB pages, dictionary on, exact mode.
+// groups: SNAPPY, 1 MiB pages, dictionary on; the mode is the Schema's.
 func DefaultOptions() Options {
 	return Options{
 		Codec:         DefaultCodec,
@@ -49,7 +50,6 @@ func DefaultOptions() Options {
 		RowGroupBytes: DefaultRowGroupBytes,
 		PageBytes:     DefaultPageBytes,
 		Dictionary:    true,
-		Mode:          ModeExact,
 	}
 }
 
