@@ -45,6 +45,10 @@ type Options struct {
 	Progress *Progress
 	// Sleep waits between attempts; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnJobCreated, when set, is called with the job record as soon as it
+	// is created, before the first attempt: a server hands the job id to
+	// its caller (Airflow) while the job runs on.
+	OnJobCreated func(state.Job)
 }
 
 // Result is what a job did, as `acode sync --json` prints it.
@@ -90,6 +94,9 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	job, err := s.State.CreateJob(ctx, conn.ResourceName, opts.Role, opts.Owner)
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnJobCreated != nil {
+		opts.OnJobCreated(job)
 	}
 	res := &Result{JobID: job.ID, Connection: conn.ResourceName, Source: opts.Role, StartedAt: job.CreatedAt}
 	log := s.Log.With("job_id", job.ID, "connection", conn.ResourceName)

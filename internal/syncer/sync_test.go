@@ -80,14 +80,14 @@ func TestSync_SeedConnectionToS3_AllStreamsRowForRow(t *testing.T) {
 				t.Errorf("file %d = %s, want %s", i, key, wantName)
 			}
 		}
-		glob := testenv.SQLString(filepath.Join(s3.Dir, f.bucket, s.Partition, "*.parquet"))
+		glob := testenv.SQLString(filepath.Join(s3.Dir, f.Bucket, s.Partition, "*.parquet"))
 		got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+glob+")")
 		if got[0]["n"] != fmt.Sprint(want) || got[0]["k"] != fmt.Sprint(want) {
 			t.Errorf("%s: DuckDB reads %v rows / %v distinct keys, want %d", s.Name, got[0]["n"], got[0]["k"], want)
 		}
 	}
 	// Row for row on the multi-chunk stream, every column as text.
-	glob := testenv.SQLString(filepath.Join(s3.Dir, f.bucket, res.Streams[0].Partition, "*.parquet"))
+	glob := testenv.SQLString(filepath.Join(s3.Dir, f.Bucket, res.Streams[0].Partition, "*.parquet"))
 	compareRows(t, m.Root(t), database, diario, duck, glob)
 }
 
@@ -156,10 +156,10 @@ func TestSync_RerunSameDayReplacesSnapshot(t *testing.T) {
 	}
 	want = append(want, layout.ManifestName, layout.SuccessName)
 	sort.Strings(want)
-	if got := partFiles(t, f.localRoot(), part); strings.Join(got, ",") != strings.Join(want, ",") {
+	if got := partFiles(t, f.LocalRoot(), part); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("partition holds %v, want only the second job's files %v", got, want)
 	}
-	store, _ := file.New(f.localRoot())
+	store, _ := file.New(f.LocalRoot())
 	man, err := snapshot.ReadManifest(context.Background(), store, part+"/"+layout.ManifestName)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestSync_RerunSameDayReplacesSnapshot(t *testing.T) {
 		t.Errorf("manifest: job %d rows %d, want job %d rows %d", man.JobID, man.Rows, second.JobID, count(t, m.Root(t), database, diario))
 	}
 	duck := testenv.DuckDB(t)
-	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n FROM read_parquet("+testenv.SQLString(filepath.Join(f.localRoot(), part, "*.parquet"))+")")
+	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n FROM read_parquet("+testenv.SQLString(filepath.Join(f.LocalRoot(), part, "*.parquet"))+")")
 	if got[0]["n"] != fmt.Sprint(man.Rows) {
 		t.Errorf("readers of the partition see %v rows, want %d", got[0]["n"], man.Rows)
 	}
@@ -182,9 +182,9 @@ func TestSync_CancelledJobLeavesPreviousSnapshotAndNoStaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := partFiles(t, f.localRoot(), first.Streams[0].Partition)
+	before := partFiles(t, f.LocalRoot(), first.Streams[0].Partition)
 
-	f.settings(t, "chunk_rows: 500", "file_size_mb: 1", "max_rows_per_second: 4000", "max_parallel_reads: 1")
+	f.Settings(t, "chunk_rows: 500", "file_size_mb: 1", "max_rows_per_second: 4000", "max_parallel_reads: 1")
 	ctx, cancel := context.WithCancel(context.Background())
 	progress := NewProgress()
 	go func() {
@@ -203,10 +203,10 @@ func TestSync_CancelledJobLeavesPreviousSnapshotAndNoStaging(t *testing.T) {
 	if err == nil || res.Status != "cancelled" {
 		t.Fatalf("want a cancelled job, got %v (%v)", res.Status, err)
 	}
-	if after := partFiles(t, f.localRoot(), first.Streams[0].Partition); strings.Join(after, ",") != strings.Join(before, ",") {
+	if after := partFiles(t, f.LocalRoot(), first.Streams[0].Partition); strings.Join(after, ",") != strings.Join(before, ",") {
 		t.Errorf("partition changed by a cancelled job:\n before %v\n after  %v", before, after)
 	}
-	staging := filepath.Join(f.localRoot(), layout.StagingRoot("origin=airbyte/database=bronze_acode", "connection_mysql_local_acode"))
+	staging := filepath.Join(f.LocalRoot(), layout.StagingRoot("origin=airbyte/database=bronze_acode", "connection_mysql_local_acode"))
 	if n := countFiles(t, staging); n != 0 {
 		t.Errorf("%d staged files left by the cancelled job", n)
 	}
@@ -229,60 +229,50 @@ func countFiles(t *testing.T, dir string) int {
 
 func TestSync_RetryResumesRangesAlreadyUploaded(t *testing.T) {
 	t.Parallel()
-	m, database := seeded(t, 40000)
+	// Its own server: the test kills it mid-job and restarts it before the retry.
+	m := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
+	database := m.NewDatabase(t)
+	if err := demo.CreateSchema(context.Background(), m.Root(t), database); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Fill(context.Background(), m.Root(t), database, demo.Options{Rows: 40000, Seed: 3, Days: 2, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	want := count(t, m.Root(t), database, diario)
 	f := newFixture(t, m, database, nil)
 	// About 15k rows fill 1 MiB: the first parts are uploaded well before the kill.
-	f.settings(t, "chunk_rows: 1000", "file_size_mb: 1", "max_rows_per_second: 20000", "max_parallel_reads: 1", "parallel_streams: 1")
+	f.Settings(t, "chunk_rows: 1000", "file_size_mb: 1", "max_rows_per_second: 20000", "max_parallel_reads: 1", "parallel_streams: 1")
 	progress := NewProgress()
 	killed := make(chan struct{})
-	go func() { // cut the reader's connections once a few ranges are uploaded
+	go func() {
 		defer close(killed)
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) {
 			for _, s := range progress.Streams() {
 				if s.Name == diario && s.Rows() > 25000 {
-					killConnections(t, m.Root(t), "userfarmarcasac02")
+					m.Kill(t)
 					return
 				}
 			}
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	res, err := f.run(t, "connection_mysql_local_acode", Options{MaxAttempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }, Progress: progress})
-	<-killed
+	restart := func(context.Context, time.Duration) error { <-killed; m.Restart(t); return nil }
+	res, err := f.run(t, "connection_mysql_local_acode", Options{MaxAttempts: 2, Sleep: restart, Progress: progress})
 	if err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	if res.Attempts != 2 {
-		t.Fatalf("attempts = %d, want 2 (the connection kill should fail the first)", res.Attempts)
+		t.Fatalf("attempts = %d, want 2 (killing the server should fail the first)", res.Attempts)
 	}
 	s := res.Streams[0]
 	if s.RangesResumed == 0 {
 		t.Errorf("the retry re-read every range; want it to skip the ones uploaded by attempt 1")
 	}
-	want := count(t, m.Root(t), database, diario)
 	duck := testenv.DuckDB(t)
-	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.localRoot(), s.Partition, "*.parquet"))+")")
+	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.LocalRoot(), s.Partition, "*.parquet"))+")")
 	if got[0]["n"] != fmt.Sprint(want) || got[0]["k"] != fmt.Sprint(want) {
 		t.Errorf("after resume: %v rows / %v keys, want %d exactly once each", got[0]["n"], got[0]["k"], want)
-	}
-}
-
-func killConnections(t *testing.T, root *sql.DB, user string) {
-	rows, err := root.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?", user)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for _, id := range ids {
-		root.Exec(fmt.Sprintf("KILL CONNECTION %d", id))
 	}
 }
 
@@ -291,14 +281,16 @@ func TestSync_IncrementalReadsOnlyNewRowsAndAppendsToPartition(t *testing.T) {
 	m, database := seeded(t, 2000)
 	f := newFixture(t, m, database, nil)
 	conn := "connections/connection_mysql_local_acode/configuration.yaml"
-	data, _ := os.ReadFile(filepath.Join(f.dir, conn))
+	data, _ := os.ReadFile(filepath.Join(f.Dir, conn))
 	// Make the first stream incremental on idpk.
 	s := strings.Replace(string(data), "cursor_field: []\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: true\n          sync_mode: full_refresh",
 		"cursor_field: [idpk]\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: true\n          sync_mode: incremental", 1)
 	if s == string(data) {
 		t.Fatal("could not make the stream incremental")
 	}
-	writeFile(t, filepath.Join(f.dir, conn), s)
+	if err := os.WriteFile(filepath.Join(f.Dir, conn), []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	first, err := f.run(t, "connection_mysql_local_acode", Options{})
 	if err != nil {
@@ -313,7 +305,7 @@ func TestSync_IncrementalReadsOnlyNewRowsAndAppendsToPartition(t *testing.T) {
 		t.Errorf("incremental rows: first %d, second %d; want 2000 then 2", first.Streams[0].Rows, second.Streams[0].Rows)
 	}
 	duck := testenv.DuckDB(t)
-	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.localRoot(), second.Streams[0].Partition, "*.parquet"))+")")
+	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.LocalRoot(), second.Streams[0].Partition, "*.parquet"))+")")
 	if got[0]["n"] != "2002" || got[0]["k"] != "2002" {
 		t.Errorf("partition after two incremental jobs: %v rows / %v keys, want 2002", got[0]["n"], got[0]["k"])
 	}
@@ -329,24 +321,24 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 		wantSrc bool
 		check   func(t *testing.T, err error)
 	}{
-		{"wrong password", func(f *fixture) { f.env["ACODE_PASS"] = "not-the-password" }, true, func(t *testing.T, err error) {
+		{"wrong password", func(f *fixture) { f.Env["ACODE_PASS"] = "not-the-password" }, true, func(t *testing.T, err error) {
 			var me *gomysql.MySQLError
 			if !errors.As(err, &me) || me.Number != 1045 {
 				t.Errorf("want MySQL error 1045 in the chain, got %v", err)
 			}
 		}},
 		{"unknown table", func(f *fixture) {
-			f.db.Exec(t, "RENAME TABLE `"+f.database+"`.`farmarcas_si_analitico_diario_produtos` TO `"+f.database+"`.`produtos_old`")
+			f.DB.Exec(t, "RENAME TABLE `"+f.Database+"`.`farmarcas_si_analitico_diario_produtos` TO `"+f.Database+"`.`produtos_old`")
 		}, true, func(t *testing.T, err error) {
 			if !strings.Contains(err.Error(), "farmarcas_si_analitico_diario_produtos") {
 				t.Errorf("error does not name the table: %v", err)
 			}
 		}},
 		{"unreachable host", func(f *fixture) {
-			f.edit(t, "sources/source_mysql_acode/configuration.yaml", fmt.Sprintf("port: %d", f.db.Port), "port: 1")
+			f.Edit(t, "sources/source_mysql_acode/configuration.yaml", fmt.Sprintf("port: %d", f.DB.Port), "port: 1")
 		}, true, nil},
 		{"bad bucket", func(f *fixture) {
-			f.edit(t, "destinations/destination_s3_acode/configuration.yaml", "s3_bucket_name: "+f.bucket, "s3_bucket_name: no-such-bucket-acode")
+			f.Edit(t, "destinations/destination_s3_acode/configuration.yaml", "s3_bucket_name: "+f.Bucket, "s3_bucket_name: no-such-bucket-acode")
 		}, false, nil},
 	}
 	for _, tc := range cases {
@@ -376,7 +368,7 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 			if strings.Contains(err.Error()+string(out), testPass) || strings.Contains(err.Error()+string(out), s3.SecretKey) {
 				t.Errorf("a secret leaked into the error or result: %s", out)
 			}
-			if n := countFiles(t, filepath.Join(s3.Dir, f.bucket, "origin=airbyte")); n != 0 {
+			if n := countFiles(t, filepath.Join(s3.Dir, f.Bucket, "origin=airbyte")); n != 0 {
 				t.Errorf("%d objects committed by a failed job", n)
 			}
 		})
