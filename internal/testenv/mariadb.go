@@ -29,6 +29,10 @@ type MariaDBOptions struct {
 	TLS bool
 	// ServerID is the replication server id; 0 picks a unique one.
 	ServerID int
+	// Args are extra mariadbd options, e.g. "--innodb-buffer-pool-size=1G"
+	// for a benchmark (the default pool is a small 64M so that many test
+	// instances fit).
+	Args []string
 }
 
 // MariaDB is one mariadbd process owned by a test: its own data directory,
@@ -141,6 +145,7 @@ func (m *MariaDB) launch() error {
 			"--ssl-cert="+filepath.Join(m.Dir, "server-cert.pem"),
 			"--ssl-key="+filepath.Join(m.Dir, "server-key.pem"))
 	}
+	args = append(args, m.opts.Args...)
 	cmd := exec.Command(bin, args...)
 	// Own process group so Kill reaches everything it spawned; SIGKILL if the
 	// test binary dies without running its cleanups.
