@@ -80,6 +80,7 @@ type Writer struct {
 	digits    []byte
 	groupRows int64 // rows in the current row group, batch included
 	groupBase int64 // pw.Size() when the current row group started
+	pwSize    int64 // pw.Size() after the last batch: Size is called per row
 	rows      int64
 	closed    bool
 }
@@ -179,12 +180,14 @@ func (w *Writer) flushBatch() error {
 		w.n = 0
 		w.arena = w.arena[:0]
 	}
-	if w.groupRows >= int64(w.opts.RowGroupRows) || w.pw.Size()-w.groupBase >= w.opts.RowGroupBytes {
+	w.pwSize = w.pw.Size()
+	if w.groupRows >= int64(w.opts.RowGroupRows) || w.pwSize-w.groupBase >= w.opts.RowGroupBytes {
 		if err := w.pw.Flush(); err != nil {
 			return fmt.Errorf("flush row group: %w", err)
 		}
 		w.groupRows = 0
-		w.groupBase = w.pw.Size()
+		w.pwSize = w.pw.Size()
+		w.groupBase = w.pwSize
 	}
 	return nil
 }
@@ -194,9 +197,10 @@ func (w *Writer) Rows() int64 { return w.rows }
 
 // Size estimates the file size so far: bytes already written plus the
 // buffered row group (compressed pages, plus values not yet paged, counted
-// uncompressed) plus the batch being converted. Callers roll files with it.
+// uncompressed) plus the batch being converted. Callers roll files with it;
+// it is cheap enough to call after every row.
 func (w *Writer) Size() int64 {
-	return w.pw.Size() + int64(len(w.arena)) + int64(w.n*w.schema.leaves*8)
+	return w.pwSize + int64(len(w.arena)) + int64(w.n*w.schema.leaves*8)
 }
 
 // Close writes the buffered rows and the footer. It does not close the
