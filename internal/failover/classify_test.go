@@ -1,0 +1,258 @@
+package failover
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// connConfig reaches database on host:port as user, plain text, with short
+// timeouts so failure tests stay fast.
+func connConfig(host string, port int, database, user, pass string) mysql.ConnConfig {
+	return mysql.ConnConfig{Host: host, Port: port, Database: database, User: user, Password: pass,
+		TLSMode: mysql.TLSDisabled, ConnectTimeout: 3 * time.Second}
+}
+
+// openErr returns the error of connecting and running SELECT 1, the
+// health check's probe.
+func openErr(ctx context.Context, cfg mysql.ConnConfig) error {
+	db, err := mysql.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var one int
+	return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func TestClassify_RealServerErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testenv.SharedMariaDB(t)
+	dbName := m.NewDatabase(t)
+	m.Exec(t, "CREATE TABLE `"+dbName+"`.t (id INT PRIMARY KEY)")
+	suffix := strconv.Itoa(os.Getpid())
+	m.CreateUser(t, "cls_ok"+suffix, "right", false, "SELECT ON `"+dbName+"`.*")
+	m.CreateUser(t, "cls_nogrant"+suffix, "right", false)
+	m.CreateUser(t, "cls_expired"+suffix, "right", false, "SELECT ON `"+dbName+"`.*")
+	m.Exec(t, "ALTER USER 'cls_expired"+suffix+"'@'%' PASSWORD EXPIRE")
+	t.Cleanup(func() {
+		for _, u := range []string{"cls_ok", "cls_nogrant", "cls_expired"} {
+			_, _ = m.Root(t).Exec("DROP USER IF EXISTS '" + u + suffix + "'@'%'")
+		}
+	})
+	root, err := mysql.Open(ctx, connConfig(m.Host, m.Port, dbName, "root", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	queryErr := func(q string) error {
+		rows, err := root.QueryContext(ctx, q)
+		if err == nil {
+			rows.Close()
+		}
+		return err
+	}
+	_, discoverErr := mysql.Discover(ctx, root, dbName, []string{"farmarcas_si_analitico_diario"})
+
+	cases := []struct {
+		name string
+		err  error
+		want Class
+	}{
+		{"wrong password", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_ok"+suffix, "wrong")), ClassAuthenticationFailed},
+		{"no grant on database", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_nogrant"+suffix, "right")), ClassAuthenticationFailed},
+		{"expired password", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_expired"+suffix, "right")), ClassAuthenticationFailed},
+		{"closed port", openErr(ctx, connConfig("127.0.0.1", closedPort(t), dbName, "root", "")), ClassPrimaryDBDown},
+		{"missing table", queryErr("SELECT * FROM no_such_table"), ClassSchemaChange},
+		{"dropped column", queryErr("SELECT no_such_column FROM t"), ClassSchemaChange},
+		{"discover missing table", discoverErr, ClassSchemaChange},
+		{"syntax error", queryErr("SELEC 1"), ClassUnknown},
+	}
+	for _, c := range cases {
+		if c.err == nil {
+			t.Errorf("%s: the server returned no error", c.name)
+			continue
+		}
+		if got := Classify(c.err); got != c.want {
+			t.Errorf("%s: Classify(%T %v) = %q, want %q", c.name, c.err, c.err, got, c.want)
+		}
+	}
+}
+
+func TestClassify_ServerKilledMidQueryIsNetworkPartition(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
+	db, err := mysql.Open(ctx, connConfig(m.Host, m.Port, "", "root", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	done := make(chan error, 1)
+	go func() {
+		var x int
+		done <- db.QueryRowContext(ctx, "SELECT SLEEP(30)").Scan(&x)
+	}()
+	waitForQuery(t, m, "SELECT SLEEP(30)")
+	m.Kill(t)
+	select {
+	case err := <-done:
+		if got := Classify(err); got != ClassNetworkPartition {
+			t.Errorf("query cut by kill -9: Classify(%T %v) = %q, want network_partition", err, err, got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("query did not fail after the server was killed")
+	}
+	// The dead server's port now refuses connections.
+	if got := Classify(openErr(ctx, connConfig(m.Host, m.Port, "", "root", ""))); got != ClassPrimaryDBDown {
+		t.Errorf("connecting to the killed server: class %q, want primary_db_down", got)
+	}
+}
+
+// waitForQuery waits until the server's process list shows info.
+func waitForQuery(t *testing.T, m *testenv.MariaDB, info string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		err := m.Root(t).QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = ?", info).Scan(&n)
+		if err == nil && n > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("query %q never started", info)
+}
+
+func TestClassify_ToxiproxyFaults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := testenv.SharedMariaDB(t)
+	tp := testenv.StartToxiproxy(t)
+
+	t.Run("latency beyond the deadline", func(t *testing.T) {
+		p := tp.Proxy(t, "latency", m.Addr())
+		p.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 3000})
+		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		err := openErr(cctx, connConfig(p.Host, p.Port, "", "root", ""))
+		if got := Classify(err); got != ClassConnectionTimeout {
+			t.Errorf("Classify(%T %v) = %q, want connection_timeout", err, err, got)
+		}
+	})
+	t.Run("stalled handshake beyond the connect timeout", func(t *testing.T) {
+		p := tp.Proxy(t, "stall", m.Addr())
+		p.AddToxic(t, "hang", "timeout", "downstream", map[string]any{"timeout": 0})
+		cfg := connConfig(p.Host, p.Port, "", "root", "")
+		cfg.ConnectTimeout = 500 * time.Millisecond
+		// The driver bounds only the dial by ConnectTimeout; a handshake
+		// that never answers is bounded by the caller's context.
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		err := openErr(cctx, cfg)
+		t.Logf("stalled handshake: %T %v -> %s", err, err, Classify(err))
+		if got := Classify(err); got != ClassConnectionTimeout && got != ClassNetworkPartition {
+			t.Errorf("Classify(%T %v) = %q, want connection_timeout or network_partition", err, err, got)
+		}
+	})
+	t.Run("reset peer", func(t *testing.T) {
+		p := tp.Proxy(t, "reset", m.Addr())
+		p.AddToxic(t, "rst", "reset_peer", "upstream", map[string]any{"timeout": 0})
+		err := openErr(ctx, connConfig(p.Host, p.Port, "", "root", ""))
+		if got := Classify(err); got != ClassNetworkPartition {
+			t.Errorf("Classify(%T %v) = %q, want network_partition", err, err, got)
+		}
+	})
+	t.Run("proxy disabled mid-query", func(t *testing.T) {
+		p := tp.Proxy(t, "cut", m.Addr())
+		db, err := mysql.Open(ctx, connConfig(p.Host, p.Port, "", "root", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		done := make(chan error, 1)
+		go func() {
+			var x int
+			done <- db.QueryRowContext(ctx, "SELECT SLEEP(20)").Scan(&x)
+		}()
+		waitForQuery(t, m, "SELECT SLEEP(20)")
+		p.SetEnabled(t, false)
+		select {
+		case err := <-done:
+			if got := Classify(err); got != ClassNetworkPartition {
+				t.Errorf("Classify(%T %v) = %q, want network_partition", err, err, got)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("query did not fail after the proxy was cut")
+		}
+	})
+}
+
+func TestClassify_ConstructedTypedErrors(t *testing.T) {
+	t.Parallel()
+	dial := func(errno syscall.Errno) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)}
+	}
+	cases := []struct {
+		name string
+		err  error
+		want Class
+	}{
+		{"nil", nil, ClassNone},
+		{"1045 wrapped twice", fmt.Errorf("source: %w", fmt.Errorf("connect: %w", &gomysql.MySQLError{Number: 1045})), ClassAuthenticationFailed},
+		{"1820", &gomysql.MySQLError{Number: 1820}, ClassAuthenticationFailed},
+		{"2003 from a replica", &gomysql.MySQLError{Number: 2003}, ClassPrimaryDBDown},
+		{"2013 lost connection", &gomysql.MySQLError{Number: 2013}, ClassNetworkPartition},
+		{"unknown number", &gomysql.MySQLError{Number: 1213}, ClassUnknown},
+		{"host unreachable", dial(syscall.EHOSTUNREACH), ClassPrimaryDBDown},
+		{"network unreachable", dial(syscall.ENETUNREACH), ClassPrimaryDBDown},
+		{"no such host", &net.OpError{Op: "dial", Err: &net.DNSError{Name: "db.invalid", IsNotFound: true}}, ClassPrimaryDBDown},
+		{"dns timeout", &net.DNSError{Name: "db", IsTimeout: true}, ClassConnectionTimeout},
+		{"read deadline", &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, ClassConnectionTimeout},
+		{"context deadline", fmt.Errorf("ping: %w", context.DeadlineExceeded), ClassConnectionTimeout},
+		{"connection reset", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ClassNetworkPartition},
+		{"EOF", fmt.Errorf("read packet: %w", io.EOF), ClassNetworkPartition},
+		{"unexpected EOF", io.ErrUnexpectedEOF, ClassNetworkPartition},
+		{"driver invalid conn", gomysql.ErrInvalidConn, ClassNetworkPartition},
+		{"bad conn", driver.ErrBadConn, ClassNetworkPartition},
+		{"table not found", fmt.Errorf("discover: %w", &mysql.TableNotFoundError{Database: "d", Table: "t"}), ClassSchemaChange},
+		{"schema drift", fmt.Errorf("stream x: column Data_Processamento: %w", ErrSchemaChange), ClassSchemaChange},
+		{"checksum mismatch", fmt.Errorf("part 3: %w", ErrDataCorruption), ClassDataCorruption},
+		{"cancelled", context.Canceled, ClassUnknown},
+		{"plain error", errors.New("connection refused"), ClassUnknown}, // text alone never classifies
+		{"sql no rows", sql.ErrNoRows, ClassUnknown},
+	}
+	for _, c := range cases {
+		if got := Classify(c.err); got != c.want {
+			t.Errorf("%s: Classify(%v) = %q, want %q", c.name, c.err, got, c.want)
+		}
+	}
+}
