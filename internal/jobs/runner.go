@@ -1,0 +1,262 @@
+// Package jobs runs sync jobs in the background for `acode serve`: a
+// trigger returns the job's id at once (Airflow polls it), the job runs in a
+// goroutine the Runner owns, a connection runs one job at a time, a job can
+// be cancelled by id, and Shutdown stops them all cleanly.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+var (
+	// ErrShuttingDown is returned by Trigger once Shutdown has begun.
+	ErrShuttingDown = errors.New("acode is shutting down; no new jobs are accepted")
+)
+
+// NotOwnedError is returned by Cancel for a live job that another process
+// (an `acode sync` on a terminal, another server) runs: this process cannot
+// stop it.
+type NotOwnedError struct {
+	Job state.Job
+}
+
+func (e *NotOwnedError) Error() string {
+	return fmt.Sprintf("job %d of %s is run by %s, not by this server; stop it there", e.Job.ID, e.Job.Connection, e.Job.Owner)
+}
+
+// Options tune a Runner.
+type Options struct {
+	// MaxAttempts and RetryDelay are handed to every job (see syncer.Options).
+	MaxAttempts int
+	RetryDelay  time.Duration
+	// Grace is how long Shutdown lets running jobs finish before it cancels
+	// them.
+	Grace time.Duration
+	// ReapEvery is how often jobs abandoned by dead processes are marked
+	// failed, so pollers see them end; 0 disables it.
+	ReapEvery time.Duration
+	// OnJobEnd, when set, is called with every job's result when it ends
+	// (metrics, alerts). It runs on the job's goroutine and must not block.
+	OnJobEnd func(res *syncer.Result, err error)
+}
+
+// Runner starts and tracks the jobs of one server process.
+type Runner struct {
+	syncer *syncer.Syncer
+	opts   Options
+	log    *slog.Logger
+
+	base       context.Context // parent of every job's context
+	cancelBase context.CancelFunc
+	reaperDone chan struct{}
+
+	mu      sync.Mutex
+	closed  bool
+	active  map[*run]struct{} // every job goroutine, from start to end
+	running map[int64]*run    // the same, by job id once the job exists
+}
+
+// run is one job goroutine.
+type run struct {
+	job      state.Job // set when the job record exists
+	progress *syncer.Progress
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// New returns a Runner for s's project. Call Shutdown to stop it.
+func New(s *syncer.Syncer, opts Options) *Runner {
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	base, cancel := context.WithCancel(context.Background())
+	r := &Runner{
+		syncer: s, opts: opts, log: log,
+		base: base, cancelBase: cancel, reaperDone: make(chan struct{}),
+		active: map[*run]struct{}{}, running: map[int64]*run{},
+	}
+	go r.reap()
+	return r
+}
+
+// Trigger creates a job for connection (its resource_name or ID) and
+// returns it as soon as it is recorded, pending; the job runs on in the
+// background. A connection with a live job gives *state.AlreadyRunningError;
+// an unknown one config.ErrUnknownConnection.
+func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, error) {
+	conn, err := r.syncer.Project.Connection(connection)
+	if err != nil {
+		return state.Job{}, err
+	}
+	jobCtx, cancel := context.WithCancel(r.base)
+	rn := &run{progress: syncer.NewProgress(), cancel: cancel, done: make(chan struct{})}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		cancel()
+		return state.Job{}, ErrShuttingDown
+	}
+	r.active[rn] = struct{}{}
+	r.mu.Unlock()
+
+	created := make(chan state.Job, 1)
+	failed := make(chan error, 1)
+	go func() {
+		defer close(rn.done)
+		defer cancel()
+		res, err := r.syncer.Run(jobCtx, conn.ResourceName, syncer.Options{
+			MaxAttempts: r.opts.MaxAttempts,
+			RetryDelay:  r.opts.RetryDelay,
+			Progress:    rn.progress,
+			OnJobCreated: func(j state.Job) {
+				r.mu.Lock()
+				rn.job = j
+				r.running[j.ID] = rn
+				r.mu.Unlock()
+				created <- j
+			},
+		})
+		r.mu.Lock()
+		delete(r.active, rn)
+		delete(r.running, rn.job.ID)
+		r.mu.Unlock()
+		if res == nil {
+			failed <- err
+			return
+		}
+		if r.opts.OnJobEnd != nil {
+			r.opts.OnJobEnd(res, err)
+		}
+	}()
+	select {
+	case j := <-created:
+		return j, nil
+	case err := <-failed:
+		return state.Job{}, err
+	case <-ctx.Done():
+		// The job may still start; it is the runner's, not the caller's.
+		return state.Job{}, ctx.Err()
+	}
+}
+
+// Cancel stops job id if this process runs it, waits until its end is
+// recorded (or ctx ends) and returns the job as stored. A job that has
+// already ended is returned as is. A live job run by another process gives
+// *NotOwnedError; an unknown id state.ErrNotFound.
+func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
+	r.mu.Lock()
+	rn, ok := r.running[id]
+	r.mu.Unlock()
+	if ok {
+		r.log.Info("cancelling job", "job_id", id)
+		rn.cancel()
+		select {
+		case <-rn.done:
+		case <-ctx.Done():
+			return state.Job{}, fmt.Errorf("cancel job %d: %w", id, ctx.Err())
+		}
+	}
+	j, err := r.syncer.State.Job(ctx, id)
+	if err != nil {
+		return state.Job{}, err
+	}
+	if !ok && !j.Status.Terminal() {
+		return j, &NotOwnedError{Job: j}
+	}
+	return j, nil
+}
+
+// Progress returns the live counters of job id while this process runs it.
+func (r *Runner) Progress(id int64) (*syncer.Progress, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rn, ok := r.running[id]
+	if !ok {
+		return nil, false
+	}
+	return rn.progress, true
+}
+
+// Running returns the ids of the jobs this process runs now.
+func (r *Runner) Running() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]int64, 0, len(r.running))
+	for id := range r.running {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Shutdown refuses new jobs, lets running ones finish for the Grace period,
+// then cancels them (each is recorded as cancelled) and waits for them to
+// end. It returns ctx's error if they have not all ended when ctx does.
+func (r *Runner) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	first := !r.closed
+	r.closed = true
+	runs := make([]*run, 0, len(r.active))
+	for rn := range r.active {
+		runs = append(runs, rn)
+	}
+	r.mu.Unlock()
+	if first && len(runs) > 0 && r.opts.Grace > 0 {
+		r.log.Info("waiting for running jobs to finish", "jobs", len(runs), "grace", r.opts.Grace)
+		graceCtx, cancel := context.WithTimeout(ctx, r.opts.Grace)
+		_ = waitAll(graceCtx, runs)
+		cancel()
+	}
+	r.cancelBase() // cancels every job still running, and the reaper
+	<-r.reaperDone
+	if err := waitAll(ctx, runs); err != nil {
+		return fmt.Errorf("shut down jobs: %w", err)
+	}
+	return nil
+}
+
+// waitAll waits until every run has ended or ctx is done.
+func waitAll(ctx context.Context, runs []*run) error {
+	for _, rn := range runs {
+		select {
+		case <-rn.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// reap marks jobs whose owner died as failed, every ReapEvery, until
+// Shutdown.
+func (r *Runner) reap() {
+	defer close(r.reaperDone)
+	if r.opts.ReapEvery <= 0 {
+		<-r.base.Done()
+		return
+	}
+	t := time.NewTicker(r.opts.ReapEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.base.Done():
+			return
+		case <-t.C:
+			jobs, err := r.syncer.State.ReapAbandoned(r.base)
+			if err != nil && r.base.Err() == nil {
+				r.log.Warn("reap abandoned jobs", "err", err)
+			}
+			for _, j := range jobs {
+				r.log.Warn("job abandoned by its process marked failed", "job_id", j.ID, "connection", j.Connection, "owner", j.Owner)
+			}
+		}
+	}
+}
