@@ -13,6 +13,7 @@ import (
 type Settings struct {
 	StateDB string // state_db: SQLite file, absolute; default <dir>/.acode/state.db
 	Sync    SyncSettings
+	Serve   ServeSettings
 }
 
 // Types settings for the Parquet schema.
@@ -52,6 +53,7 @@ func DefaultSettings(dir string) Settings {
 			ReadTimeout:      10 * time.Minute,
 			MaxRowsPerSecond: 0,
 		},
+		Serve: defaultServeSettings(),
 	}
 }
 
@@ -67,6 +69,7 @@ type section struct {
 func (s *Settings) settingsSections() []section {
 	return []section{
 		{"sync", s.Sync.decode},
+		{"serve", s.Serve.decode},
 	}
 }
 
