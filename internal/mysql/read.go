@@ -41,24 +41,35 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 	if _, err := conn.ExecContext(ctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
 		return 0, fmt.Errorf("read %s range %d: start transaction: %w", t.Name, r.Index, err)
 	}
+	// Cancelling the query's context makes the driver drop the connection
+	// instead of draining the rest of an abandoned result set.
+	qctx, cancel := context.WithCancel(ctx)
 	defer func() {
-		// Rollback ends the read-only snapshot; a dead connection is
-		// discarded by the pool anyway.
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		cancel()
+		endSnapshot(ctx, conn)
 	}()
-	res, err := conn.QueryContext(ctx, query, args...)
+	res, err := conn.QueryContext(qctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
 	}
-	defer res.Close()
-	n, err := scanRows(ctx, res, len(t.Columns), opts.MaxRowsPerSecond, fn)
+	n, err := scanRows(qctx, res, len(t.Columns), opts.MaxRowsPerSecond, fn)
 	if err != nil {
+		cancel()
+		res.Close()
 		return n, err
 	}
 	if err := res.Err(); err != nil {
 		return n, fmt.Errorf("read %s range %d after %d rows: %w", t.Name, r.Index, n, err)
 	}
-	return n, nil
+	return n, res.Close()
+}
+
+// endSnapshot rolls the read-only transaction back, bounded in time; a
+// connection that cannot answer is discarded by the pool anyway.
+func endSnapshot(ctx context.Context, conn *sql.Conn) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, _ = conn.ExecContext(rctx, "ROLLBACK")
 }
 
 func scanRows(ctx context.Context, res *sql.Rows, ncols, rate int, fn func([][]byte) error) (int64, error) {

@@ -177,9 +177,14 @@ func (m *MariaDB) waitReady(p *process, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err = db.PingContext(ctx)
+		var dataDir string
+		err = db.QueryRowContext(ctx, "SELECT @@datadir").Scan(&dataDir)
 		cancel()
 		if err == nil {
+			// Another test binary's server may have won the race for the port.
+			if filepath.Clean(dataDir) != filepath.Join(m.Dir, "data") {
+				return fmt.Errorf("port %d answered by another server (datadir %s)", m.Port, dataDir)
+			}
 			return nil
 		}
 		select {
