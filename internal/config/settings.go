@@ -11,9 +11,11 @@ import (
 // reads and validates it; adding a section means adding those two and one
 // line in settingsSections.
 type Settings struct {
-	StateDB string // state_db: SQLite file, absolute; default <dir>/.acode/state.db
-	Sync    SyncSettings
-	Serve   ServeSettings
+	StateDB  string // state_db: SQLite file, absolute; default <dir>/.acode/state.db
+	Sync     SyncSettings
+	Serve    ServeSettings
+	Health   HealthSettings
+	Failover FailoverSettings
 }
 
 // Types settings for the Parquet schema.
@@ -53,7 +55,9 @@ func DefaultSettings(dir string) Settings {
 			ReadTimeout:      10 * time.Minute,
 			MaxRowsPerSecond: 0,
 		},
-		Serve: defaultServeSettings(),
+		Serve:    defaultServeSettings(),
+		Health:   defaultHealthSettings(),
+		Failover: defaultFailoverSettings(),
 	}
 }
 
@@ -70,6 +74,8 @@ func (s *Settings) settingsSections() []section {
 	return []section{
 		{"sync", s.Sync.decode},
 		{"serve", s.Serve.decode},
+		{"health", s.Health.decode},
+		{"failover", s.Failover.decode},
 	}
 }
 
