@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,7 +77,7 @@ func Open(ctx context.Context, cfg ConnConfig) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql %s as %s: %w", cfg.Addr(), cfg.User, err)
 	}
-	db := sql.OpenDB(conn)
+	db := sql.OpenDB(timeoutConnector{conn, dc.Timeout})
 	if cfg.MaxOpenConns > 0 {
 		db.SetMaxOpenConns(cfg.MaxOpenConns)
 		db.SetMaxIdleConns(cfg.MaxOpenConns)
@@ -87,6 +88,20 @@ func Open(ctx context.Context, cfg ConnConfig) (*sql.DB, error) {
 		return nil, connectError(cfg, err)
 	}
 	return db, nil
+}
+
+// timeoutConnector bounds the whole connect (dial, TLS, handshake, auth,
+// session settings) by the connect timeout: the driver's own timeout only
+// covers the dial, and a server that accepts but never answers would hang.
+type timeoutConnector struct {
+	driver.Connector
+	timeout time.Duration
+}
+
+func (c timeoutConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.Connector.Connect(ctx)
 }
 
 func connectError(cfg ConnConfig, err error) error {

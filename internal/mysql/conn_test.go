@@ -232,3 +232,46 @@ func forward(t *testing.T, host, target string) int {
 	}()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+func TestOpen_SilentServerTimesOut(t *testing.T) {
+	t.Parallel()
+	// Accepts TCP and never sends the handshake, like a stalled proxy.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	cfg := ConnConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, User: "root",
+		TLSMode: TLSDisabled, ConnectTimeout: 700 * time.Millisecond}
+	start := time.Now()
+	_, err = Open(context.Background(), cfg)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline exceeded", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("gave up after %s, want about the 0.7 s connect timeout (err %v)", el, err)
+	}
+}
