@@ -115,3 +115,44 @@ func TestValidateCodec(t *testing.T) {
 		}
 	}
 }
+
+// failAfter accepts n bytes, then fails like a full disk.
+type failAfter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		return 0, errDiskFull
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestWrite_OutputErrorIsStickyAndSurfaces: when the destination fails, the
+// error reaches the caller (from Write or at the latest Close) and the writer
+// refuses further rows instead of producing a truncated file silently.
+func TestWrite_OutputErrorIsStickyAndSurfaces(t *testing.T) {
+	t.Parallel()
+	s := mustSchema(t, acodeTable(), ModeExact)
+	opts := DefaultOptions()
+	opts.RowGroupRows = 1000
+	w, err := NewWriter(&failAfter{n: 10_000}, s, emittedAt, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g rowGen
+	var werr error
+	for i := 0; i < 5000 && werr == nil; i++ {
+		werr = w.Write(g.next())
+	}
+	if !errors.Is(werr, errDiskFull) {
+		t.Fatalf("Write error %v, want the output's error", werr)
+	}
+	if err := w.Write(g.next()); !errors.Is(err, errDiskFull) {
+		t.Fatalf("Write after failure: %v", err)
+	}
+	if err := w.Close(); !errors.Is(err, errDiskFull) {
+		t.Fatalf("Close after failure: %v", err)
+	}
+}

@@ -118,6 +118,12 @@ func unsupported(c schema.Column) error {
 
 // exactColumn maps a column in exact mode: every data column OPTIONAL, each
 // type to the Parquet type that keeps its value and meaning.
+//
+// MySQL TIME is a signed duration of up to 838 hours, Parquet TIME a time of
+// day. The column is TIME(MICROS) because that is what TIME columns hold in
+// practice; a value outside 00:00:00..23:59:59.999999 is a ValueError (the
+// job fails loudly) rather than a number readers would misread. Such a table
+// can be synced in airbyte mode, where the text goes to member1.
 func exactColumn(c schema.Column, dict bool) (column, pq.Node, error) {
 	col := column{}
 	var n pq.Node

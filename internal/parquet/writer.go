@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 	"time"
 
 	pq "github.com/parquet-go/parquet-go"
@@ -83,6 +84,7 @@ type Writer struct {
 	pwSize    int64 // pw.Size() after the last batch: Size is called per row
 	rows      int64
 	closed    bool
+	err       error // first failure of the file itself (not of a value): sticky
 }
 
 // NewWriter starts a Parquet file on w. emittedAt is the job's one
@@ -140,6 +142,9 @@ func (w *Writer) Write(row [][]byte) error {
 	if w.closed {
 		return ErrClosed
 	}
+	if w.err != nil {
+		return w.err
+	}
 	cols := w.schema.columns
 	if len(row) != len(cols) {
 		return fmt.Errorf("%w: got %d, table %s has %d columns", ErrRowWidth, len(row), w.schema.table.Name, len(cols))
@@ -163,7 +168,8 @@ func (w *Writer) Write(row [][]byte) error {
 	w.rows++
 	w.groupRows++
 	if w.n == batchRows || len(w.arena) >= batchArenaBytes || w.groupRows >= int64(w.opts.RowGroupRows) {
-		return w.flushBatch()
+		w.err = w.flushBatch()
+		return w.err
 	}
 	return nil
 }
@@ -171,14 +177,8 @@ func (w *Writer) Write(row [][]byte) error {
 // flushBatch hands the batch to the column writers, then closes the row
 // group if it reached its row or byte bound.
 func (w *Writer) flushBatch() error {
-	if w.n > 0 {
-		for leaf, cw := range w.pw.ColumnWriters() {
-			if _, err := cw.WriteRowValues(w.vals[leaf][:w.n]); err != nil {
-				return fmt.Errorf("write column %d: %w", leaf, err)
-			}
-		}
-		w.n = 0
-		w.arena = w.arena[:0]
+	if err := w.writeBatch(); err != nil {
+		return err
 	}
 	w.pwSize = w.pw.Size()
 	if w.groupRows >= int64(w.opts.RowGroupRows) || w.pwSize-w.groupBase >= w.opts.RowGroupBytes {
@@ -189,6 +189,22 @@ func (w *Writer) flushBatch() error {
 		w.pwSize = w.pw.Size()
 		w.groupBase = w.pwSize
 	}
+	return nil
+}
+
+// writeBatch hands the converted rows to the column writers, which copy
+// them into pages (and write out full pages).
+func (w *Writer) writeBatch() error {
+	if w.n == 0 {
+		return nil
+	}
+	for leaf, cw := range w.pw.ColumnWriters() {
+		if _, err := cw.WriteRowValues(w.vals[leaf][:w.n]); err != nil {
+			return fmt.Errorf("write column %s: %w", strings.Join(w.schema.root.Columns()[leaf], "."), err)
+		}
+	}
+	w.n = 0
+	w.arena = w.arena[:0]
 	return nil
 }
 
@@ -205,21 +221,21 @@ func (w *Writer) Size() int64 {
 
 // Close writes the buffered rows and the footer. It does not close the
 // underlying io.Writer. An empty file (no rows) is still a valid Parquet file.
+// After a write error (e.g. the disk is full) the file is unusable: Write and
+// Close keep returning that error, and the caller discards the part.
 func (w *Writer) Close() error {
 	if w.closed {
-		return nil
+		return w.err
 	}
 	w.closed = true
-	if w.n > 0 {
-		for leaf, cw := range w.pw.ColumnWriters() {
-			if _, err := cw.WriteRowValues(w.vals[leaf][:w.n]); err != nil {
-				return fmt.Errorf("write column %d: %w", leaf, err)
-			}
-		}
-		w.n = 0
+	if w.err != nil {
+		return w.err
+	}
+	if w.err = w.writeBatch(); w.err != nil {
+		return w.err
 	}
 	if err := w.pw.Close(); err != nil {
-		return fmt.Errorf("close parquet file: %w", err)
+		w.err = fmt.Errorf("close parquet file: %w", err)
 	}
-	return nil
+	return w.err
 }
