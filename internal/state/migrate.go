@@ -18,6 +18,7 @@ type migration struct {
 
 var migrations = []migration{
 	{1, "jobs, attempts, stream results, parts, plans, cursors, commits", schemaV1},
+	{2, "health history, failover state and transitions", schemaV2},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in its own write transaction
