@@ -107,6 +107,9 @@ func TestRowGroups_ByteBoundKeepsMemoryFlat(t *testing.T) {
 	if size < st.Size()*9/10 || size > st.Size()*11/10 {
 		t.Errorf("Size() before Close = %d, file is %d bytes", size, st.Size())
 	}
+	if w.Size() != st.Size() {
+		t.Errorf("Size() after Close = %d, file is %d bytes", w.Size(), st.Size())
+	}
 	const heapCap = 48 << 20
 	if peak > heapCap {
 		t.Errorf("heap grew by %d MiB while writing a %d MiB file; want under %d MiB", peak>>20, st.Size()>>20, heapCap>>20)

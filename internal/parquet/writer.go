@@ -214,7 +214,8 @@ func (w *Writer) Rows() int64 { return w.rows }
 // Size estimates the file size so far: bytes already written plus the
 // buffered row group (compressed pages, plus values not yet paged, counted
 // uncompressed) plus the batch being converted. Callers roll files with it;
-// it is cheap enough to call after every row.
+// it is cheap enough to call after every row. After Close it is the size of
+// the complete file.
 func (w *Writer) Size() int64 {
 	return w.pwSize + int64(len(w.arena)) + int64(w.n*w.schema.leaves*8)
 }
@@ -237,5 +238,6 @@ func (w *Writer) Close() error {
 	if err := w.pw.Close(); err != nil {
 		w.err = fmt.Errorf("close parquet file: %w", err)
 	}
+	w.pwSize = w.pw.Size()
 	return w.err
 }
