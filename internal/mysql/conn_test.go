@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/acode-dev/acode/internal/sandbox"
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
@@ -36,7 +37,7 @@ func TestOpen_TLSModes(t *testing.T) {
 	t.Parallel()
 	tlsSrv := testenv.StartMariaDB(t, testenv.MariaDBOptions{TLS: true})
 	plain := testenv.SharedMariaDB(t)
-	wrongCA, _, _, err := testenv.NewCA("some other CA")
+	wrongCA, _, _, err := sandbox.NewCA("some other CA")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package testenv
+package sandbox
 
 import (
 	"crypto/rand"
@@ -36,7 +36,7 @@ func writeServerCerts(dir string) (string, error) {
 	return caPEM, nil
 }
 
-// NewCA makes a self-signed CA. Tests use a second one as "the wrong CA".
+// NewCA makes a self-signed CA. Tests use a second one as "the wrong CA"; the sandbox uses one to sign its server certificate.
 func NewCA(commonName string) (certPEM string, cert *x509.Certificate, key *rsa.PrivateKey, err error) {
 	key, err = rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/acode-dev/acode/internal/sandbox"
 )
 
 var shared struct {
@@ -29,7 +31,11 @@ func SharedMariaDB(t testing.TB) *MariaDB {
 		if shared.err != nil {
 			return
 		}
-		shared.m, shared.err = startMariaDB(shared.dir, MariaDBOptions{})
+		var srv *sandbox.Server
+		srv, shared.err = sandbox.Start(shared.dir, MariaDBOptions{})
+		if shared.err == nil {
+			shared.m = &MariaDB{srv}
+		}
 	})
 	if shared.err != nil {
 		t.Fatalf("start shared mariadb: %v", shared.err)
@@ -42,7 +48,7 @@ func SharedMariaDB(t testing.TB) *MariaDB {
 func Main(m *testing.M) {
 	code := m.Run()
 	if shared.m != nil {
-		shared.m.shutdown()
+		shared.m.Close()
 	}
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)

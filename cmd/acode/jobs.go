@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acode-dev/acode/internal/state"
+)
+
+func newJobsCmd(g *globals) *cobra.Command {
+	var (
+		asJSON     bool
+		limit      int
+		connection string
+	)
+	cmd := &cobra.Command{
+		Use:   "jobs",
+		Short: "List recent jobs from the state store",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := g.project()
+			if err != nil {
+				return err
+			}
+			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			jobs, err := st.ListJobs(cmd.Context(), state.JobFilter{Connection: connection, Limit: limit})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				writeJSON(jobs)
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tROWS\tBYTES\tERROR")
+			for _, j := range jobs {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status,
+					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanBytes(j.Bytes), truncate(j.Error, 80))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many jobs")
+	cmd.Flags().StringVar(&connection, "connection", "", "only this connection's jobs")
+	return cmd
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}

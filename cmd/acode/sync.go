@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+func newSyncCmd(g *globals) *cobra.Command {
+	var (
+		asJSON     bool
+		attempts   int
+		retryDelay time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "sync CONNECTION",
+		Short: "Run one sync job of a connection now",
+		Long: `Run one sync job: read the connection's selected streams from MySQL, write
+Parquet parts, and commit each stream's partition (manifest, then _SUCCESS).
+The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
+3 source (MySQL), 4 destination, 5 another job of the connection is running.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := g.project()
+			if err != nil {
+				return err
+			}
+			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			progress := syncer.NewProgress()
+			stopProgress := showProgress(cmd.Context(), cmd.ErrOrStderr(), progress, g.log)
+			s := &syncer.Syncer{Project: p, State: st, Log: g.log}
+			res, err := s.Run(cmd.Context(), args[0], syncer.Options{
+				Progress: progress, MaxAttempts: attempts, RetryDelay: retryDelay,
+			})
+			stopProgress()
+			if res != nil {
+				if asJSON {
+					writeJSON(res)
+				} else {
+					printResult(cmd.OutOrStdout(), res)
+				}
+			}
+			if err != nil && res != nil {
+				return &exitError{code: exitCode(err), err: err, printed: asJSON && !errors.Is(err, context.Canceled)}
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the job's result as one JSON object on stdout")
+	cmd.Flags().IntVar(&attempts, "attempts", 1, "attempts before the job fails; a retry resumes from the parts already uploaded")
+	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 15*time.Minute, "pause between attempts")
+	return cmd
+}
+
+func writeJSON(v any) {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
