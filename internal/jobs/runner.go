@@ -139,6 +139,7 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 	}()
 	select {
 	case j := <-created:
+		r.log.Info("job triggered", "job_id", j.ID, "connection", j.Connection)
 		return j, nil
 	case err := <-failed:
 		return state.Job{}, err

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/jobs"
+	"github.com/acode-dev/acode/internal/server"
+	"github.com/acode-dev/acode/internal/server/metrics"
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+// recordTimeout is how long shutdown waits, after the grace period, for
+// cancelled jobs to record their end and for the listener to close.
+const recordTimeout = 30 * time.Second
+
+func newServeCmd(g *globals) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP API that Airflow's Airbyte operators drive, and /metrics",
+		Long: `Run acode as a service: the Airbyte config API (/api/v1, basic auth) and public
+API (/v1, bearer tokens) that Airflow's AirbyteTriggerSyncOperator and
+AirbyteJobSensor call unchanged, acode's own API under /api/acode, and
+Prometheus metrics at /metrics. A connection runs one job at a time.
+
+The API user and password come from the environment variables named in
+acode.yaml's serve section (ACODE_API_USER and ACODE_API_PASSWORD by default).
+On SIGTERM or SIGINT no new job is accepted, running jobs may finish within
+serve.shutdown_grace, then are cancelled and recorded as cancelled; a second
+signal exits at once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := g.project()
+			if err != nil {
+				return err
+			}
+			settings := p.Settings.Serve
+			if cmd.Flags().Changed("listen") {
+				settings.Listen = listen
+			}
+			return serve(cmd.Context(), g.log, p, settings)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "host:port to listen on, e.g. 127.0.0.1:8001 (default: serve.listen in acode.yaml)")
+	return cmd
+}
+
+// serve runs the service until ctx is cancelled (SIGTERM/SIGINT).
+func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings config.ServeSettings) error {
+	creds, err := server.CredentialsFromEnv(settings, os.LookupEnv)
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	st, err := state.Open(ctx, p.Settings.StateDB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg := metrics.New()
+	if err := reg.Jobs.LoadLastSuccess(ctx, st, p.ConnectionNames()); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", settings.Listen)
+	if err != nil {
+		return &exitError{code: exitConfig, err: fmt.Errorf("listen on %s: %w", settings.Listen, err)}
+	}
+	runner := jobs.New(&syncer.Syncer{Project: p, State: st, Log: log}, jobs.Options{
+		MaxAttempts: settings.JobAttempts,
+		RetryDelay:  settings.RetryDelay,
+		Grace:       settings.ShutdownGrace,
+		ReapEvery:   state.DefaultLease / 2,
+		OnJobEnd:    reg.Jobs.Observe,
+	})
+	srv, err := server.New(server.Config{
+		Project: p, State: st, Runner: runner, Metrics: reg, Log: log,
+		Credentials: creds, AuthNone: settings.Auth == config.AuthNone, TokenTTL: settings.TokenTTL,
+	})
+	if err != nil {
+		ln.Close()
+		_ = runner.Shutdown(ctx)
+		return err
+	}
+	stopWatch := exitOnSecondSignal(ctx, log)
+	defer stopWatch()
+	return srv.Serve(ctx, ln, settings.ShutdownGrace+recordTimeout)
+}
+
+// exitOnSecondSignal exits the process at once when a signal arrives after
+// ctx was cancelled by the first one: an operator who presses Ctrl-C twice
+// does not want to wait for the grace period.
+func exitOnSecondSignal(ctx context.Context, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sig)
+		select {
+		case s := <-sig:
+			log.Warn("second signal: exiting without waiting for jobs; they will be taken over as abandoned", "signal", s.String())
+			os.Exit(exitCancelled)
+		case <-done:
+		}
+	}()
+	return func() { close(done); <-finished }
+}
