@@ -62,6 +62,9 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
 	}
+	if settings.Auth == config.AuthNone {
+		log.Warn("serve.auth is none: anyone who reaches " + settings.Listen + " can start and cancel jobs")
+	}
 	st, err := state.Open(ctx, p.Settings.StateDB)
 	if err != nil {
 		return err

@@ -150,9 +150,10 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 }
 
 // Cancel stops job id if this process runs it, waits until its end is
-// recorded (or ctx ends) and returns the job as stored. A job that has
-// already ended is returned as is. A live job run by another process gives
-// *NotOwnedError; an unknown id state.ErrNotFound.
+// recorded and returns the job as stored. If ctx ends first, the job is
+// returned as it is then (still stopping; it will read cancelled). A job
+// that has already ended is returned as is. A live job run by another
+// process gives *NotOwnedError; an unknown id state.ErrNotFound.
 func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
 	r.mu.Lock()
 	rn, ok := r.running[id]
@@ -163,7 +164,10 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
 		select {
 		case <-rn.done:
 		case <-ctx.Done():
-			return state.Job{}, fmt.Errorf("cancel job %d: %w", id, ctx.Err())
+			// The cancel stands; report the job as it is now.
+			readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			ctx = readCtx
 		}
 	}
 	j, err := r.syncer.State.Job(ctx, id)

@@ -265,3 +265,22 @@ func TestRunner_ShutdownLetsAJobFinishWithinGrace(t *testing.T) {
 		t.Errorf("job after shutdown is %s (%s), want succeeded within the grace period", j.Status, j.Error)
 	}
 }
+
+func TestRunner_CancelWhoseWaitRunsOutStillCancels(t *testing.T) {
+	t.Parallel()
+	r, st, _ := newRunner(t, 2000, Options{}, slow...)
+	job, err := r.Trigger(context.Background(), local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, r, job.ID)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the caller cannot wait at all
+	got, err := r.Cancel(ctx, job.ID)
+	if err != nil || got.ID != job.ID {
+		t.Fatalf("Cancel with an expired context: %+v %v, want the job as it is now", got, err)
+	}
+	if end := waitEnd(t, st, job.ID); end.Status != state.JobCancelled {
+		t.Errorf("job ended %s, want cancelled", end.Status)
+	}
+}

@@ -234,7 +234,7 @@ func (s *Server) handleCancelJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	j, err := s.runner.Cancel(r.Context(), id)
+	j, err := s.cancelJob(r, id)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

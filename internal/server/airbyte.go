@@ -141,7 +141,7 @@ func (s *Server) handleConfigCancel(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	job, err := s.runner.Cancel(r.Context(), int64(req.ID))
+	job, err := s.cancelJob(r, int64(req.ID))
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -248,7 +248,7 @@ func (s *Server) handlePublicCancel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	job, err := s.runner.Cancel(r.Context(), id)
+	job, err := s.cancelJob(r, id)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/jobs"
@@ -102,4 +103,15 @@ func pathJobID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// cancelWait bounds how long a cancel request waits for the job to record
+// its end; past it the reply shows the job still stopping.
+const cancelWait = 20 * time.Second
+
+// cancelJob cancels job id for a request.
+func (s *Server) cancelJob(r *http.Request, id int64) (state.Job, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), cancelWait)
+	defer cancel()
+	return s.runner.Cancel(ctx, id)
 }
