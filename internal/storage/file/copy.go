@@ -35,6 +35,8 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if src == dst {
 		return nil
 	}
+	s.dirs.RLock()
+	defer s.dirs.RUnlock()
 	if err := s.mkdirAll(filepath.Dir(dstPath)); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", srcPath, dstPath, classifyAccess(err))
 	}
@@ -108,6 +110,8 @@ func (s *Store) Delete(ctx context.Context, keys ...string) error {
 // removeEmptyParents removes dir and its ancestors while they are empty,
 // stopping at the root. Failure (not empty, a concurrent Put) just stops.
 func (s *Store) removeEmptyParents(dir string) {
+	s.dirs.Lock()
+	defer s.dirs.Unlock()
 	for dir != s.root && len(dir) > len(s.root) {
 		if err := os.Remove(dir); err != nil {
 			return

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -29,6 +30,11 @@ const tempPrefix = ".acode-tmp-"
 // Store is a storage.Store rooted at a local directory.
 type Store struct {
 	root string
+	// dirs orders directory creation against pruning: a writer holds it
+	// shared from creating a directory until its file is in it, Delete holds
+	// it exclusively while it removes emptied directories, so a prune never
+	// removes a directory a concurrent Put or Copy is about to fill.
+	dirs *sync.RWMutex
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -44,7 +50,7 @@ func New(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("file store root %q: %w", dir, err)
 	}
-	return &Store{root: abs}, nil
+	return &Store{root: abs, dirs: &sync.RWMutex{}}, nil
 }
 
 // Root is the absolute directory the store writes under.
@@ -65,7 +71,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 		return fmt.Errorf("put %s: %w", s.Location(key), err)
 	}
 	path := s.Location(key)
+	s.dirs.RLock() // until the temp file is in the directory
 	tmp, err := s.createTemp(filepath.Dir(path))
+	s.dirs.RUnlock()
 	if err != nil {
 		// ENOTDIR here means a key prefix is a file; not ErrNotExist.
 		return fmt.Errorf("put %s: %w", path, classifyAccess(err))
@@ -84,12 +92,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 }
 
 // createTemp creates an empty temp file in dir, creating dir first. It
-// retries when a concurrent Delete removes the just-emptied directory
-// between the two steps.
+// retries when a concurrent Delete prunes a just-emptied directory while
+// the path is being created (either inside MkdirAll or between the two
+// steps): that race shows as ErrNotExist. Callers hold s.dirs shared.
 func (s *Store) createTemp(dir string) (*os.File, error) {
 	var err error
-	for range 3 {
+	for range 10 {
 		if err = s.mkdirAll(dir); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
 			return nil, err
 		}
 		var f *os.File
