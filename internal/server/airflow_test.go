@@ -383,3 +383,16 @@ func TestAirflow_UnknownConnectionOrJobIs404WithAClearMessage(t *testing.T) {
 		t.Errorf("reset job: %d, want 400", r.status)
 	}
 }
+
+func TestAPI_WrongMethodIs405AndUnknownPathIs404InJSON(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 10)
+	r := e.doJSON(http.MethodGet, "/api/v1/connections/sync", nil, basic(apiUser, apiPass))
+	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "POST" || !strings.Contains(r.errorMessage(t), "use POST") {
+		t.Errorf("GET connections/sync: %d Allow=%q %s, want 405 allowing POST", r.status, r.header.Get("Allow"), r.body)
+	}
+	r = e.doJSON(http.MethodGet, "/api/v2/nothing", nil, nil)
+	if r.status != http.StatusNotFound || !strings.Contains(r.errorMessage(t), "no endpoint GET /api/v2/nothing") {
+		t.Errorf("unknown path: %d %s, want a JSON 404", r.status, r.body)
+	}
+}

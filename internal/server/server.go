@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
@@ -117,9 +118,26 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/acode/connections/{name}/sync", s.requireAuth(s.handleSync))
 
 	m.Handle("GET /metrics", s.metrics.Handler())
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
-	})
+	m.HandleFunc("/", s.handleNoRoute)
+}
+
+// handleNoRoute answers requests no route took, in JSON like every other
+// reply: 405 naming the allowed methods when the path exists, else 404.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+		return
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 }
 
 // Serve answers requests on ln until ctx is done, then shuts down in the
