@@ -36,6 +36,9 @@ type FailoverState struct {
 	BackupLagSeconds  *int64
 	BackupCheckedAt   *time.Time
 	BackupProblem     string
+	// BackupUnreachable says why the backup's last connectivity check
+	// failed; empty when it answered.
+	BackupUnreachable string
 
 	// ReconcileFrom/To bound the time the backup was active; set on
 	// failback, they say which days a reconcile must cover.
@@ -59,7 +62,7 @@ type FailoverTransition struct {
 
 const selectFailover = `SELECT pair, state, since, reason, who, manual, failures, last_class, last_error,
 	first_failure_at, retries, retry_at, healthy_streak, backup_replicating, backup_lag_seconds, backup_checked_at,
-	backup_problem, reconcile_from, reconcile_to, updated_at FROM failover_state`
+	backup_problem, backup_unreachable, reconcile_from, reconcile_to, updated_at FROM failover_state`
 
 func scanFailover(r rowScanner) (FailoverState, error) {
 	var (
@@ -73,7 +76,7 @@ func scanFailover(r rowScanner) (FailoverState, error) {
 	)
 	err := r.Scan(&st.Pair, &st.State, &since, &st.Reason, &st.Who, &manual, &st.Failures, &st.LastClass, &st.LastError,
 		&firstFail, &st.Retries, &retryAt, &st.HealthyStreak, &replicating, &lag, &checked,
-		&st.BackupProblem, &recFrom, &recTo, &updated)
+		&st.BackupProblem, &st.BackupUnreachable, &recFrom, &recTo, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return FailoverState{}, ErrNotFound
 	}
@@ -170,18 +173,19 @@ func writeFailover(ctx context.Context, tx *sql.Tx, st FailoverState) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO failover_state (pair, state, since, reason, who, manual, failures,
 		last_class, last_error, first_failure_at, retries, retry_at, healthy_streak, backup_replicating,
-		backup_lag_seconds, backup_checked_at, backup_problem, reconcile_from, reconcile_to, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		backup_lag_seconds, backup_checked_at, backup_problem, backup_unreachable, reconcile_from, reconcile_to, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pair) DO UPDATE SET state = excluded.state, since = excluded.since, reason = excluded.reason,
 			who = excluded.who, manual = excluded.manual, failures = excluded.failures, last_class = excluded.last_class,
 			last_error = excluded.last_error, first_failure_at = excluded.first_failure_at, retries = excluded.retries,
 			retry_at = excluded.retry_at, healthy_streak = excluded.healthy_streak,
 			backup_replicating = excluded.backup_replicating, backup_lag_seconds = excluded.backup_lag_seconds,
 			backup_checked_at = excluded.backup_checked_at, backup_problem = excluded.backup_problem,
+			backup_unreachable = excluded.backup_unreachable,
 			reconcile_from = excluded.reconcile_from, reconcile_to = excluded.reconcile_to, updated_at = excluded.updated_at`,
 		st.Pair, st.State, formatTime(st.Since), st.Reason, st.Who, st.Manual, st.Failures, st.LastClass, st.LastError,
 		formatOptTime(st.FirstFailureAt), st.Retries, formatOptTime(st.RetryAt), st.HealthyStreak, replicating, lag,
-		formatOptTime(st.BackupCheckedAt), st.BackupProblem, formatOptTime(st.ReconcileFrom), formatOptTime(st.ReconcileTo),
+		formatOptTime(st.BackupCheckedAt), st.BackupProblem, st.BackupUnreachable, formatOptTime(st.ReconcileFrom), formatOptTime(st.ReconcileTo),
 		formatTime(st.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)

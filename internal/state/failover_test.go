@@ -71,6 +71,7 @@ func TestFailover_UpdateIsAtomicAndSurvivesReopen(t *testing.T) {
 		}
 		st.Failures, st.LastClass, st.RetryAt = 1, "connection_timeout", &retryAt
 		st.BackupReplicating, st.BackupLagSeconds = &yes, &lag
+		st.BackupUnreachable = "connection refused"
 		return nil, nil
 	})
 	if err != nil || st.Failures != 1 {
@@ -107,7 +108,8 @@ func TestFailover_UpdateIsAtomicAndSurvivesReopen(t *testing.T) {
 	}
 	if got.State != "backup_active" || got.Failures != 1 || got.LastClass != "connection_timeout" ||
 		got.RetryAt == nil || !got.RetryAt.Equal(retryAt) || got.BackupReplicating == nil || !*got.BackupReplicating ||
-		got.BackupLagSeconds == nil || *got.BackupLagSeconds != 2 || got.ReconcileFrom != nil {
+		got.BackupLagSeconds == nil || *got.BackupLagSeconds != 2 || got.ReconcileFrom != nil ||
+		got.BackupUnreachable != "connection refused" {
 		t.Errorf("state after reopen = %+v", got)
 	}
 	trs, err := s2.FailoverTransitions(ctx, "conn", 10)

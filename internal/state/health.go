@@ -53,6 +53,7 @@ CREATE TABLE failover_state (
 	backup_lag_seconds INTEGER,
 	backup_checked_at  TEXT,
 	backup_problem     TEXT    NOT NULL DEFAULT '',
+	backup_unreachable TEXT    NOT NULL DEFAULT '',
 	reconcile_from     TEXT,
 	reconcile_to       TEXT,
 	updated_at         TEXT    NOT NULL
