@@ -109,6 +109,21 @@ func TestCLI_SyncJSONToS3(t *testing.T) {
 	if strings.Contains(out+stderr, testenv.ProjectPassword) || strings.Contains(out+stderr, s3.SecretKey) {
 		t.Error("a secret appears in the output")
 	}
+	// Nor in what acode stores: the state database and the bucket (manifests).
+	for _, root := range []string{filepath.Join(p.Dir, ".acode"), filepath.Join(s3.Dir, p.Bucket)} {
+		filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return nil
+			}
+			data, _ := os.ReadFile(path)
+			for _, secret := range []string{testenv.ProjectPassword, s3.SecretKey} {
+				if bytes.Contains(data, []byte(secret)) {
+					t.Errorf("%s holds a secret", path)
+				}
+			}
+			return nil
+		})
+	}
 	jobs, _, code := acode(t, p, "jobs")
 	if code != 0 || !strings.Contains(jobs, "connection_mysql_s3_acode") || !strings.Contains(jobs, "succeeded") {
 		t.Errorf("acode jobs (exit %d):\n%s", code, jobs)
