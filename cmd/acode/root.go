@@ -39,7 +39,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configDir, "config", ".", "Octavia project directory (sources/, destinations/, connections/, acode.yaml)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(newSyncCmd(g), newCheckCmd(g), newJobsCmd(g), newDemoCmd(g), newServeCmd(g))
+	root.AddCommand(newSyncCmd(g), newCheckCmd(g), newJobsCmd(g), newDemoCmd(g), newServeCmd(g),
+		newHealthCmd(g), newStatusCmd(g), newFailoverCmd(g), newFailbackCmd(g))
 	return root
 }
 
