@@ -45,6 +45,8 @@ type Options struct {
 	Progress *Progress
 	// Sleep waits between attempts; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// heartbeatEvery is how often the job's lease is renewed (tests shorten it).
+	heartbeatEvery time.Duration
 	// OnJobCreated, when set, is called with the job record as soon as it
 	// is created, before the first attempt: a server hands the job id to
 	// its caller (Airflow) while the job runs on.
@@ -101,9 +103,14 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	res := &Result{JobID: job.ID, Connection: conn.ResourceName, Source: opts.Role, StartedAt: job.CreatedAt}
 	log := s.Log.With("job_id", job.ID, "connection", conn.ResourceName)
 
-	stopHeartbeat := s.heartbeat(ctx, job.ID, log)
-	runErr := s.attempts(ctx, conn, job, opts, res, log)
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	stopHeartbeat := s.heartbeat(runCtx, job.ID, opts.heartbeatEvery, cancelRun, log)
+	runErr := s.attempts(runCtx, conn, job, opts, res, log)
 	stopHeartbeat()
+	if cause := context.Cause(runCtx); errors.Is(cause, state.ErrJobEnded) {
+		runErr = fmt.Errorf("%w: the job was ended by another process (cancelled, or declared abandoned after a stall)", ErrCancelled)
+	}
+	cancelRun(nil)
 
 	res.EndedAt = time.Now().UTC()
 	res.Duration = res.EndedAt.Sub(res.StartedAt).Seconds()
@@ -121,7 +128,7 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	// The job record must be closed even when ctx was cancelled.
 	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := s.State.FinishJob(finishCtx, job.ID, state.JobStatus(res.Status), res.Error, res.Rows, res.Bytes); err != nil {
+	if err := s.State.FinishJob(finishCtx, job.ID, state.JobStatus(res.Status), res.Error, res.Rows, res.Bytes); err != nil && !errors.Is(err, state.ErrJobEnded) {
 		log.Error("record job end", "err", err)
 	}
 	if runErr != nil {
@@ -147,6 +154,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleepCtx
+	}
+	if o.heartbeatEvery == 0 {
+		o.heartbeatEvery = 15 * time.Second
 	}
 	return o
 }
@@ -188,26 +198,40 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
+		if n < opts.MaxAttempts {
+			// Airbyte's word for a job between a failed attempt and its retry.
+			if serr := s.State.SetJobStatus(ctx, job.ID, state.JobIncomplete, msg); serr != nil {
+				log.Error("record job incomplete", "err", serr)
+			}
+		}
 	}
 	return err
 }
 
 // heartbeat keeps the job's lease fresh so another process can tell a live
-// job from one whose process died.
-func (s *Syncer) heartbeat(ctx context.Context, jobID int64, log *slog.Logger) (stop func()) {
+// job from one whose process died. When the store says the job has ended
+// meanwhile (cancelled from the API, or declared abandoned), it stops the
+// run: nothing may be written for a job that is over.
+func (s *Syncer) heartbeat(ctx context.Context, jobID int64, every time.Duration, stopRun context.CancelCauseFunc, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(15 * time.Second)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := s.State.Heartbeat(ctx, jobID); err != nil && ctx.Err() == nil {
+				err := s.State.Heartbeat(ctx, jobID)
+				switch {
+				case errors.Is(err, state.ErrJobEnded):
+					log.Warn("job ended elsewhere; stopping")
+					stopRun(err)
+					return
+				case err != nil && ctx.Err() == nil:
 					log.Warn("job heartbeat", "err", err)
 				}
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage/file"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -372,5 +373,45 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 				t.Errorf("%d objects committed by a failed job", n)
 			}
 		})
+	}
+}
+
+func TestSync_JobEndedElsewhereStopsTheRun(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 20000)
+	f := newFixture(t, m, database, nil)
+	f.Settings(t, "chunk_rows: 1000", "max_rows_per_second: 5000", "max_parallel_reads: 1")
+	p := f.project(t)
+	other, err := state.Open(context.Background(), p.Settings.StateDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	created := make(chan state.Job, 1)
+	done := make(chan struct{})
+	var res *Result
+	go func() {
+		defer close(done)
+		res, err = runWith(context.Background(), t, p, "connection_mysql_local_acode", Options{
+			heartbeatEvery: 20 * time.Millisecond,
+			OnJobCreated:   func(j state.Job) { created <- j },
+		})
+	}()
+	job := <-created
+	time.Sleep(300 * time.Millisecond)
+	// What the API's cancel of a job run by another process does.
+	if err := other.SetJobStatus(context.Background(), job.ID, state.JobCancelled, "cancelled from the API"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run did not stop after its job was ended elsewhere")
+	}
+	if !errors.Is(err, ErrCancelled) || res.Status != "cancelled" {
+		t.Fatalf("want a cancelled run, got %s: %v", res.Status, err)
+	}
+	if res.Streams != nil && res.Streams[0].Status == "committed" {
+		t.Errorf("a stream committed after its job was cancelled")
 	}
 }

@@ -29,7 +29,7 @@ func TestSync_EveryTypeFamilyEndToEnd(t *testing.T) {
 		"'2025-08-07', '2025-08-07 12:34:56.123456', '2025-08-07 03:04:05.000001', '23:59:59', 2025, "+
 		"'Farmácia São João 💊', '', 'b', '{\"k\": 1}', 0x00FF10), "+
 		"(2, NULL, NULL, NULL, NULL, NULL, -9999999999999999.9999, NULL, NULL, NULL, 0, b'0', "+
-			"'0000-00-00', '0000-00-00 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
+		"'0000-00-00', '0000-00-00 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)")
 	p := testenv.NewProject(t, m, database, nil)
 	conn := `resource_name: "connection_edge"
 definition_type: connection
