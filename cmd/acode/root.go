@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/config"
@@ -33,6 +34,9 @@ func newRootCmd() *cobra.Command {
 				return &exitError{code: exitConfig, err: err}
 			}
 			g.log = log
+			// The driver's own messages (bad idle connections and the like)
+			// go to the same log, at debug: errors reach us as values.
+			_ = gomysql.SetLogger(driverLog{log})
 			return nil
 		},
 	}
@@ -70,3 +74,8 @@ func (g *globals) project() (*config.Project, error) {
 	}
 	return p, nil
 }
+
+// driverLog routes go-sql-driver/mysql's logger into slog.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Print(v ...any) { d.log.Debug("mysql driver", "msg", fmt.Sprint(v...)) }
