@@ -4,6 +4,7 @@
 GO ?= go
 
 demo:
+	./scripts/test-deps.sh mariadb
 	$(GO) run ./cmd/acode demo
 
 test: test-deps

@@ -2,8 +2,10 @@
 # Installs what the integration tests start: MariaDB from Debian's packages,
 # versitygw (the S3 test server), toxiproxy (fault injection) and DuckDB's Node
 # package (the independent Parquet reader). Idempotent: each step is skipped
-# when its tool is already there.
+# when its tool is already there. `test-deps.sh mariadb` installs only MariaDB
+# (all `acode demo` needs).
 set -euo pipefail
+only=${1:-all}
 
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 DUCKDB_DIR=${ACODE_DUCKDB_DIR:-$HOME/.cache/acode-duckdb}
@@ -20,6 +22,9 @@ apt_install() {
 if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
   echo "installing mariadb-server (Debian)"
   apt_install mariadb-server mariadb-client
+fi
+if [ "$only" = mariadb ]; then
+  exit 0
 fi
 if ! command -v node >/dev/null 2>&1; then
   echo "installing nodejs and npm (Debian)"
