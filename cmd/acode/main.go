@@ -14,7 +14,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfiles := startProfiles()
 	err := newRootCmd().ExecuteContext(ctx)
+	stopProfiles()
 	stop()
 	if err != nil {
 		var quiet *exitError

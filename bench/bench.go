@@ -1,0 +1,193 @@
+// Package bench measures `acode sync` beside `mysqldump --single-transaction
+// --quick` on the same table, in the same run: the speed a MySQL server can
+// send rows at is the yardstick, so only figures taken side by side compare.
+// It starts its own MariaDB (or uses one given by DSN), fills
+// farmarcas_si_analitico_diario with the demo generator, and runs each tool
+// as a child process, timing it and taking its peak RSS from the OS.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	// Rows are the table sizes to measure, smallest first after sorting.
+	Rows []int
+	// Binary is the acode executable run as `acode sync`.
+	Binary string
+	// DSN, when set, is an existing server (go-sql-driver form, a user
+	// allowed to create a database and to LOAD DATA LOCAL); empty starts a
+	// sandbox MariaDB.
+	DSN string
+	// Database holds the benchmark table (default acode_bench); it is
+	// refilled only when its row count differs from the size measured.
+	Database string
+	// BufferPool is the sandbox's --innodb-buffer-pool-size (default: sized
+	// to hold the largest table, at least 2G).
+	BufferPool string
+	// S3 also syncs to a versitygw server started by the benchmark.
+	S3 bool
+	// Repeat runs each tool that many times per size and keeps the fastest.
+	Repeat int
+	// Dir is the working directory (default: a temp dir, removed after).
+	Dir string
+	// ChildEnv is added to the environment of every `acode sync` (e.g.
+	// ACODE_CPUPROFILE=path).
+	ChildEnv []string
+	// Settings are extra lines for the sync section of the bench project's
+	// acode.yaml (e.g. "max_parallel_reads: 2").
+	Settings []string
+}
+
+// Report is the result of a run: one entry per table size.
+type Report struct {
+	Cores int        `json:"cores"`
+	Sizes []SizeRuns `json:"sizes"`
+	Error string     `json:"error,omitempty"`
+}
+
+// SizeRuns are the measurements of one table size.
+type SizeRuns struct {
+	Rows       int           `json:"rows"`
+	TableBytes int64         `json:"table_bytes"`
+	Runs       []Measurement `json:"runs"`
+}
+
+// Run measures every size of cfg, printing a table of results to out as it
+// goes and, last, the whole Report as one JSON line.
+func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "acode-bench-"); err != nil {
+			return nil, fmt.Errorf("create work dir: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	src, err := openSource(ctx, cfg, filepath.Join(dir, "mariadb"))
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var s3 *s3Server
+	if cfg.S3 {
+		if s3, err = startS3(ctx, filepath.Join(dir, "s3")); err != nil {
+			return nil, err
+		}
+		defer s3.Close()
+	}
+	rep := &Report{Cores: runtime.NumCPU()}
+	printHeader(out)
+	for _, n := range cfg.Rows {
+		sr, err := measureSize(ctx, cfg, src, s3, dir, n, out)
+		if sr != nil {
+			rep.Sizes = append(rep.Sizes, *sr)
+		}
+		if err != nil {
+			rep.Error = err.Error()
+			printJSON(out, rep)
+			return rep, err
+		}
+	}
+	printJSON(out, rep)
+	return rep, nil
+}
+
+func withDefaults(cfg Config) (Config, error) {
+	if len(cfg.Rows) == 0 {
+		return cfg, errors.New("bench: no --rows given")
+	}
+	for _, n := range cfg.Rows {
+		if n < 1 {
+			return cfg, fmt.Errorf("bench: --rows %d: want a positive count", n)
+		}
+	}
+	cfg.Rows = slices.Clone(cfg.Rows)
+	slices.Sort(cfg.Rows)
+	if cfg.Binary == "" {
+		return cfg, errors.New("bench: no acode binary to run")
+	}
+	if cfg.Database == "" {
+		cfg.Database = "acode_bench"
+	}
+	if cfg.Repeat < 1 {
+		cfg.Repeat = 1
+	}
+	if cfg.BufferPool == "" {
+		// About 330 bytes a row in InnoDB, plus the demo's complemento
+		// (0.6 rows per row): a pool that holds both keeps the reads in
+		// memory, as on a production server with a warm pool.
+		need := int64(slices.Max(cfg.Rows)) * 600
+		cfg.BufferPool = fmt.Sprintf("%dM", max(2048, need>>20))
+	}
+	return cfg, nil
+}
+
+// measureSize fills the table with n rows and runs every tool on it.
+func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir string, n int, out io.Writer) (*SizeRuns, error) {
+	if err := src.fill(ctx, n, out); err != nil {
+		return nil, err
+	}
+	sr := &SizeRuns{Rows: n, TableBytes: src.tableBytes(ctx)}
+	// A warm-up dump brings the table into the buffer pool, so the first
+	// timed tool does not pay for reading it from disk.
+	if _, err := src.dump(ctx); err != nil {
+		return sr, err
+	}
+	dump, err := best(cfg.Repeat, func() (Measurement, error) { return src.dump(ctx) })
+	if err != nil {
+		return sr, err
+	}
+	sr.Runs = append(sr.Runs, dump)
+	printRow(out, n, dump)
+	dests := []string{"local"}
+	if s3 != nil {
+		dests = append(dests, "s3")
+	}
+	for _, d := range dests {
+		p, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-%s", n, d)), src, s3, d, cfg.Settings)
+		if err != nil {
+			return sr, err
+		}
+		m, err := best(cfg.Repeat, func() (Measurement, error) { return p.sync(ctx, cfg.Binary, cfg.ChildEnv) })
+		if err != nil {
+			return sr, err
+		}
+		m.Ratio = m.RowsPerSec / dump.RowsPerSec
+		sr.Runs = append(sr.Runs, m)
+		printRow(out, n, m)
+	}
+	return sr, nil
+}
+
+// best runs fn repeat times and keeps the fastest measurement.
+func best(repeat int, fn func() (Measurement, error)) (Measurement, error) {
+	var top Measurement
+	for i := range repeat {
+		m, err := fn()
+		if err != nil {
+			return m, err
+		}
+		if i == 0 || m.Seconds < top.Seconds {
+			top = m
+		}
+	}
+	return top, nil
+}
+
+func printJSON(out io.Writer, rep *Report) {
+	b, _ := json.Marshal(rep)
+	fmt.Fprintf(out, "%s\n", b)
+}

@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildAcode builds the real binary the benchmark runs as its child.
+func buildAcode(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "acode")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/acode")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestRun_SmokePrintsComparableFigures runs the whole benchmark on a small
+// table (sandbox MariaDB, mysqldump, acode to disk and to versitygw) and
+// checks what a reader of its JSON line relies on.
+func TestRun_SmokePrintsComparableFigures(t *testing.T) {
+	bin := buildAcode(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, Dir: dir, BufferPool: "256M"}, &out)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var rep Report
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line is not the JSON report: %v\n%s", err, out.String())
+	}
+	if rep.Cores < 1 || len(rep.Sizes) != 1 || rep.Sizes[0].Rows != 20_000 || rep.Sizes[0].TableBytes <= 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	tools := map[string]Measurement{}
+	for _, m := range rep.Sizes[0].Runs {
+		tools[m.Tool] = m
+	}
+	for _, name := range []string{"mysqldump", "acode_local", "acode_s3"} {
+		m, ok := tools[name]
+		if !ok {
+			t.Fatalf("no %s run in %+v", name, rep.Sizes[0].Runs)
+		}
+		if m.Rows != 20_000 || m.Seconds <= 0 || m.RowsPerSec <= 0 || m.CPUSeconds <= 0 {
+			t.Errorf("%s: %+v", name, m)
+		}
+		// A child's peak RSS is at least a few MiB and, for 20k rows, far
+		// below a GiB: a figure outside that is a unit mistake.
+		if m.PeakRSSMiB < 2 || m.PeakRSSMiB > 1024 {
+			t.Errorf("%s: peak RSS %.1f MiB", name, m.PeakRSSMiB)
+		}
+		if name != "mysqldump" && (m.OutputBytes < 100_000 || m.MBPerSec <= 0 || m.Ratio <= 0) {
+			t.Errorf("%s: output %d bytes, %.2f MB/s, ratio %.2f", name, m.OutputBytes, m.MBPerSec, m.Ratio)
+		}
+	}
+	if !strings.Contains(out.String(), "acode_local") || !strings.Contains(lines[0], "rows/s") {
+		t.Errorf("no human-readable table:\n%s", out.String())
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, "project-20000-local", "out", "bench", "*", "*", "*.parquet"))
+	var size int64
+	for _, p := range parts {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += st.Size()
+	}
+	if size != tools["acode_local"].OutputBytes {
+		t.Errorf("Parquet on disk %d bytes in %d files, report says %d", size, len(parts), tools["acode_local"].OutputBytes)
+	}
+}
+
+func TestRun_RejectsBadConfig(t *testing.T) {
+	for _, cfg := range []Config{{Binary: "acode"}, {Rows: []int{0}, Binary: "acode"}, {Rows: []int{10}}} {
+		if _, err := Run(context.Background(), cfg, &bytes.Buffer{}); err == nil {
+			t.Errorf("Run(%+v) succeeded", cfg)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/acode-dev/acode/internal/demo"
+)
+
+// project is an Octavia project with one connection of one stream (the
+// benchmark table) to a local directory or to the bench's S3 server.
+type project struct {
+	dir  string
+	dest string // local or s3
+	env  []string
+}
+
+const benchConnection = "connection_bench"
+
+// writeProject writes the project into dir (replacing an earlier one).
+func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string) (*project, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(), "ACODE_BENCH_PASS="+src.password)
+	destination := fmt.Sprintf(`resource_name: destination_bench
+definition_type: destination
+configuration:
+  destination_path: %s
+  s3_bucket_path: bench
+  s3_path_format: "${STREAM_NAME}/cog_dt_ingestion=${YEAR}-${MONTH}-${DAY}/file_${STREAM_NAME}"
+  format:
+    format_type: Parquet
+    compression_codec: SNAPPY
+`, strconv.Quote(filepath.Join(dir, "out")))
+	if dest == "s3" {
+		env = append(env, "ACODE_BENCH_S3_KEY="+s3.accessKey, "ACODE_BENCH_S3_SECRET="+s3.secretKey)
+		destination = fmt.Sprintf(`resource_name: destination_bench
+definition_type: destination
+configuration:
+  s3_bucket_name: %s
+  s3_bucket_region: %s
+  s3_endpoint: %s
+  s3_bucket_path: bench
+  s3_path_format: "${STREAM_NAME}/cog_dt_ingestion=${YEAR}-${MONTH}-${DAY}/file_${STREAM_NAME}"
+  access_key_id: ${ACODE_BENCH_S3_KEY}
+  secret_access_key: ${ACODE_BENCH_S3_SECRET}
+  format:
+    format_type: Parquet
+    compression_codec: SNAPPY
+`, s3.bucket, s3.region, s3.endpoint)
+	}
+	files := map[string]string{
+		"sources/source_bench/configuration.yaml": fmt.Sprintf(`resource_name: source_bench
+definition_type: source
+configuration:
+  host: %s
+  port: %d
+  database: %s
+  username: %s
+  password: ${ACODE_BENCH_PASS}
+  ssl_mode:
+    mode: preferred
+`, src.host, src.port, src.database, src.user),
+		"destinations/destination_bench/configuration.yaml": destination,
+		"connections/" + benchConnection + "/configuration.yaml": fmt.Sprintf(`resource_name: %s
+definition_type: connection
+source_configuration_path: sources/source_bench/configuration.yaml
+destination_configuration_path: destinations/destination_bench/configuration.yaml
+configuration:
+  status: active
+  namespace_definition: source
+  sync_catalog:
+    streams:
+      - config:
+          sync_mode: full_refresh
+          destination_sync_mode: append
+          selected: true
+        stream:
+          name: %s
+          namespace: %s
+`, benchConnection, demo.TableDiario, src.database),
+		"acode.yaml": "state_db: state.db\nsync:\n  spool_dir: spool\n" + indent(settings),
+	}
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			return nil, fmt.Errorf("write bench project: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
+		return nil, err
+	}
+	return &project{dir: dir, dest: dest, env: env}, nil
+}
+
+func indent(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+// syncResult is the part of `acode sync --json` the benchmark reads.
+type syncResult struct {
+	Status string `json:"status"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// sync times `acode sync --json` of the bench connection as a child process.
+func (p *project) sync(ctx context.Context, binary string, env []string) (Measurement, error) {
+	args := []string{"--config", p.dir, "--log-level", "warn", "sync", "--json", benchConnection}
+	l := load1()
+	c, err := runChild(ctx, binary, args, append(p.env, env...), nil)
+	if err != nil {
+		return Measurement{}, err
+	}
+	var res syncResult
+	if err := json.Unmarshal(c.stdout, &res); err != nil {
+		return Measurement{}, fmt.Errorf("read acode sync --json: %w", err)
+	}
+	if res.Status != "succeeded" {
+		return Measurement{}, fmt.Errorf("acode sync ended %s", res.Status)
+	}
+	return c.measurement("acode_"+p.dest, res.Rows, res.Bytes, l), nil
+}
