@@ -61,8 +61,9 @@ func (c *Checker) Run(ctx context.Context) ([]Result, error) {
 			mu.Unlock()
 		}()
 	}
-	results = append(results, c.checkPipelines(ctx, pairs, roles, now)...)
+	pipelines := c.checkPipelines(ctx, pairs, roles, now)
 	wg.Wait()
+	results = append(results, pipelines...)
 	for i := range results {
 		if results[i].Err != nil && c.Classify != nil {
 			results[i].Class = c.Classify(results[i].Err)
