@@ -16,6 +16,7 @@ type Settings struct {
 	Serve    ServeSettings
 	Health   HealthSettings
 	Failover FailoverSettings
+	Alerts   AlertSettings
 }
 
 // Types settings for the Parquet schema.
@@ -58,6 +59,7 @@ func DefaultSettings(dir string) Settings {
 		Serve:    defaultServeSettings(),
 		Health:   defaultHealthSettings(),
 		Failover: defaultFailoverSettings(),
+		Alerts:   defaultAlertSettings(),
 	}
 }
 
@@ -76,6 +78,7 @@ func (s *Settings) settingsSections() []section {
 		{"serve", s.Serve.decode},
 		{"health", s.Health.decode},
 		{"failover", s.Failover.decode},
+		{"alerts", s.Alerts.decode},
 	}
 }
 
