@@ -14,10 +14,14 @@ type SourceError struct {
 }
 
 func (e *SourceError) Error() string {
-	if e.Stream == "" {
-		return "source: " + e.Err.Error()
+	msg := "unknown error"
+	if e.Err != nil {
+		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("source: stream %s: %v", e.Stream, e.Err)
+	if e.Stream == "" {
+		return "source: " + msg
+	}
+	return fmt.Sprintf("source: stream %s: %s", e.Stream, msg)
 }
 
 func (e *SourceError) Unwrap() error { return e.Err }
@@ -29,10 +33,14 @@ type DestinationError struct {
 }
 
 func (e *DestinationError) Error() string {
-	if e.Stream == "" {
-		return "destination: " + e.Err.Error()
+	msg := "unknown error"
+	if e.Err != nil {
+		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("destination: stream %s: %v", e.Stream, e.Err)
+	if e.Stream == "" {
+		return "destination: " + msg
+	}
+	return fmt.Sprintf("destination: stream %s: %s", e.Stream, msg)
 }
 
 func (e *DestinationError) Unwrap() error { return e.Err }
