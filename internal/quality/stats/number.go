@@ -1,0 +1,204 @@
+package stats
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// num is an exact number held as an unscaled integer (value * 10^scale of
+// its column): in an int64 when it fits, else in a big.Int.
+type num struct {
+	small int64
+	big   *big.Int // non-nil when the value does not fit small
+}
+
+// parseUnscaled parses MySQL's text form of an integer or DECIMAL value
+// ("-12345.67") into its unscaled integer at scale, without allocating when
+// it has at most 18 digits. ok is false on text that is not a number.
+func parseUnscaled(b []byte, scale int) (n num, ok bool) {
+	if len(b) == 0 {
+		return num{}, false
+	}
+	neg := false
+	i := 0
+	switch b[0] {
+	case '-':
+		neg, i = true, 1
+	case '+':
+		i = 1
+	}
+	var v int64
+	digits, frac, seenDot := 0, 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '.' && !seenDot {
+			seenDot = true
+			continue
+		}
+		if c < '0' || c > '9' {
+			return num{}, false
+		}
+		if seenDot {
+			frac++
+			if frac > scale {
+				continue // more fraction digits than the scale: truncated (MySQL never sends them)
+			}
+		}
+		digits++
+		if digits > 18 {
+			return parseBig(b, scale)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	for ; frac < scale; frac++ {
+		if v > (1<<63-1)/10 {
+			return parseBig(b, scale)
+		}
+		v *= 10
+	}
+	if digits == 0 {
+		return num{}, false
+	}
+	if neg {
+		v = -v
+	}
+	return num{small: v}, true
+}
+
+// parseBig is parseUnscaled for values beyond 18 digits (BIGINT UNSIGNED,
+// DECIMAL(65,s)).
+func parseBig(b []byte, scale int) (num, bool) {
+	s := string(b)
+	intPart, fracPart, _ := strings.Cut(s, ".")
+	if len(fracPart) > scale {
+		fracPart = fracPart[:scale]
+	}
+	fracPart += strings.Repeat("0", scale-len(fracPart))
+	v, ok := new(big.Int).SetString(intPart+fracPart, 10)
+	if !ok {
+		return num{}, false
+	}
+	return num{big: v}, true
+}
+
+func (n num) bigInt() *big.Int {
+	if n.big != nil {
+		return n.big
+	}
+	return big.NewInt(n.small)
+}
+
+func (n num) sign() int {
+	if n.big != nil {
+		return n.big.Sign()
+	}
+	switch {
+	case n.small < 0:
+		return -1
+	case n.small > 0:
+		return 1
+	}
+	return 0
+}
+
+// cmp compares two nums.
+func (n num) cmp(o num) int {
+	if n.big == nil && o.big == nil {
+		switch {
+		case n.small < o.small:
+			return -1
+		case n.small > o.small:
+			return 1
+		}
+		return 0
+	}
+	return n.bigInt().Cmp(o.bigInt())
+}
+
+// exactSum adds int64s without overflow: an int64 fast path that spills
+// into a big.Int when it would wrap.
+type exactSum struct {
+	small int64
+	big   *big.Int
+}
+
+func (s *exactSum) add(n num) {
+	if n.big != nil {
+		s.spill().Add(s.big, n.big)
+		return
+	}
+	r := s.small + n.small
+	if (s.small^r)&(n.small^r) < 0 { // overflow
+		s.spill().Add(s.big, big.NewInt(n.small))
+		return
+	}
+	s.small = r
+}
+
+func (s *exactSum) spill() *big.Int {
+	if s.big == nil {
+		s.big = new(big.Int)
+	}
+	s.big.Add(s.big, big.NewInt(s.small))
+	s.small = 0
+	return s.big
+}
+
+func (s *exactSum) merge(o *exactSum) {
+	s.add(num{small: o.small})
+	if o.big != nil {
+		s.add(num{big: o.big})
+	}
+}
+
+func (s *exactSum) value() *big.Int {
+	v := big.NewInt(s.small)
+	if s.big != nil {
+		v.Add(v, s.big)
+	}
+	return v
+}
+
+// formatScaled renders an unscaled integer at scale as decimal text.
+func formatScaled(v *big.Int, scale int) string {
+	s := new(big.Int).Abs(v).String()
+	if scale > 0 {
+		if len(s) <= scale {
+			s = strings.Repeat("0", scale-len(s)+1) + s
+		}
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	if v.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// thresholdAt converts a decimal threshold to the unscaled integer at scale
+// that makes "value > t" (above) or "value < t" (below) an integer
+// comparison: floor for above, ceiling for below.
+func thresholdAt(t string, scale int, above bool) (num, error) {
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(t))
+	if !ok {
+		return num{}, fmt.Errorf("threshold %q is not a number", t)
+	}
+	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
+	q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int)) // floor division (Denom > 0)
+	if !above && m.Sign() != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if q.IsInt64() {
+		return num{small: q.Int64()}, nil
+	}
+	return num{big: q}, nil
+}
+
+// ParseDecimal parses decimal text exactly, for rules comparing sums.
+func ParseDecimal(s string) (*big.Rat, error) {
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(s))
+	if !ok {
+		return nil, fmt.Errorf("%q is not a decimal number", s)
+	}
+	return r, nil
+}
