@@ -17,6 +17,7 @@ type Settings struct {
 	Health   HealthSettings
 	Failover FailoverSettings
 	Alerts   AlertSettings
+	Quality  QualitySettings
 }
 
 // Types settings for the Parquet schema.
@@ -60,6 +61,7 @@ func DefaultSettings(dir string) Settings {
 		Health:   defaultHealthSettings(),
 		Failover: defaultFailoverSettings(),
 		Alerts:   defaultAlertSettings(),
+		Quality:  defaultQualitySettings(),
 	}
 }
 
@@ -79,6 +81,7 @@ func (s *Settings) settingsSections() []section {
 		{"health", s.Health.decode},
 		{"failover", s.Failover.decode},
 		{"alerts", s.Alerts.decode},
+		{"quality", s.Quality.decode},
 	}
 }
 
