@@ -111,10 +111,19 @@ func isCancel(err error) bool {
 }
 
 // cleanStaleStaging removes staged parts of this connection's earlier jobs:
-// a job that crashed before committing never publishes them.
+// a job that crashed before committing never publishes them. It also clears
+// the debris of uploads a killed process left half done (temp files,
+// incomplete multipart uploads): the connection's lock means no other
+// process writes under its staging root, and no write of this job is in
+// flight between attempts, so none of it can be live.
 func cleanStaleStaging(ctx context.Context, store storage.Store, conn *config.Connection, current int64) error {
 	root := layout.StagingRoot(conn.Destination.BucketPath, conn.ResourceName) + "/"
 	mine := layout.StagingPrefix(conn.Destination.BucketPath, conn.ResourceName, current) + "/"
+	if j, ok := store.(storage.Janitor); ok {
+		if _, err := j.CleanIncomplete(ctx, root, 0); err != nil {
+			return fmt.Errorf("clean interrupted uploads: %w", err)
+		}
+	}
 	var stale []string
 	err := store.List(ctx, root, func(o storage.ObjectInfo) error {
 		if !strings.HasPrefix(o.Key, mine) {

@@ -415,3 +415,25 @@ func TestSync_JobEndedElsewhereStopsTheRun(t *testing.T) {
 		t.Errorf("a stream committed after its job was cancelled")
 	}
 }
+
+// A process killed in the middle of an upload leaves a temp file that is no
+// object (List never shows it); the next job of the connection removes it.
+func TestSync_RemovesDebrisOfAnUploadKilledMidway(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 100)
+	f := newFixture(t, m, database, nil)
+	dir := filepath.Join(f.LocalRoot(), layout.StagingPrefix("origin=airbyte/database=bronze_acode", "connection_mysql_local_acode", 99), diario)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	debris := filepath.Join(dir, ".acode-tmp-1234")
+	if err := os.WriteFile(debris, []byte("half a part"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.run(t, "connection_mysql_local_acode", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(debris); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the killed upload's temp file is still there (%v)", err)
+	}
+}
