@@ -18,6 +18,7 @@ type Settings struct {
 	Failover FailoverSettings
 	Alerts   AlertSettings
 	Quality  QualitySettings
+	Jobs     JobSettings
 }
 
 // Types settings for the Parquet schema.
@@ -62,6 +63,7 @@ func DefaultSettings(dir string) Settings {
 		Failover: defaultFailoverSettings(),
 		Alerts:   defaultAlertSettings(),
 		Quality:  defaultQualitySettings(),
+		Jobs:     defaultJobSettings(),
 	}
 }
 
@@ -82,6 +84,7 @@ func (s *Settings) settingsSections() []section {
 		{"failover", s.Failover.decode},
 		{"alerts", s.Alerts.decode},
 		{"quality", s.Quality.decode},
+		{"jobs", s.Jobs.decode},
 	}
 }
 
