@@ -37,8 +37,14 @@ type Options struct {
 	// MaxAttempts is how many attempts the job gets (at least 1); a retried
 	// attempt skips the ranges a failed one already uploaded.
 	MaxAttempts int
-	// RetryDelay is the pause between attempts.
+	// RetryDelay is the pause between attempts (unless Retry is set).
 	RetryDelay time.Duration
+	// Retry, when set, is asked after each failed attempt but the last
+	// whether the job gets another one; it does its own waiting (it
+	// replaces RetryDelay) and returns false to end the job with the
+	// attempt's error. The failover orchestration uses it to stop retrying
+	// a source its state machine has left.
+	Retry func(ctx context.Context, attempt int, err error) bool
 	// Owner identifies this process in the job lock (host:pid).
 	Owner string
 	// Progress, when set, receives live counters.
@@ -176,7 +182,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job state.Job, opts Options, res *Result, log *slog.Logger) error {
 	var err error
 	for n := 1; n <= opts.MaxAttempts; n++ {
-		if n > 1 {
+		if n > 1 && opts.Retry == nil {
 			log.Warn("retrying job", "attempt", n, "after", opts.RetryDelay, "err", err)
 			if serr := opts.Sleep(ctx, opts.RetryDelay); serr != nil {
 				return errors.Join(err, serr)
@@ -202,6 +208,9 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 			// Airbyte's word for a job between a failed attempt and its retry.
 			if serr := s.State.SetJobStatus(ctx, job.ID, state.JobIncomplete, msg); serr != nil {
 				log.Error("record job incomplete", "err", serr)
+			}
+			if opts.Retry != nil && !opts.Retry(ctx, n, err) {
+				return err
 			}
 		}
 	}
