@@ -1,0 +1,243 @@
+package quality
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/quality/stats"
+	"github.com/acode-dev/acode/internal/schema"
+)
+
+// Job runs the quality checks of one attempt of a sync job. Each stream
+// gathers its statistics while it is read; when its reads end, rules that
+// compare streams (referential integrity) wait for the other stream's reads
+// of the same attempt, then every rule runs before the stream commits.
+type Job struct {
+	settings config.QualitySettings
+	day      string
+	// together is true when every stream of the attempt runs at once, so a
+	// stream may wait for one that has not started yet.
+	together bool
+
+	mu      sync.Mutex
+	streams map[string]*jobStream
+}
+
+type jobStream struct {
+	done    chan struct{} // closed when the stream's reads ended, well or not
+	once    sync.Once
+	stream  *Stream // set by Begin
+	readsOK bool
+}
+
+// NewJob starts the checks of an attempt that runs streams, partitioned
+// on day (YYYY-MM-DD). together says whether they all run at once
+// (parallel_streams >= len(streams)). It returns nil when quality checks
+// are disabled; every method of a nil Job and Stream does nothing.
+func NewJob(settings config.QualitySettings, day string, streams []string, together bool) *Job {
+	if !settings.Enabled {
+		return nil
+	}
+	j := &Job{settings: settings, day: day, together: together, streams: map[string]*jobStream{}}
+	for _, s := range streams {
+		j.streams[s] = &jobStream{done: make(chan struct{})}
+	}
+	return j
+}
+
+// Done marks the stream's reads as over without success (it failed or was
+// never begun); it is safe to call more than once and after ReadsDone.
+func (j *Job) Done(stream string) {
+	if j == nil {
+		return
+	}
+	if js := j.lookup(stream); js != nil {
+		js.once.Do(func() { close(js.done) })
+	}
+}
+
+func (j *Job) lookup(stream string) *jobStream {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.streams[stream]
+}
+
+// Stream is the checks of one stream in a job.
+type Stream struct {
+	job      *Job
+	name     string
+	rules    config.TableRules
+	gatherer *stats.Gatherer
+	partial  bool
+}
+
+// Begin prepares the statistics of stream, read from table. catalogKey is
+// the connection catalog's primary key of the stream: it is checked for
+// duplicates when the table has no PK constraint to guarantee it.
+func (j *Job) Begin(stream string, table schema.Table, catalogKey []string) (*Stream, error) {
+	if j == nil {
+		return nil, nil
+	}
+	rules, _ := j.settings.Rules(stream)
+	spec := j.spec(stream, rules, table, catalogKey)
+	g, err := stats.NewGatherer(table, spec)
+	if err != nil {
+		return nil, fmt.Errorf("quality rules of %s: %w", stream, err)
+	}
+	s := &Stream{job: j, name: stream, rules: rules, gatherer: g}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	js := j.streams[stream]
+	if js == nil {
+		js = &jobStream{done: make(chan struct{})}
+		j.streams[stream] = js
+	}
+	js.stream = s
+	return s, nil
+}
+
+// spec derives what to gather from the rules of the stream and the
+// references other streams make to it.
+func (j *Job) spec(stream string, rules config.TableRules, table schema.Table, catalogKey []string) stats.Spec {
+	spec := stats.Spec{
+		Summarize: rules.Summarize, Distinct: rules.Distinct,
+		Above: map[string][]string{}, Below: map[string][]string{},
+		FutureAfter: j.day,
+	}
+	spec.Unique = rules.UniqueKey
+	if len(spec.Unique) == 0 && len(table.PrimaryKey) == 0 {
+		spec.Unique = catalogKey
+	}
+	for _, o := range rules.Outliers {
+		if o.Above != "" {
+			spec.Above[o.Column] = append(spec.Above[o.Column], o.Above)
+		}
+		if o.Below != "" {
+			spec.Below[o.Column] = append(spec.Below[o.Column], o.Below)
+		}
+	}
+	for _, r := range rules.References {
+		spec.Keys = appendOnce(spec.Keys, r.Column)
+	}
+	for name, other := range j.settings.Tables {
+		for _, r := range other.References {
+			if name != stream && strings.EqualFold(r.RefTable, stream) {
+				spec.Keys = appendOnce(spec.Keys, r.RefColumn)
+			}
+		}
+	}
+	if f := rules.FutureDates; f != nil {
+		spec.Future = f.Columns
+	}
+	if d := rules.DailyTotal; d != nil {
+		spec.DailyTotals = []stats.DailyTotalSpec{{Value: d.Column, Date: d.DateColumn}}
+		spec.Summarize = appendOnce(spec.Summarize, d.Column)
+	}
+	return spec
+}
+
+func appendOnce(list []string, v string) []string {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+// NewWorker returns the statistics collector of one read worker.
+func (s *Stream) NewWorker() *stats.Worker {
+	if s == nil {
+		return nil
+	}
+	return s.gatherer.NewWorker()
+}
+
+// Add merges a read worker's statistics once its rows are uploaded.
+func (s *Stream) Add(w *stats.Worker) {
+	if s == nil || w == nil {
+		return
+	}
+	s.gatherer.Add(w)
+}
+
+// MarkPartial records that an earlier attempt read some of the rows: the
+// statistics then cover only this attempt's reads, and the rules that need
+// every row are reported as skipped.
+func (s *Stream) MarkPartial() {
+	if s != nil {
+		s.partial = true
+	}
+}
+
+// ReadsDone says the stream's reads all succeeded: streams referring to
+// it may now compare their keys with its.
+func (s *Stream) ReadsDone() {
+	if s == nil {
+		return
+	}
+	js := s.job.lookup(s.name)
+	s.job.mu.Lock()
+	js.readsOK = true
+	s.job.mu.Unlock()
+	js.once.Do(func() { close(js.done) })
+}
+
+// Finish measures what needs the source (completeness, custom SQL), the
+// references to other streams, and evaluates every rule. written is the
+// number of rows this job wrote for the stream.
+func (s *Stream) Finish(ctx context.Context, src *Source, written int64) (*stats.Stream, StreamReport) {
+	if s == nil {
+		return nil, StreamReport{}
+	}
+	st := s.gatherer.Result()
+	if src != nil {
+		src.measure(ctx, st, s.rules.SQL)
+	}
+	for _, ref := range s.rules.References {
+		if m, ok := s.reference(ctx, ref); ok {
+			st.SetSource(MeasureReferencePrefix+ref.Column, m)
+		}
+	}
+	rep := Evaluate(Input{Stream: s.name, Settings: s.job.settings, Stats: st, Written: written, Day: s.job.day, Partial: s.partial})
+	return st, rep
+}
+
+// reference compares the stream's key set with the referenced stream's,
+// waiting for its reads when it runs in the same attempt.
+func (s *Stream) reference(ctx context.Context, ref config.ReferenceRule) (stats.Measure, bool) {
+	if s.partial {
+		return stats.Measure{}, false
+	}
+	js := s.job.lookup(ref.RefTable)
+	if js == nil || strings.EqualFold(ref.RefTable, s.name) {
+		return stats.Measure{}, false
+	}
+	s.job.mu.Lock()
+	started := js.stream != nil
+	s.job.mu.Unlock()
+	if !started && !s.job.together {
+		return stats.Measure{}, false // it waits for a stream slot we may hold
+	}
+	select {
+	case <-js.done:
+	case <-ctx.Done():
+		return stats.Measure{}, false
+	}
+	s.job.mu.Lock()
+	other, ok := js.stream, js.readsOK
+	s.job.mu.Unlock()
+	if !ok || other == nil || other.partial {
+		return stats.Measure{}, false
+	}
+	mine, theirs := s.gatherer.Keys(ref.Column), other.gatherer.Keys(ref.RefColumn)
+	if mine == nil || theirs == nil {
+		return stats.Measure{}, false
+	}
+	values, rows := mine.Missing(theirs)
+	return stats.Measure{Value: float64(values), Extra: float64(mine.Len()),
+		Note: fmt.Sprintf("%d rows hold a missing value; %s has %d distinct", rows, ref.RefTable, theirs.Len())}, true
+}
