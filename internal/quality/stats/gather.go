@@ -220,8 +220,12 @@ func (g *Gatherer) NewWorker() *Worker {
 }
 
 // Observe adds one row, in the reader's form: every column in table order,
-// MySQL text, nil for NULL. It keeps nothing that aliases row.
+// MySQL text, nil for NULL. It keeps nothing that aliases row. A nil
+// Worker (quality checks off) does nothing.
 func (w *Worker) Observe(row [][]byte) {
+	if w == nil {
+		return
+	}
 	p := &w.g.plan
 	w.rows++
 	for i, v := range row {

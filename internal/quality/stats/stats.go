@@ -112,11 +112,13 @@ type Stream struct {
 	Source map[string]Measure `json:"source,omitempty"`
 }
 
-// Measure is one value measured at sync time, with a note saying how.
+// Measure is one value measured at sync time, with a note saying how, or
+// the error that prevented measuring it.
 type Measure struct {
 	Value float64 `json:"value"`
 	Extra float64 `json:"extra,omitempty"`
 	Note  string  `json:"note,omitempty"`
+	Error string  `json:"error,omitempty"`
 }
 
 // Unique counts duplicates of a key.
