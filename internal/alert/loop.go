@@ -43,9 +43,7 @@ func (m *Manager) loop(ctx context.Context, done chan struct{}) {
 			m.drain(ctx)
 			return
 		case o := <-m.queue:
-			if err := m.SyncEnded(ctx, o); err != nil && ctx.Err() == nil {
-				m.log.Warn("evaluate job outcome", "connection", o.Connection, "err", err)
-			}
+			m.handleQueued(ctx, o)
 		case <-t.C:
 			if err := m.Evaluate(ctx); err != nil && ctx.Err() == nil {
 				m.log.Warn("evaluate alerts", "err", err)
@@ -59,13 +57,19 @@ func (m *Manager) drain(stopped context.Context) {
 	for {
 		select {
 		case o := <-m.queue:
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(stopped), 2*m.cfg.Timeout)
-			if err := m.SyncEnded(ctx, o); err != nil {
-				m.log.Warn("evaluate job outcome", "connection", o.Connection, "err", err)
-			}
-			cancel()
+			m.handleQueued(stopped, o)
 		default:
 			return
 		}
+	}
+}
+
+// handleQueued evaluates one job outcome. A stop does not cut it short:
+// the job has ended, its alert is due; each send is bounded by Timeout.
+func (m *Manager) handleQueued(ctx context.Context, o SyncOutcome) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*m.cfg.Timeout)
+	defer cancel()
+	if err := m.SyncEnded(ctx, o); err != nil {
+		m.log.Warn("evaluate job outcome", "connection", o.Connection, "err", err)
 	}
 }

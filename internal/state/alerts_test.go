@@ -140,4 +140,15 @@ func TestSummaryQueries_OnlySinceAndOldestFirst(t *testing.T) {
 	if err != nil || len(trs) != 1 || trs[0].To != "backup_active" {
 		t.Errorf("TransitionsSince = %+v, %v", trs, err)
 	}
+	if err := s.SaveQualityReport(ctx, QualityReport{JobID: j1.ID, Connection: "c1", Stream: "s", Partition: "2025-08-08",
+		Status: "committed", Score: 97.5, Warnings: 1, Report: []byte(`{"big":"json"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := s.QualitySince(ctx, since)
+	if err != nil || len(qs) != 1 || qs[0].Score != 97.5 || qs[0].Warnings != 1 || qs[0].Report != nil {
+		t.Errorf("QualitySince = %+v, %v", qs, err)
+	}
+	if qs, _ := s.QualitySince(ctx, clock.Now().Add(time.Minute)); len(qs) != 0 {
+		t.Errorf("QualitySince(future) = %+v", qs)
+	}
 }

@@ -52,3 +52,32 @@ func (s *Store) TransitionsSince(ctx context.Context, since time.Time) ([]Failov
 	}
 	return out, nil
 }
+
+// QualitySince returns the data-quality outcomes recorded at or after
+// since, oldest first, without their JSON report and statistics.
+func (s *Store) QualitySince(ctx context.Context, since time.Time) ([]QualityReport, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT job_id, connection, stream, partition, status, score, errors, warnings, created_at
+		FROM quality_reports WHERE created_at >= ? ORDER BY created_at, job_id, stream`, formatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("quality reports since %s: %w", since.Format(time.RFC3339), err)
+	}
+	defer rows.Close()
+	var out []QualityReport
+	for rows.Next() {
+		var (
+			r  QualityReport
+			at string
+		)
+		if err := rows.Scan(&r.JobID, &r.Connection, &r.Stream, &r.Partition, &r.Status, &r.Score, &r.Errors, &r.Warnings, &at); err != nil {
+			return nil, fmt.Errorf("quality reports: %w", err)
+		}
+		if r.CreatedAt, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("quality reports: %w", err)
+	}
+	return out, nil
+}
