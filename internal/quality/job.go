@@ -132,11 +132,44 @@ func (j *Job) spec(stream string, rules config.TableRules, table schema.Table, c
 	if f := rules.FutureDates; f != nil {
 		spec.Future = f.Columns
 	}
-	if d := rules.DailyTotal; d != nil {
+	if d := rules.DailyTotal; d != nil && has(table, d.Column) && has(table, d.DateColumn) {
 		spec.DailyTotals = []stats.DailyTotalSpec{{Value: d.Column, Date: d.DateColumn}}
 		spec.Summarize = appendOnce(spec.Summarize, d.Column)
 	}
+	// A column the table lacks is reported by required_columns and the
+	// rules that name it, not by failing the sync.
+	spec.Summarize, spec.Distinct, spec.Keys = present(table, spec.Summarize), present(table, spec.Distinct), present(table, spec.Keys)
+	spec.Future, spec.Unique = present(table, spec.Future), allPresent(table, spec.Unique)
+	for _, m := range []map[string][]string{spec.Above, spec.Below} {
+		for c := range m {
+			if !has(table, c) {
+				delete(m, c)
+			}
+		}
+	}
 	return spec
+}
+
+func has(t schema.Table, column string) bool {
+	_, ok := t.Column(column)
+	return ok
+}
+
+func present(t schema.Table, columns []string) []string {
+	var out []string
+	for _, c := range columns {
+		if has(t, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func allPresent(t schema.Table, columns []string) []string {
+	if len(present(t, columns)) != len(columns) {
+		return nil
+	}
+	return columns
 }
 
 func appendOnce(list []string, v string) []string {

@@ -54,7 +54,7 @@ func Evaluate(in Input) StreamReport {
 	for _, c := range rules.RequiredColumns {
 		_, ok := st.Column(c)
 		add(Result{Rule: "required_column." + c, Severity: config.SeverityError, Passed: ok,
-			Measured: present(ok), Threshold: "present"})
+			Measured: presence(ok), Threshold: "present"})
 	}
 	for _, dt := range rules.DataTypes {
 		add(dataType(st, dt))
@@ -86,7 +86,7 @@ func Evaluate(in Input) StreamReport {
 	return rep
 }
 
-func present(ok bool) string {
+func presence(ok bool) string {
 	if ok {
 		return "present"
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/storage"
 )
 
@@ -43,6 +44,19 @@ type Manifest struct {
 	Bytes       int64     `json:"bytes"`
 	// Cursor is the incremental cursor value this commit covers up to.
 	Cursor string `json:"cursor,omitempty"`
+	// Stats are the data-quality statistics gathered while the files were
+	// written (this job's rows); `acode validate` re-runs the rules on them.
+	Stats *stats.Stream `json:"stats,omitempty"`
+	// Quality is the outcome of the rules when the files were written.
+	Quality *Quality `json:"quality,omitempty"`
+}
+
+// Quality summarises the data-quality rules a commit was checked with.
+type Quality struct {
+	Score    float64  `json:"score"`
+	Passed   bool     `json:"passed"`
+	Errors   []string `json:"errors,omitempty"`   // failing error-severity rules
+	Warnings []string `json:"warnings,omitempty"` // failing warnings
 }
 
 // Source says where the rows came from: the endpoint (never its

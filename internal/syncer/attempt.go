@@ -11,6 +11,8 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/quality"
+	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -37,6 +39,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 	results := make([]StreamResult, len(streams))
 	errs := make([]error, len(streams))
 	done := committedStreams(res)
+	qjob := s.newQualityJob(job, streams, done)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -59,11 +62,12 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 			run := &streamRun{
 				syncer: s, conn: conn, stream: str, job: job, attempt: attempt,
 				ep: ep, reads: reads, progress: opts.Progress, role: opts.Role,
-				log: log.With("stream", str.Name),
+				quality: qjob, log: log.With("stream", str.Name),
 			}
+			defer qjob.Done(str.Name)
 			results[i], errs[i] = run.run(ctx)
-			if errs[i] != nil {
-				cancel() // one failed stream fails the job: stop the others early
+			if errs[i] != nil && !errors.Is(errs[i], quality.ErrValidationFailed) {
+				cancel() // one failed stream fails the job: stop the others early (a quarantined one does not)
 			}
 		}()
 	}
@@ -81,7 +85,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 func committedStreams(res *Result) map[string]StreamResult {
 	out := map[string]StreamResult{}
 	for _, r := range res.Streams {
-		if r.Status == "committed" {
+		if r.Status == "committed" || r.Status == snapshot.StatusQuarantined {
 			out[r.Name] = r
 		}
 	}

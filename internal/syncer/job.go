@@ -18,6 +18,7 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -201,8 +202,8 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 		if ferr := s.State.FinishAttempt(context.WithoutCancel(ctx), job.ID, att.Number, status, msg); ferr != nil {
 			log.Error("record attempt end", "err", ferr)
 		}
-		if err == nil || ctx.Err() != nil {
-			return err
+		if err == nil || ctx.Err() != nil || errors.Is(err, quality.ErrValidationFailed) {
+			return err // a quality failure is in the data: another attempt reads the same rows
 		}
 		if n < opts.MaxAttempts {
 			// Airbyte's word for a job between a failed attempt and its retry.

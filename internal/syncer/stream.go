@@ -18,6 +18,8 @@ import (
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
+	"github.com/acode-dev/acode/internal/quality"
+	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
@@ -34,6 +36,7 @@ type streamRun struct {
 	ep       *endpoints
 	reads    chan struct{} // shared by every stream: caps concurrent range reads
 	progress *Progress
+	quality  *quality.Job // nil when quality checks are off
 	log      *slog.Logger
 }
 
@@ -65,6 +68,9 @@ func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
 	if err != nil {
 		sp.setState("failed")
 		res.Error = err.Error()
+		if errors.Is(err, quality.ErrValidationFailed) {
+			res.Status, res.Rows, res.Bytes, res.Files = snapshot.StatusQuarantined, out.rows, out.bytes, out.files
+		}
 		r.saveResult(ctx, res)
 		return res, err
 	}
@@ -97,12 +103,21 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 	if err != nil {
 		return streamOutput{}, err
 	}
-	resumed, err := r.readAll(ctx, table, pqSchema, p, sp)
+	q, err := r.beginQuality(ctx, table, p)
 	if err != nil {
 		return streamOutput{}, err
 	}
+	defer q.close()
+	resumed, err := r.readAll(ctx, table, pqSchema, p, sp, q.stream)
+	if err != nil {
+		return streamOutput{}, err
+	}
+	if resumed > 0 {
+		q.stream.MarkPartial()
+	}
+	q.stream.ReadsDone()
 	sp.setState("publishing")
-	out, err := r.commit(ctx, table, pqSchema, p, l)
+	out, err := r.commit(ctx, table, pqSchema, p, l, q)
 	out.resumed = resumed
 	return out, err
 }
@@ -170,7 +185,7 @@ func (r *streamRun) planCursor(ctx context.Context, table schema.Table, p *plan)
 // readAll reads every range no earlier attempt uploaded, with up to
 // max_parallel_reads workers, each filling its own part files. It returns
 // how many ranges it skipped because an earlier attempt had uploaded them.
-func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, sp *StreamProgress) (int, error) {
+func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, sp *StreamProgress, qs *quality.Stream) (int, error) {
 	if r.stream.SyncMode == "incremental" && p.CursorUpTo == nil {
 		return 0, nil // empty table: nothing to read
 	}
@@ -215,7 +230,7 @@ func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = r.worker(ctx, table, s, p, queue, spool, sp)
+			errs[w] = r.worker(ctx, table, s, p, queue, spool, sp, qs)
 			if errs[w] != nil {
 				cancel()
 			}
@@ -239,8 +254,9 @@ feed:
 
 // worker reads ranges from queue into part files, rolling a file when it
 // passes the configured size; each uploaded part is recorded with the
-// ranges it holds.
-func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, queue <-chan mysql.Range, spool string, sp *StreamProgress) error {
+// ranges it holds. The rows it encodes feed its own quality statistics,
+// merged into the stream's when all its parts are uploaded.
+func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, queue <-chan mysql.Range, spool string, sp *StreamProgress, qs *quality.Stream) error {
 	st := r.syncer.Project.Settings.Sync
 	opts := mysql.ReadOptions{CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo}
 	if st.MaxRowsPerSecond > 0 {
@@ -253,6 +269,7 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 			cur.discard()
 		}
 	}()
+	qw := qs.NewWorker()
 	for rg := range queue {
 		if cur == nil {
 			var err error
@@ -260,7 +277,7 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 				return err
 			}
 		}
-		if err := r.readRange(ctx, table, rg, opts, cur, sp); err != nil {
+		if err := r.readRange(ctx, table, rg, opts, cur, sp, qw); err != nil {
 			return err
 		}
 		cur.ranges = append(cur.ranges, rg.Index)
@@ -272,15 +289,18 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 			}
 		}
 	}
-	if cur == nil {
-		return nil
+	if cur != nil {
+		err := r.flush(ctx, cur, sp)
+		cur = nil
+		if err != nil {
+			return err
+		}
 	}
-	err := r.flush(ctx, cur, sp)
-	cur = nil
-	return err
+	qs.Add(qw)
+	return nil
 }
 
-func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.Range, opts mysql.ReadOptions, cur *part, sp *StreamProgress) error {
+func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.Range, opts mysql.ReadOptions, cur *part, sp *StreamProgress, qw *stats.Worker) error {
 	select {
 	case r.reads <- struct{}{}:
 	case <-ctx.Done():
@@ -293,6 +313,7 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 			encodeErr = err
 			return err
 		}
+		qw.Observe(row)
 		sp.rows.Add(1)
 		return nil
 	})
@@ -339,7 +360,7 @@ func (r *streamRun) encoderOptions() parquet.Options {
 }
 
 // commit publishes the stream's parts as its partition's snapshot.
-func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, l layout.Stream) (streamOutput, error) {
+func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, l layout.Stream, q *streamQuality) (streamOutput, error) {
 	parts, err := r.syncer.State.Parts(ctx, r.job.ID, r.stream.Name)
 	if err != nil {
 		return streamOutput{}, err
@@ -357,6 +378,11 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 		return streamOutput{files: []string{}}, nil // nothing new: the partition stays as it is
 	}
 	m := r.manifest(table, s, p)
+	var rep quality.StreamReport
+	m.Stats, m.Quality, rep = r.checkQuality(ctx, q, staged)
+	if len(rep.Errors()) > 0 && r.syncer.Project.Settings.Quality.Quarantine {
+		return r.quarantine(ctx, l, m, staged, rep)
+	}
 	committed, err := snapshot.Publish(ctx, r.ep.store, l, m, staged, incremental)
 	if err != nil {
 		if committed == nil {
@@ -371,6 +397,8 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 	}); err != nil {
 		return streamOutput{}, err
 	}
+	rep.Status = committed.Status
+	r.saveQuality(ctx, l, rep, m.Stats)
 	if incremental && p.CursorUpTo != nil {
 		if err := r.syncer.State.SetCursor(ctx, state.Cursor{
 			Connection: r.conn.ResourceName, Stream: r.stream.Name, Field: r.stream.CursorField,

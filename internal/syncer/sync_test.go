@@ -297,7 +297,8 @@ func TestSync_IncrementalReadsOnlyNewRowsAndAppendsToPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Exec(t, "INSERT INTO `"+database+"`.`"+diario+"` (CNPJ, Data) VALUES ('11222333000181', '2025-08-07'), ('11222333000181', '2025-08-08')")
+	// Valid rows: the seed's null_tolerance (EAN <= 10%) quarantines an increment of NULL EANs.
+	m.Exec(t, "INSERT INTO `"+database+"`.`"+diario+"` (CNPJ, Data, EAN) VALUES ('11222333000181', '2025-08-07', '7891000100103'), ('11222333000181', '2025-08-08', '7891000100103')")
 	second, err := f.run(t, "connection_mysql_local_acode", Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,148 @@
+package syncer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/quality"
+	"github.com/acode-dev/acode/internal/quality/stats"
+	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// The hooks of the data-quality checks (package quality) in a stream's run:
+// statistics are gathered by each read worker from the rows it encodes, the
+// source is counted before and after the reads, and the rules decide before
+// the commit whether the parts become the partition or go to quarantine.
+
+// streamQuality is one stream's checks; every method is a no-op when the
+// project's quality checks are off.
+type streamQuality struct {
+	stream *quality.Stream
+	source *quality.Source
+}
+
+// beginQuality starts the statistics and the count of the read window.
+func (r *streamRun) beginQuality(ctx context.Context, table schema.Table, p plan) (*streamQuality, error) {
+	qs, err := r.quality.Begin(r.stream.Name, table, catalogKey(r.stream.PrimaryKey))
+	if err != nil || qs == nil {
+		return &streamQuality{}, err
+	}
+	src := quality.StartSource(ctx, r.ep.db, table, mysql.ReadOptions{
+		CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo,
+	})
+	return &streamQuality{stream: qs, source: src}, nil
+}
+
+func (q *streamQuality) close() { q.source.Close() }
+
+// catalogKey flattens the catalog's primary key (a list of field paths).
+func catalogKey(pk [][]string) []string {
+	var out []string
+	for _, path := range pk {
+		if len(path) > 0 {
+			out = append(out, path[len(path)-1])
+		}
+	}
+	return out
+}
+
+// checkQuality runs the rules on the stream's statistics and the rows
+// staged for the commit.
+func (r *streamRun) checkQuality(ctx context.Context, q *streamQuality, staged []snapshot.StagedPart) (*stats.Stream, *snapshot.Quality, quality.StreamReport) {
+	if q.stream == nil {
+		return nil, nil, quality.StreamReport{}
+	}
+	var written int64
+	for _, p := range staged {
+		written += p.Rows
+	}
+	st, rep := q.stream.Finish(ctx, q.source, written)
+	sum := &snapshot.Quality{Score: rep.Score, Passed: rep.Score >= r.syncer.Project.Settings.Quality.ScoreThreshold}
+	for _, res := range rep.Results {
+		switch {
+		case !res.Failing():
+		case res.Severity == "error":
+			sum.Errors = append(sum.Errors, res.Rule)
+			sum.Passed = false
+		default:
+			sum.Warnings = append(sum.Warnings, res.Rule)
+		}
+	}
+	for _, w := range sum.Warnings {
+		r.log.Warn("data quality warning", "rule", w)
+	}
+	return st, sum, rep
+}
+
+// quarantine commits the staged parts under the quarantine prefix instead
+// of the partition, records the commit as quarantined and returns the
+// typed failure.
+func (r *streamRun) quarantine(ctx context.Context, l layout.Stream, m snapshot.Manifest, staged []snapshot.StagedPart, rep quality.StreamReport) (streamOutput, error) {
+	prefix := snapshot.QuarantinePrefix(r.conn.Destination.BucketPath, r.stream.Name,
+		r.job.CreatedAt.UTC().Format("2006-01-02"), r.job.ID)
+	qm, err := snapshot.Quarantine(ctx, r.ep.store, prefix, l, m, staged)
+	if qm == nil {
+		return streamOutput{}, destErr(r.stream.Name, err)
+	}
+	if err != nil {
+		r.log.Warn("quarantined with leftovers", "err", err)
+	}
+	if err := r.syncer.State.RecordCommit(ctx, state.Commit{
+		Connection: r.conn.ResourceName, Stream: r.stream.Name, Partition: l.Partition,
+		JobID: r.job.ID, ManifestKey: snapshot.QuarantineManifestKey(prefix), Rows: qm.Rows, Bytes: qm.Bytes,
+		Files: len(qm.Files), Source: r.role, Status: state.CommitQuarantined,
+	}); err != nil {
+		return streamOutput{}, err
+	}
+	rep.Status = snapshot.StatusQuarantined
+	r.saveQuality(ctx, l, rep, m.Stats)
+	out := streamOutput{files: qm.Keys(), rows: qm.Rows, bytes: qm.Bytes}
+	failed := &quality.FailedError{Stream: r.stream.Name, Failed: rep.Errors(), Quarantine: prefix}
+	r.log.Error("stream quarantined: data quality failed", "prefix", prefix, "err", failed)
+	return out, failed
+}
+
+// saveQuality keeps the report and statistics in the state store.
+func (r *streamRun) saveQuality(ctx context.Context, l layout.Stream, rep quality.StreamReport, st *stats.Stream) {
+	if st == nil {
+		return
+	}
+	rep.Partition = l.Partition
+	repJSON, err1 := json.Marshal(rep)
+	stJSON, err2 := json.Marshal(st)
+	if err := errors.Join(err1, err2); err != nil {
+		r.log.Error("encode quality report", "err", err)
+		return
+	}
+	qr := state.QualityReport{JobID: r.job.ID, Connection: r.conn.ResourceName, Stream: r.stream.Name,
+		Partition: l.Partition, Status: rep.Status, Score: rep.Score, Report: repJSON, Stats: stJSON}
+	for _, res := range rep.Results {
+		if res.Failing() && res.Severity == "error" {
+			qr.Errors++
+		} else if res.Failing() {
+			qr.Warnings++
+		}
+	}
+	if err := r.syncer.State.SaveQualityReport(context.WithoutCancel(ctx), qr); err != nil {
+		r.log.Error("record quality report", "err", err)
+	}
+}
+
+// newQualityJob starts the checks of an attempt over the streams it runs
+// (those not committed or quarantined by an earlier attempt).
+func (s *Syncer) newQualityJob(job state.Job, streams []config.Stream, done map[string]StreamResult) *quality.Job {
+	var names []string
+	for _, str := range streams {
+		if _, ok := done[str.Name]; !ok {
+			names = append(names, str.Name)
+		}
+	}
+	together := len(names) <= max(1, s.Project.Settings.Sync.ParallelStreams)
+	return quality.NewJob(s.Project.Settings.Quality, job.CreatedAt.UTC().Format("2006-01-02"), names, together)
+}
