@@ -33,6 +33,9 @@ func newServeCmd(g *globals) *cobra.Command {
 API (/v1, bearer tokens) that Airflow's AirbyteTriggerSyncOperator and
 AirbyteJobSensor call unchanged, acode's own API under /api/acode, and
 Prometheus metrics at /metrics. A connection runs one job at a time.
+Connections with schedule_type basic or cron also run on their schedule
+(a run missed while acode was down runs once); manual ones wait for Airflow.
+Alerts go to the sinks named in acode.yaml's alerts section.
 
 The API user and password come from the environment variables named in
 acode.yaml's serve section (ACODE_API_USER and ACODE_API_PASSWORD by default).
@@ -74,6 +77,11 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	if err := reg.Jobs.LoadLastSuccess(ctx, st, p.ConnectionNames()); err != nil {
 		return err
 	}
+	alerts, mailer, err := startAlerts(ctx, log, p, st, reg)
+	if err != nil {
+		return err
+	}
+	defer alerts.Stop() // after the jobs ended: their outcomes are told
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", settings.Listen)
 	if err != nil {
@@ -84,7 +92,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		RetryDelay:  settings.RetryDelay,
 		Grace:       settings.ShutdownGrace,
 		ReapEvery:   state.DefaultLease / 2,
-		OnJobEnd:    reg.Jobs.Observe,
+		OnJobEnd:    onJobEnd(reg, alerts),
 	})
 	srv, err := server.New(server.Config{
 		Project: p, State: st, Runner: runner, Metrics: reg, Log: log,
@@ -95,6 +103,14 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		_ = runner.Shutdown(ctx)
 		return err
 	}
+	sched, err := newScheduler(log, p, st, runner, alerts, mailer)
+	if err != nil {
+		ln.Close()
+		_ = runner.Shutdown(ctx)
+		return err
+	}
+	sched.Start(ctx)
+	defer sched.Stop()
 	stopWatch := exitOnSecondSignal(ctx, log)
 	defer stopWatch()
 	return srv.Serve(ctx, ln, settings.ShutdownGrace+recordTimeout)

@@ -31,6 +31,9 @@ func (m *Manager) Stop() {
 	}
 	cancel()
 	<-done
+	// Jobs that ended after the loop stopped (cancelled during a shutdown
+	// grace period) queued their outcome since: handle them too.
+	m.drain(context.Background())
 }
 
 func (m *Manager) loop(ctx context.Context, done chan struct{}) {

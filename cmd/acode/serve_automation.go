@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/acode-dev/acode/internal/alert"
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/jobs"
+	"github.com/acode-dev/acode/internal/schedule"
+	"github.com/acode-dev/acode/internal/server/metrics"
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+// dailyEmailEntry names the daily status e-mail among the schedules.
+const dailyEmailEntry = "alerts:daily_status_email"
+
+// startAlerts builds the alert sinks from acode.yaml and the environment,
+// registers acode_alerts_total on reg and starts the manager's loop. The
+// caller stops it after the jobs have ended, so their outcomes are told.
+func startAlerts(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, reg *metrics.Registry) (*alert.Manager, *alert.Mailer, error) {
+	setup, err := alert.FromSettings(p.Settings.Alerts, os.LookupEnv)
+	if err != nil {
+		return nil, nil, &exitError{code: exitConfig, err: err}
+	}
+	cfg := setup.Config
+	cfg.Store, cfg.Log = st, log
+	mgr, err := alert.New(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg.MustRegister(mgr.Collectors()...)
+	if len(setup.Active) == 0 {
+		log.Warn("no alert sink is configured: set the variables named in acode.yaml's alerts section (e.g. ACODE_SLACK_WEBHOOK_URL) to be told about failures")
+	} else {
+		log.Info("alerts on", "sinks", setup.Active)
+	}
+	mgr.Start(ctx)
+	return mgr, setup.Mailer, nil
+}
+
+// onJobEnd feeds every ended job to the metrics and the alerts; it fits
+// jobs.Options.OnJobEnd and does not block.
+func onJobEnd(reg *metrics.Registry, mgr *alert.Manager) func(*syncer.Result, error) {
+	return func(res *syncer.Result, err error) {
+		reg.Jobs.Observe(res, err)
+		if res == nil {
+			return
+		}
+		mgr.QueueSyncEnded(alert.SyncOutcome{Connection: res.Connection, JobID: res.JobID, Status: res.Status,
+			Error: res.Error, Attempts: res.Attempts, Source: res.Source})
+	}
+}
+
+// newScheduler returns the scheduler of the connections' schedules
+// (schedule_type basic or cron; manual ones are left to Airflow) and of
+// the daily status e-mail when one is configured.
+func newScheduler(log *slog.Logger, p *config.Project, st *state.Store, runner *jobs.Runner,
+	mgr *alert.Manager, mailer *alert.Mailer) (*schedule.Scheduler, error) {
+	var entries []schedule.Entry
+	names := p.ConnectionNames()
+	sort.Strings(names)
+	for _, name := range names {
+		c, err := p.Connection(name)
+		if err != nil {
+			return nil, err
+		}
+		spec, err := schedule.ForConnection(c)
+		if err != nil {
+			return nil, &exitError{code: exitConfig, err: fmt.Errorf("%s: %w", c.File, err)}
+		}
+		if spec == nil {
+			continue
+		}
+		log.Info("connection scheduled", "connection", name, "schedule", spec.String())
+		entries = append(entries, schedule.Entry{
+			Name: "connection:" + name, Spec: spec, FireFirst: c.ScheduleType == "basic",
+			Run: triggerScheduled(log, runner, name),
+		})
+	}
+	if mailer != nil {
+		e := p.Settings.Alerts.Email
+		spec, err := schedule.Daily(e.DailyAt, e.TimeZone)
+		if err != nil {
+			return nil, &exitError{code: exitConfig, err: fmt.Errorf("alerts.email: %w", err)}
+		}
+		entries = append(entries, schedule.Entry{Name: dailyEmailEntry, Spec: spec, Run: func(ctx context.Context) error {
+			return sendDailyReport(ctx, st, mgr, mailer, p.Settings.Alerts)
+		}})
+	}
+	return schedule.New(st, entries, schedule.Options{Log: log})
+}
+
+// triggerScheduled starts a job as the API would. A connection whose
+// previous job still runs skips this slot, as Airbyte does.
+func triggerScheduled(log *slog.Logger, runner *jobs.Runner, connection string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		j, err := runner.Trigger(ctx, connection)
+		var busy *state.AlreadyRunningError
+		switch {
+		case errors.As(err, &busy):
+			log.Info("scheduled sync skipped: the previous job still runs", "connection", connection, "job_id", busy.JobID)
+			return nil
+		case errors.Is(err, jobs.ErrShuttingDown):
+			return nil
+		case err != nil:
+			return err
+		}
+		log.Info("scheduled sync started", "connection", connection, "job_id", j.ID)
+		return nil
+	}
+}
+
+// sendDailyReport mails the status of the last 24 hours.
+func sendDailyReport(ctx context.Context, st *state.Store, mgr *alert.Manager, mailer *alert.Mailer, s config.AlertSettings) error {
+	r, err := alert.BuildReport(ctx, st, time.Now(), 24*time.Hour, mgr.Open())
+	if err != nil {
+		return err
+	}
+	r.System, r.StatusURL = s.System, s.StatusPageURL
+	rec := state.AlertRecord{Condition: "report/daily", Severity: string(alert.Info), Event: "report",
+		Sink: "email", Title: r.Subject(), Status: state.AlertSent}
+	sendErr := mailer.Send(ctx, r.Subject(), r.Text())
+	if sendErr != nil {
+		rec.Status, rec.Error = state.AlertFailed, sendErr.Error()
+	}
+	if _, err := st.RecordAlert(ctx, rec); err != nil {
+		return errors.Join(sendErr, err)
+	}
+	return sendErr
+}
