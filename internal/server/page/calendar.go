@@ -34,8 +34,9 @@ type cell struct {
 }
 
 type dayHead struct {
-	Day   string
-	Label string // day of month; the month's name on the 1st and the first cell
+	Day   string // 2006-01-02
+	Num   string // day of the month
+	Month string // the month's short name, on the 1st and the first column only
 }
 
 // dayPattern finds the day in a partition path such as
@@ -65,11 +66,11 @@ func dayHeads(now time.Time, n int) []dayHead {
 	ds := days(now, n)
 	out := make([]dayHead, len(ds))
 	for i, d := range ds {
-		label := d.Format("2")
+		h := dayHead{Day: d.Format(time.DateOnly), Num: d.Format("2")}
 		if i == 0 || d.Day() == 1 {
-			label = d.Format("Jan 2")
+			h.Month = d.Format("Jan")
 		}
-		out[i] = dayHead{Day: d.Format(time.DateOnly), Label: label}
+		out[i] = h
 	}
 	return out
 }
@@ -140,4 +141,17 @@ func orUnknown(s string) string {
 		return "source"
 	}
 	return s
+}
+
+// utcDays lists the UTC days from from to to, both included, for the
+// reconcile a failback leaves due.
+func utcDays(from, to *time.Time) []string {
+	if from == nil || to == nil {
+		return nil
+	}
+	var out []string
+	for d := from.UTC().Truncate(24 * time.Hour); !d.After(to.UTC()); d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format(time.DateOnly))
+	}
+	return out
 }

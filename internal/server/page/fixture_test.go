@@ -16,6 +16,7 @@ import (
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/server"
+	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 	"github.com/acode-dev/acode/internal/testenv"
@@ -77,8 +78,10 @@ func serve(t *testing.T, p *config.Project, public bool) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	runner := jobs.New(&syncer.Syncer{Project: p, State: st, Log: log}, jobs.Options{MaxAttempts: 1})
-	srv, err := server.New(server.Config{Project: p, State: st, Runner: runner, Log: log,
+	reg := metrics.New()
+	reg.MustRegister(metrics.NewStatus(st, pairs, log))
+	runner := jobs.New(&syncer.Syncer{Project: p, State: st, Log: log}, jobs.Options{MaxAttempts: 1, OnJobEnd: reg.Jobs.Observe})
+	srv, err := server.New(server.Config{Project: p, State: st, Runner: runner, Log: log, Metrics: reg,
 		Credentials: server.Credentials{User: apiUser, Password: apiPass}})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ type pairView struct {
 	RetryAt                     *time.Time
 	BackupLine                  string // the backup's readiness, one line
 	BackupOK                    bool
-	ReconcileFrom, ReconcileTo  *time.Time
+	ReconcileDays               []string // UTC days the backup covered, due for `acode reconcile`
 	Transitions                 []state.FailoverTransition
 	CanFailover, CanFailback    bool
 	FailoverURL, FailbackURL    string
@@ -74,11 +74,14 @@ type QualityScore struct {
 	Connection, Stream, Partition string
 	Score, Threshold              float64
 	Passed                        bool
+	Errors, Warnings              int    // failing rules by severity
+	Status                        string // committed or quarantined
+	JobID                         int64
 	At                            time.Time
 }
 
-// QualitySource returns the newest quality scores (one per stream is
-// enough). It is nil until quality reports are kept.
+// QualitySource returns the newest quality scores, one per stream. The
+// default reads the state store's quality reports.
 type QualitySource func(ctx context.Context) ([]QualityScore, error)
 
 // recentJobs is how many jobs the page lists.
@@ -86,7 +89,7 @@ const recentJobs = 15
 
 func (p *Page) build(ctx context.Context) (*view, error) {
 	now := p.opts.Now().UTC()
-	v := &view{Now: now, QualityOn: p.opts.Quality != nil}
+	v := &view{Now: now, QualityOn: p.opts.Project.Settings.Quality.Enabled}
 	var err error
 	if v.Pairs, err = p.pairs(ctx); err != nil {
 		return nil, err
@@ -101,7 +104,7 @@ func (p *Page) build(ctx context.Context) (*view, error) {
 	if v.Strips, err = p.strips(ctx, now); err != nil {
 		return nil, err
 	}
-	if p.opts.Quality != nil {
+	if v.QualityOn {
 		if v.Quality, err = p.opts.Quality(ctx); err != nil {
 			return nil, fmt.Errorf("quality scores: %w", err)
 		}
@@ -124,7 +127,7 @@ func (p *Page) pairs(ctx context.Context) ([]pairView, error) {
 		pv := pairView{Name: pr.Primary, Primary: pr.Primary, Backup: pr.Backup, PrimarySource: pr.PrimarySource,
 			BackupSource: pr.BackupSource, State: st.State, Since: st.Since, Reason: st.Reason, Who: st.Who,
 			Manual: st.Manual, Failures: st.Failures, LastClass: st.LastClass, LastError: st.LastError,
-			RetryAt: st.RetryAt, ReconcileFrom: st.ReconcileFrom, ReconcileTo: st.ReconcileTo, Transitions: trs,
+			RetryAt: st.RetryAt, ReconcileDays: utcDays(st.ReconcileFrom, st.ReconcileTo), Transitions: trs,
 			FailoverURL: "/api/acode/pairs/" + pr.Primary + "/failover",
 			FailbackURL: "/api/acode/pairs/" + pr.Primary + "/failback"}
 		switch failover.State(st.State) {

@@ -36,8 +36,8 @@ type Options struct {
 	State   *state.Store
 	Pairs   []failover.Pair
 	Policy  failover.Policy
-	// Quality lists quality scores when quality reports exist; nil hides
-	// the section.
+	// Quality lists the newest quality scores; nil reads the state
+	// store's quality reports.
 	Quality QualitySource
 	// Days is the length of the partition strip (default DefaultDays).
 	Days int
@@ -70,7 +70,11 @@ func New(o Options) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Page{opts: o, tmpl: t}, nil
+	pg := &Page{opts: o, tmpl: t}
+	if pg.opts.Quality == nil {
+		pg.opts.Quality = pg.storeQuality
+	}
+	return pg, nil
 }
 
 // ServeHTTP renders the page. A failure to read the store is shown as a

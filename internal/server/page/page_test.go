@@ -51,6 +51,11 @@ func (e *env) fill() {
 			e.t.Fatal(err)
 		}
 	}
+	if err := st.SaveQualityReport(ctx, state.QualityReport{JobID: 2, Connection: backup, Stream: "farmarcas_si_analitico_diario",
+		Partition: "origin=airbyte/database=bronze_acode_backup/farmarcas_si_analitico_diario/cog_dt_ingestion=" + e.now.Format(time.DateOnly),
+		Status:    "quarantined", Score: 0.6, Errors: 1, Warnings: 2}); err != nil {
+		e.t.Fatal(err)
+	}
 	day := func(n int) string { return e.now.AddDate(0, 0, -n).Format(time.DateOnly) }
 	part := func(stream string, n int) string {
 		return "origin=airbyte/database=bronze_acode/" + stream + "/cog_dt_ingestion=" + day(n)
@@ -136,6 +141,10 @@ func TestPage_ShowsActiveSourceChecksJobsPartitionsAndAlerts(t *testing.T) {
 	// The backup connection wrote today: its strip is shown, striped as backup data.
 	if len(tags(html, `data-day="`+day(0)+`"`, `data-state="committed"`, "backup")) != 1 {
 		t.Errorf("the backup's partition of today is not shown as backup data")
+	}
+	if len(tags(html, `class="quality"`, `data-stream="farmarcas_si_analitico_diario"`, `data-passed="false"`)) != 1 ||
+		!strings.Contains(html, "60.0%") || !strings.Contains(html, "1 error</span>, 2 warning") {
+		t.Errorf("the quarantined stream's quality score is not shown failing")
 	}
 	if len(tags(html, `class="strip"`, `data-connection="`+primary+`"`)) != 3 {
 		t.Errorf("want a strip per stream of %s", primary)
