@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -134,6 +135,24 @@ func (b *Browser) AnswerDialogs(text string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.promptText = text
+}
+
+// SetHeaders makes every later request of the tab carry these headers,
+// e.g. Authorization for a page behind basic auth.
+func (b *Browser) SetHeaders(h map[string]string) {
+	b.t.Helper()
+	hs := network.Headers{}
+	for k, v := range h {
+		hs[k] = v
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		b.t.Fatalf("chromium: enable network: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: hs}); err != nil {
+		b.t.Fatalf("chromium: set headers: %v", err)
+	}
 }
 
 // Context is the browser tab's context, for chromedp.Run and
