@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,27 +42,20 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 	if _, err := conn.ExecContext(ctx, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
 		return 0, fmt.Errorf("read %s range %d: start transaction: %w", t.Name, r.Index, err)
 	}
-	// Cancelling the query's context makes the driver drop the connection
-	// instead of draining the rest of an abandoned result set.
-	qctx, cancel := context.WithCancel(ctx)
-	defer func() {
-		cancel()
-		endSnapshot(ctx, conn)
-	}()
-	res, err := conn.QueryContext(qctx, query, args...)
+	defer endSnapshot(ctx, conn)
+	rd := rowReader{ncols: len(t.Columns), pace: newPacer(opts.MaxRowsPerSecond), fn: fn}
+	err = conn.Raw(func(dc any) error { return rd.readDriver(ctx, dc, query, args) })
+	if errors.Is(err, errNoDirectRead) {
+		err = rd.readSQL(ctx, conn, query, args)
+	}
+	var fnErr *callbackError
+	if errors.As(err, &fnErr) {
+		return rd.n, fnErr.err
+	}
 	if err != nil {
-		return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
+		return rd.n, fmt.Errorf("read %s range %d after %d rows: %w", t.Name, r.Index, rd.n, err)
 	}
-	n, err := scanRows(qctx, res, len(t.Columns), opts.MaxRowsPerSecond, fn)
-	if err != nil {
-		cancel()
-		res.Close()
-		return n, err
-	}
-	if err := res.Err(); err != nil {
-		return n, fmt.Errorf("read %s range %d after %d rows: %w", t.Name, r.Index, n, err)
-	}
-	return n, res.Close()
+	return rd.n, nil
 }
 
 // endSnapshot rolls the read-only transaction back, bounded in time; a
@@ -70,33 +64,6 @@ func endSnapshot(ctx context.Context, conn *sql.Conn) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_, _ = conn.ExecContext(rctx, "ROLLBACK")
-}
-
-func scanRows(ctx context.Context, res *sql.Rows, ncols, rate int, fn func([][]byte) error) (int64, error) {
-	raw := make([]sql.RawBytes, ncols)
-	ptrs := make([]any, ncols)
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	row := make([][]byte, ncols)
-	pace := newPacer(rate)
-	var n int64
-	for res.Next() {
-		if err := res.Scan(ptrs...); err != nil {
-			return n, fmt.Errorf("scan row %d: %w", n+1, err)
-		}
-		for i, v := range raw {
-			row[i] = v
-		}
-		if err := fn(row); err != nil {
-			return n, err
-		}
-		n++
-		if err := pace.wait(ctx, n); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // pacer holds a read to a rate, checking every tenth of a second's worth of

@@ -29,6 +29,12 @@ type Options struct {
 	PageBytes int
 	// Dictionary enables dictionary encoding for string columns.
 	Dictionary bool
+	// SpoolDir, when set, keeps the compressed pages of the row group being
+	// built in temp files there instead of in memory, so a writer's memory
+	// stays near one page per column whatever RowGroupBytes is (several
+	// writers at once times a 64 MiB row group would not fit in a small
+	// container). Empty keeps them in memory.
+	SpoolDir string
 	// Mode, when set, must match the Schema's mode (NewSchema takes the
 	// mode); it is here so a config can carry every writer setting in one
 	// value. Empty means the Schema's.
@@ -104,7 +110,7 @@ func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writ
 	if opts.Dictionary {
 		root = s.root
 	}
-	pw := pq.NewWriter(w, root,
+	wopts := []pq.WriterOption{root,
 		pq.Compression(codec),
 		pq.PageBufferSize(opts.PageBytes),
 		pq.WriteBufferSize(256<<10),
@@ -112,7 +118,11 @@ func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writ
 		// included) handles; parquet-go defaults to V2.
 		pq.DataPageVersion(1),
 		&pq.WriterConfig{DictionaryMaxBytes: int64(opts.PageBytes)},
-	)
+	}
+	if opts.SpoolDir != "" {
+		wopts = append(wopts, pq.ColumnPageBuffers(pq.NewFileBufferPool(opts.SpoolDir, "pages-*")))
+	}
+	pw := pq.NewWriter(w, wopts...)
 	wr := &Writer{
 		schema:  s,
 		opts:    opts,

@@ -16,8 +16,9 @@ import (
 
 // part is one Parquet file being written: encoded into a local spool file
 // while its SHA-256 and size are taken in the same pass, then uploaded in
-// one atomic Put. Memory stays bounded by the encoder's row-group limit
-// whatever the file size.
+// one atomic Put. Memory stays near one page per column whatever the file
+// and row-group sizes: the encoder keeps its row group's pages in the spool
+// dir as well.
 type part struct {
 	file   *os.File
 	hash   hash.Hash
@@ -31,6 +32,9 @@ func newPart(dir string, s *parquet.Schema, emittedAt time.Time, opts parquet.Op
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
+	// The row group being built waits in the spool dir too, not in memory:
+	// with several workers, in-memory row groups were most of the RSS.
+	opts.SpoolDir = dir
 	p := &part{file: f, hash: sha256.New()}
 	w, err := parquet.NewWriter(p, s, emittedAt, opts)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -223,7 +224,7 @@ func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := make(chan mysql.Range)
-	workers := min(len(todo), cap(r.reads))
+	workers := readWorkers(len(todo), cap(r.reads))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -250,6 +251,13 @@ feed:
 		return 0, err
 	}
 	return resumed, ctx.Err()
+}
+
+// readWorkers is how many ranges of a stream are read and encoded at once:
+// max_parallel_reads bounds the load on the source, and more workers than
+// cores only add memory (a Parquet writer each) since a worker is mostly CPU.
+func readWorkers(ranges, maxParallelReads int) int {
+	return max(1, min(ranges, maxParallelReads, runtime.GOMAXPROCS(0)))
 }
 
 // worker reads ranges from queue into part files, rolling a file when it
