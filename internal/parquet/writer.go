@@ -113,7 +113,7 @@ func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writ
 	wopts := []pq.WriterOption{root,
 		pq.Compression(codec),
 		pq.PageBufferSize(opts.PageBytes),
-		pq.WriteBufferSize(256<<10),
+		pq.WriteBufferSize(256 << 10),
 		// V1 data pages: the layout every reader (older Athena/Hive
 		// included) handles; parquet-go defaults to V2.
 		pq.DataPageVersion(1),
