@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -93,48 +94,61 @@ const (
 // FailoverChanged reports a transition of a primary/backup pair. Backup
 // active raises primary_unavailable/<pair> (critical, as the seed's
 // "Critical: Sistema primary indisponível"); halted raises
-// sources_unavailable/<pair>, which pages at once (primary and backup both
-// unusable); back to primary_active clears both with the seed's recovery
-// message.
+// sources_unavailable/<pair>, which pages at once (no source is synced);
+// back to primary_active clears both with the seed's recovery message.
 func (m *Manager) FailoverChanged(ctx context.Context, pair, from, to, reason string, metrics map[string]any) error {
+	if metrics == nil {
+		metrics = map[string]any{}
+	}
+	metrics["from"] = from
+	return m.pairState(ctx, pair, to, reason, false, metrics)
+}
+
+// pairState holds the conditions that follow from a pair's state. both
+// says the machine reports both sources unavailable, which keeps
+// sources_unavailable raised whatever the state.
+func (m *Manager) pairState(ctx context.Context, pair, to, reason string, both bool, metrics map[string]any) error {
 	primary, sources := Key(KindPrimaryDown, pair), Key(KindSourcesDown, pair)
 	if metrics == nil {
 		metrics = map[string]any{}
 	}
-	metrics["from"], metrics["to"] = from, to
+	metrics["state"] = to
+	var errs []error
 	switch to {
 	case StateBackupActive:
-		err := m.Raise(ctx, primary, Critical, Details{
+		errs = append(errs, m.Raise(ctx, primary, Critical, Details{
 			Title:   "Primary unavailable: " + pair,
 			Message: "Primary ACODE connection failed: " + reason + ". Backup system is being activated.",
 			System:  "ACODE Primary Pipeline",
 			Action:  "🚨 Backup sync triggered automatically. Monitor backup connection status and replication lag.",
 			Metrics: metrics,
-		})
-		return joinErr(err, m.Clear(ctx, sources, Details{Message: "The backup took over syncing " + pair + "."}))
+		}))
 	case StateHalted:
-		return m.Raise(ctx, sources, Critical, Details{
+		both = true
+		errs = append(errs, m.Raise(ctx, sources, Critical, Details{
 			Title:   "Syncs halted: " + pair,
-			Message: "Primary and backup are both unavailable for " + pair + ": " + reason + ". No data is being synced.",
+			Message: "No source of " + pair + " is being synced: " + reason + ".",
 			System:  "ACODE Redundancy System",
 			Action:  "Manual intervention required: restore a source, then `acode failback` or `acode failover`, and `acode reconcile` the missed days.",
 			Metrics: metrics,
-		})
+		}))
 	case StatePrimaryActive:
-		d := Details{
+		errs = append(errs, m.Clear(ctx, primary, Details{
 			Message: "✅ ACODE primary connection recovered successfully. Switching back from backup.",
 			System:  "ACODE Recovery System",
 			Action:  "Monitor primary connection stability over next 24h",
 			Metrics: metrics,
-		}
-		return joinErr(m.Clear(ctx, primary, d), m.Clear(ctx, sources, d))
+		}))
+	default:
+		return fmt.Errorf("failover of %s: unknown state %q", pair, to)
 	}
-	return fmt.Errorf("failover of %s: unknown state %q", pair, to)
-}
-
-func joinErr(a, b error) error {
-	if a != nil {
-		return a
+	if !both {
+		errs = append(errs, m.Clear(ctx, sources, Details{
+			Message: "✅ " + pair + " is being synced again (" + to + ").",
+			System:  "ACODE Recovery System",
+			Action:  "Reconcile the days missed while nothing was synced (acode reconcile).",
+			Metrics: metrics,
+		}))
 	}
-	return b
+	return errors.Join(errs...)
 }

@@ -55,7 +55,7 @@ func TestManager_BothSourcesDownPagesAtOnceAndResolvesWithTheSameDedupKey(t *tes
 		t.Fatalf("pages after recovery: %v", pages)
 	}
 	slack := r.slack()
-	if len(slack) != 2 || slack[1]["color"] != "good" || !strings.Contains(slack[1]["text"].(string), "recovered successfully") {
+	if len(slack) != 2 || slack[1]["color"] != "good" || !strings.Contains(slack[1]["text"].(string), "connection_mysql_s3_acode is being synced again (primary_active)") {
 		t.Fatalf("slack after recovery: %v", titles(slack))
 	}
 	if open := r.m.Open(); len(open) != 0 {
