@@ -39,7 +39,9 @@ type env struct {
 	db *testenv.MariaDB
 }
 
-func newEnv(t *testing.T, rows int) *env {
+func newEnv(t *testing.T, rows int) *env { return newEnvB(t, rows) }
+
+func newEnvB(t testing.TB, rows int) *env {
 	t.Helper()
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
@@ -61,7 +63,7 @@ func (e *env) exec(t *testing.T, stmts ...string) {
 	e.db.Exec(t, stmts...)
 }
 
-func (e *env) project(t *testing.T) *config.Project {
+func (e *env) project(t testing.TB) *config.Project {
 	t.Helper()
 	p, err := config.Load(e.Dir, e.Lookup)
 	if err != nil {
@@ -70,7 +72,9 @@ func (e *env) project(t *testing.T) *config.Project {
 	return p
 }
 
-func (e *env) sync(t *testing.T) (*syncer.Result, error) {
+func (e *env) sync(t *testing.T) (*syncer.Result, error) { return e.syncB(t) }
+
+func (e *env) syncB(t testing.TB) (*syncer.Result, error) {
 	t.Helper()
 	p := e.project(t)
 	st, err := state.Open(context.Background(), p.Settings.StateDB)
@@ -173,7 +177,7 @@ func TestGate_PlantedDefectsQuarantineAndKeepThePreviousSnapshot(t *testing.T) {
 	}
 
 	e.exec(t,
-		"UPDATE %[1]s."+diario+" SET CNPJ = NULL WHERE idpk %% 10 = 0",                       // 10% > 5% tolerance: error
+		"UPDATE %[1]s."+diario+" SET CNPJ = NULL WHERE idpk %% 10 = 0",                        // 10% > 5% tolerance: error
 		"UPDATE %[1]s."+diario+" SET ACODE_Val_Total = -ACODE_Val_Total WHERE idpk IN (5, 6)", // negatives: warning
 		"UPDATE %[1]s."+diario+" SET EAN = '0000000000017' WHERE idpk IN (7, 8, 9)",           // not in produtos: warning
 		"UPDATE %[1]s."+diario+" SET Data = DATE_ADD(CURDATE(), INTERVAL 3 DAY) WHERE idpk = 11",

@@ -70,6 +70,12 @@ func (s *StreamReport) score() {
 	sortResults(s.Results)
 }
 
+// Rescore recomputes the score and order of r after results were added.
+func Rescore(r StreamReport) StreamReport {
+	r.score()
+	return r
+}
+
 // sortResults puts failing errors first, then failing warnings, keeping
 // the rule order within each group.
 func sortResults(rs []Result) {
