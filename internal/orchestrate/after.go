@@ -1,0 +1,58 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/acode-dev/acode/internal/promote"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+// promoteJob copies every stream a backup job committed into the primary's
+// layout.
+func (r *run) promoteJob(ctx context.Context, res *syncer.Result) error {
+	p := &promote.Promoter{State: r.o.State, Log: r.o.log()}
+	backup, primary := r.o.Project.Connections[r.pair.Backup], r.o.Project.Connections[r.pair.Primary]
+	var errs []error
+	for _, s := range res.Streams {
+		if s.Status != "committed" || s.Manifest == "" {
+			continue
+		}
+		pr, err := p.Partition(ctx, backup, primary, s.Manifest)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.rep.Promotions = append(r.rep.Promotions, pr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("backup job %d committed, but promoting it failed: %w", res.JobID, err)
+	}
+	return nil
+}
+
+// reconcile runs the reconcile of the days the backup covered, then clears
+// the machine's pending window.
+func (r *run) reconcile(ctx context.Context, days []string) error {
+	var err error
+	if r.o.Reconcile != nil {
+		err = r.o.Reconcile(ctx, r.pair, days)
+	} else {
+		p := &promote.Promoter{State: r.o.State, Log: r.o.log()}
+		var res []promote.Result
+		res, err = p.Days(ctx, r.o.Project.Connections[r.pair.Backup], r.o.Project.Connections[r.pair.Primary], days)
+		r.rep.Promotions = append(r.rep.Promotions, res...)
+	}
+	if err != nil {
+		return fmt.Errorf("reconcile %v after the failback: %w", days, err)
+	}
+	d, err := r.m.ReconcileDone(ctx)
+	if err != nil {
+		return err
+	}
+	r.note(ctx, d)
+	r.rep.Reconciled = days
+	r.o.log().Info("reconciled the days the backup covered", "pair", r.pair.Primary, "days", days)
+	return nil
+}

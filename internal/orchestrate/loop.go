@@ -1,0 +1,69 @@
+package orchestrate
+
+import (
+	"context"
+	"time"
+
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/health"
+)
+
+// HealthRound runs every health check once, records the results, and feeds
+// them to every pair's state machine: one tick of `acode serve`'s health
+// loop. Each decision goes to OnDecision.
+func (o *Orchestrator) HealthRound(ctx context.Context) ([]failover.Decision, error) {
+	ds, _, err := o.healthRoundResults(ctx)
+	return ds, err
+}
+
+func (o *Orchestrator) healthRoundResults(ctx context.Context) ([]failover.Decision, []health.Result, error) {
+	c := o.checker()
+	results, err := c.Run(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.Record(ctx, results); err != nil {
+		o.log().Warn("record health history", "err", err)
+	}
+	if o.OnHealth != nil {
+		o.OnHealth(ctx, results)
+	}
+	pairs, err := failover.PairsFrom(o.Project)
+	if err != nil {
+		return nil, results, err
+	}
+	out := make([]failover.Decision, 0, len(pairs))
+	for _, p := range pairs {
+		d, err := o.Machine(p).ObserveHealth(ctx, results)
+		if err != nil {
+			return out, results, err
+		}
+		if d.Transition != nil {
+			o.log().Warn("failover transition", "pair", d.Pair, "from", d.Transition.From, "to", d.Transition.To,
+				"who", d.Transition.Who, "reason", d.Transition.Reason)
+		}
+		if o.OnDecision != nil {
+			o.OnDecision(ctx, d)
+		}
+		out = append(out, d)
+	}
+	return out, results, nil
+}
+
+// Watch runs a health round at once and then every interval until ctx
+// ends. The caller owns the goroutine it runs on. A round that fails is
+// logged and the next one runs on time.
+func (o *Orchestrator) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := o.HealthRound(ctx); err != nil && ctx.Err() == nil {
+			o.log().Error("health round", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

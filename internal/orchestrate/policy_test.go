@@ -1,0 +1,153 @@
+package orchestrate
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+func TestRun_SlowPrimaryIsRetriedWithBackoffThenTheJobFailsOver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 1000, viaProxy: true})
+	e.writeSettings("", "3") // 4 attempts: the 3 backoff retries of the seed's policy
+	e.open()
+	e.healthy()
+
+	// Every round trip takes longer than the 2 s connect timeout.
+	e.proxy.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 3000})
+	rep, err := e.run(Options{})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(rep.Jobs) != 2 || rep.Jobs[0].Attempts != 4 || rep.Jobs[0].Status != "failed" || rep.Jobs[1].Connection != backupConn {
+		t.Fatalf("jobs: %+v", rep.Jobs)
+	}
+	want := []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute}
+	if got := e.clock.Waits(); !slices.Equal(got, want) {
+		t.Errorf("waits before the retries = %v, want the seed's backoff %v", got, want)
+	}
+	if got := transitionsTo(rep); !slices.Equal(got, []string{"backup_active(connection_timeout)"}) {
+		t.Errorf("transitions: %v", got)
+	}
+	attempts, err := e.st.Attempts(e.ctx, rep.Jobs[0].JobID)
+	if err != nil || len(attempts) != 4 {
+		t.Fatalf("attempts of the primary's job: %+v, %v", attempts, err)
+	}
+	e.checkComplete(promotedDiario(t, rep), e.replica)
+}
+
+func TestRun_ResetConnectionsAreRetriedThenTheBackupIsUsed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 1000, viaProxy: true})
+	e.healthy()
+	// Every connection through the proxy is reset: the server itself is up
+	// (the probe would see it through the proxy, reset too).
+	e.proxy.AddToxic(t, "reset", "reset_peer", "downstream", map[string]any{"timeout": 0})
+
+	// retries: 1 gives two attempts; the run ends waiting for the next
+	// backoff, without touching the backup.
+	rep, err := e.run(Options{})
+	if err == nil || len(rep.Jobs) != 1 || rep.Jobs[0].Attempts != 2 {
+		t.Fatalf("first run: %+v, %v", rep.Jobs, err)
+	}
+	d := rep.Decision()
+	if d.State != failover.PrimaryActive || d.RetryAt == nil {
+		t.Fatalf("after two failures: %+v", d)
+	}
+	if c := failover.Classify(errors.Unwrap(err)); c != failover.ClassNetworkPartition && failover.Classify(err) != failover.ClassNetworkPartition {
+		t.Errorf("class of a reset: %s (%v)", failover.Classify(err), err)
+	}
+	// Before the backoff ends, a run syncs nothing and says when.
+	var nse *NotSyncedError
+	if _, err := e.run(Options{}); !errors.As(err, &nse) || nse.Decision.RetryAt == nil {
+		t.Fatalf("inside the backoff: %v", err)
+	}
+	// The next run after the backoff exhausts the retries and fails over.
+	e.clock.Sleep(e.ctx, d.RetryAt.Sub(e.clock.Now()))
+	rep, err = e.run(Options{})
+	if err != nil || rep.Last().Connection != backupConn {
+		t.Fatalf("after the backoff: %+v, %v", rep.Jobs, err)
+	}
+	if got := transitionsTo(rep); !slices.Equal(got, []string{"backup_active(network_partition)"}) {
+		t.Errorf("transitions: %v", got)
+	}
+}
+
+func TestRun_StoppedReplicaAndDeadPrimaryMeanBothUnavailableAndNoSync(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 1000})
+	e.healthy()
+	e.replica.Exec(t, "STOP SLAVE")
+	e.primary.Exec(t, "INSERT INTO "+e.database+"."+diario+" (ACODE_Val_Total, Data) VALUES (1.00, UTC_DATE()), (2.00, UTC_DATE())")
+	e.healthy() // the stopped replica is measured while the primary is up
+	e.primary.Kill(t)
+
+	rep, err := e.run(Options{HealthFirst: true})
+	var nse *NotSyncedError
+	if !errors.As(err, &nse) || !strings.Contains(nse.Decision.Reason, "both unavailable") {
+		t.Fatalf("run: %v", err)
+	}
+	for _, j := range rep.Jobs {
+		if j.Connection == backupConn {
+			t.Errorf("the stale backup was synced: job %d", j.JobID)
+		}
+	}
+	found := false
+	for _, d := range rep.Decisions {
+		for _, a := range d.Alerts {
+			if strings.HasSuffix(a.Key, ":both_unavailable") && a.Severity == failover.SeverityCritical {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no critical both_unavailable alert: %+v", rep.Decisions)
+	}
+	jobs, err := e.st.ListJobs(e.ctx, state.JobFilter{Connection: backupConn})
+	if err != nil || len(jobs) != 0 {
+		t.Errorf("backup jobs: %+v, %v", jobs, err)
+	}
+	if e.state() != failover.PrimaryActive {
+		t.Errorf("state %s", e.state())
+	}
+}
+
+func TestRun_DroppedColumnIsASchemaChange_NoSyncNoFailover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 1000})
+	e.healthy()
+	if _, err := e.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.primary.Exec(t, "ALTER TABLE "+e.database+"."+diario+" DROP COLUMN Val_Trib")
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+
+	rep, err := e.run(Options{})
+	var de *DriftError
+	if !errors.As(err, &de) || !errors.Is(err, failover.ErrSchemaChange) || !slices.Contains(de.Changes, "column Val_Trib dropped") {
+		t.Fatalf("run after the drop: %v", err)
+	}
+	if len(rep.Jobs) != 0 {
+		t.Errorf("jobs ran: %+v", rep.Jobs)
+	}
+	if got := transitionsTo(rep); !slices.Equal(got, []string{"halted(schema_change)"}) {
+		t.Errorf("transitions: %v", got)
+	}
+	// Nothing is synced from either side until a person decides.
+	var nse *NotSyncedError
+	if _, err := e.run(Options{}); !errors.As(err, &nse) || nse.Decision.State != failover.Halted {
+		t.Errorf("second run: %v", err)
+	}
+	if _, err := e.run(Options{Source: SourceAuto, HealthFirst: true}); !errors.As(err, &nse) {
+		t.Errorf("with a health round: %v", err)
+	}
+	jobs, _ := e.st.ListJobs(e.ctx, state.JobFilter{Connection: backupConn})
+	if len(jobs) != 0 {
+		t.Errorf("backup jobs: %+v", jobs)
+	}
+}

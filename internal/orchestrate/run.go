@@ -1,0 +1,183 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+// run is one Run of one pair.
+type run struct {
+	o    *Orchestrator
+	pair failover.Pair
+	m    *failover.Machine
+	opts Options
+	rep  *Report
+
+	handedOver bool      // opts.OnJobCreated has had the first job
+	failedAt   time.Time // when the primary's job failed, for FailoverAfter
+}
+
+// note records a decision and hands it to the alert hook.
+func (r *run) note(ctx context.Context, d failover.Decision) {
+	r.rep.Decisions = append(r.rep.Decisions, d)
+	if d.Transition != nil {
+		r.o.log().Warn("failover transition", "pair", d.Pair, "from", d.Transition.From, "to", d.Transition.To,
+			"who", d.Transition.Who, "reason", d.Transition.Reason)
+	}
+	if r.o.OnDecision != nil {
+		r.o.OnDecision(ctx, d)
+	}
+}
+
+// auto syncs the side the machine names; when the primary's job fails and
+// the machine then names the backup, the backup is synced in the same run.
+func (r *run) auto(ctx context.Context) error {
+	d, err := r.m.Decide(ctx)
+	if err != nil {
+		return err
+	}
+	r.note(ctx, d)
+	if d.Sync == "" {
+		return &NotSyncedError{Decision: d}
+	}
+	ran := map[string]bool{}
+	for d.Sync != "" && !ran[d.Sync] {
+		ran[d.Sync] = true
+		var jobErr error
+		d, jobErr = r.job(ctx, d.Sync, d.Role, true)
+		if jobErr == nil {
+			return r.afterSuccess(ctx, d)
+		}
+		if ctx.Err() != nil || d.Sync == "" || ran[d.Sync] {
+			return jobErr
+		}
+		r.o.log().Warn("failing over inside the job", "pair", r.pair.Primary, "to", d.Sync, "err", jobErr)
+	}
+	return nil
+}
+
+// forced syncs one side by hand; the outcome still feeds the machine.
+func (r *run) forced(ctx context.Context, conn, role string) error {
+	d, err := r.job(ctx, conn, role, true)
+	if err != nil {
+		return err
+	}
+	return r.afterSuccess(ctx, d)
+}
+
+// afterSuccess promotes a backup job's partitions and runs a due reconcile.
+func (r *run) afterSuccess(ctx context.Context, d failover.Decision) error {
+	last := r.rep.Last()
+	if last != nil && last.Connection == r.pair.Backup {
+		if r.o.Project.Settings.Jobs.PromoteBackup {
+			if err := r.promoteJob(ctx, last); err != nil {
+				return err
+			}
+		}
+		if !r.failedAt.IsZero() {
+			r.rep.FailoverAfter = last.EndedAt.Sub(r.failedAt)
+		}
+	}
+	if len(d.ReconcileDays) > 0 && d.State == failover.PrimaryActive {
+		return r.reconcile(ctx, d.ReconcileDays)
+	}
+	return nil
+}
+
+// job runs one job of conn with the connection's job policy: retries that
+// ask the machine first, and the maximum duration. It returns the machine's
+// decision after the job's outcome.
+func (r *run) job(ctx context.Context, conn, role string, observe bool) (failover.Decision, error) {
+	policy, err := r.o.Project.JobPolicy(conn)
+	if err != nil {
+		return failover.Decision{}, err
+	}
+	if driftErr := r.driftCheck(ctx, conn); driftErr != nil {
+		d, err := r.observe(ctx, conn, driftErr)
+		return d, errors.Join(driftErr, err)
+	}
+	jobCtx, cancel := context.WithTimeoutCause(ctx, policy.MaxDuration, fmt.Errorf("%w (%s)", ErrMaxDuration, policy.MaxDuration))
+	defer cancel()
+	h := &retryHook{r: r, conn: conn, delay: policy.RetryDelay}
+	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log()}
+	res, jobErr := s.Run(jobCtx, conn, syncer.Options{
+		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
+		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: r.jobCreated,
+	})
+	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, ErrMaxDuration) && ctx.Err() == nil {
+		jobErr = fmt.Errorf("%w: %w", cause, jobErr)
+	}
+	if res != nil {
+		r.rep.Jobs = append(r.rep.Jobs, res)
+		if r.o.OnJobEnd != nil {
+			r.o.OnJobEnd(res, jobErr)
+		}
+	}
+	if jobErr != nil && conn == r.pair.Primary && r.failedAt.IsZero() {
+		r.failedAt = time.Now() // wall time, like the job records it is compared with
+	}
+	switch {
+	case h.stopped:
+		return h.last, jobErr // the hook saw this error already
+	case errors.Is(jobErr, ErrMaxDuration):
+		// Too slow is not a source failure: the machine learns nothing.
+		d, err := r.m.Decide(ctx)
+		if err != nil {
+			return d, errors.Join(jobErr, err)
+		}
+		d.Alerts = append(d.Alerts, failover.Alert{Key: r.pair.Primary + ":max_duration", Severity: failover.SeverityCritical,
+			Summary: fmt.Sprintf("sync of %s cancelled: %v", conn, jobErr)})
+		r.note(ctx, d)
+		return d, jobErr
+	case !observe:
+		return failover.Decision{}, jobErr
+	}
+	d, err := r.observe(ctx, conn, jobErr)
+	if err != nil {
+		return d, errors.Join(jobErr, err)
+	}
+	return d, jobErr
+}
+
+func (r *run) jobCreated(j state.Job) {
+	if r.handedOver || r.opts.OnJobCreated == nil {
+		return
+	}
+	r.handedOver = true
+	r.opts.OnJobCreated(j)
+}
+
+// observe feeds a job's outcome to the machine. When the primary dropped
+// the connection or timed out, its server is probed at once: a dead server
+// (refused) is primary_db_down, which fails over now instead of after the
+// backoff meant for a flaky network.
+func (r *run) observe(ctx context.Context, conn string, jobErr error) (failover.Decision, error) {
+	ctx = context.WithoutCancel(ctx) // the outcome is recorded even when the run was cancelled
+	d, err := r.m.ObserveJob(ctx, conn, jobErr)
+	if err != nil {
+		return d, err
+	}
+	r.note(ctx, d)
+	var se *syncer.SourceError
+	class := failover.Classify(jobErr)
+	if conn != r.pair.Primary || d.Sync == r.pair.Backup || !errors.As(jobErr, &se) ||
+		(class != failover.ClassNetworkPartition && class != failover.ClassConnectionTimeout) {
+		return d, nil
+	}
+	probe, ok := r.probePrimary(ctx)
+	if ok {
+		return d, nil // the server answers: the failure stands as it was classified
+	}
+	d, err = r.m.ObserveHealth(ctx, probe)
+	if err != nil {
+		return d, err
+	}
+	r.note(ctx, d)
+	return d, nil
+}
