@@ -19,8 +19,11 @@ type ReadOptions struct {
 	CursorColumn string
 	CursorAfter  *string
 	CursorUpTo   *string
-	// MaxRowsPerSecond > 0 paces the read to at most that many rows a second.
+	// MaxRowsPerSecond > 0 paces this read to at most that many rows a second.
 	MaxRowsPerSecond int
+	// Limiter, when set, paces this read together with every other read
+	// sharing it (a job's max_rows_per_second).
+	Limiter *RowLimiter
 }
 
 // ReadRange streams the rows of one range, in primary-key order, to fn. It
@@ -43,7 +46,7 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 		return 0, fmt.Errorf("read %s range %d: start transaction: %w", t.Name, r.Index, err)
 	}
 	defer endSnapshot(ctx, conn)
-	rd := rowReader{ncols: len(t.Columns), pace: newPacer(opts.MaxRowsPerSecond), fn: fn}
+	rd := rowReader{ncols: len(t.Columns), pace: newPacer(opts.MaxRowsPerSecond), limit: opts.Limiter, fn: fn}
 	err = conn.Raw(func(dc any) error { return rd.readDriver(ctx, dc, query, args) })
 	if errors.Is(err, errNoDirectRead) {
 		err = rd.readSQL(ctx, conn, query, args)

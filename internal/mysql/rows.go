@@ -32,8 +32,21 @@ func (e *callbackError) Unwrap() error { return e.err }
 type rowReader struct {
 	ncols int
 	pace  *pacer
+	limit *RowLimiter
 	fn    func([][]byte) error
 	n     int64 // rows handed to fn
+}
+
+// paced counts one more row handed over and waits as the pacer and the
+// shared limiter require.
+func (rd *rowReader) paced(ctx context.Context) error {
+	rd.n++
+	if rd.limit != nil && rd.n%rd.limit.batch == 0 {
+		if err := rd.limit.take(ctx, rd.limit.batch); err != nil {
+			return err
+		}
+	}
+	return rd.pace.wait(ctx, rd.n)
 }
 
 // readDriver runs query on the driver connection dc and reads its text
@@ -112,8 +125,7 @@ func (rd *rowReader) drain(ctx context.Context, rows driver.Rows) error {
 		if err := rd.fn(row); err != nil {
 			return &callbackError{err}
 		}
-		rd.n++
-		if err := rd.pace.wait(ctx, rd.n); err != nil {
+		if err := rd.paced(ctx); err != nil {
 			return err
 		}
 	}
@@ -176,8 +188,7 @@ func (rd *rowReader) readSQL(ctx context.Context, conn *sql.Conn, query string, 
 			res.Close()
 			return &callbackError{err}
 		}
-		rd.n++
-		if err := rd.pace.wait(qctx, rd.n); err != nil {
+		if err := rd.paced(qctx); err != nil {
 			cancel()
 			res.Close()
 			return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
@@ -35,6 +36,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 
 	st := s.Project.Settings.Sync
 	reads := make(chan struct{}, st.MaxParallelReads)
+	limit := mysql.NewRowLimiter(st.MaxRowsPerSecond)
 	streamSlots := make(chan struct{}, max(1, st.ParallelStreams))
 	results := make([]StreamResult, len(streams))
 	errs := make([]error, len(streams))
@@ -61,7 +63,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 			defer func() { <-streamSlots }()
 			run := &streamRun{
 				syncer: s, conn: conn, stream: str, job: job, attempt: attempt,
-				ep: ep, reads: reads, progress: opts.Progress, role: opts.Role,
+				ep: ep, reads: reads, limit: limit, progress: opts.Progress, role: opts.Role,
 				quality: qjob, log: log.With("stream", str.Name),
 			}
 			defer qjob.Done(str.Name)

@@ -35,7 +35,8 @@ type streamRun struct {
 	attempt  int
 	role     string
 	ep       *endpoints
-	reads    chan struct{} // shared by every stream: caps concurrent range reads
+	reads    chan struct{}     // shared by every stream: caps concurrent range reads
+	limit    *mysql.RowLimiter // shared by every stream: max_rows_per_second
 	progress *Progress
 	quality  *quality.Job // nil when quality checks are off
 	log      *slog.Logger
@@ -267,9 +268,7 @@ func readWorkers(ranges, maxParallelReads int) int {
 func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, queue <-chan mysql.Range, spool string, sp *StreamProgress, qs *quality.Stream) error {
 	st := r.syncer.Project.Settings.Sync
 	opts := mysql.ReadOptions{CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo}
-	if st.MaxRowsPerSecond > 0 {
-		opts.MaxRowsPerSecond = max(1, st.MaxRowsPerSecond/max(1, st.MaxParallelReads))
-	}
+	opts.Limiter = r.limit // max_rows_per_second, for the whole job
 	fileSize := int64(st.FileSizeMB) << 20
 	var cur *part
 	defer func() {
