@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/acode-dev/acode/internal/quality"
 )
@@ -85,3 +86,48 @@ func mark(r quality.Result) string {
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// CompareText writes a primary-vs-backup comparison, a block per stream.
+func CompareText(w io.Writer, day string, cs []Comparison) error {
+	for _, c := range cs {
+		fmt.Fprintf(w, "%s %s\n", c.Stream, day)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SIDE\tCONNECTION\tSTATUS\tJOB\tFILES\tROWS\tCOMMITTED\tSOURCE")
+		for _, s := range []struct {
+			name string
+			Side
+		}{{"primary", c.Primary}, {"backup", c.Backup}} {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.name, s.Connection, s.Status, s.JobID, s.Files, s.Rows,
+				s.CommittedAt.Format(time.RFC3339), s.SourceHost)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  row difference: %d\n", c.RowDiff)
+		for _, d := range c.Columns {
+			if d.Differs {
+				fmt.Fprintf(w, "  column %s differs: sum %s vs %s, nulls %d vs %d\n", d.Column, d.PrimarySum, d.BackupSum, d.PrimaryNulls, d.BackupNulls)
+			}
+		}
+		if c.Key != "" {
+			fmt.Fprintf(w, "  %s only in primary: %d %s\n", c.Key, c.OnlyPrimary, keyList(c.OnlyPrimaryKeys, c.OnlyPrimary))
+			fmt.Fprintf(w, "  %s only in backup:  %d %s\n", c.Key, c.OnlyBackup, keyList(c.OnlyBackupKeys, c.OnlyBackup))
+		}
+		for _, warn := range c.Warnings {
+			fmt.Fprintf(w, "  WARNING: %s\n", warn)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func keyList(keys []string, n int64) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	s := "[" + strings.Join(keys, " ")
+	if int64(len(keys)) < n {
+		s += " ..."
+	}
+	return s + "]"
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/quality/validate"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+func newValidateCmd(g *globals) *cobra.Command {
+	var (
+		date, connection   string
+		asJSON, asMarkdown bool
+		compareBackup      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Data-quality report of a day's partitions; exit 1 below the score threshold",
+		Long: "Re-checks each stream's partition of the day against its manifest: every file present with the\n" +
+			"recorded size and SHA-256, readable as Parquet with the recorded rows and schema; re-runs the\n" +
+			"quality rules of acode.yaml on the statistics gathered when the files were written, and reports\n" +
+			"a latest job that was quarantined. Exit 0 when every connection scores at least\n" +
+			"quality.score_threshold with no failing error rule, 1 otherwise.\n" +
+			"--compare-backup compares the primary connection's partitions with its backup's instead.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON && asMarkdown {
+				return &exitError{code: exitConfig, err: errors.New("--json and --markdown exclude each other")}
+			}
+			day, err := parseDay(date)
+			if err != nil {
+				return err
+			}
+			p, err := g.project()
+			if err != nil {
+				return err
+			}
+			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if compareBackup {
+				return runCompare(cmd, p, st, connection, day, asJSON, asMarkdown)
+			}
+			conns, err := validateTargets(cmd, p, st, connection, day)
+			if err != nil {
+				return err
+			}
+			var results []validate.Result
+			passed := true
+			for _, c := range conns {
+				r, err := validate.Day(cmd.Context(), p, c, day, st, validate.Options{})
+				if err != nil {
+					return err
+				}
+				results = append(results, r)
+				passed = passed && r.Passed
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(map[string]any{"date": day.Format(time.DateOnly), "passed": passed, "connections": results})
+			case asMarkdown:
+				err = validate.Markdown(out, results)
+			default:
+				err = validate.Text(out, results)
+			}
+			if err != nil {
+				return err
+			}
+			if !passed {
+				return &exitError{code: exitFailed, err: errors.New("validation failed"), printed: true}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&date, "date", "", "day to validate, YYYY-MM-DD (default: today, UTC)")
+	cmd.Flags().StringVar(&connection, "connection", "", "connection to validate (default: every connection with a commit that day)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for a ticket")
+	cmd.Flags().BoolVar(&compareBackup, "compare-backup", false, "compare the primary's partitions with the backup connection's")
+	return cmd
+}
+
+// parseDay reads --date; empty is today in UTC, as partitions are named.
+func parseDay(s string) (time.Time, error) {
+	if s == "" {
+		now := time.Now().UTC()
+		return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC), nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, &exitError{code: exitConfig, err: fmt.Errorf("--date %q: want YYYY-MM-DD", s)}
+	}
+	return d, nil
+}
+
+// validateTargets is the named connection, or every connection the state
+// store has a commit of on day.
+func validateTargets(cmd *cobra.Command, p *config.Project, st *state.Store, name string, day time.Time) ([]*config.Connection, error) {
+	if name != "" {
+		c, err := p.Connection(name)
+		if err != nil {
+			return nil, &exitError{code: exitConfig, err: err}
+		}
+		return []*config.Connection{c}, nil
+	}
+	var out []*config.Connection
+	for _, n := range p.ConnectionNames() {
+		c := p.Connections[n]
+		for _, s := range c.SelectedStreams() {
+			l := validate.StreamLayout(c, s, day)
+			if _, err := st.Commit(cmd.Context(), c.ResourceName, s.Name, l.Partition); err == nil {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, &exitError{code: exitConfig, err: fmt.Errorf("no connection committed anything on %s; name one with --connection", day.Format(time.DateOnly))}
+	}
+	return out, nil
+}
+
+// runCompare compares the primary connection(s) with their backups.
+func runCompare(cmd *cobra.Command, p *config.Project, _ *state.Store, name string, day time.Time, asJSON, asMarkdown bool) error {
+	pairs, err := p.FailoverPairs()
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	var all []validate.Comparison
+	found := false
+	for _, pr := range pairs {
+		if name != "" && pr.Primary != name && pr.Backup != name {
+			continue
+		}
+		found = true
+		primary, backup := p.Connections[pr.Primary], p.Connections[pr.Backup]
+		pStore, err := connect.Store(cmd.Context(), primary.Destination)
+		if err != nil {
+			return err
+		}
+		bStore, err := connect.Store(cmd.Context(), backup.Destination)
+		if err != nil {
+			return err
+		}
+		cs, err := validate.Compare(cmd.Context(), pStore, bStore, p.Settings.Quality, primary, backup, day)
+		if err != nil {
+			return err
+		}
+		all = append(all, cs...)
+	}
+	if !found {
+		return &exitError{code: exitConfig, err: fmt.Errorf("no failover pair with connection %q", name)}
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(map[string]any{"date": day.Format(time.DateOnly), "streams": all})
+	} else {
+		err = validate.CompareText(out, day.Format(time.DateOnly), all)
+	}
+	if err != nil {
+		return err
+	}
+	for _, c := range all {
+		if len(c.Warnings) > 0 {
+			return &exitError{code: exitFailed, err: errors.New("primary and backup differ"), printed: true}
+		}
+	}
+	return nil
+}
