@@ -1,0 +1,142 @@
+// Package reconcile repairs a primary connection's days from its backup
+// after a recovery: for each day and stream it finds a primary partition
+// that is missing, damaged (a file gone or not matching its manifest) or
+// whose latest job was quarantined, checks the backup's partition of that
+// day is intact, and promotes it through the normal commit protocol
+// (package promote: server-side copy, manifest status "promoted"). A day
+// already valid is left alone, so running it twice changes nothing.
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/promote"
+	"github.com/acode-dev/acode/internal/quality/validate"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// Action is what reconcile found and did for one stream on one day.
+type Action struct {
+	Day     string `json:"day"`
+	Stream  string `json:"stream"`
+	Primary string `json:"primary"` // valid | missing | damaged | quarantined
+	Backup  string `json:"backup"`  // valid | missing | damaged | not checked
+	Did     string `json:"did"`     // nothing | promoted | would promote | skipped: why
+	JobID   int64  `json:"backup_job_id,omitempty"`
+	Rows    int64  `json:"rows,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Reconciler repairs primary days from a backup connection.
+type Reconciler struct {
+	Project *config.Project
+	State   *state.Store
+	Log     *slog.Logger
+	DryRun  bool
+}
+
+// Days reconciles primary from backup for every day in days.
+func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connection, days []time.Time) ([]Action, error) {
+	pStore, err := connect.Store(ctx, primary.Destination)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	bStore, err := connect.Store(ctx, backup.Destination)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	settings := r.Project.Settings.Quality
+	promoter := &promote.Promoter{State: r.State, Log: r.Log}
+	var out []Action
+	for _, day := range days {
+		for _, s := range primary.SelectedStreams() {
+			a := Action{Day: day.Format(time.DateOnly), Stream: s.Name, Backup: "not checked"}
+			pc, err := validate.Partition(ctx, pStore, settings, primary.ResourceName, s.Name, validate.StreamLayout(primary, s, day), validate.Options{})
+			if err != nil {
+				return out, err
+			}
+			if err := validate.Commit(ctx, r.State, &pc); err != nil {
+				return out, err
+			}
+			a.Primary = primaryState(pc)
+			if a.Primary == "valid" {
+				a.Did = "nothing"
+				out = append(out, a)
+				continue
+			}
+			bs, ok := streamOf(backup, s.Name)
+			if !ok {
+				a.Did = "skipped: the backup connection does not select this stream"
+				out = append(out, a)
+				continue
+			}
+			bc, err := validate.Partition(ctx, bStore, settings, backup.ResourceName, s.Name, validate.StreamLayout(backup, bs, day), validate.Options{})
+			if err != nil {
+				return out, err
+			}
+			a.Backup, a.JobID, a.Rows = backupState(bc), bc.JobID, bc.Rows
+			switch {
+			case a.Backup != "valid":
+				a.Did = "skipped: the backup has no intact snapshot of the day"
+				a.Detail = firstProblem(bc)
+			case r.DryRun:
+				a.Did = "would promote"
+			default:
+				res, err := promoter.Partition(ctx, backup, primary, bc.ManifestKey)
+				if err != nil {
+					return out, fmt.Errorf("reconcile %s %s: %w", s.Name, a.Day, err)
+				}
+				if res.Skipped != "" {
+					a.Did = "skipped: " + res.Skipped
+				} else {
+					a.Did, a.Rows, a.Detail = "promoted", res.Rows, fmt.Sprintf("%d files, %s copy into %s", len(res.Files), res.Copy, res.To)
+				}
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func primaryState(c validate.Check) string {
+	switch {
+	case c.Status == "missing":
+		return "missing"
+	case len(c.Problems) > 0:
+		return "damaged"
+	case c.Status == "quarantined":
+		return "quarantined"
+	}
+	return "valid"
+}
+
+func backupState(c validate.Check) string {
+	switch {
+	case c.Status == "missing":
+		return "missing"
+	case len(c.Problems) > 0:
+		return "damaged"
+	}
+	return "valid"
+}
+
+func firstProblem(c validate.Check) string {
+	if len(c.Problems) > 0 {
+		return c.Problems[0]
+	}
+	return ""
+}
+
+func streamOf(c *config.Connection, name string) (config.Stream, bool) {
+	for _, s := range c.SelectedStreams() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return config.Stream{}, false
+}
