@@ -32,7 +32,9 @@ func TestCLI_ReconcileFillsAMissingDayFromTheBackupOnce(t *testing.T) {
 		t.Fatalf("dry run: exit %d\n%s", code, out)
 	}
 	out, _, code = acode(t, p, "reconcile", "--date", day, "--json")
-	var acts struct{ Actions []struct{ Stream, Primary, Did string } }
+	var acts struct {
+		Actions []struct{ Stream, Primary, Did string }
+	}
 	if err := json.Unmarshal([]byte(out), &acts); err != nil || code != 0 {
 		t.Fatalf("reconcile: exit %d %v\n%s", code, err, out)
 	}
