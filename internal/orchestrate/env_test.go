@@ -2,11 +2,13 @@ package orchestrate
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -263,4 +265,14 @@ func transitionsTo(r *Report) []string {
 		}
 	}
 	return out
+}
+
+// TestMain runs up to 4 of these tests at once: they mostly wait on the
+// servers they start, not on the CPU.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
+		_ = f.Value.Set(strconv.Itoa(max(4, runtime.GOMAXPROCS(0))))
+	}
+	os.Exit(m.Run())
 }

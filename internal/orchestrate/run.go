@@ -84,7 +84,8 @@ func (r *run) afterSuccess(ctx context.Context, d failover.Decision) error {
 			r.rep.FailoverAfter = last.EndedAt.Sub(r.failedAt)
 		}
 	}
-	if len(d.ReconcileDays) > 0 && d.State == failover.PrimaryActive {
+	// The reconcile of a failback runs once the primary has synced again.
+	if len(d.ReconcileDays) > 0 && d.State == failover.PrimaryActive && last != nil && last.Connection == r.pair.Primary {
 		return r.reconcile(ctx, d.ReconcileDays)
 	}
 	return nil
