@@ -103,6 +103,11 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		_ = runner.Shutdown(ctx)
 		return err
 	}
+	if err := addStatusPage(log, p, st, srv, reg, alerts, settings); err != nil {
+		ln.Close()
+		_ = runner.Shutdown(ctx)
+		return err
+	}
 	sched, err := newScheduler(log, p, st, runner, alerts, mailer)
 	if err != nil {
 		ln.Close()

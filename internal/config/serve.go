@@ -12,6 +12,12 @@ const (
 	AuthNone     = "none"     // no credentials: only behind a trusted proxy or on loopback
 )
 
+// Who may read the status page at /.
+const (
+	StatusPageAuth   = "auth"   // the API credentials, like the job endpoints
+	StatusPagePublic = "public" // anyone who reaches the port; its buttons still need the credentials
+)
+
 // ServeSettings tune `acode serve` (acode.yaml section "serve"). The API
 // credentials themselves are never in the file: it names the environment
 // variables that hold them, so the file can be committed.
@@ -24,6 +30,7 @@ type ServeSettings struct {
 	ShutdownGrace time.Duration // shutdown_grace: running jobs may finish this long after SIGTERM before they are cancelled
 	JobAttempts   int           // job_attempts: attempts of a job started through the API
 	RetryDelay    time.Duration // retry_delay: pause between those attempts
+	StatusPage    string        // status_page: StatusPageAuth or StatusPagePublic
 }
 
 func defaultServeSettings() ServeSettings {
@@ -36,6 +43,7 @@ func defaultServeSettings() ServeSettings {
 		ShutdownGrace: 20 * time.Second,
 		JobAttempts:   3,
 		RetryDelay:    5 * time.Minute,
+		StatusPage:    StatusPageAuth,
 	}
 }
 
@@ -62,6 +70,7 @@ func (s *ServeSettings) decode(m *mapNode, _ func(string) string) {
 	m.nonNegativeDuration("shutdown_grace", &s.ShutdownGrace)
 	m.integer("job_attempts", &s.JobAttempts, 1, 100)
 	m.duration("retry_delay", &s.RetryDelay)
+	m.enum("status_page", &s.StatusPage, StatusPageAuth, StatusPagePublic)
 }
 
 // nonNegativeDuration is duration that also accepts 0.

@@ -20,12 +20,12 @@ func TestLoad_ServeSettingsDefaultsAndOverrides(t *testing.T) {
 	if got := p.Settings.Serve; got != defaultServeSettings() || got.Listen != "127.0.0.1:8001" || got.PasswordEnv != "ACODE_API_PASSWORD" {
 		t.Errorf("defaults: %+v", got)
 	}
-	p, err = Load(writeProject(t, edit{SettingsFile, "", "serve:\n  listen: :9000\n  auth: none\n  user_env: AF_USER\n  shutdown_grace: 0\n  job_attempts: 1\n"}), minimalEnv)
+	p, err = Load(writeProject(t, edit{SettingsFile, "", "serve:\n  listen: :9000\n  auth: none\n  user_env: AF_USER\n  shutdown_grace: 0\n  job_attempts: 1\n  status_page: public\n"}), minimalEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := p.Settings.Serve
-	if s.Listen != ":9000" || s.Auth != AuthNone || s.UserEnv != "AF_USER" || s.ShutdownGrace != 0 || s.JobAttempts != 1 || s.TokenTTL != 15*time.Minute {
+	if s.Listen != ":9000" || s.Auth != AuthNone || s.UserEnv != "AF_USER" || s.ShutdownGrace != 0 || s.JobAttempts != 1 || s.TokenTTL != 15*time.Minute || s.StatusPage != StatusPagePublic {
 		t.Errorf("overrides: %+v", s)
 	}
 }
@@ -40,6 +40,7 @@ func TestLoad_ServeSettingsErrors(t *testing.T) {
 		{"serve:\n  token_ttl: 30s\n", "serve.token_ttl", "at least 2m"},
 		{"serve:\n  shutdown_grace: -1s\n", "serve.shutdown_grace", "must not be negative"},
 		{"serve:\n  lisen: :80\n", "serve.lisen", "unknown key"},
+		{"serve:\n  status_page: open\n", "serve.status_page", "must be one of auth, public"},
 	} {
 		_, err := Load(writeProject(t, edit{SettingsFile, "", tt.yaml}), minimalEnv)
 		errs := Errors(err)

@@ -27,6 +27,22 @@ type Status struct {
 	checkStatus, checkTime, sourceUp       *prometheus.Desc
 	activeSource, failoverState, lag       *prometheus.Desc
 	failovers, failures, running, readable *prometheus.Desc
+	quality, lastSuccessAge                *prometheus.Desc
+
+	streams map[string][]string // connection -> streams, for ages and quality scores
+}
+
+// qualityJobs is how many of a connection's newest jobs are searched for a
+// stream's newest quality report.
+const qualityJobs = 5
+
+// WithConnections exports, for each connection, the age of its last
+// successful sync (acode_last_success_age_seconds: DataDog has no time()
+// to subtract a timestamp from) and acode_quality_score of these streams,
+// from the newest quality report among its last jobs.
+func (s *Status) WithConnections(streams map[string][]string) *Status {
+	s.streams = streams
+	return s
 }
 
 // NewStatus returns the collector of the store's health and failover
@@ -52,13 +68,17 @@ func NewStatus(store *state.Store, pairs []failover.Pair, log *slog.Logger) *Sta
 		failures:  d("consecutive_failures", "Consecutive failures of the pair's primary (checks and syncs); 0 when healthy.", "pair"),
 		running:   d("running_job_seconds", "How long the connection's running job has run; alert past the seed's 3 h.", "connection"),
 		readable:  d("state_readable", "1 when this scrape could read the state store; 0 means the status metrics are missing."),
+		quality: d("quality_score", "Data-quality score (0 to 1) of the stream's newest quality report; below quality.score_threshold fails validation.",
+			"connection", "stream"),
+		lastSuccessAge: d("last_success_age_seconds", "Seconds since the connection's last successful sync ended; the bronze copy is this old.",
+			"connection"),
 	}
 }
 
 // Describe sends the descriptors.
 func (s *Status) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{s.checkStatus, s.checkTime, s.sourceUp, s.activeSource, s.failoverState,
-		s.lag, s.failovers, s.failures, s.running, s.readable} {
+		s.lag, s.failovers, s.failures, s.running, s.readable, s.quality, s.lastSuccessAge} {
 		ch <- d
 	}
 }
@@ -119,6 +139,41 @@ func (s *Status) collect(ctx context.Context, ch chan<- prometheus.Metric) error
 			start = *j.StartedAt
 		}
 		ch <- prometheus.MustNewConstMetric(s.running, prometheus.GaugeValue, now.Sub(start).Seconds(), j.Connection)
+	}
+	return s.collectQuality(ctx, ch)
+}
+
+func (s *Status) collectQuality(ctx context.Context, ch chan<- prometheus.Metric) error {
+	now := s.now()
+	for conn, streams := range s.streams {
+		last, err := s.store.LastJob(ctx, conn, state.JobSucceeded)
+		switch {
+		case err == nil:
+			end := last.UpdatedAt
+			if last.EndedAt != nil {
+				end = *last.EndedAt
+			}
+			ch <- prometheus.MustNewConstMetric(s.lastSuccessAge, prometheus.GaugeValue, now.Sub(end).Seconds(), conn)
+		case !errors.Is(err, state.ErrNotFound):
+			return err
+		}
+		jobs, err := s.store.ListJobs(ctx, state.JobFilter{Connection: conn, Limit: qualityJobs})
+		if err != nil {
+			return err
+		}
+		for _, stream := range streams {
+			for _, j := range jobs {
+				r, err := s.store.QualityReport(ctx, j.ID, stream)
+				if errors.Is(err, state.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				ch <- prometheus.MustNewConstMetric(s.quality, prometheus.GaugeValue, r.Score, conn, stream)
+				break
+			}
+		}
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ func TestStatus_ExportsTheStoresHealthAndFailoverState(t *testing.T) {
 	defer st.Close()
 	pair := failover.Pair{Primary: "conn", Backup: "conn_backup", PrimarySource: "src", BackupSource: "src_backup"}
 	r := New()
-	r.MustRegister(NewStatus(st, []failover.Pair{pair}, nil))
+	r.MustRegister(NewStatus(st, []failover.Pair{pair}, nil).WithConnections(map[string][]string{"conn": {"diario"}, "conn_backup": {"diario", "produtos"}}))
 
 	// Before anything ran: the primary is active, nothing failed.
 	body := scrape(t, r)
@@ -52,8 +52,15 @@ func TestStatus_ExportsTheStoresHealthAndFailoverState(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	done, _ := st.CreateJob(ctx, "conn_backup", "backup", "me:1")
+	if err := st.FinishJob(ctx, done.ID, state.JobSucceeded, "", 1, 1); err != nil {
+		t.Fatal(err)
+	}
 	job, _ := st.CreateJob(ctx, "conn_backup", "backup", "me:1")
 	if err := st.SetJobStatus(ctx, job.ID, state.JobRunning, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveQualityReport(ctx, state.QualityReport{JobID: job.ID, Connection: "conn_backup", Stream: "diario", Score: 0.85}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,6 +78,8 @@ func TestStatus_ExportsTheStoresHealthAndFailoverState(t *testing.T) {
 		`acode_failovers_total{pair="conn"} 1`,
 		`acode_consecutive_failures{pair="conn"} 4`,
 		`acode_running_job_seconds{connection="conn_backup"}`,
+		`acode_quality_score{connection="conn_backup",stream="diario"} 0.85`,
+		`acode_last_success_age_seconds{connection="conn_backup"} `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("scrape lacks %s", want)
@@ -81,6 +90,9 @@ func TestStatus_ExportsTheStoresHealthAndFailoverState(t *testing.T) {
 	// the status metrics are missing.
 	st.Close()
 	body = scrape(t, r)
+	if strings.Contains(body, `stream="produtos"`) || strings.Contains(body, `age_seconds{connection="conn"}`) {
+		t.Error("a stream without a quality report has a score, or a connection that never succeeded an age")
+	}
 	if !strings.Contains(body, "acode_state_readable 0") || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("scrape with an unreadable store:\n%s", body)
 	}

@@ -66,6 +66,9 @@ func (a *actions) switchPair(w http.ResponseWriter, r *http.Request, do switchFu
 		return
 	}
 	a.page.opts.Log.Info("manual switch", "pair", name, "state", d.State, "who", who, "reason", d.Reason)
+	if a.page.opts.OnSwitch != nil {
+		a.page.opts.OnSwitch(context.WithoutCancel(r.Context()), d)
+	}
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,9 @@ type env struct {
 	state   *state.Store
 	pairs   []failover.Pair
 	now     time.Time
+
+	mu       sync.Mutex
+	switches []failover.Decision // heard by OnSwitch
 }
 
 func exampleDir(t *testing.T) string {
@@ -86,7 +90,13 @@ func serve(t *testing.T, p *config.Project, public bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg, err := New(Options{Project: p, State: st, Pairs: pairs, Policy: failover.PolicyFrom(p.Settings.Failover), Log: log})
+	e := &env{t: t, project: p, state: st, pairs: pairs, now: time.Now().UTC()}
+	pg, err := New(Options{Project: p, State: st, Pairs: pairs, Policy: failover.PolicyFrom(p.Settings.Failover), Log: log,
+		OnSwitch: func(_ context.Context, d failover.Decision) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.switches = append(e.switches, d)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +111,8 @@ func serve(t *testing.T, p *config.Project, public bool) *env {
 		hs.Close()
 		st.Close()
 	})
-	return &env{t: t, url: hs.URL, project: p, state: st, pairs: pairs, now: time.Now().UTC()}
+	e.url = hs.URL
+	return e
 }
 
 type reply struct {

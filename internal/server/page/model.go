@@ -63,7 +63,8 @@ type connView struct {
 }
 
 type alertView struct {
-	Key, Severity, Summary string
+	Key, Severity          string
+	Title, Message, Action string // from the condition's details (package alert's Details)
 	Since                  time.Time
 	Clearing               bool
 	Paged                  bool
@@ -207,25 +208,26 @@ func (p *Page) alerts(ctx context.Context) ([]alertView, error) {
 	}
 	out := make([]alertView, 0, len(conds))
 	for _, c := range conds {
-		out = append(out, alertView{Key: c.Key, Severity: c.Severity, Summary: summary(c.Details), Since: c.Since,
-			Clearing: c.ClearedAt != nil, Paged: c.Paged})
+		d := details(c.Details)
+		out = append(out, alertView{Key: c.Key, Severity: c.Severity, Title: d.Title, Message: d.Message, Action: d.Action,
+			Since: c.Since, Clearing: c.ClearedAt != nil, Paged: c.Paged})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity == "critical" && out[j].Severity != "critical" })
 	return out, nil
 }
 
-// summary picks the human text out of an alert condition's details.
-func summary(details string) string {
-	var d map[string]any
-	if err := json.Unmarshal([]byte(details), &d); err != nil {
-		return ""
-	}
-	for _, k := range []string{"summary", "message", "title", "text"} {
-		if s, ok := d[k].(string); ok && s != "" {
-			return s
-		}
-	}
-	return ""
+// alertDetails is the human text of an alert condition's details JSON.
+type alertDetails struct {
+	Title   string `json:"title"`
+	Message string `json:"message"`
+	Action  string `json:"action"`
+}
+
+// details reads what it can; details that do not parse show the key only.
+func details(js string) alertDetails {
+	var d alertDetails
+	_ = json.Unmarshal([]byte(js), &d)
+	return d
 }
 
 func (p *Page) connections(jobs []jobRow) []connView {

@@ -7,6 +7,7 @@
 package page
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -41,6 +42,10 @@ type Options struct {
 	Quality QualitySource
 	// Days is the length of the partition strip (default DefaultDays).
 	Days int
+	// OnSwitch, when set, hears of every manual failover or failback made
+	// through the page's endpoints (e.g. to alert on it); the decision's
+	// Transition is nil when the pair was already there.
+	OnSwitch func(ctx context.Context, d failover.Decision)
 	// Now replaces time.Now in tests.
 	Now func() time.Time
 	Log *slog.Logger

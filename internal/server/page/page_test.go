@@ -72,7 +72,8 @@ func (e *env) fill() {
 			e.t.Fatal(err)
 		}
 	}
-	details, _ := json.Marshal(map[string]string{"summary": "source_mysql_acode unreachable for 40m"})
+	details, _ := json.Marshal(map[string]any{"title": "Primary unavailable", "message": "source_mysql_acode unreachable for 40m",
+		"action": "Check the primary's host", "metrics": map[string]any{"lag": 3}})
 	if err := st.SaveAlertCondition(ctx, state.AlertCondition{Key: "primary_down/" + primary, Severity: "critical",
 		Since: e.now.Add(-40 * time.Minute), Paged: true, Details: string(details)}); err != nil {
 		e.t.Fatal(err)
@@ -110,6 +111,7 @@ func TestPage_ShowsActiveSourceChecksJobsPartitionsAndAlerts(t *testing.T) {
 		"by cli:maria",                                  // who
 		"health: critical",                              // the banner
 		"source_mysql_acode unreachable for 40m",        // the open alert
+		"Check the primary&#39;s host",                  // what to do
 		"1\u202f234\u202f567",                           // rows of the backup job
 		"Fail back to primary",
 	} {
@@ -239,5 +241,12 @@ func TestActions_FailoverAndFailbackRecordWhoAndWhy(t *testing.T) {
 	st, err := e.state.FailoverState(ctx, primary)
 	if err != nil || st.State != "primary_active" || st.Reason != "manual failback" {
 		t.Fatalf("after failback: %+v %v", st, err)
+	}
+	// Both switches were told to the hook (alerts), with their transitions.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.switches) != 2 || e.switches[0].Transition == nil || e.switches[0].Transition.To != "backup_active" ||
+		e.switches[1].Transition == nil || e.switches[1].Transition.To != "primary_active" {
+		t.Errorf("OnSwitch heard %+v", e.switches)
 	}
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/acode-dev/acode/internal/alert"
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/server"
+	"github.com/acode-dev/acode/internal/server/metrics"
+	"github.com/acode-dev/acode/internal/server/page"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// addStatusPage serves the status page at / (behind the API credentials
+// unless serve.status_page is public), the pair switch endpoints its
+// buttons call, and the health and failover metrics on reg. A manual
+// switch made there is told to the alerts like any other.
+func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *server.Server, reg *metrics.Registry,
+	alerts *alert.Manager, settings config.ServeSettings) error {
+	pairs, err := failover.PairsFrom(p)
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	streams := map[string][]string{}
+	for _, name := range p.ConnectionNames() {
+		for _, s := range p.Connections[name].SelectedStreams() {
+			streams[name] = append(streams[name], s.Name)
+		}
+	}
+	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams))
+	pg, err := page.New(page.Options{
+		Project: p, State: st, Pairs: pairs, Policy: failover.PolicyFrom(p.Settings.Failover), Log: log,
+		OnSwitch: func(ctx context.Context, d failover.Decision) {
+			if d.Transition == nil || alerts == nil {
+				return
+			}
+			if err := alerts.FailoverChanged(ctx, d.Pair, d.Transition.From, d.Transition.To, d.Transition.Reason, nil); err != nil {
+				log.Warn("alert on a manual switch", "pair", d.Pair, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	public := settings.StatusPage == config.StatusPagePublic || settings.Auth == config.AuthNone
+	page.Register(srv, pg, public)
+	return nil
+}
