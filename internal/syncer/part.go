@@ -53,12 +53,20 @@ func (p *part) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// finish closes the Parquet footer and uploads the file to key.
-func (p *part) finish(ctx context.Context, store storage.Store, key string) (rows, size int64, sum string, err error) {
-	defer p.discard()
+// close writes the Parquet footer. It runs on the worker, so the encoder's
+// buffers are freed before the next part's encoder is built.
+func (p *part) close() error {
 	if err := p.w.Close(); err != nil {
-		return 0, 0, "", fmt.Errorf("close parquet file: %w", err)
+		p.discard()
+		return fmt.Errorf("close parquet file: %w", err)
 	}
+	return nil
+}
+
+// upload sends the closed file to key in one atomic Put and removes the
+// spool file.
+func (p *part) upload(ctx context.Context, store storage.Store, key string) (rows, size int64, sum string, err error) {
+	defer p.discard()
 	if _, err := p.file.Seek(0, io.SeekStart); err != nil {
 		return 0, 0, "", fmt.Errorf("rewind spool file: %w", err)
 	}
@@ -66,6 +74,40 @@ func (p *part) finish(ctx context.Context, store storage.Store, key string) (row
 		return 0, 0, "", destErr("", fmt.Errorf("upload %s: %w", store.Location(key), err))
 	}
 	return p.w.Rows(), p.count, hex.EncodeToString(p.hash.Sum(nil)), nil
+}
+
+// uploader overlaps a worker's reading with the upload of its previous
+// part: at most one upload runs in the background per worker, so spool
+// space and memory stay bounded while the source keeps streaming.
+type uploader struct {
+	run  func(*part) error
+	done chan error
+	busy bool
+}
+
+func newUploader(run func(*part) error) *uploader {
+	return &uploader{run: run, done: make(chan error, 1)}
+}
+
+// start waits for the previous upload, then uploads p in the background.
+// p is discarded when the previous upload failed.
+func (u *uploader) start(p *part) error {
+	if err := u.wait(); err != nil {
+		p.discard()
+		return err
+	}
+	u.busy = true
+	go func() { u.done <- u.run(p) }()
+	return nil
+}
+
+// wait returns the result of the upload in flight, if any.
+func (u *uploader) wait() error {
+	if !u.busy {
+		return nil
+	}
+	u.busy = false
+	return <-u.done
 }
 
 func (p *part) discard() {

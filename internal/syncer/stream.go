@@ -277,6 +277,8 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 		}
 	}()
 	qw := qs.NewWorker()
+	up := newUploader(func(p *part) error { return r.upload(ctx, p, sp) })
+	defer up.wait() // an early return waits too: no upload outlives its worker
 	for rg := range queue {
 		if cur == nil {
 			var err error
@@ -289,7 +291,7 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 		}
 		cur.ranges = append(cur.ranges, rg.Index)
 		if cur.w.Size() >= fileSize {
-			err := r.flush(ctx, cur, sp)
+			err := r.flush(cur, up)
 			cur = nil
 			if err != nil {
 				return err
@@ -297,11 +299,14 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 		}
 	}
 	if cur != nil {
-		err := r.flush(ctx, cur, sp)
+		err := r.flush(cur, up)
 		cur = nil
 		if err != nil {
 			return err
 		}
+	}
+	if err := up.wait(); err != nil {
+		return err
 	}
 	qs.Add(qw)
 	return nil
@@ -333,16 +338,24 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 	return nil
 }
 
-// flush uploads a finished part to staging and records it, so a retry
-// skips its ranges.
-func (r *streamRun) flush(ctx context.Context, cur *part, sp *StreamProgress) error {
+// flush closes a finished part and hands it to the worker's uploader.
+func (r *streamRun) flush(cur *part, up *uploader) error {
 	if cur.w.Rows() == 0 {
 		cur.discard()
 		return nil
 	}
+	if err := cur.close(); err != nil {
+		return destErr(r.stream.Name, err)
+	}
+	return up.start(cur)
+}
+
+// upload puts a closed part into staging and records it, so a retry skips
+// its ranges.
+func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) error {
 	key := stagingKey(r.conn, r.job.ID, r.stream.Name, cur.ranges[0])
 	ranges := cur.ranges
-	rows, size, sum, err := cur.finish(ctx, r.ep.store, key)
+	rows, size, sum, err := cur.upload(ctx, r.ep.store, key)
 	if err != nil {
 		return destErr(r.stream.Name, err)
 	}
