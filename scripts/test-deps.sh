@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration tests start: MariaDB from Debian's packages,
-# versitygw (the S3 test server), toxiproxy (fault injection) and DuckDB's Node
-# package (the independent Parquet reader). Idempotent: each step is skipped
+# versitygw (the S3 test server), toxiproxy (fault injection), DuckDB's Node
+# package (the independent Parquet reader) and Chromium (the status page test). Idempotent: each step is skipped
 # when its tool is already there. `test-deps.sh mariadb` installs only MariaDB
 # (all `acode demo` needs).
 set -euo pipefail
@@ -29,6 +29,10 @@ fi
 if ! command -v node >/dev/null 2>&1; then
   echo "installing nodejs and npm (Debian)"
   apt_install nodejs npm
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (Debian) for the status page's browser test"
+  apt_install chromium
 fi
 if [ ! -x "$GOBIN/versitygw" ]; then
   echo "installing versitygw v1.8.0 (several minutes the first time)"
