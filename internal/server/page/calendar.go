@@ -16,6 +16,7 @@ const (
 	cellQuarantined = "quarantined"
 	cellMissing     = "missing"
 	cellPending     = "pending" // today, not committed yet: the night's run may still come
+	cellUnused      = "unused"  // a backup connection's day without a partition: normal while the primary serves
 )
 
 // stripView is one stream's last days, oldest first.
@@ -23,7 +24,7 @@ type stripView struct {
 	Connection, Stream string
 	Role               string // primary, backup or "" (no pair)
 	Cells              []cell
-	Missing            int // days with no partition, today excluded
+	Missing            int // days with no partition, today excluded; backups do not count
 }
 
 type cell struct {
@@ -115,6 +116,8 @@ func strip(connection, stream, role string, ds []time.Time, commits map[string]s
 		c, ok := commits[day]
 		cl := cell{Day: day}
 		switch {
+		case !ok && role == "backup":
+			cl.State, cl.Title = cellUnused, day+": the backup wrote nothing (the primary served)"
 		case !ok && i == len(ds)-1:
 			cl.State, cl.Title = cellPending, day+": not committed yet today"
 		case !ok:

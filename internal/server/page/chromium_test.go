@@ -168,3 +168,31 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPage_InChromiumAfterABadNight shows every kind of cell, check and
+// alert at once, in their colours.
+func TestPage_InChromiumAfterABadNight(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	e.fill()
+	b := testenv.Chromium(t)
+	b.Do(chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.CSS("#partitions")))
+	day := func(n int) string { return e.now.AddDate(0, 0, -n).Format(time.DateOnly) }
+	for n, want := range map[int]string{3: "rgb(45, 164, 78)", 2: "rgb(130, 80, 223)", 1: "rgb(207, 34, 46)", 4: "rgb(255, 255, 255)"} {
+		sel := `tr.strip[data-connection="` + primary + `"] .cell[data-day="` + day(n) + `"]`
+		got := testenv.Eval[string](b, `getComputedStyle(document.querySelector('`+sel+`')).backgroundColor`)
+		if got != want {
+			t.Errorf("cell of %s: %s, want %s", day(n), got, want)
+		}
+	}
+	if got := testenv.Eval[string](b, `getComputedStyle(document.querySelector('header.top')).backgroundColor`); got != "rgb(207, 34, 46)" {
+		t.Errorf("banner of a critical night: %s, want red", got)
+	}
+	if got := b.Text("#alerts li"); !strings.Contains(got, "Primary unavailable") || !strings.Contains(got, "paged") {
+		t.Errorf("open alert shown as %q", got)
+	}
+	b.Screenshot("status-page-bad-night")
+	if probs := b.Problems(); len(probs) > 0 {
+		t.Errorf("the page logged problems:\n%s", strings.Join(probs, "\n"))
+	}
+}

@@ -148,6 +148,9 @@ func TestPage_ShowsActiveSourceChecksJobsPartitionsAndAlerts(t *testing.T) {
 		!strings.Contains(html, "60.0%") || !strings.Contains(html, "1 error</span>, 2 warning") {
 		t.Errorf("the quarantined stream's quality score is not shown failing")
 	}
+	if len(tags(html, `data-day="`+day(1)+`"`, `data-state="unused"`)) != 3 {
+		t.Errorf("the backup's days without a partition are not shown as unused")
+	}
 	if len(tags(html, `class="strip"`, `data-connection="`+primary+`"`)) != 3 {
 		t.Errorf("want a strip per stream of %s", primary)
 	}
