@@ -82,6 +82,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		return err
 	}
 	defer alerts.Stop() // after the jobs ended: their outcomes are told
+	orch := newOrchestrator(log, p, st, alerts, reg)
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", settings.Listen)
 	if err != nil {
@@ -93,6 +94,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		Grace:       settings.ShutdownGrace,
 		ReapEvery:   state.DefaultLease / 2,
 		OnJobEnd:    onJobEnd(reg, alerts),
+		Run:         orch.RunJob, // a failover pair's jobs read the side its state names
 	})
 	srv, err := server.New(server.Config{
 		Project: p, State: st, Runner: runner, Metrics: reg, Log: log,
@@ -116,6 +118,8 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	}
 	sched.Start(ctx)
 	defer sched.Stop()
+	stopHealth := startHealthLoop(ctx, log, orch, p.Settings.Health.Interval)
+	defer stopHealth()
 	stopWatch := exitOnSecondSignal(ctx, log)
 	defer stopWatch()
 	return srv.Serve(ctx, ln, settings.ShutdownGrace+recordTimeout)

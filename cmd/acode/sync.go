@@ -9,23 +9,35 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/acode-dev/acode/internal/orchestrate"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
 
 func newSyncCmd(g *globals) *cobra.Command {
 	var (
-		asJSON     bool
-		attempts   int
-		retryDelay time.Duration
+		asJSON      bool
+		attempts    int
+		retryDelay  time.Duration
+		source      string
+		checkHealth bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sync CONNECTION",
 		Short: "Run one sync job of a connection now",
 		Long: `Run one sync job: read the connection's selected streams from MySQL, write
 Parquet parts, and commit each stream's partition (manifest, then _SUCCESS).
+
+With --source, CONNECTION names a failover pair (either of its connections)
+and the pair's job policy applies (acode.yaml jobs: retries, retry_delay,
+max_duration): auto syncs the side the failover state machine names, fails
+over to the backup inside the run when the primary dies under the job,
+promotes what the backup wrote into the primary's layout, and runs the
+reconcile a failback asks for; primary and backup sync that side by hand.
+
 The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
-3 source (MySQL), 4 destination, 5 another job of the connection is running.`,
+3 source (MySQL), 4 destination, 5 another job of the connection is running,
+6 the failover state allows no sync now (halted, backoff, both unavailable).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.project()
@@ -37,11 +49,15 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 				return err
 			}
 			defer st.Close()
+			if source != "" {
+				return syncPair(cmd, g, &orchestrate.Orchestrator{Project: p, State: st, Log: g.log}, args[0],
+					orchestrate.Options{Source: source, HealthFirst: checkHealth && source == orchestrate.SourceAuto}, asJSON)
+			}
 			progress := syncer.NewProgress()
 			stopProgress := showProgress(cmd.Context(), cmd.ErrOrStderr(), progress, g.log)
 			s := &syncer.Syncer{Project: p, State: st, Log: g.log}
 			res, err := s.Run(cmd.Context(), args[0], syncer.Options{
-				Progress: progress, MaxAttempts: attempts, RetryDelay: retryDelay,
+				Role: roleOf(p, args[0]), Progress: progress, MaxAttempts: attempts, RetryDelay: retryDelay,
 			})
 			stopProgress()
 			if res != nil {
@@ -58,8 +74,10 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the job's result as one JSON object on stdout")
-	cmd.Flags().IntVar(&attempts, "attempts", 1, "attempts before the job fails; a retry resumes from the parts already uploaded")
-	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 15*time.Minute, "pause between attempts")
+	cmd.Flags().IntVar(&attempts, "attempts", 1, "attempts before the job fails; a retry resumes from the parts already uploaded (without --source)")
+	cmd.Flags().DurationVar(&retryDelay, "retry-delay", 15*time.Minute, "pause between attempts (without --source)")
+	cmd.Flags().StringVar(&source, "source", "", "sync a failover pair: auto (what the failover state says), primary or backup")
+	cmd.Flags().BoolVar(&checkHealth, "check-health", true, "with --source auto: run the health checks first and feed them to the failover state")
 	return cmd
 }
 

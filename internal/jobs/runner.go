@@ -43,6 +43,11 @@ type Options struct {
 	// ReapEvery is how often jobs abandoned by dead processes are marked
 	// failed, so pollers see them end; 0 disables it.
 	ReapEvery time.Duration
+	// Run, when set, runs a triggered job instead of the syncer's Run: the
+	// failover orchestration routes a pair's jobs to the side its state
+	// machine names. It must call opts.OnJobCreated once, with the job it
+	// hands to the caller, and return the result of the job it ran last.
+	Run func(ctx context.Context, connection string, opts syncer.Options) (*syncer.Result, error)
 	// OnJobEnd, when set, is called with every job's result when it ends
 	// (metrics, alerts). It runs on the job's goroutine and must not block.
 	OnJobEnd func(res *syncer.Result, err error)
@@ -113,7 +118,11 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 	go func() {
 		defer close(rn.done)
 		defer cancel()
-		res, err := r.syncer.Run(jobCtx, conn.ResourceName, syncer.Options{
+		run := r.syncer.Run
+		if r.opts.Run != nil {
+			run = r.opts.Run
+		}
+		res, err := run(jobCtx, conn.ResourceName, syncer.Options{
 			MaxAttempts: r.opts.MaxAttempts,
 			RetryDelay:  r.opts.RetryDelay,
 			Progress:    rn.progress,

@@ -50,20 +50,23 @@ func (o *Orchestrator) healthRoundResults(ctx context.Context) ([]failover.Decis
 	return out, results, nil
 }
 
-// Watch runs a health round at once and then every interval until ctx
-// ends. The caller owns the goroutine it runs on. A round that fails is
-// logged and the next one runs on time.
+// Watch runs a health round every interval until ctx ends, the first one
+// interval after the start (like a cron every 5 minutes: the state a
+// restarted acode resumes is persisted, and the first seconds of a start
+// stay free of checks that may take a connect timeout). The caller owns
+// the goroutine it runs on. A round that fails is logged and the next one
+// runs on time.
 func (o *Orchestrator) Watch(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := o.HealthRound(ctx); err != nil && ctx.Err() == nil {
-			o.log().Error("health round", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if _, err := o.HealthRound(ctx); err != nil && ctx.Err() == nil {
+			o.log().Error("health round", "err", err)
 		}
 	}
 }

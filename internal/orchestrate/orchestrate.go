@@ -55,7 +55,9 @@ type Orchestrator struct {
 	// OnHealth, when set, receives every health round's results (alert
 	// conditions per check).
 	OnHealth func(ctx context.Context, results []health.Result)
-	// OnJobEnd, when set, receives every job's result (metrics).
+	// OnJobEnd, when set, receives the results of a RunJob's jobs before
+	// its last (the primary's job that failed over); the last one goes to
+	// RunJob's caller (metrics, alerts).
 	OnJobEnd func(res *syncer.Result, err error)
 }
 

@@ -116,9 +116,6 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	}
 	if res != nil {
 		r.rep.Jobs = append(r.rep.Jobs, res)
-		if r.o.OnJobEnd != nil {
-			r.o.OnJobEnd(res, jobErr)
-		}
 	}
 	if jobErr != nil && conn == r.pair.Primary && r.failedAt.IsZero() {
 		r.failedAt = time.Now() // wall time, like the job records it is compared with
