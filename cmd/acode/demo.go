@@ -29,8 +29,9 @@ const (
 
 func newDemoCmd(g *globals) *cobra.Command {
 	var (
-		rows int
-		dir  string
+		rows    int
+		dir     string
+		noDrill bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -39,18 +40,22 @@ func newDemoCmd(g *globals) *cobra.Command {
 the installed mariadbd, fills the three ACODE tables with realistic synthetic
 data, writes the example project (the seed's files) pointed at them, runs the
 sync into a local directory laid out like the S3 bucket, prints where the files
-are and a query that reads them, and stops the servers.`,
+are and a query that reads them, then runs the failure drill: kills the
+primary, shows the health checks turning critical and the failover, syncs
+from the replica and promotes its partitions, restarts the primary, fails
+back after the hysteresis and reconciles. Then it stops the servers.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), g, rows, dir)
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), g, rows, dir, !noDrill)
 		},
 	}
 	cmd.Flags().IntVar(&rows, "rows", 200000, "rows of farmarcas_si_analitico_diario (produtos and complemento scale with it)")
 	cmd.Flags().StringVar(&dir, "dir", "demo-data", "where the bronze files and the demo's project go")
+	cmd.Flags().BoolVar(&noDrill, "no-drill", false, "skip the failure drill (kill the primary, failover, promotion, failback)")
 	return cmd
 }
 
-func runDemo(ctx context.Context, w io.Writer, g *globals, rows int, dir string) error {
+func runDemo(ctx context.Context, w io.Writer, g *globals, rows int, dir string, drill bool) error {
 	if err := sandbox.Available(); err != nil {
 		return &exitError{code: exitConfig, err: err}
 	}
@@ -86,6 +91,7 @@ func runDemo(ctx context.Context, w io.Writer, g *globals, rows int, dir string)
 	}
 
 	project := filepath.Join(out, "project")
+	_ = os.RemoveAll(filepath.Join(project, ".acode")) // a throwaway sandbox: no state of an earlier demo
 	if err := writeDemoProject(project, out, primary.Port, replica.Port); err != nil {
 		return err
 	}
@@ -102,7 +108,18 @@ func runDemo(ctx context.Context, w io.Writer, g *globals, rows int, dir string)
 	if err != nil {
 		return err
 	}
-	return syncDemo(ctx, w, g, p, out)
+	if err := syncDemo(ctx, w, g, p, out); err != nil {
+		return err
+	}
+	if drill {
+		if err := failureDrill(ctx, w, g, p, primary, replica); err != nil {
+			return fmt.Errorf("failure drill: %w", err)
+		}
+	}
+	fmt.Fprintf(w, `== the demo's servers are stopped; its project (the seed's files pointed at them) is in
+   %s
+`, p.Dir)
+	return nil
 }
 
 func fillDemo(ctx context.Context, w io.Writer, primary *sandbox.Server, rows int, password string) error {
@@ -114,6 +131,8 @@ func fillDemo(ctx context.Context, w io.Writer, primary *sandbox.Server, rows in
 		"CREATE DATABASE IF NOT EXISTS " + demoDatabase,
 		"CREATE USER IF NOT EXISTS '" + demoUser + "'@'%' IDENTIFIED BY '" + password + "'",
 		"GRANT SELECT, SHOW VIEW, REPLICATION CLIENT ON *.* TO '" + demoUser + "'@'%'",
+		// replication_lag reads the replica's status: the failure drill needs it.
+		"GRANT SLAVE MONITOR ON *.* TO '" + demoUser + "'@'%'",
 	} {
 		if _, err := root.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("prepare demo database: %w", err)
@@ -156,6 +175,9 @@ func writeDemoProject(project, out string, primaryPort, replicaPort int) error {
 			text = strings.Replace(text, "port: 3306", "port: "+strconv.Itoa(replicaPort), 1)
 		case strings.HasSuffix(path, "destinations/destination_local_acode/configuration.yaml"):
 			text = strings.Replace(text, "destination_path: ./demo-data", "destination_path: "+out, 1)
+		case strings.Contains(path, "destinations/destination_s3_acode"):
+			// The failure drill's pair writes beside the local connection.
+			text = strings.Replace(text, "s3_bucket_name: farmarcas-production-bronze", "destination_path: "+out, 1)
 		}
 		return os.WriteFile(target, []byte(text), 0o644)
 	})
@@ -193,8 +215,6 @@ func syncDemo(ctx context.Context, w io.Writer, g *globals, p *config.Project, o
    duckdb -c "SELECT cog_dt_ingestion, count(*) AS rows, sum(ACODE_Val_Total) AS total
               FROM read_parquet('%s/origin=airbyte/database=bronze_acode/farmarcas_si_analitico_diario/*/*.parquet', hive_partitioning=true)
               GROUP BY 1"
-== the demo's servers are stopped; its project (the seed's files pointed at them) is in
-   %s
-`, out, p.Dir)
+`, out)
 	return nil
 }

@@ -258,3 +258,44 @@ func loadConnectionID(p *testenv.Project, name string) (string, error) {
 	}
 	return c.ID, nil
 }
+
+// Not parallel: the other demo test looks for leftover demo servers.
+func TestCLI_DemoRunsTheFailureDrill(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now()
+	out, err := exec.Command(acodeBin, "demo", "--rows", "3000", "--dir", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("acode demo: %v\n%s", err, out)
+	}
+	text := string(out)
+	steps := []string{
+		"== kill -9 the primary",
+		"mysql_connectivity  source_mysql_acode         CRITICAL  [primary_db_down]",
+		"TRANSITION primary_active -> backup_active: primary_db_down",
+		"job 2 of connection_mysql_s3_acode_backup succeeded",
+		"promoted origin=airbyte/database=bronze_acode_backup/farmarcas_si_analitico_diario/",
+		"== the primary comes back",
+		"TRANSITION backup_active -> primary_active: primary healthy for 3 consecutive checks",
+		"job 3 of connection_mysql_s3_acode succeeded",
+		"reconciled after the failback: ",
+		"== drill done",
+	}
+	at := 0
+	for _, s := range steps {
+		i := strings.Index(text[at:], s)
+		if i < 0 {
+			t.Fatalf("the drill's transcript lacks %q after byte %d:\n%s", s, at, text)
+		}
+		at += i + len(s)
+	}
+	t.Logf("demo with the drill: %s", time.Since(start).Round(time.Millisecond))
+
+	out, err = exec.Command(acodeBin, "demo", "--rows", "1000", "--dir", t.TempDir(), "--no-drill").CombinedOutput()
+	if err != nil || strings.Contains(string(out), "kill -9") {
+		t.Errorf("--no-drill: %v\n%s", err, out)
+	}
+	// The primary restarted by the drill is stopped too.
+	if n, _ := exec.Command("pgrep", "-f", "mariadbd.*acode-demo-").Output(); len(n) > 0 {
+		t.Errorf("the demo left mariadbd running: pids %s", n)
+	}
+}
