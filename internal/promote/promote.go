@@ -92,6 +92,9 @@ func (p *Promoter) Partition(ctx context.Context, backup, primary *config.Connec
 	if committed == nil {
 		return res, fmt.Errorf("promote %s: %w", m.Partition, err)
 	}
+	if err == nil {
+		err = snapshot.DeleteStaged(ctx, to, staged)
+	}
 	if err != nil {
 		p.log().Warn("promoted with leftovers", "partition", l.Partition, "err", err)
 	}

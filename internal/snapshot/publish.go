@@ -29,8 +29,8 @@ type StagedPart struct {
 //     Cleanup removes because no manifest lists them);
 //  2. the manifest is written: this single atomic PUT is the commit;
 //  3. the _SUCCESS marker is written;
-//  4. files no manifest lists (superseded jobs, orphans) and the staged
-//     copies are deleted.
+//  4. files no manifest lists (superseded jobs, orphans) are deleted; the
+//     staged copies are the caller's to delete (DeleteStaged).
 //
 // With appendFiles (incremental streams) the new manifest keeps the previous
 // manifest's files and adds the new ones; otherwise it replaces them.
@@ -72,14 +72,22 @@ func Publish(ctx context.Context, store storage.Store, l layout.Stream, m Manife
 	if _, err := Cleanup(ctx, store, l.Partition, &m); err != nil {
 		return &m, fmt.Errorf("committed, but cleanup failed (the next run retries it): %w", err)
 	}
-	stagedKeys := make([]string, len(staged))
-	for i, p := range staged {
-		stagedKeys[i] = p.StagingKey
-	}
-	if err := store.Delete(ctx, stagedKeys...); err != nil {
-		return &m, fmt.Errorf("committed, but deleting staged parts failed (the next run retries it): %w", err)
-	}
 	return &m, nil
+}
+
+// DeleteStaged removes staged parts once they are published. Publish leaves
+// them to the caller, which deletes a job's whole staging area at once when
+// every stream is done: deleting while sibling streams still upload under
+// the same prefix races the directory pruning of posix-backed stores.
+func DeleteStaged(ctx context.Context, store storage.Store, staged []StagedPart) error {
+	keys := make([]string, len(staged))
+	for i, p := range staged {
+		keys[i] = p.StagingKey
+	}
+	if err := store.Delete(ctx, keys...); err != nil {
+		return fmt.Errorf("delete staged parts (the next run retries it): %w", err)
+	}
+	return nil
 }
 
 // Cleanup deletes the data files directly inside partition that manifest m

@@ -80,7 +80,14 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 		res.Rows += r.Rows
 		res.Bytes += r.Bytes
 	}
-	return firstError(errs)
+	if err := firstError(errs); err != nil {
+		return err // staged parts stay for the retry to resume from
+	}
+	// Every stream is published: the staged copies go, all at once.
+	if err := deleteStaging(ctx, ep.store, conn, job.ID); err != nil {
+		log.Warn("delete staged parts of the committed job (the next job retries it)", "err", err)
+	}
+	return nil
 }
 
 // committedStreams returns the streams an earlier attempt already committed.

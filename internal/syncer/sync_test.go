@@ -160,6 +160,10 @@ func TestSync_RerunSameDayReplacesSnapshot(t *testing.T) {
 	if got := partFiles(t, f.LocalRoot(), part); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("partition holds %v, want only the second job's files %v", got, want)
 	}
+	staging := filepath.Join(f.LocalRoot(), layout.StagingRoot("origin=airbyte/database=bronze_acode", "connection_mysql_local_acode"))
+	if n := countFiles(t, staging); n != 0 {
+		t.Errorf("%d staged files left after two committed jobs", n)
+	}
 	store, _ := file.New(f.LocalRoot())
 	man, err := snapshot.ReadManifest(context.Background(), store, part+"/"+layout.ManifestName)
 	if err != nil {
