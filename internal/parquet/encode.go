@@ -178,6 +178,16 @@ func (w *Writer) encodeUnion(c *column, b []byte) error {
 
 // encodeDecimal writes the unscaled value of a DECIMAL on its physical type.
 func (w *Writer) encodeDecimal(c *column, b []byte) error {
+	if c.kind == kindDecimal32 || c.kind == kindDecimal64 {
+		if v, ok := unscaledFast(b, c.precision, c.scale); ok {
+			if c.kind == kindDecimal32 {
+				w.set(c.leaf, pq.Int32Value(int32(v)), 1)
+			} else {
+				w.set(c.leaf, pq.Int64Value(v), 1)
+			}
+			return nil
+		}
+	}
 	d, err := splitDecimal(b, c.precision, c.scale)
 	if err != nil {
 		return err

@@ -310,3 +310,52 @@ func parseTime(b []byte) (int64, error) {
 	}
 	return us, nil
 }
+
+// unscaledFast parses the common form of MySQL's DECIMAL text ("-123.45":
+// an optional minus, digits, an optional point and at most scale digits,
+// fitting precision) straight into its unscaled value at scale, in one pass
+// and for precision <= 18. ok is false for anything else, and the caller
+// takes splitDecimal's checked path, which names the error.
+func unscaledFast(b []byte, precision, scale int) (v int64, ok bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var u int64
+	digits, intDigits, frac := 0, 0, -1
+	for _, c := range b {
+		if c == '.' {
+			if frac >= 0 {
+				return 0, false
+			}
+			frac = 0
+			continue
+		}
+		d := c - '0'
+		if d > 9 {
+			return 0, false
+		}
+		digits++
+		switch {
+		case frac >= 0:
+			frac++
+		case u != 0 || d != 0: // leading zeros are not significant
+			intDigits++
+		}
+		if digits > 19 {
+			return 0, false // may overflow; only leading zeros could make it fit
+		}
+		u = u*10 + int64(d)
+	}
+	frac = max(frac, 0)
+	if digits == 0 || frac > scale || intDigits > precision-scale {
+		return 0, false
+	}
+	for range scale - frac {
+		u *= 10
+	}
+	if neg {
+		u = -u
+	}
+	return u, true
+}
