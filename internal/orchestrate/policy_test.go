@@ -151,3 +151,36 @@ func TestRun_DroppedColumnIsASchemaChange_NoSyncNoFailover(t *testing.T) {
 		t.Errorf("backup jobs: %+v", jobs)
 	}
 }
+
+func TestRun_JobLongerThanMaxDurationIsCancelledAndCountsAsFailedWithoutFailover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 3000})
+	e.writeSettings("  max_rows_per_second: 300", "0\n  max_duration: 2s")
+	e.open()
+	e.healthy()
+	start := time.Now()
+	rep, err := e.run(Options{})
+	if !errors.Is(err, ErrMaxDuration) {
+		t.Fatalf("run: %v", err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the 2 s job ran %s", took)
+	}
+	if len(rep.Jobs) != 1 || rep.Jobs[0].Status != "failed" || !strings.Contains(rep.Jobs[0].Error, "maximum duration") {
+		t.Fatalf("job: %+v", rep.Jobs[0])
+	}
+	j, err := e.st.Job(e.ctx, rep.Jobs[0].JobID)
+	if err != nil || j.Status != state.JobFailed {
+		t.Errorf("stored job: %+v, %v", j, err)
+	}
+	d := rep.Decision()
+	if d.State != failover.PrimaryActive || d.Sync != primaryConn || !slices.ContainsFunc(d.Alerts, func(a failover.Alert) bool {
+		return strings.HasSuffix(a.Key, ":max_duration") && a.Severity == failover.SeverityCritical
+	}) {
+		t.Errorf("decision after the overrun: %+v", d)
+	}
+	fs, _, err := e.o.Machine(failover.Pair{Primary: primaryConn}).State(e.ctx, 1)
+	if err != nil || fs.Failures != 0 {
+		t.Errorf("a slow job counted as a failure of the primary: %+v, %v", fs, err)
+	}
+}

@@ -111,8 +111,8 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
 		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: r.jobCreated,
 	})
-	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, ErrMaxDuration) && ctx.Err() == nil {
-		jobErr = fmt.Errorf("%w: %w", cause, jobErr)
+	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, ErrMaxDuration) && !errors.Is(jobErr, ErrMaxDuration) {
+		jobErr = fmt.Errorf("%w: %w", cause, jobErr) // the syncer names the cause; this covers a job that never started
 	}
 	if res != nil {
 		r.rep.Jobs = append(r.rep.Jobs, res)

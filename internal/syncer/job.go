@@ -116,6 +116,10 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	stopHeartbeat()
 	if cause := context.Cause(runCtx); errors.Is(cause, state.ErrJobEnded) {
 		runErr = fmt.Errorf("%w: the job was ended by another process (cancelled, or declared abandoned after a stall)", ErrCancelled)
+	} else if cause := context.Cause(ctx); runErr != nil && cause != nil && cause != ctx.Err() {
+		// The caller's deadline or cancel carries a reason (e.g. the
+		// maximum sync duration): the job record says it.
+		runErr = fmt.Errorf("%w: %w", cause, runErr)
 	}
 	cancelRun(nil)
 
