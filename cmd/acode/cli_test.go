@@ -288,8 +288,9 @@ func TestCLI_CheckReportsConnectivityAndDrift(t *testing.T) {
 
 func TestCLI_DemoWritesFilesDuckDBReadsWithExactTypes(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir, tmp := t.TempDir(), t.TempDir()
 	cmd := exec.Command(acodeBin, "demo", "--rows", "5000", "--dir", dir)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp) // the sandbox servers live there
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("acode demo: %v\n%s", err, out)
@@ -309,7 +310,7 @@ func TestCLI_DemoWritesFilesDuckDBReadsWithExactTypes(t *testing.T) {
 	if got := strings.Join(res[1].Types, ","); got != "DECIMAL(15,2),DATE,VARCHAR,DATE" {
 		t.Errorf("DuckDB types %s, want DECIMAL(15,2),DATE,VARCHAR,DATE", got)
 	}
-	if n, _ := exec.Command("pgrep", "-f", "mariadbd.*acode-demo-").Output(); len(n) > 0 {
+	if n, _ := exec.Command("pgrep", "-f", "mariadbd.*"+tmp).Output(); len(n) > 0 {
 		t.Errorf("the demo left mariadbd running: pids %s", n)
 	}
 }
