@@ -50,9 +50,43 @@ type Server struct {
 	ServerID int
 	opts     Options
 
-	mu   sync.Mutex
-	proc *process
-	root *sql.DB
+	mu      sync.Mutex
+	proc    *process
+	root    *sql.DB
+	sockDir string // a short directory for the socket when Dir is too deep
+}
+
+// maxSocketPath is the longest unix socket path mariadbd accepts (107
+// bytes, less the terminator); a deep TMPDIR passes it easily.
+const maxSocketPath = 100
+
+// socketPath is where mariadbd puts its unix socket: in Dir when the path is
+// short enough, else in a short directory under /tmp. Clients use TCP; the
+// server just insists on having a socket.
+func (m *Server) socketPath() string {
+	p := filepath.Join(m.Dir, "mysqld.sock")
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sockDir == "" {
+		d, err := os.MkdirTemp("/tmp", "acode-sock-")
+		if err != nil {
+			return p // mariadbd will say what is wrong
+		}
+		m.sockDir = d
+	}
+	return filepath.Join(m.sockDir, "s")
+}
+
+func (m *Server) removeSocketDir() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sockDir != "" {
+		os.RemoveAll(m.sockDir)
+		m.sockDir = ""
+	}
 }
 
 // process is a running mariadbd and the goroutine that waits for it.
@@ -121,7 +155,7 @@ func (m *Server) launch() error {
 	}
 	args := []string{"--no-defaults", "--user=root",
 		"--datadir=" + filepath.Join(m.Dir, "data"),
-		"--socket=" + filepath.Join(m.Dir, "mysqld.sock"),
+		"--socket=" + m.socketPath(),
 		"--tmpdir=" + filepath.Join(m.Dir, "tmp"),
 		"--pid-file=" + filepath.Join(m.Dir, "mariadbd.pid"),
 		"--port=" + strconv.Itoa(m.Port), "--bind-address=127.0.0.1", "--skip-name-resolve",
@@ -246,6 +280,7 @@ func (m *Server) killProcess(p *process) {
 // Close stops the server (SIGKILL: a sandbox holds nothing worth a clean
 // shutdown) and closes the root pool.
 func (m *Server) Close() {
+	defer m.removeSocketDir()
 	m.mu.Lock()
 	p := m.proc
 	m.proc = nil
