@@ -16,6 +16,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/quality"
 )
 
 // Class is the kind of a failure, named as the seed's recovery DAG names
@@ -84,7 +85,7 @@ func classifyTyped(err error) Class {
 	var notFound *mysql.TableNotFoundError
 	var me *gomysql.MySQLError
 	switch {
-	case errors.Is(err, ErrDataCorruption):
+	case errors.Is(err, ErrDataCorruption), errors.Is(err, quality.ErrValidationFailed):
 		return ClassDataCorruption
 	case errors.Is(err, ErrSchemaChange), errors.As(err, &notFound):
 		return ClassSchemaChange

@@ -17,6 +17,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
@@ -246,6 +247,7 @@ func TestClassify_ConstructedTypedErrors(t *testing.T) {
 		{"table not found", fmt.Errorf("discover: %w", &mysql.TableNotFoundError{Database: "d", Table: "t"}), ClassSchemaChange},
 		{"schema drift", fmt.Errorf("stream x: column Data_Processamento: %w", ErrSchemaChange), ClassSchemaChange},
 		{"checksum mismatch", fmt.Errorf("part 3: %w", ErrDataCorruption), ClassDataCorruption},
+		{"quality gate", fmt.Errorf("source: stream x: %w", &quality.FailedError{Stream: "x"}), ClassDataCorruption},
 		{"cancelled", context.Canceled, ClassUnknown},
 		{"plain error", errors.New("connection refused"), ClassUnknown}, // text alone never classifies
 		{"sql no rows", sql.ErrNoRows, ClassUnknown},
