@@ -78,6 +78,9 @@ func printPairReport(w io.Writer, rep *orchestrate.Report) {
 	if rep.FailoverAfter > 0 {
 		fmt.Fprintf(w, "failed over inside the run: the backup committed %s after the primary's job failed\n", rep.FailoverAfter.Round(time.Millisecond))
 	}
+	for _, a := range rep.Reconcile {
+		fmt.Fprintf(w, "reconcile %s %s: primary %s, backup %s: %s\n", a.Day, a.Stream, a.Primary, a.Backup, a.Did)
+	}
 	if len(rep.Reconciled) > 0 {
 		fmt.Fprintf(w, "reconciled after the failback: %s\n", strings.Join(rep.Reconciled, ", "))
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/acode-dev/acode/internal/promote"
+	"github.com/acode-dev/acode/internal/reconcile"
 	"github.com/acode-dev/acode/internal/syncer"
 )
 
@@ -39,10 +41,7 @@ func (r *run) reconcile(ctx context.Context, days []string) error {
 	if r.o.Reconcile != nil {
 		err = r.o.Reconcile(ctx, r.pair, days)
 	} else {
-		p := &promote.Promoter{State: r.o.State, Log: r.o.log()}
-		var res []promote.Result
-		res, err = p.Days(ctx, r.o.Project.Connections[r.pair.Backup], r.o.Project.Connections[r.pair.Primary], days)
-		r.rep.Promotions = append(r.rep.Promotions, res...)
+		err = r.defaultReconcile(ctx, days)
 	}
 	if err != nil {
 		return fmt.Errorf("reconcile %v after the failback: %w", days, err)
@@ -55,4 +54,22 @@ func (r *run) reconcile(ctx context.Context, days []string) error {
 	r.rep.Reconciled = days
 	r.o.log().Info("reconciled the days the backup covered", "pair", r.pair.Primary, "days", days)
 	return nil
+}
+
+// defaultReconcile is `acode reconcile` over the days: where the primary's
+// partition of a day is missing, damaged or quarantined and the backup's is
+// intact, the backup's snapshot is promoted.
+func (r *run) defaultReconcile(ctx context.Context, days []string) error {
+	var ts []time.Time
+	for _, d := range days {
+		t, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			return fmt.Errorf("reconcile day %q: %w", d, err)
+		}
+		ts = append(ts, t)
+	}
+	rec := &reconcile.Reconciler{Project: r.o.Project, State: r.o.State, Log: r.o.log()}
+	actions, err := rec.Days(ctx, r.o.Project.Connections[r.pair.Primary], r.o.Project.Connections[r.pair.Backup], ts)
+	r.rep.Reconcile = append(r.rep.Reconcile, actions...)
+	return err
 }

@@ -3,6 +3,7 @@ package orchestrate
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,13 +99,19 @@ func TestRun_DefaultReconcilePromotesTheBackupDaysThePrimaryLacks(t *testing.T) 
 	if err := r.reconcile(e.ctx, []string{time.Now().UTC().Format(time.DateOnly)}); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.rep.Promotions) != 3 {
-		t.Fatalf("promotions: %+v", r.rep.Promotions)
+	promoted := 0
+	for _, a := range r.rep.Reconcile {
+		if a.Primary == "missing" && a.Did == "promoted" {
+			promoted++
+		}
+	}
+	if promoted != 3 {
+		t.Fatalf("reconcile: %+v", r.rep.Reconcile)
 	}
 	if d, _ := m.Decide(e.ctx); len(d.ReconcileDays) != 0 {
 		t.Errorf("reconcile still due: %v", d.ReconcileDays)
 	}
-	e.checkComplete(promotedDiario(t, r.rep), e.replica)
+	e.checkComplete(strings.Replace(rep.Jobs[0].Streams[0].Partition, "bronze_acode_backup", "bronze_acode", 1), e.replica)
 }
 
 func TestRun_RestartedAcodeResumesTheFailoverState(t *testing.T) {

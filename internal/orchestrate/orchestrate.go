@@ -18,6 +18,7 @@ import (
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/promote"
+	"github.com/acode-dev/acode/internal/reconcile"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
@@ -46,8 +47,9 @@ type Orchestrator struct {
 	// Sleep waits before a job retry; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Reconcile runs after a failback for the days the backup covered.
-	// When nil, the backup's snapshots of those days are promoted where the
-	// primary has nothing as new (promote.Promoter.Days).
+	// When nil, `acode reconcile`'s repair runs over them
+	// (reconcile.Reconciler.Days): a primary day missing, damaged or
+	// quarantined gets the backup's intact snapshot promoted.
 	Reconcile func(ctx context.Context, pair failover.Pair, days []string) error
 	// OnDecision, when set, receives every decision a step of a pair's
 	// machine returned (transitions and alerts for the alert sinks).
@@ -85,6 +87,9 @@ type Report struct {
 	Jobs       []*syncer.Result    `json:"jobs"`
 	Promotions []promote.Result    `json:"promotions,omitempty"`
 	Reconciled []string            `json:"reconciled_days,omitempty"`
+	// Reconcile is what the default reconcile found and did per day and
+	// stream.
+	Reconcile []reconcile.Action `json:"reconcile,omitempty"`
 	// FailoverAfter is the time from the first job's failure to the
 	// backup job's commit, when the run failed over.
 	FailoverAfter time.Duration `json:"failover_after_ns,omitempty"`

@@ -200,28 +200,6 @@ func TestPartition_StreamsAcrossStoresAndChecksEveryByte(t *testing.T) {
 	}
 }
 
-func TestDays_PromotesOnlyTheBackupSnapshotsOfTheGivenDays(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	res := f.sync(t, backupConn, "backup")
-	backup, primary := f.p.Connections[backupConn], f.p.Connections[primaryConn]
-	today := res.StartedAt.UTC().Format(time.DateOnly)
-
-	none, err := f.promoter().Days(f.ctx, backup, primary, []string{"2001-01-01"})
-	if err != nil || len(none) != 0 {
-		t.Errorf("other day: %+v, %v", none, err)
-	}
-	got, err := f.promoter().Days(f.ctx, backup, primary, []string{today})
-	if err != nil || len(got) != len(res.Streams) {
-		t.Fatalf("today: %+v, %v", got, err)
-	}
-	for _, r := range got {
-		if r.Skipped != "" || r.Rows == 0 {
-			t.Errorf("%+v", r)
-		}
-	}
-}
-
 // corrupt flips one byte in the middle of a file in place.
 func corrupt(t *testing.T, path string) {
 	t.Helper()
