@@ -53,6 +53,10 @@ type Job struct {
 	HeartbeatAt time.Time
 	Rows        int64
 	Bytes       int64
+	// ContinuedBy is the job that took over when this one failed inside a
+	// failover run (the backup's job continuing the primary's); 0 when
+	// none. The chain's last job says how the run ended.
+	ContinuedBy int64
 }
 
 // DefaultOwner names this process as host:pid, the form Job.Owner takes, so

@@ -9,7 +9,7 @@ import (
 )
 
 const selectJob = `SELECT id, connection, source, status, created_at, updated_at, started_at, ended_at,
-	error, owner, heartbeat_at, rows, bytes FROM jobs`
+	error, owner, heartbeat_at, rows, bytes, continued_by FROM jobs`
 
 // rowScanner is what *sql.Row and *sql.Rows share.
 type rowScanner interface {
@@ -21,15 +21,17 @@ func scanJob(r rowScanner) (Job, error) {
 		j                           Job
 		created, updated, heartbeat string
 		started, ended              sql.NullString
+		next                        sql.NullInt64
 	)
 	err := r.Scan(&j.ID, &j.Connection, &j.Source, &j.Status, &created, &updated, &started, &ended,
-		&j.Error, &j.Owner, &heartbeat, &j.Rows, &j.Bytes)
+		&j.Error, &j.Owner, &heartbeat, &j.Rows, &j.Bytes, &next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, ErrNotFound
 	}
 	if err != nil {
 		return Job{}, fmt.Errorf("scan job: %w", err)
 	}
+	j.ContinuedBy = next.Int64
 	if j.CreatedAt, err = parseTime(created); err != nil {
 		return Job{}, err
 	}
