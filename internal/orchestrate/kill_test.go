@@ -62,6 +62,15 @@ func TestRun_PrimaryKilledBeforeTheSyncFailsOverInsideTheJob(t *testing.T) {
 	if rep.Jobs[0].Attempts != 1 {
 		t.Errorf("the dead primary was retried %d times; primary_db_down uses the backup at once", rep.Jobs[0].Attempts-1)
 	}
+	// The failed primary job says it was continued by the backup's job, so
+	// a caller polling the first id follows the run to its outcome.
+	if chain, err := e.st.JobChain(e.ctx, rep.Jobs[0].JobID); err != nil || len(chain) != 2 || chain[1].ID != rep.Jobs[1].JobID ||
+		chain[0].Status != "failed" || chain[1].Status != "succeeded" {
+		t.Errorf("job chain of %d: %+v, %v", rep.Jobs[0].JobID, chain, err)
+	}
+	if chain, err := e.st.JobChain(e.ctx, first.Jobs[0].JobID); err != nil || len(chain) != 1 {
+		t.Errorf("the first run's job is continued by another run's job: %+v, %v", chain, err)
+	}
 	if got := transitionsTo(rep); !slices.Equal(got, []string{"backup_active(primary_db_down)"}) {
 		t.Errorf("transitions: %v", got)
 	}

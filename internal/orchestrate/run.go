@@ -20,6 +20,7 @@ type run struct {
 	rep  *Report
 
 	handedOver bool      // opts.OnJobCreated has had the first job
+	lastJob    int64     // the run's newest job, which a next job continues
 	failedAt   time.Time // when the primary's job failed, for FailoverAfter
 }
 
@@ -109,7 +110,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log()}
 	res, jobErr := s.Run(jobCtx, conn, syncer.Options{
 		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
-		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: r.jobCreated,
+		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: func(j state.Job) { r.jobCreated(ctx, j) },
 	})
 	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, ErrMaxDuration) && !errors.Is(jobErr, ErrMaxDuration) {
 		jobErr = fmt.Errorf("%w: %w", cause, jobErr) // the syncer names the cause; this covers a job that never started
@@ -143,7 +144,20 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	return d, jobErr
 }
 
-func (r *run) jobCreated(j state.Job) {
+// jobCreated hands the run's first job to opts.OnJobCreated, and records
+// every later job (the in-job failover's backup job) as the continuation of
+// the one before it: the caller polling the first id follows the chain to
+// the run's outcome, while each job keeps its own status and attempts.
+func (r *run) jobCreated(ctx context.Context, j state.Job) {
+	prev := r.lastJob
+	r.lastJob = j.ID
+	if prev != 0 {
+		if err := r.o.State.ContinueJob(context.WithoutCancel(ctx), prev, j.ID); err != nil {
+			r.o.log().Error("record the failover's job as the continuation of the failed one", "job_id", prev, "continued_by", j.ID, "err", err)
+		} else {
+			r.o.log().Info("job continued by the failover's job", "job_id", prev, "continued_by", j.ID, "connection", j.Connection)
+		}
+	}
 	if r.handedOver || r.opts.OnJobCreated == nil {
 		return
 	}
