@@ -195,7 +195,7 @@ func syncDemo(ctx context.Context, w io.Writer, g *globals, p *config.Project, o
 	defer st.Close()
 	fmt.Fprintf(w, "== acode sync %s (the seed's three streams, project in %s)\n", demoConnection, p.Dir)
 	progress := syncer.NewProgress()
-	stop := showProgress(ctx, os.Stderr, progress, g.log)
+	stop := showProgress(ctx, g.stderr, progress, g.log)
 	s := &syncer.Syncer{Project: p, State: st, Log: g.log}
 	res, err := s.Run(ctx, demoConnection, syncer.Options{Progress: progress})
 	stop()

@@ -19,6 +19,8 @@ type globals struct {
 	logFormat string
 	logLevel  string
 	log       *slog.Logger
+	// stderr is where logs and live progress go (a liveTerm on a terminal).
+	stderr io.Writer
 }
 
 func newRootCmd() *cobra.Command {
@@ -29,7 +31,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(cmd.ErrOrStderr(), g.logFormat, g.logLevel)
+			g.stderr = stderrFor(cmd.ErrOrStderr())
+			log, err := newLogger(g.stderr, g.logFormat, g.logLevel)
 			if err != nil {
 				return &exitError{code: exitConfig, err: err}
 			}

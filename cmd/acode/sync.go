@@ -54,7 +54,7 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 					orchestrate.Options{Source: source, HealthFirst: checkHealth && source == orchestrate.SourceAuto}, asJSON)
 			}
 			progress := syncer.NewProgress()
-			stopProgress := showProgress(cmd.Context(), cmd.ErrOrStderr(), progress, g.log)
+			stopProgress := showProgress(cmd.Context(), g.stderr, progress, g.log)
 			s := &syncer.Syncer{Project: p, State: st, Log: g.log}
 			res, err := s.Run(cmd.Context(), args[0], syncer.Options{
 				Role: roleOf(p, args[0]), Progress: progress, MaxAttempts: attempts, RetryDelay: retryDelay,

@@ -31,7 +31,7 @@ type pairResult struct {
 func syncPair(cmd *cobra.Command, g *globals, o *orchestrate.Orchestrator, connection string, opts orchestrate.Options, asJSON bool) error {
 	progress := syncer.NewProgress()
 	opts.Progress = progress
-	stopProgress := showProgress(cmd.Context(), cmd.ErrOrStderr(), progress, g.log)
+	stopProgress := showProgress(cmd.Context(), g.stderr, progress, g.log)
 	rep, err := o.Run(cmd.Context(), connection, opts)
 	stopProgress()
 	if rep == nil {
