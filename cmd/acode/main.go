@@ -14,6 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	limitMemory()
 	stopProfiles := startProfiles()
 	err := newRootCmd().ExecuteContext(ctx)
 	stopProfiles()
