@@ -158,7 +158,8 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 	}
 }
 
-// Cancel stops job id if this process runs it, waits until its end is
+// Cancel stops job id if this process runs it (or the run it belongs to,
+// for a job that continues another), waits until its end is
 // recorded and returns the job as stored. If ctx ends first, the job is
 // returned as it is then (still stopping; it will read cancelled). A job
 // that has already ended is returned as is. A live job run by another
@@ -167,6 +168,15 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
 	r.mu.Lock()
 	rn, ok := r.running[id]
 	r.mu.Unlock()
+	if !ok {
+		// A job that continues another (the in-job failover's backup job)
+		// runs in the run its chain's first job began.
+		if head, err := r.syncer.State.ChainHead(ctx, id); err == nil && head != id {
+			r.mu.Lock()
+			rn, ok = r.running[head]
+			r.mu.Unlock()
+		}
+	}
 	if ok {
 		r.log.Info("cancelling job", "job_id", id)
 		rn.cancel()
@@ -198,6 +208,17 @@ func (r *Runner) Progress(id int64) (*syncer.Progress, bool) {
 		return nil, false
 	}
 	return rn.progress, true
+}
+
+// Runs reports whether this process still runs the run that job id began.
+// A failover pair's run goes on after its first job has ended (probing the
+// primary, syncing the backup, promoting): the job's stored status is not
+// yet the run's outcome.
+func (r *Runner) Runs(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.running[id]
+	return ok
 }
 
 // Running returns the ids of the jobs this process runs now.

@@ -30,6 +30,9 @@ type jobView struct {
 	Bytes           int64      `json:"bytes"`
 	Owner           string     `json:"owner"`
 	Error           string     `json:"error,omitempty"`
+	// ContinuedBy is the job that took over when this one failed inside
+	// a failover run (the backup's job); see jobChain.
+	ContinuedBy int64 `json:"continued_by,omitempty"`
 }
 
 func (s *Server) jobView(j state.Job) jobView {
@@ -41,15 +44,30 @@ func (s *Server) jobView(j state.Job) jobView {
 		ID: j.ID, Connection: j.Connection, ConnectionID: s.connectionID(j.Connection), Source: j.Source,
 		Status: string(j.Status), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, StartedAt: j.StartedAt, EndedAt: j.EndedAt,
 		DurationSeconds: end.Sub(j.CreatedAt).Round(time.Millisecond).Seconds(), Rows: j.Rows, Bytes: j.Bytes,
-		Owner: j.Owner, Error: j.Error,
+		Owner: j.Owner, Error: j.Error, ContinuedBy: j.ContinuedBy,
 	}
 }
 
 type jobDetail struct {
 	jobView
-	Attempts []attemptView  `json:"attempts"`
-	Streams  []streamView   `json:"streams"`
-	Progress []progressView `json:"progress,omitempty"` // live, while this server runs the job
+	// Continues is the failed job this one took over from (the primary's,
+	// for the in-job failover's backup job).
+	Continues int64          `json:"continues,omitempty"`
+	Chain     *chainView     `json:"chain,omitempty"`
+	Attempts  []attemptView  `json:"attempts"`
+	Streams   []streamView   `json:"streams"`
+	Progress  []progressView `json:"progress,omitempty"` // live, while this server runs the job
+}
+
+// chainView is the run a job belongs to when a failover continued it, as
+// Airflow sees the run through its first job's id: the job ids in order,
+// the run's status and what it delivered.
+type chainView struct {
+	FirstJob int64   `json:"first_job"`
+	Jobs     []int64 `json:"jobs"`
+	Status   string  `json:"status"`
+	Rows     int64   `json:"rows"`
+	Bytes    int64   `json:"bytes"`
 }
 
 type attemptView struct {
@@ -106,7 +124,29 @@ func (s *Server) jobDetail(r *http.Request, j state.Job) (jobDetail, error) {
 			Bytes: sr.Bytes, Files: sr.Files, ManifestKey: sr.ManifestKey, Error: sr.Error,
 			StartedAt: optTime(sr.StartedAt), EndedAt: optTime(sr.EndedAt)})
 	}
-	if p, ok := s.runner.Progress(j.ID); ok {
+	first, err := s.state.ChainHead(r.Context(), j.ID)
+	if err != nil {
+		return d, err
+	}
+	last := true
+	if first != j.ID || j.ContinuedBy != 0 {
+		if d.Continues, err = s.state.ContinuedFrom(r.Context(), j.ID); err != nil {
+			return d, err
+		}
+		head, err := s.state.Job(r.Context(), first)
+		if err != nil {
+			return d, err
+		}
+		c, err := s.chainOf(r.Context(), head)
+		if err != nil {
+			return d, err
+		}
+		rows, bytes := c.totals()
+		d.Chain = &chainView{FirstJob: first, Jobs: c.ids(), Status: string(c.status()), Rows: rows, Bytes: bytes}
+		last = c.last().ID == j.ID
+	}
+	// A run's live counters belong to its newest job.
+	if p, ok := s.runner.Progress(first); ok && last {
 		for _, sp := range p.Streams() {
 			d.Progress = append(d.Progress, progressView{Stream: sp.Name, State: sp.State(), Rows: sp.Rows(), Bytes: sp.Bytes(), Estimated: sp.Estimated})
 		}

@@ -55,27 +55,37 @@ func (s *Server) connectionID(name string) string {
 	return name
 }
 
-// jobInfo builds the config API's view of job.
+// jobInfo builds the config API's view of job: the run it began, through
+// the jobs that continued it (see jobChain). The attempts are every job's
+// in order, numbered on from the first job's; each job's last attempt
+// carries that job's totals.
 func (s *Server) jobInfo(r *http.Request, job state.Job) (jobInfoRead, error) {
-	atts, err := s.state.Attempts(r.Context(), job.ID)
+	c, err := s.chainOf(r.Context(), job)
 	if err != nil {
 		return jobInfoRead{}, err
 	}
+	first := c.first()
 	info := jobInfoRead{
-		Job: jobRead{ID: job.ID, ConfigType: "sync", ConfigID: s.connectionID(job.Connection),
-			CreatedAt: job.CreatedAt.Unix(), UpdatedAt: job.UpdatedAt.Unix(), StartedAt: unixPtr(job.StartedAt),
-			Status: string(job.Status)},
-		Attempts: make([]attemptInfoRead, 0, len(atts)),
+		Job: jobRead{ID: first.ID, ConfigType: "sync", ConfigID: s.connectionID(first.Connection),
+			CreatedAt: first.CreatedAt.Unix(), UpdatedAt: c.updatedAt().Unix(), StartedAt: unixPtr(first.StartedAt),
+			Status: string(c.status())},
+		Attempts: []attemptInfoRead{},
 	}
-	for i, a := range atts {
-		ar := attemptRead{ID: int64(a.Number - 1), Status: string(a.Status), CreatedAt: a.CreatedAt.Unix(),
-			UpdatedAt: a.UpdatedAt.Unix(), EndedAt: unixPtr(a.EndedAt)}
-		if i == len(atts)-1 {
-			// The store keeps totals per job; the last attempt is the one
-			// that wrote them.
-			ar.BytesSynced, ar.RecordsSynced = job.Bytes, job.Rows
+	for _, j := range c.jobs {
+		atts, err := s.state.Attempts(r.Context(), j.ID)
+		if err != nil {
+			return jobInfoRead{}, err
 		}
-		info.Attempts = append(info.Attempts, attemptInfoRead{Attempt: ar, Logs: logRead{LogLines: []string{}}})
+		for i, a := range atts {
+			ar := attemptRead{ID: int64(len(info.Attempts)), Status: string(a.Status), CreatedAt: a.CreatedAt.Unix(),
+				UpdatedAt: a.UpdatedAt.Unix(), EndedAt: unixPtr(a.EndedAt)}
+			if i == len(atts)-1 {
+				// The store keeps totals per job; the last attempt is the
+				// one that wrote them.
+				ar.BytesSynced, ar.RecordsSynced = j.Bytes, j.Rows
+			}
+			info.Attempts = append(info.Attempts, attemptInfoRead{Attempt: ar, Logs: logRead{LogLines: []string{}}})
+		}
 	}
 	return info, nil
 }
@@ -173,16 +183,33 @@ type jobResponse struct {
 	RowsSynced    int64  `json:"rowsSynced"`
 }
 
-func (s *Server) jobResponse(job state.Job) jobResponse {
+// jobResponse is the public API's view of the run job began (see
+// jobChain).
+func (s *Server) jobResponse(r *http.Request, job state.Job) (jobResponse, error) {
+	c, err := s.chainOf(r.Context(), job)
+	if err != nil {
+		return jobResponse{}, err
+	}
+	first := c.first()
 	end := s.now()
-	if job.EndedAt != nil {
-		end = *job.EndedAt
+	if e := c.endedAt(); e != nil {
+		end = *e
 	}
+	rows, bytes := c.totals()
 	return jobResponse{
-		JobID: job.ID, Status: string(job.Status), JobType: "sync", ConnectionID: s.connectionID(job.Connection),
-		StartTime: job.CreatedAt.UTC().Format(time.RFC3339), LastUpdatedAt: job.UpdatedAt.UTC().Format(time.RFC3339),
-		Duration: isoDuration(end.Sub(job.CreatedAt)), BytesSynced: job.Bytes, RowsSynced: job.Rows,
+		JobID: first.ID, Status: string(c.status()), JobType: "sync", ConnectionID: s.connectionID(first.Connection),
+		StartTime: first.CreatedAt.UTC().Format(time.RFC3339), LastUpdatedAt: c.updatedAt().UTC().Format(time.RFC3339),
+		Duration: isoDuration(end.Sub(first.CreatedAt)), BytesSynced: bytes, RowsSynced: rows,
+	}, nil
+}
+
+func (s *Server) writeJobResponse(w http.ResponseWriter, r *http.Request, job state.Job) {
+	resp, err := s.jobResponse(r, job)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
 	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // isoDuration formats d as an ISO 8601 duration in whole seconds: PT0S,
@@ -227,7 +254,7 @@ func (s *Server) handlePublicCreateJob(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.jobResponse(job))
+	s.writeJobResponse(w, r, job)
 }
 
 func (s *Server) handlePublicGetJob(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +267,7 @@ func (s *Server) handlePublicGetJob(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.jobResponse(job))
+	s.writeJobResponse(w, r, job)
 }
 
 func (s *Server) handlePublicCancel(w http.ResponseWriter, r *http.Request) {
@@ -253,5 +280,5 @@ func (s *Server) handlePublicCancel(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.jobResponse(job))
+	s.writeJobResponse(w, r, job)
 }
