@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/acode-dev/acode/internal/sandbox"
 )
@@ -66,7 +67,9 @@ func startS3(ctx context.Context, dir string) (*s3Server, error) {
 		Region: s.region, BaseEndpoint: aws.String(s.endpoint), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(s.accessKey, s.secretKey, ""),
 	})
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
+	_, err = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.bucket)})
+	var owned *s3types.BucketAlreadyOwnedByYou // a --dir kept from an earlier run
+	if err != nil && !errors.As(err, &owned) {
 		s.Close()
 		return nil, fmt.Errorf("create bench bucket: %w", err)
 	}
