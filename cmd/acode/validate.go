@@ -19,6 +19,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 		date, connection   string
 		asJSON, asMarkdown bool
 		compareBackup      bool
+		deep               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "validate",
@@ -26,7 +27,9 @@ func newValidateCmd(g *globals) *cobra.Command {
 		Long: "Re-checks each stream's partition of the day against its manifest: every file present with the\n" +
 			"recorded size and SHA-256, readable as Parquet with the recorded rows and schema; re-runs the\n" +
 			"quality rules of acode.yaml on the statistics gathered when the files were written, and reports\n" +
-			"a latest job that was quarantined. Exit 0 when every connection scores at least\n" +
+			"a latest job that was quarantined. --deep re-reads every row of the files, recomputes the statistics,\n" +
+			"reports each difference from the manifest's (stream, column, stored and recomputed value) and runs\n" +
+			"the rules on the recomputed ones. Exit 0 when every connection scores at least\n" +
 			"quality.score_threshold with no failing error rule, 1 otherwise.\n" +
 			"--compare-backup compares the primary connection's partitions with its backup's instead.",
 		Args: cobra.NoArgs,
@@ -57,7 +60,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 			var results []validate.Result
 			passed := true
 			for _, c := range conns {
-				r, err := validate.Day(cmd.Context(), p, c, day, st, validate.Options{})
+				r, err := validate.Day(cmd.Context(), p, c, day, st, validate.Options{Deep: deep})
 				if err != nil {
 					return err
 				}
@@ -88,6 +91,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&connection, "connection", "", "connection to validate (default: every connection with a commit that day)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the report as Markdown, for a ticket")
+	cmd.Flags().BoolVar(&deep, "deep", false, "re-read the files and recompute the statistics (one full read of each partition)")
 	cmd.Flags().BoolVar(&compareBackup, "compare-backup", false, "compare the primary's partitions with the backup connection's")
 	return cmd
 }

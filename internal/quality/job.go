@@ -82,7 +82,7 @@ func (j *Job) Begin(stream string, table schema.Table, catalogKey []string) (*St
 		return nil, nil
 	}
 	rules, _ := j.settings.Rules(stream)
-	spec := j.spec(stream, rules, table, catalogKey)
+	spec := SpecFor(j.settings, stream, table, catalogKey, j.day)
 	g, err := stats.NewGatherer(table, spec)
 	if err != nil {
 		return nil, fmt.Errorf("quality rules of %s: %w", stream, err)
@@ -99,13 +99,18 @@ func (j *Job) Begin(stream string, table schema.Table, catalogKey []string) (*St
 	return s, nil
 }
 
-// spec derives what to gather from the rules of the stream and the
-// references other streams make to it.
-func (j *Job) spec(stream string, rules config.TableRules, table schema.Table, catalogKey []string) stats.Spec {
+// SpecFor derives what to gather for stream from its rules and the
+// references other streams make to it, for a partition of day
+// (YYYY-MM-DD). catalogKey is the key checked for uniqueness when the table
+// has no PRIMARY KEY constraint and the rules name no unique_key. The sync
+// and the recomputation of `acode validate --deep` both use it, so the
+// statistics have one definition.
+func SpecFor(settings config.QualitySettings, stream string, table schema.Table, catalogKey []string, day string) stats.Spec {
+	rules, _ := settings.Rules(stream)
 	spec := stats.Spec{
 		Summarize: rules.Summarize, Distinct: rules.Distinct,
 		Above: map[string][]string{}, Below: map[string][]string{},
-		FutureAfter: j.day,
+		FutureAfter: day,
 	}
 	spec.Unique = rules.UniqueKey
 	if len(spec.Unique) == 0 && len(table.PrimaryKey) == 0 {
@@ -122,7 +127,7 @@ func (j *Job) spec(stream string, rules config.TableRules, table schema.Table, c
 	for _, r := range rules.References {
 		spec.Keys = appendOnce(spec.Keys, r.Column)
 	}
-	for name, other := range j.settings.Tables {
+	for name, other := range settings.Tables {
 		for _, r := range other.References {
 			if name != stream && strings.EqualFold(r.RefTable, stream) {
 				spec.Keys = appendOnce(spec.Keys, r.RefColumn)

@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,7 +29,7 @@ func Text(w io.Writer, results []Result) error {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			for _, p := range c.Problems {
+			for _, p := range append(slices.Clip(c.Problems), c.StatsDiffs...) {
 				fmt.Fprintf(w, "  ! %s\n", p)
 			}
 		}
@@ -48,7 +49,7 @@ func Markdown(w io.Writer, results []Result) error {
 				fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s |\n", mark(res), res.Severity, res.Rule,
 					cell(res.Measured), cell(res.Threshold), cell(res.Detail))
 			}
-			for _, p := range c.Problems {
+			for _, p := range append(slices.Clip(c.Problems), c.StatsDiffs...) {
 				fmt.Fprintf(w, "\n- %s", cell(p))
 			}
 			fmt.Fprintln(w)

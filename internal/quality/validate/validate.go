@@ -10,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality"
+	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -23,28 +25,39 @@ import (
 
 // Check is the validation of one stream's partition.
 type Check struct {
-	Connection  string               `json:"connection"`
-	Stream      string               `json:"stream"`
-	Partition   string               `json:"partition"`
-	ManifestKey string               `json:"manifest"`
-	Status      string               `json:"status"` // the manifest's status, or "missing"
-	JobID       int64                `json:"job_id,omitempty"`
-	Source      string               `json:"source,omitempty"` // primary | backup
-	CommittedAt time.Time            `json:"committed_at,omitzero"`
-	Files       int                  `json:"files"`
-	Rows        int64                `json:"rows"`
-	Problems    []string             `json:"problems,omitempty"` // integrity problems, file by file
-	Report      quality.StreamReport `json:"report"`
+	Connection  string    `json:"connection"`
+	Stream      string    `json:"stream"`
+	Partition   string    `json:"partition"`
+	ManifestKey string    `json:"manifest"`
+	Status      string    `json:"status"` // the manifest's status, or "missing"
+	JobID       int64     `json:"job_id,omitempty"`
+	Source      string    `json:"source,omitempty"` // primary | backup
+	CommittedAt time.Time `json:"committed_at,omitzero"`
+	Files       int       `json:"files"`
+	Rows        int64     `json:"rows"`
+	Problems    []string  `json:"problems,omitempty"` // integrity problems, file by file
+	// Deep is set when the files were re-read (--deep); StatsDiffs then
+	// lists where the manifest's statistics differ from the files'.
+	Deep       bool                 `json:"deep,omitempty"`
+	StatsDiffs []string             `json:"stats_diffs,omitempty"`
+	Report     quality.StreamReport `json:"report"`
 }
 
 // Valid reports whether the partition is present and intact (its rules
 // may still warn).
 func (c Check) Valid() bool {
-	return c.Status != "missing" && len(c.Problems) == 0
+	return c.Status != "missing" && len(c.Problems) == 0 && len(c.StatsDiffs) == 0
 }
 
 // Options tune a validation.
-type Options struct{}
+type Options struct {
+	// Deep re-reads every row of the files of the manifest's own job,
+	// recomputes the statistics, reports each difference from the stored
+	// ones (a manifest whose sizes and checksums match files it does not
+	// describe) and evaluates the rules on the recomputed statistics. It
+	// costs one full read of the partition.
+	Deep bool
+}
 
 // Partition validates the partition whose manifest is l's, in store.
 func Partition(ctx context.Context, store storage.Store, settings config.QualitySettings, connection, stream string, l layout.Stream, opts Options) (Check, error) {
@@ -65,16 +78,29 @@ func Partition(ctx context.Context, store storage.Store, settings config.Quality
 }
 
 // Manifest validates the snapshot m (read from manifestKey) in store.
-func Manifest(ctx context.Context, store storage.Store, settings config.QualitySettings, m *snapshot.Manifest, manifestKey string, _ Options) (Check, error) {
+func Manifest(ctx context.Context, store storage.Store, settings config.QualitySettings, m *snapshot.Manifest, manifestKey string, opts Options) (Check, error) {
 	c := Check{Connection: m.Connection, Stream: m.Stream, Partition: m.Partition, ManifestKey: manifestKey,
-		Status: m.Status, JobID: m.JobID, Source: m.Source.Role, CommittedAt: m.CommittedAt, Files: len(m.Files), Rows: m.Rows}
+		Status: m.Status, JobID: m.JobID, Source: m.Source.Role, CommittedAt: m.CommittedAt, Files: len(m.Files), Rows: m.Rows,
+		Deep: opts.Deep}
+	var deep *recomputer
+	if opts.Deep {
+		var err error
+		if deep, err = newRecomputer(settings, m); err != nil {
+			return c, err
+		}
+	}
 	var sum, jobRows int64
 	for _, f := range m.Files {
-		problems, lf, _, err := fileProblems(ctx, store, f, m.Schema)
+		problems, lf, pf, err := fileProblems(ctx, store, f, m.Schema)
+		if err == nil && deep != nil && pf != nil && f.JobID == m.JobID {
+			if derr := deep.observe(pf); derr != nil {
+				problems = append(problems, fmt.Sprintf("rows: %s cannot be decoded: %v", f.Key, derr))
+			}
+		}
+		lf.Close()
 		if err != nil {
 			return c, fmt.Errorf("validate %s: %w", f.Key, err)
 		}
-		lf.Close()
 		c.Problems = append(c.Problems, problems...)
 		sum += f.Rows
 		if f.JobID == m.JobID {
@@ -86,18 +112,46 @@ func Manifest(ctx context.Context, store storage.Store, settings config.QualityS
 	}
 	// The statistics describe the rows of the manifest's own job: all of a
 	// full refresh, the last increment of an appended partition.
-	rep := quality.Evaluate(quality.Input{Stream: m.Stream, Settings: settings, Stats: m.Stats,
-		Written: jobRows, Day: m.StartedAt.UTC().Format(time.DateOnly)})
-	integrity := quality.Result{Rule: "integrity", Severity: config.SeverityError, Passed: len(c.Problems) == 0,
-		Measured: fmt.Sprintf("%d problems in %d files", len(c.Problems), len(m.Files)), Threshold: "0"}
-	if len(c.Problems) > 0 {
-		integrity.Detail = strings.Join(firstN(c.Problems, 3), "; ")
+	st := m.Stats
+	if deep != nil {
+		st = deep.result()
+		c.StatsDiffs = deepDiffs(m, st)
 	}
-	rep.Results = append([]quality.Result{integrity}, rep.Results...)
+	rep := quality.Evaluate(quality.Input{Stream: m.Stream, Settings: settings, Stats: st,
+		Written: jobRows, Day: m.StartedAt.UTC().Format(time.DateOnly)})
+	rep.Results = append([]quality.Result{integrityResult(c, m)}, rep.Results...)
 	rep = quality.Rescore(rep)
 	rep.Partition, rep.Status = m.Partition, m.Status
 	c.Report = rep
 	return c, nil
+}
+
+// integrityResult is the rule saying the files are what the manifest
+// says: present, same size and checksum, readable, same rows and schema;
+// with --deep also the same statistics. One rule either way, so a clean
+// partition scores the same with and without --deep.
+func integrityResult(c Check, m *snapshot.Manifest) quality.Result {
+	r := quality.Result{Rule: "integrity", Severity: config.SeverityError,
+		Passed:   len(c.Problems) == 0 && len(c.StatsDiffs) == 0,
+		Measured: fmt.Sprintf("%d problems in %d files", len(c.Problems), len(m.Files)), Threshold: "0"}
+	if c.Deep {
+		r.Measured += fmt.Sprintf(", %d statistics differences (deep)", len(c.StatsDiffs))
+	}
+	if !r.Passed {
+		r.Detail = strings.Join(firstN(append(slices.Clip(c.Problems), c.StatsDiffs...), 3), "; ")
+	}
+	return r
+}
+
+// deepDiffs compares the manifest's statistics with those recomputed from
+// its files. A manifest without statistics (quality checks were off when
+// it was written) has nothing to compare: the rules then run on the
+// recomputed statistics alone.
+func deepDiffs(m *snapshot.Manifest, got *stats.Stream) []string {
+	if m.Stats == nil {
+		return nil
+	}
+	return statsDiff(m.Stream, m.Stats, got)
 }
 
 func firstN(s []string, n int) []string {
