@@ -38,10 +38,11 @@ func newJobsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tROWS\tBYTES\tERROR")
+			fmt.Fprintln(tw, "JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tROWS\tBYTES\tFAILOVER\tERROR")
+			chain := chainNotes(jobs)
 			for _, j := range jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status,
-					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanBytes(j.Bytes), truncate(j.Error, 80))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status,
+					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanBytes(j.Bytes), chain[j.ID], truncate(j.Error, 80))
 			}
 			return tw.Flush()
 		},
@@ -57,4 +58,22 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n-3] + "..."
+}
+
+// chainNotes says, per listed job, how an in-job failover linked it:
+// "continued by N" on the failed primary job, "continues N" on the
+// backup's job that took over ("-" otherwise). Airflow polls the first id
+// and reads the last job's outcome; the list shows each job as it ran.
+func chainNotes(jobs []state.Job) map[int64]string {
+	notes := make(map[int64]string, len(jobs))
+	for _, j := range jobs {
+		if notes[j.ID] == "" {
+			notes[j.ID] = "-"
+		}
+		if j.ContinuedBy != 0 {
+			notes[j.ID] = fmt.Sprintf("continued by %d", j.ContinuedBy)
+			notes[j.ContinuedBy] = fmt.Sprintf("continues %d", j.ID)
+		}
+	}
+	return notes
 }

@@ -204,9 +204,10 @@ func writePairStatus(w io.Writer, ps pairStatus, now time.Time) {
 		}
 	}
 	if len(ps.Jobs) > 0 {
-		fmt.Fprintln(tw, "\n  JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tERROR")
+		fmt.Fprintln(tw, "\n  JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tFAILOVER\tERROR")
+		chain := chainNotes(ps.Jobs)
 		for _, j := range ps.Jobs {
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status, j.CreatedAt.Format(time.RFC3339), truncate(j.Error, 80))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status, j.CreatedAt.Format(time.RFC3339), chain[j.ID], truncate(j.Error, 80))
 		}
 	}
 	_ = tw.Flush()
