@@ -21,13 +21,16 @@ func newReconcileCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "reconcile --date D [--to D2]",
-		Short: "After a recovery: promote the backup's snapshot where the primary's day is missing, damaged or quarantined",
+		Short: "After a recovery: promote the backup's snapshot where the primary's day is missing, damaged or quarantined; merge partial incremental days",
 		Long: "For each day from --date to --to (default: that one day) and each stream of the primary connection,\n" +
 			"checks the primary partition against its manifest and the state store; where it is missing, damaged\n" +
 			"(a file gone or not matching) or its latest job was quarantined, and the backup connection's partition\n" +
 			"of the day is intact, promotes the backup snapshot into the primary's layout through the commit\n" +
-			"protocol (server-side copy, manifest status promoted). Valid days are left alone: a second run\n" +
-			"changes nothing. Exit 1 when a broken day could not be repaired.",
+			"protocol (server-side copy, manifest status promoted). For an incremental stream whose primary\n" +
+			"partition is intact but partial (the backup's holds keys it lacks or newer versions of them), merges\n" +
+			"both sides by primary key, the greatest cursor winning, into a new snapshot (status promoted, the\n" +
+			"manifest's merge record says what came from where). Valid, complete days are left alone: a second\n" +
+			"run changes nothing. Exit 1 when a broken day could not be repaired.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" {
@@ -76,7 +79,7 @@ func newReconcileCmd(g *globals) *cobra.Command {
 				return err
 			}
 			for _, a := range all {
-				if a.Primary != "valid" && a.Did != "promoted" && a.Did != "would promote" {
+				if a.Primary != "valid" && !repaired(a.Did) {
 					return &exitError{code: exitFailed, err: errors.New("some days could not be repaired"), printed: true}
 				}
 			}
@@ -89,6 +92,16 @@ func newReconcileCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be promoted, change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the actions as JSON")
 	return cmd
+}
+
+// repaired says whether an action fixed (or, in a dry run, would fix) a
+// broken or partial primary day.
+func repaired(did string) bool {
+	switch did {
+	case "promoted", "would promote", "merged", "would merge":
+		return true
+	}
+	return false
 }
 
 func reconcilePairs(p *config.Project, name string) ([]config.FailoverPair, error) {

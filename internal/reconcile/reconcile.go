@@ -3,8 +3,17 @@
 // that is missing, damaged (a file gone or not matching its manifest) or
 // whose latest job was quarantined, checks the backup's partition of that
 // day is intact, and promotes it through the normal commit protocol
-// (package promote: server-side copy, manifest status "promoted"). A day
-// already valid is left alone, so running it twice changes nothing.
+// (package promote: server-side copy, manifest status "promoted").
+//
+// An incremental stream whose primary partition is intact but partial (the
+// backup's partition of the day holds keys the primary lacks, or newer
+// versions of them) is merged instead: both sides' rows, deduplicated by
+// primary key with the greatest cursor winning, become a new snapshot of
+// the primary partition, committed with status "promoted" and the
+// manifest's Merge saying what came from where (merge.go).
+//
+// A day already valid and complete is left alone, so running it twice
+// changes nothing.
 package reconcile
 
 import (
@@ -24,9 +33,9 @@ import (
 type Action struct {
 	Day     string `json:"day"`
 	Stream  string `json:"stream"`
-	Primary string `json:"primary"` // valid | missing | damaged | quarantined
+	Primary string `json:"primary"` // valid | missing | damaged | quarantined | partial
 	Backup  string `json:"backup"`  // valid | missing | damaged | not checked
-	Did     string `json:"did"`     // nothing | promoted | would promote | skipped: why
+	Did     string `json:"did"`     // nothing | promoted | would promote | merged | would merge | skipped: why
 	JobID   int64  `json:"backup_job_id,omitempty"`
 	Rows    int64  `json:"rows,omitempty"`
 	Detail  string `json:"detail,omitempty"`
@@ -38,6 +47,9 @@ type Reconciler struct {
 	State   *state.Store
 	Log     *slog.Logger
 	DryRun  bool
+	// KeysPerPass bounds the keys an incremental merge holds in memory at
+	// once (DefaultKeysPerPass when 0); see merge.go.
+	KeysPerPass int
 }
 
 // Days reconciles primary from backup for every day in days.
@@ -64,12 +76,17 @@ func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connectio
 				return out, err
 			}
 			a.Primary = primaryState(pc)
+			bs, ok := streamOf(backup, s.Name)
 			if a.Primary == "valid" {
 				a.Did = "nothing"
+				if ok && s.SyncMode == config.SyncIncremental {
+					if err := r.mergeDay(ctx, pStore, bStore, primary, backup, s, bs, day, pc, &a); err != nil {
+						return out, err
+					}
+				}
 				out = append(out, a)
 				continue
 			}
-			bs, ok := streamOf(backup, s.Name)
 			if !ok {
 				a.Did = "skipped: the backup connection does not select this stream"
 				out = append(out, a)

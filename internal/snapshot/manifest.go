@@ -33,7 +33,7 @@ type Manifest struct {
 	JobID       int64     `json:"job_id"`
 	Attempt     int       `json:"attempt"`
 	SyncMode    string    `json:"sync_mode"`
-	Status      string    `json:"status"` // committed | promoted | quarantined
+	Status      string    `json:"status"` // committed | promoted (also a reconcile merge: see Merge) | quarantined
 	Source      Source    `json:"source"`
 	StartedAt   time.Time `json:"started_at"`
 	CommittedAt time.Time `json:"committed_at"`
@@ -49,6 +49,28 @@ type Manifest struct {
 	Stats *stats.Stream `json:"stats,omitempty"`
 	// Quality is the outcome of the rules when the files were written.
 	Quality *Quality `json:"quality,omitempty"`
+	// Merge is set on a snapshot `acode reconcile` built by merging the
+	// primary's and the backup's partitions of an incremental stream.
+	Merge *Merge `json:"merge,omitempty"`
+}
+
+// Merge records how a merged snapshot was built: which two snapshots, by
+// which key and cursor, and what the backup contributed.
+type Merge struct {
+	PrimaryManifest string   `json:"primary_manifest"`
+	PrimaryJobID    int64    `json:"primary_job_id"`
+	BackupManifest  string   `json:"backup_manifest"`
+	BackupJobID     int64    `json:"backup_job_id"`
+	Key             []string `json:"key"`
+	CursorField     string   `json:"cursor_field"`
+	// Added counts keys only the backup held; Replaced keys whose newest
+	// version came from the backup; Dropped older versions left out.
+	Added    int64 `json:"added"`
+	Replaced int64 `json:"replaced"`
+	Dropped  int64 `json:"dropped"`
+	// Passes is the number of key-hash buckets the merge ran in: each pass
+	// holds one bucket's keys in memory.
+	Passes int `json:"passes"`
 }
 
 // Quality summarises the data-quality rules a commit was checked with.
