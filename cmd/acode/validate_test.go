@@ -25,6 +25,10 @@ func TestCLI_ValidateReportsAndExitsBelowThreshold(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "connection_mysql_local_acode "+day+": PASSED") {
 		t.Fatalf("validate of a clean day: exit %d\n%s\n%s", code, out, errOut)
 	}
+	out, errOut, code = acode(t, p, "validate", "--date", day, "--deep")
+	if code != 0 || !strings.Contains(out, "PASSED") || !strings.Contains(out, ", 0 statistics differences (deep)") {
+		t.Fatalf("validate --deep of a clean day: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if err := os.Remove(filepath.Join(p.LocalRoot(), res.Streams[1].Files[0])); err != nil {
 		t.Fatal(err)
 	}
