@@ -154,6 +154,7 @@ func (c ConnConfig) driverConfig() (*mysql.Config, []string, error) {
 	}
 	dc.TLS = tc
 	dc.AllowFallbackToPlaintext = fallback
+	dc.DialFunc = dialBuffered
 	return dc, warnings, nil
 }
 

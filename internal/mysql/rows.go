@@ -35,17 +35,24 @@ type rowReader struct {
 	limit *RowLimiter
 	fn    func([][]byte) error
 	n     int64 // rows handed to fn
+	left  int64 // rows reserved from limit and not yet handed over
 }
 
 // paced counts one more row handed over and waits as the pacer and the
-// shared limiter require.
+// shared limiter require. Rows are reserved from the shared limiter a batch
+// ahead, so a new read waits for its first batch like any other: with many
+// short range reads the job still keeps to its budget.
 func (rd *rowReader) paced(ctx context.Context) error {
-	rd.n++
-	if rd.limit != nil && rd.n%rd.limit.batch == 0 {
-		if err := rd.limit.take(ctx, rd.limit.batch); err != nil {
-			return err
+	if rd.limit != nil {
+		if rd.left == 0 {
+			if err := rd.limit.take(ctx, rd.limit.batch); err != nil {
+				return err
+			}
+			rd.left = rd.limit.batch
 		}
+		rd.left--
 	}
+	rd.n++
 	return rd.pace.wait(ctx, rd.n)
 }
 
