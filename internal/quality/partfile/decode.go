@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	pq "github.com/parquet-go/parquet-go"
@@ -39,7 +40,8 @@ type column struct {
 	unit  int64
 	// member0 and member1 of a group: member0 wins when not NULL.
 	typed, text pq.Value
-	leaf        int // leaf index of the column (member0 for a group)
+	leaf        int  // leaf index of the column (member0 for a group)
+	skip        bool // see Decoder.Only
 }
 
 type conv uint8
@@ -64,7 +66,8 @@ const (
 func NewDecoder(pf *pq.File, t schema.Table) (*Decoder, error) {
 	s := pf.Schema()
 	d := &Decoder{table: t, leaves: make([]leaf, len(s.Columns())), cols: make([]column, len(t.Columns)),
-		out: make([][]byte, len(t.Columns)), ends: make([]int, len(t.Columns))}
+		out: make([][]byte, len(t.Columns)), ends: make([]int, len(t.Columns)),
+		buf: make([]byte, 0, 256)} // never nil: an empty value must not read as NULL
 	for i := range d.leaves {
 		d.leaves[i].col = -1
 	}
@@ -87,6 +90,20 @@ func NewDecoder(pf *pq.File, t schema.Table) (*Decoder, error) {
 		d.cols[i].leaf = m0.ColumnIndex
 	}
 	return d, nil
+}
+
+// Only limits decoding to the named columns (case-insensitive): every
+// other column comes back as NULL or as an empty non-NULL value, which is
+// all a statistic that only counts NULLs needs, at a fraction of the cost.
+func (d *Decoder) Only(names []string) {
+	for i, c := range d.table.Columns {
+		d.cols[i].skip = true
+		for _, n := range names {
+			if strings.EqualFold(n, c.Name) {
+				d.cols[i].skip = false
+			}
+		}
+	}
 }
 
 // Leaf is the leaf column index holding the values of table column i
@@ -179,6 +196,7 @@ func (d *Decoder) Text(row pq.Row) ([][]byte, error) {
 		c := &d.cols[i]
 		var err error
 		switch {
+		case c.skip && (!c.typed.IsNull() || !c.text.IsNull()):
 		case !c.typed.IsNull():
 			d.buf, err = c.format(d.buf, c.typed)
 		case !c.text.IsNull():
@@ -228,6 +246,12 @@ func (c *column) format(b []byte, v pq.Value) ([]byte, error) {
 	case convFloatDecimal:
 		return strconv.AppendFloat(b, v.Double(), 'f', c.scale, 64), nil
 	case convDecimal:
+		switch v.Kind() {
+		case pq.Int32:
+			return appendDecimal64(b, int64(v.Int32()), c.scale), nil
+		case pq.Int64:
+			return appendDecimal64(b, v.Int64(), c.scale), nil
+		}
 		return appendDecimal(b, unscaled(v), c.scale), nil
 	case convDate:
 		return time.Unix(int64(v.Int32())*86400, 0).UTC().AppendFormat(b, time.DateOnly), nil
@@ -288,19 +312,36 @@ func unscaled(v pq.Value) *big.Int {
 
 // appendDecimal writes n scaled down by scale digits: "-1.50".
 func appendDecimal(b []byte, n *big.Int, scale int) []byte {
-	neg := n.Sign() < 0
-	digits := new(big.Int).Abs(n).String()
+	return appendScaled(b, n.Sign() < 0, new(big.Int).Abs(n).Append(nil, 10), scale)
+}
+
+// appendDecimal64 is appendDecimal without allocation, for DECIMALs of
+// precision up to 18 (INT32 and INT64 storage).
+func appendDecimal64(b []byte, n int64, scale int) []byte {
+	u := uint64(n)
+	if n < 0 {
+		u = -u // two's complement: right for math.MinInt64 too
+	}
+	var tmp [20]byte
+	return appendScaled(b, n < 0, strconv.AppendUint(tmp[:0], u, 10), scale)
+}
+
+// appendScaled writes the decimal digits of an absolute value with a point
+// scale digits from the right, zero-padded: (true, "150", 2) is "-1.50".
+func appendScaled(b []byte, neg bool, digits []byte, scale int) []byte {
 	if neg {
 		b = append(b, '-')
 	}
 	if scale == 0 {
 		return append(b, digits...)
 	}
-	for len(digits) <= scale {
-		digits = "0" + digits
+	if len(digits) <= scale {
+		b = append(b, '0', '.')
+		for range scale - len(digits) {
+			b = append(b, '0')
+		}
+		return append(b, digits...)
 	}
 	cut := len(digits) - scale
-	b = append(b, digits[:cut]...)
-	b = append(b, '.')
-	return append(b, digits[cut:]...)
+	return append(append(append(b, digits[:cut]...), '.'), digits[cut:]...)
 }

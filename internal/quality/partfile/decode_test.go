@@ -113,6 +113,62 @@ func TestDecoder_RoundTripsTheEncodersTextInBothModes(t *testing.T) {
 	}
 }
 
+// TestDecoder_OnlyKeepsNullsOfSkippedColumns: a column left out by Only
+// still reads as NULL or not NULL, which is what null counts need.
+func TestDecoder_OnlyKeepsNullsOfSkippedColumns(t *testing.T) {
+	t.Parallel()
+	table := roundTripTable()
+	s, err := parquet.NewSchema(table, parquet.ModeExact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := parquet.NewWriter(&buf, s, time.Now(), parquet.DefaultOptions())
+	in := rows()
+	for _, r := range in {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, _ := pq.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	d, _ := NewDecoder(pf, table)
+	d.Only([]string{"VAL"})
+	i := 0
+	_ = EachRow(pf, func(row pq.Row) error {
+		got, _ := d.Text(row)
+		for c, v := range got {
+			want := in[i][c]
+			if table.Columns[c].Name == "dt" && i == 1 {
+				want = nil // the zero date
+			}
+			if (v == nil) != (want == nil) {
+				t.Errorf("row %d %s: NULL=%v, want NULL=%v", i, table.Columns[c].Name, v == nil, want == nil)
+			}
+			if table.Columns[c].Name == "val" && string(v) != string(want) {
+				t.Errorf("row %d val: %q, want %q", i, v, want)
+			}
+		}
+		i++
+		return nil
+	})
+}
+
+func TestAppendDecimal64(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		n     int64
+		scale int
+		want  string
+	}{{-150, 2, "-1.50"}, {5, 3, "0.005"}, {-5, 2, "-0.05"}, {0, 2, "0.00"}, {123, 0, "123"}, {-9223372036854775808, 4, "-922337203685477.5808"}} {
+		if got := string(appendDecimal64(nil, c.n, c.scale)); got != c.want {
+			t.Errorf("appendDecimal64(%d, %d) = %s, want %s", c.n, c.scale, got, c.want)
+		}
+	}
+}
+
 func show(v []byte) string {
 	if v == nil {
 		return "NULL"

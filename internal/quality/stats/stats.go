@@ -89,6 +89,23 @@ type Spec struct {
 	DailyTotals []DailyTotalSpec
 }
 
+// Columns lists the columns whose values the statistics read; of every
+// other column only whether it is NULL matters. A reader that must decode
+// values (re-reading Parquet files) can skip the rest.
+func (s Spec) Columns() []string {
+	out := append(append(append(append([]string{}, s.Summarize...), s.Distinct...), s.Unique...), s.Keys...)
+	out = append(out, s.Future...)
+	for _, m := range []map[string][]string{s.Above, s.Below} {
+		for c := range m {
+			out = append(out, c)
+		}
+	}
+	for _, d := range s.DailyTotals {
+		out = append(out, d.Value, d.Date)
+	}
+	return out
+}
+
 // DailyTotalSpec sums Value per day of Date.
 type DailyTotalSpec struct {
 	Value string

@@ -26,6 +26,7 @@ type recomputer struct {
 	gather  *stats.Gatherer
 	worker  *stats.Worker
 	decoded int64
+	columns []string // the columns whose values the statistics read
 }
 
 func newRecomputer(settings config.QualitySettings, m *snapshot.Manifest) (*recomputer, error) {
@@ -40,11 +41,12 @@ func newRecomputer(settings config.QualitySettings, m *snapshot.Manifest) (*reco
 			day = m.Stats.FutureAfter
 		}
 	}
-	g, err := stats.NewGatherer(table, quality.SpecFor(settings, m.Stream, table, key, day))
+	spec := quality.SpecFor(settings, m.Stream, table, key, day)
+	g, err := stats.NewGatherer(table, spec)
 	if err != nil {
 		return nil, fmt.Errorf("deep statistics of %s: %w", m.Stream, err)
 	}
-	return &recomputer{m: m, gather: g, worker: g.NewWorker()}, nil
+	return &recomputer{m: m, gather: g, worker: g.NewWorker(), columns: spec.Columns()}, nil
 }
 
 // observe feeds every row of one part.
@@ -53,6 +55,7 @@ func (r *recomputer) observe(pf *pq.File) error {
 	if err != nil {
 		return err
 	}
+	dec.Only(r.columns)
 	return partfile.EachRow(pf, func(row pq.Row) error {
 		text, err := dec.Text(row)
 		if err != nil {
