@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Config is one benchmark run.
@@ -129,7 +131,12 @@ func withDefaults(cfg Config) (Config, error) {
 		// About 330 bytes a row in InnoDB, plus the demo's complemento
 		// (0.6 rows per row): a pool that holds both keeps the reads in
 		// memory, as on a production server with a warm pool.
+		// At most half the machine's memory, which leaves room for the
+		// page cache and the tools measured.
 		need := int64(slices.Max(cfg.Rows)) * 600
+		if half := memTotal() / 2; half > 0 {
+			need = min(need, half)
+		}
 		cfg.BufferPool = fmt.Sprintf("%dM", max(2048, need>>20))
 	}
 	return cfg, nil
@@ -190,4 +197,19 @@ func best(repeat int, fn func() (Measurement, error)) (Measurement, error) {
 func printJSON(out io.Writer, rep *Report) {
 	b, _ := json.Marshal(rep)
 	fmt.Fprintf(out, "%s\n", b)
+}
+
+// memTotal is the machine's memory in bytes from /proc/meminfo, 0 if unknown.
+func memTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kib, _ := strconv.ParseInt(f[1], 10, 64)
+			return kib << 10
+		}
+	}
+	return 0
 }

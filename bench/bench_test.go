@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,5 +88,23 @@ func TestRun_RejectsBadConfig(t *testing.T) {
 		if _, err := Run(context.Background(), cfg, &bytes.Buffer{}); err == nil {
 			t.Errorf("Run(%+v) succeeded", cfg)
 		}
+	}
+}
+
+func TestWithDefaults_BufferPoolHoldsTheTableWithinHalfTheMemory(t *testing.T) {
+	t.Parallel()
+	small, err := withDefaults(Config{Rows: []int{1000}, Binary: "acode"})
+	if err != nil || small.BufferPool != "2048M" || small.Database != "acode_bench" || small.Repeat != 1 {
+		t.Errorf("defaults for 1000 rows: %+v, %v", small, err)
+	}
+	huge, err := withDefaults(Config{Rows: []int{5, 1_000_000_000, 7}, Binary: "acode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%dM", max(2048, memTotal()/2>>20)); memTotal() > 0 && huge.BufferPool != want {
+		t.Errorf("buffer pool for 1e9 rows = %s, want half the memory %s", huge.BufferPool, want)
+	}
+	if huge.Rows[0] != 5 || huge.Rows[2] != 1_000_000_000 {
+		t.Errorf("sizes not sorted: %v", huge.Rows)
 	}
 }
