@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -188,6 +189,7 @@ func (in *mergeInput) newer(a, b pq.Value) bool {
 
 // keyPass finds the newest version of every key of bucket (of buckets).
 func (in *mergeInput) keyPass(bucket, buckets int) (map[string]winner, error) {
+	in.decodeOnly(nil)
 	keys := map[string]winner{}
 	var kb []byte
 	for fi, f := range in.files {
@@ -221,6 +223,14 @@ func (in *mergeInput) keyPass(bucket, buckets int) (map[string]winner, error) {
 		}
 	}
 	return keys, nil
+}
+
+// decodeOnly limits decoding to key, cursor and extra columns.
+func (in *mergeInput) decodeOnly(extra []string) {
+	cols := append(append(slices.Clip(in.keyNames), in.stream.CursorField[0]), extra...)
+	for _, d := range in.decoders {
+		d.Only(cols)
+	}
 }
 
 // mergeCounts is what the backup contributes.

@@ -39,7 +39,7 @@ type mergeOutput struct {
 
 // write runs the row passes: every row that is its key's winner goes to
 // the merged parts, in file order within each bucket.
-func (in *mergeInput) write(out *mergeOutput, keys map[string]winner) error {
+func (in *mergeInput) write(out *mergeOutput, keys map[string]winner, statsColumns []string) error {
 	buckets := in.passes()
 	var kb []byte
 	for b := range buckets {
@@ -49,6 +49,7 @@ func (in *mergeInput) write(out *mergeOutput, keys map[string]winner) error {
 				return err
 			}
 		}
+		in.decodeOnly(statsColumns)
 		for fi, f := range in.files {
 			dec, row := in.decoders[fi], int64(-1)
 			err := partfile.EachRow(f.File, func(r pq.Row) error {
@@ -91,12 +92,13 @@ func (r *Reconciler) commitMerge(ctx context.Context, store storage.Store, prima
 	table := partfile.TableOf(in.primary)
 	day := in.primary.StartedAt.UTC().Format(time.DateOnly)
 	settings := r.Project.Settings.Quality
-	g, err := stats.NewGatherer(table, quality.SpecFor(settings, in.stream.Name, table, in.keyNames, day))
+	spec := quality.SpecFor(settings, in.stream.Name, table, in.keyNames, day)
+	g, err := stats.NewGatherer(table, spec)
 	if err != nil {
 		return nil, fmt.Errorf("merge statistics: %w", err)
 	}
 	out := &mergeOutput{in: in, gather: g, worker: g.NewWorker(), parts: newPartWriter(dir, in.files[0].File)}
-	if err := in.write(out, keys); err != nil {
+	if err := in.write(out, keys, spec.Columns()); err != nil {
 		out.parts.abort()
 		return nil, err
 	}
