@@ -14,9 +14,10 @@ import (
 )
 
 // mergeDay looks at an incremental stream whose primary partition is
-// valid: when the backup's intact partition of the day holds rows the
-// primary lacks, or newer versions of its rows, both are merged (see
-// merge.go) and the action says "merged" with the primary "partial".
+// intact (valid, or quarantined: its latest increment set aside): when the
+// backup's intact partition of the day holds rows the primary lacks, or
+// newer versions of its rows, both are merged (see merge.go) and the
+// action says "merged", a valid primary being reported "partial".
 func (r *Reconciler) mergeDay(ctx context.Context, pStore, bStore storage.Store, primary, backup *config.Connection,
 	s, bs config.Stream, day time.Time, pc validate.Check, a *Action) error {
 	settings := r.Project.Settings.Quality
@@ -61,7 +62,10 @@ func (r *Reconciler) mergeDay(ctx context.Context, pStore, bStore storage.Store,
 		a.Detail = "the backup holds no row the primary lacks"
 		return nil
 	}
-	a.Primary, a.JobID, a.Rows = "partial", bm.JobID, counts.rows
+	if a.Primary == "valid" {
+		a.Primary = "partial"
+	}
+	a.JobID, a.Rows = bm.JobID, counts.rows
 	a.Detail = fmt.Sprintf("%d keys only on the backup, %d newer on the backup, %d older versions dropped",
 		counts.added, counts.replaced, counts.dropped)
 	if r.DryRun {

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/reconcile"
 	"github.com/acode-dev/acode/internal/snapshot"
@@ -176,6 +178,34 @@ func TestReconcile_MergesAnIncrementalDayByKeyNewestCursorWinsAndIsIdempotent(t 
 	}
 	if mAfter, _ := os.ReadFile(manifest); string(mAfter) != string(mBefore) {
 		t.Error("the second run rewrote the manifest")
+	}
+
+	// Next, the primary's new increment is quarantined (UF_Origem NULL on
+	// every row, against a null_tolerance rule) while the backup reads the
+	// same rows intact: the day is merged, keeping the primary's snapshot.
+	rules := p.Settings.Quality.Tables[comp]
+	rules.NullTolerance = append(rules.NullTolerance, config.ColumnShare{Column: "UF_Origem", Max: 0.5})
+	p.Settings.Quality.Tables[comp] = rules
+	plant := func(db, uf string) {
+		tbl := "`" + db + "`.`" + comp + "`"
+		m.Exec(t, "INSERT INTO "+tbl+" (idpk, idpk_analitico, Chave_NFe, Data_Emissao, Situacao, UF_Origem) SELECT 100000 + seq, 1, LPAD(seq, 44, '8'), "+
+			"(SELECT MAX(Data_Emissao) FROM "+tbl+") + INTERVAL 10 + seq HOUR, 'autorizada', "+uf+" FROM `"+db+"`.seq_1_to_2")
+	}
+	plant(primaryDB, "NULL")
+	plant(backupDB, "'SP'")
+	if _, err := (&syncer.Syncer{Project: p, State: st, Log: log}).Run(ctx, primaryConn, syncer.Options{Role: "primary"}); !errors.Is(err, quality.ErrValidationFailed) {
+		t.Fatalf("the primary's defective increment: %v, want a quality failure", err)
+	}
+	run(backupConn, "backup")
+	acts, err = rec.Days(ctx, primary, backup, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := acts[2]; a.Primary != "quarantined" || a.Did != "merged" || a.Rows != int64(rows+5) {
+		t.Fatalf("reconcile of a quarantined incremental day: %+v, want merged %d rows", a, rows+5)
+	}
+	if v, err := validate.Day(ctx, p, primary, first.StartedAt, st, validate.Options{}); err != nil || !v.Passed {
+		t.Fatalf("after merging the quarantined day: %v %+v", err, v.Partitions[2].Report.Results)
 	}
 }
 

@@ -77,13 +77,21 @@ func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connectio
 			}
 			a.Primary = primaryState(pc)
 			bs, ok := streamOf(backup, s.Name)
+			// An incremental day whose partition is intact (valid, or its
+			// latest increment quarantined and the previous snapshot live)
+			// is merged with the backup's, keeping the primary's own rows.
+			if ok && s.SyncMode == config.SyncIncremental && (a.Primary == "valid" || a.Primary == "quarantined") {
+				if err := r.mergeDay(ctx, pStore, bStore, primary, backup, s, bs, day, pc, &a); err != nil {
+					return out, err
+				}
+				if a.Primary != "quarantined" || a.Did == "merged" || a.Did == "would merge" {
+					out = append(out, a)
+					continue
+				}
+				a.Backup, a.Detail = "not checked", "" // nothing to merge: promote the backup's snapshot instead
+			}
 			if a.Primary == "valid" {
 				a.Did = "nothing"
-				if ok && s.SyncMode == config.SyncIncremental {
-					if err := r.mergeDay(ctx, pStore, bStore, primary, backup, s, bs, day, pc, &a); err != nil {
-						return out, err
-					}
-				}
 				out = append(out, a)
 				continue
 			}
