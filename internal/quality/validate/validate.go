@@ -117,7 +117,7 @@ func Manifest(ctx context.Context, store storage.Store, settings config.QualityS
 	st := m.Stats
 	if deep != nil {
 		st = deep.result()
-		c.StatsDiffs = deepDiffs(m, st)
+		c.StatsDiffs = deepDiffs(m, st, jobRows)
 	}
 	rep := quality.Evaluate(quality.Input{Stream: m.Stream, Settings: settings, Stats: st,
 		Written: jobRows, Day: m.StartedAt.UTC().Format(time.DateOnly)})
@@ -149,8 +149,12 @@ func integrityResult(c Check, m *snapshot.Manifest) quality.Result {
 // its files. A manifest without statistics (quality checks were off when
 // it was written) has nothing to compare: the rules then run on the
 // recomputed statistics alone.
-func deepDiffs(m *snapshot.Manifest, got *stats.Stream) []string {
-	if m.Stats == nil {
+func deepDiffs(m *snapshot.Manifest, got *stats.Stream, jobRows int64) []string {
+	if m.Stats == nil || m.Stats.Rows < jobRows {
+		// No statistics, or partial ones: a retried attempt that resumed
+		// the ranges an earlier one uploaded observed only its own rows.
+		// Nothing to hold the files to; the rules run on the recomputed
+		// statistics alone.
 		return nil
 	}
 	return statsDiff(m.Stream, m.Stats, got)
