@@ -29,9 +29,10 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 			streams[name] = append(streams[name], s.Name)
 		}
 	}
-	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams))
+	policy := failover.PolicyFrom(p.Settings.Failover)
+	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams).WithPolicy(policy))
 	pg, err := page.New(page.Options{
-		Project: p, State: st, Pairs: pairs, Policy: failover.PolicyFrom(p.Settings.Failover), Log: log,
+		Project: p, State: st, Pairs: pairs, Policy: policy, Log: log,
 		OnSwitch: func(ctx context.Context, d failover.Decision) {
 			if d.Transition == nil || alerts == nil {
 				return

@@ -98,6 +98,23 @@ func (m *Machine) Decide(ctx context.Context) (Decision, error) {
 	return m.step(ctx, func(*stepper) {})
 }
 
+// Current returns the decision the pair's persisted state calls for now,
+// changing nothing: what a sync started now would read. Status pages and
+// metrics show it, because the state alone can say primary_active while
+// both sources are unavailable and nothing syncs (Sync is then empty).
+// Unlike Decide it never switches: a failover due now shows as the
+// backup to sync, and happens at the next step.
+func (m *Machine) Current(ctx context.Context) (Decision, error) {
+	st, err := m.load(ctx)
+	if err != nil {
+		return Decision{}, fmt.Errorf("failover %s: %w", m.pair.Primary, err)
+	}
+	s := &stepper{m: m, st: &st, now: m.clock()}
+	s.evaluate()
+	s.dec.Transition = nil
+	return s.dec, nil
+}
+
 // ObserveHealth feeds one round of health results: mysql_connectivity of
 // both sources and replication_lag of the backup. Other results are
 // ignored: stale data on the primary is not fixed by its replica.
@@ -205,11 +222,8 @@ func (m *Machine) ReconcileDone(ctx context.Context) (Decision, error) {
 // State returns the pair's persisted state (the initial one before any
 // step) and its newest transitions, for `acode status`.
 func (m *Machine) State(ctx context.Context, transitions int) (state.FailoverState, []state.FailoverTransition, error) {
-	st, err := m.store.FailoverState(ctx, m.pair.Primary)
-	if errors.Is(err, state.ErrNotFound) {
-		st = m.initial(m.clock())
-		st.Pair = m.pair.Primary
-	} else if err != nil {
+	st, err := m.load(ctx)
+	if err != nil {
 		return state.FailoverState{}, nil, err
 	}
 	trs, err := m.store.FailoverTransitions(ctx, m.pair.Primary, transitions)
@@ -217,6 +231,17 @@ func (m *Machine) State(ctx context.Context, transitions int) (state.FailoverSta
 		return state.FailoverState{}, nil, err
 	}
 	return st, trs, nil
+}
+
+// load reads the pair's persisted state, the initial one before any step.
+func (m *Machine) load(ctx context.Context) (state.FailoverState, error) {
+	st, err := m.store.FailoverState(ctx, m.pair.Primary)
+	if errors.Is(err, state.ErrNotFound) {
+		st = m.initial(m.clock())
+		st.Pair = m.pair.Primary
+		return st, nil
+	}
+	return st, err
 }
 
 func (m *Machine) clock() time.Time { return m.now().UTC().Truncate(time.Microsecond) }

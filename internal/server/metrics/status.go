@@ -30,6 +30,16 @@ type Status struct {
 	quality, lastSuccessAge                *prometheus.Desc
 
 	streams map[string][]string // connection -> streams, for ages and quality scores
+	policy  *failover.Policy    // set: active_source follows the machine's current decision
+}
+
+// WithPolicy makes acode_active_source say what a sync started now would
+// read, by the pairs' failover policy: both 0 while the state names a
+// source but the machine syncs nothing (both unavailable, primary in
+// backoff). Without it the gauge follows the stored state alone.
+func (s *Status) WithPolicy(p failover.Policy) *Status {
+	s.policy = &p
+	return s
 }
 
 // qualityJobs is how many of a connection's newest jobs are searched for a
@@ -59,7 +69,7 @@ func NewStatus(store *state.Store, pairs []failover.Pair, log *slog.Logger) *Sta
 		checkTime:   d("health_check_timestamp_seconds", "Unix time of each health check's newest result; alert when it stops moving.", "check", "target"),
 		sourceUp: d("source_available", "1 when the source's newest mysql_connectivity check was not critical, per pair and role.",
 			"pair", "role", "source"),
-		activeSource: d("active_source", "1 for the source a pair's syncs read now, 0 for the other; both 0 while halted.",
+		activeSource: d("active_source", "1 for the source a pair's syncs read now, 0 for the other; both 0 while nothing syncs (halted, both unavailable).",
 			"pair", "role", "source"),
 		failoverState: d("failover_state", "1 for the pair's failover state (primary_active, backup_active, halted).", "pair", "state"),
 		lag: d("replication_lag_seconds", "The backup replica's Seconds_Behind_Master as last measured while the primary was up.",
@@ -194,6 +204,15 @@ func (s *Status) collectPair(ctx context.Context, ch chan<- prometheus.Metric, p
 		primary = 1
 	case failover.BackupActive:
 		backup = 1
+	}
+	if s.policy != nil {
+		d, err := failover.New(s.store, p, *s.policy).Current(ctx)
+		if err != nil {
+			return err
+		}
+		if d.Sync == "" {
+			primary, backup = 0, 0
+		}
 	}
 	gauge(s.activeSource, primary, p.Primary, "primary", p.PrimarySource)
 	gauge(s.activeSource, backup, p.Primary, "backup", p.BackupSource)

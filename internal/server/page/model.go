@@ -45,6 +45,11 @@ type pairView struct {
 	Transitions                 []state.FailoverTransition
 	CanFailover, CanFailback    bool
 	FailoverURL, FailbackURL    string
+	// Stalled: the state names a source, but the machine's decision now
+	// is to sync nothing (both unavailable, the primary in backoff);
+	// Blocked says why. A halted pair says so through State.
+	Stalled bool
+	Blocked string
 }
 
 type checkView struct {
@@ -140,6 +145,13 @@ func (p *Page) pairs(ctx context.Context) ([]pairView, error) {
 			pv.CanFailover, pv.CanFailback = true, true
 		}
 		pv.BackupLine, pv.BackupOK = backupLine(st)
+		cur, err := m.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Sync == "" && cur.State != failover.Halted {
+			pv.Active, pv.ActiveSource, pv.Stalled, pv.Blocked = "", "", true, cur.Reason
+		}
 		out = append(out, pv)
 	}
 	return out, nil
