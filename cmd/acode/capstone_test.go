@@ -321,6 +321,11 @@ func TestCapstone_AirflowSyncsThenBothSourcesFailPagesAndRecovers(t *testing.T) 
 	after := c.waitMetrics("both sources down",
 		connectivity(primarySrc, 2), connectivity(backupSrc, 2),
 		sourceAvailable("primary", primarySrc, 0), sourceAvailable("backup", backupSrc, 0),
+		// Nothing is read: neither source is active, although the state is
+		// still primary_active.
+		fmt.Sprintf(`acode_active_source{pair=%q,role="primary",source=%q} 0`, capPair, primarySrc),
+		fmt.Sprintf(`acode_active_source{pair=%q,role="backup",source=%q} 0`, capPair, backupSrc),
+		fmt.Sprintf(`acode_failover_state{pair=%q,state="primary_active"} 1`, capPair),
 		`acode_alerts_total{severity="critical",sink="pagerduty"} 1`)
 	if after == before {
 		t.Error("/metrics did not change")
@@ -336,7 +341,8 @@ func TestCapstone_AirflowSyncsThenBothSourcesFailPagesAndRecovers(t *testing.T) 
 	replica.Restart(t)
 	waitHook(t, recv, sp, "PagerDuty resolve", capEvents, pdEvent("resolve"))
 	waitHook(t, recv, sp, "Slack resolved message", capPagePath, slackTitled("✅ Resolved: Primary and backup unavailable: "+capPair))
-	c.waitMetrics("both sources back", sourceAvailable("primary", primarySrc, 1), connectivity(primarySrc, 0))
+	c.waitMetrics("both sources back", sourceAvailable("primary", primarySrc, 1), connectivity(primarySrc, 0),
+		fmt.Sprintf(`acode_active_source{pair=%q,role="primary",source=%q} 1`, capPair, primarySrc))
 	var triggers int
 	for _, b := range recv.at(capEvents) {
 		if b["dedup_key"] == capDedupKey && b["event_action"] == "trigger" {
@@ -379,6 +385,13 @@ func checkCriticalPage(t *testing.T, c *capClient) {
 	alerts := b.Text("#alerts")
 	if !strings.Contains(alerts, "Primary and backup unavailable: "+capPair) || !strings.Contains(alerts, "paged") {
 		t.Errorf("open alerts shown as %q, want the paged both-unavailable condition", alerts)
+	}
+	// At a glance: nothing syncs, and why.
+	if got := b.Text(".pair-state"); got != "NOTHING SYNCS NOW" {
+		t.Errorf("active source shown as %q, want NOTHING SYNCS NOW", got)
+	}
+	if got := b.Text(".blocked"); !strings.Contains(got, "both unavailable") {
+		t.Errorf("why nothing syncs shown as %q", got)
 	}
 	pair := b.Text(`.pair[data-pair="` + capPair + `"]`)
 	if !strings.Contains(pair, "backup source_mysql_acode_backup: unreachable") || !strings.Contains(pair, "consecutive failure") {
