@@ -104,7 +104,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 			}
 			var out []pairStatus
 			for i, m := range ms {
-				d, err := m.Decide(ctx)
+				d, err := m.Current(ctx) // a read: status never changes the state
 				if err != nil {
 					return err
 				}
