@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"net/http"
 	"os"
 	"os/exec"
@@ -117,21 +116,8 @@ func waitHTTP(url string, exited <-chan error, timeout time.Duration) error {
 }
 
 func findVersitygw() (string, error) {
-	if p, err := exec.LookPath("versitygw"); err == nil {
+	if p, ok := findGoTool("versitygw"); ok {
 		return p, nil
-	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(gp, "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "versitygw")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
 	}
 	return "", errors.New("versitygw not found in PATH or $(go env GOPATH)/bin: " + s3InstallHint)
 }

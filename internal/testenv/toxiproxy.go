@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/build"
 	"io"
 	"net/http"
 	"os"
@@ -176,23 +175,10 @@ func (tp *Toxiproxy) call(method, path string, body any) error {
 // install .../cmd/server` names the binary "server"; that name is accepted
 // when the binary says it is toxiproxy.
 func findToxiproxy() (string, error) {
-	if p, err := exec.LookPath("toxiproxy-server"); err == nil {
+	if p, ok := findGoTool("toxiproxy-server"); ok {
 		return p, nil
 	}
-	var dirs []string
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		dirs = append(dirs, gobin)
-	}
-	for _, gp := range filepath.SplitList(build.Default.GOPATH) {
-		dirs = append(dirs, filepath.Join(gp, "bin"))
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "toxiproxy-server")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	for _, d := range dirs {
+	for _, d := range goBinDirs() {
 		p := filepath.Join(d, "server")
 		if st, err := os.Stat(p); err != nil || st.IsDir() {
 			continue
