@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -56,13 +56,7 @@ func seededProject(t *testing.T, rows int, s3 *testenv.S3Server) *testenv.Projec
 	t.Helper()
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
-	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: rows, Seed: 11, Days: 2, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: rows, Seed: 11, Days: 2, Now: time.Now()})
 	return testenv.NewProject(t, m, database, s3)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -28,13 +29,7 @@ func pairProject(t *testing.T, rows int, settings string) (*testenv.Project, *te
 	replica := testenv.StartReplica(t, primary)
 	s3 := testenv.StartS3(t)
 	db := "acode_" + strconv.Itoa(primary.Port)
-	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, primary.Root(t), db); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, primary.Root(t), db, demo.Options{Rows: rows, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, primary, db, demo.Options{Rows: rows, Seed: 5})
 	p := testenv.NewProject(t, primary, db, s3)
 	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
 	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(replica.Port))

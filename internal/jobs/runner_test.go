@@ -12,6 +12,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 	"github.com/acode-dev/acode/internal/testenv"
@@ -47,12 +48,7 @@ func newRunner(t *testing.T, rows int, opts Options, syncSettings ...string) (*R
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
 	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: rows, Seed: 3, Days: 2}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: rows, Seed: 3, Days: 2})
 	tp := testenv.NewProject(t, m, database, nil)
 	tp.Settings(t, append([]string{"chunk_rows: 500"}, syncSettings...)...)
 	p, err := config.Load(tp.Dir, tp.Lookup)

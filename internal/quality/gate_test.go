@@ -15,6 +15,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/snapshot"
@@ -45,13 +46,7 @@ func newEnvB(t testing.TB, rows int) *env {
 	t.Helper()
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
-	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: rows, Seed: 11, Days: 3, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: rows, Seed: 11, Days: 3, Now: time.Now()})
 	return &env{Project: testenv.NewProject(t, m, database, nil), db: m}
 }
 

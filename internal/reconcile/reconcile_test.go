@@ -12,6 +12,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/reconcile"
 	"github.com/acode-dev/acode/internal/state"
@@ -31,12 +32,7 @@ func TestReconcile_PromotesTheBackupOverADamagedDayAndIsIdempotent(t *testing.T)
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
 	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: 2000, Seed: 9, Days: 3, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: 2000, Seed: 9, Days: 3, Now: time.Now()})
 	s3 := testenv.StartS3(t)
 	tp := testenv.NewProject(t, m, database, s3)
 	tp.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(m.Port))

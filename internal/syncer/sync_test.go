@@ -16,6 +16,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
@@ -237,12 +238,7 @@ func TestSync_RetryResumesRangesAlreadyUploaded(t *testing.T) {
 	// Its own server: the test kills it mid-job and restarts it before the retry.
 	m := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
 	database := m.NewDatabase(t)
-	if err := demo.CreateSchema(context.Background(), m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(context.Background(), m.Root(t), database, demo.Options{Rows: 40000, Seed: 3, Days: 2, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: 40000, Seed: 3, Days: 2, Now: time.Now()})
 	want := count(t, m.Root(t), database, diario)
 	f := newFixture(t, m, database, nil)
 	// About 15k rows fill 1 MiB: the first parts are uploaded well before the kill.

@@ -11,6 +11,7 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
@@ -22,12 +23,7 @@ func TestCompareBackup_FindsPlantedDifferences(t *testing.T) {
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
 	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: 2000, Seed: 3, Days: 3, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: 2000, Seed: 3, Days: 3, Now: time.Now()})
 	s3 := testenv.StartS3(t)
 	tp := testenv.NewProject(t, m, database, s3)
 	// The backup side reads the same server and writes to the same bucket,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
@@ -29,12 +30,7 @@ func synced(t *testing.T, rows int) (*testenv.Project, *config.Project, *syncer.
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
 	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: rows, Seed: 5, Days: 3, Now: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: rows, Seed: 5, Days: 3, Now: time.Now()})
 	tp := testenv.NewProject(t, m, database, nil)
 	p, err := config.Load(tp.Dir, tp.Lookup)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/testenv"
@@ -30,12 +31,7 @@ func TestPage_InChromium(t *testing.T) {
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
 	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: 400, Seed: 7, Days: 2}); err != nil {
-		t.Fatal(err)
-	}
+	demotest.Fill(t, m, database, demo.Options{Rows: 400, Seed: 7, Days: 2})
 	tp := testenv.NewProject(t, m, database, nil)
 	tp.Settings(t, "chunk_rows: 500")
 	p, err := config.Load(tp.Dir, tp.Lookup)
