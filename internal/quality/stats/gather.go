@@ -1,10 +1,9 @@
 package stats
 
 import (
-	"bytes"
 	"fmt"
 	"hash/maphash"
-	"math"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -35,11 +34,12 @@ type plan struct {
 	kinds    []Kind
 	scales   []int
 	numeric  []int
+	numCols  []numCol // the numeric columns, resolved for the row loop
 	temporal []int
 	distinct []int
 	unique   []int
 	keys     []int
-	future   map[int]bool
+	future   []bool // by column: future dates counted
 	above    map[int][]num
 	below    map[int][]num
 	aboveF   map[int][]float64
@@ -48,12 +48,26 @@ type plan struct {
 	after    []byte
 }
 
-type dailyPlan struct{ value, date int }
+// numCol is how one numeric column is observed.
+type numCol struct {
+	col            int
+	float          bool
+	scale          int
+	above, below   []num
+	aboveF, belowF []float64
+}
+
+// dailyPlan sums column value per day of column date; parsed says the
+// value column is among the numeric ones, so its parsed value is reused.
+type dailyPlan struct {
+	value, date int
+	parsed      bool
+}
 
 // NewGatherer resolves spec against the table; an unknown column or a bad
 // threshold is an error, reported before any row is read.
 func NewGatherer(t schema.Table, spec Spec) (*Gatherer, error) {
-	p := plan{kinds: make([]Kind, len(t.Columns)), scales: make([]int, len(t.Columns)), future: map[int]bool{},
+	p := plan{kinds: make([]Kind, len(t.Columns)), scales: make([]int, len(t.Columns)), future: make([]bool, len(t.Columns)),
 		above: map[int][]num{}, below: map[int][]num{}, aboveF: map[int][]float64{}, belowF: map[int][]float64{}}
 	for i, c := range t.Columns {
 		p.kinds[i] = KindOf(c)
@@ -104,7 +118,11 @@ func NewGatherer(t schema.Table, spec Spec) (*Gatherer, error) {
 		if !p.kinds[idx[0]].Numeric() || p.kinds[idx[0]] == KindFloat || !p.kinds[idx[1]].Temporal() {
 			return nil, fmt.Errorf("daily total: %s must be an integer or DECIMAL column and %s a date", d.Value, d.Date)
 		}
-		p.daily = append(p.daily, dailyPlan{value: idx[0], date: idx[1]})
+		p.daily = append(p.daily, dailyPlan{value: idx[0], date: idx[1], parsed: slices.Contains(p.numeric, idx[0])})
+	}
+	for _, i := range p.numeric {
+		p.numCols = append(p.numCols, numCol{col: i, float: p.kinds[i] == KindFloat, scale: p.scales[i],
+			above: p.above[i], below: p.below[i], aboveF: p.aboveF[i], belowF: p.belowF[i]})
 	}
 	g := &Gatherer{table: t, spec: spec, plan: p, seed: processSeed}
 	g.total = g.NewWorker()
@@ -188,11 +206,13 @@ type Worker struct {
 	nums     []numStats
 	texts    []textStats
 	hll      []*hyperloglog.Sketch
-	unique   map[uint64]struct{}
-	keyRows  int64 // rows with a non-NULL unique key
-	keys     []map[uint64]int64
+	unique   hashCounter // hashes of the unique key; counts unused
+	keyRows  int64       // rows with a non-NULL unique key
+	keys     []hashCounter
 	future   []int64
-	daily    []map[string]*exactSum
+	daily    []dailySums
+	parsed   []num  // this row's value of each parsed numeric column
+	parsedOK []bool // whether parsed holds this row's value
 	hash     maphash.Hash
 	keyBytes []byte
 }
@@ -207,209 +227,12 @@ func (g *Gatherer) NewWorker() *Worker {
 		sk, _ := hyperloglog.NewSketch(14, false) // dense: the sparse form is 10x slower to insert into
 		w.hll = append(w.hll, sk)
 	}
-	if len(g.plan.unique) > 0 {
-		w.unique = map[uint64]struct{}{}
-	}
-	for range g.plan.keys {
-		w.keys = append(w.keys, map[uint64]int64{})
-	}
-	for range g.plan.daily {
-		w.daily = append(w.daily, map[string]*exactSum{})
+	w.keys = make([]hashCounter, len(g.plan.keys))
+	w.daily = make([]dailySums, len(g.plan.daily))
+	w.parsed, w.parsedOK = make([]num, n), make([]bool, n)
+	for _, c := range g.plan.numCols {
+		w.nums[c.col].above = make([]int64, max(len(c.above), len(c.aboveF)))
+		w.nums[c.col].below = make([]int64, max(len(c.below), len(c.belowF)))
 	}
 	return w
-}
-
-// Observe adds one row, in the reader's form: every column in table order,
-// MySQL text, nil for NULL. It keeps nothing that aliases row. A nil
-// Worker (quality checks off) does nothing.
-func (w *Worker) Observe(row [][]byte) {
-	if w == nil {
-		return
-	}
-	p := &w.g.plan
-	w.rows++
-	for i, v := range row {
-		if v == nil {
-			w.nulls[i]++
-		}
-	}
-	for _, i := range p.numeric {
-		if v := row[i]; v != nil {
-			w.observeNumber(i, v)
-		}
-	}
-	for _, i := range p.temporal {
-		v := row[i]
-		if v == nil {
-			continue
-		}
-		if isZeroDate(v) { // written as NULL, so counted as one
-			w.nulls[i]++
-			continue
-		}
-		w.texts[i].observe(v)
-		if p.future[i] && len(v) >= 10 && bytes.Compare(v[:10], p.after) > 0 {
-			w.future[i]++
-		}
-	}
-	for j, i := range p.distinct {
-		if v := row[i]; v != nil {
-			w.hll[j].Insert(v)
-		}
-	}
-	if len(p.unique) > 0 {
-		w.observeKey(row)
-	}
-	for j, i := range p.keys {
-		if v := row[i]; v != nil {
-			w.keys[j][maphash.Bytes(w.g.seed, v)]++
-		}
-	}
-	for j, d := range p.daily {
-		w.observeDaily(j, d, row)
-	}
-}
-
-func isZeroDate(v []byte) bool {
-	return len(v) >= 10 && string(v[:10]) == "0000-00-00"
-}
-
-func (w *Worker) observeNumber(i int, v []byte) {
-	p := &w.g.plan
-	s := &w.nums[i]
-	if p.kinds[i] == KindFloat {
-		f, err := strconv.ParseFloat(string(v), 64)
-		if err != nil || math.IsNaN(f) {
-			w.bad[i]++
-			return
-		}
-		s.observeFloat(f, p.aboveF[i], p.belowF[i])
-		return
-	}
-	n, ok := parseUnscaled(v, p.scales[i])
-	if !ok {
-		w.bad[i]++
-		return
-	}
-	s.observe(n, p.above[i], p.below[i])
-}
-
-func (w *Worker) observeKey(row [][]byte) {
-	w.hash.Reset()
-	for _, i := range w.g.plan.unique {
-		v := row[i]
-		if v == nil {
-			return // a NULL key is not a duplicate of anything
-		}
-		w.hash.Write(v)
-		w.hash.WriteByte(0)
-	}
-	w.keyRows++
-	w.unique[w.hash.Sum64()] = struct{}{}
-}
-
-func (w *Worker) observeDaily(j int, d dailyPlan, row [][]byte) {
-	v, day := row[d.value], row[d.date]
-	if v == nil || day == nil || len(day) < 10 || isZeroDate(day) {
-		return
-	}
-	n, ok := parseUnscaled(v, w.g.plan.scales[d.value])
-	if !ok {
-		return
-	}
-	acc := w.daily[j][string(day[:10])]
-	if acc == nil {
-		acc = &exactSum{}
-		w.daily[j][string(day[:10])] = acc
-	}
-	acc.add(n)
-}
-
-// numStats summarises one numeric column.
-type numStats struct {
-	count      int64
-	sum        exactSum
-	fsum       float64
-	min, max   num
-	fmin, fmax float64
-	negatives  int64
-	above      []int64
-	below      []int64
-}
-
-func (s *numStats) observe(n num, above, below []num) {
-	if s.count == 0 || n.cmp(s.min) < 0 {
-		s.min = n
-	}
-	if s.count == 0 || n.cmp(s.max) > 0 {
-		s.max = n
-	}
-	s.count++
-	s.sum.add(n)
-	if n.sign() < 0 {
-		s.negatives++
-	}
-	if len(above) > 0 && s.above == nil {
-		s.above = make([]int64, len(above))
-	}
-	for k, t := range above {
-		if n.cmp(t) > 0 {
-			s.above[k]++
-		}
-	}
-	if len(below) > 0 && s.below == nil {
-		s.below = make([]int64, len(below))
-	}
-	for k, t := range below {
-		if n.cmp(t) < 0 {
-			s.below[k]++
-		}
-	}
-}
-
-func (s *numStats) observeFloat(f float64, above, below []float64) {
-	if s.count == 0 || f < s.fmin {
-		s.fmin = f
-	}
-	if s.count == 0 || f > s.fmax {
-		s.fmax = f
-	}
-	s.count++
-	s.fsum += f
-	if f < 0 {
-		s.negatives++
-	}
-	if len(above) > 0 && s.above == nil {
-		s.above = make([]int64, len(above))
-	}
-	for k, t := range above {
-		if f > t {
-			s.above[k]++
-		}
-	}
-	if len(below) > 0 && s.below == nil {
-		s.below = make([]int64, len(below))
-	}
-	for k, t := range below {
-		if f < t {
-			s.below[k]++
-		}
-	}
-}
-
-// textStats keeps the min and max of a temporal column by text order,
-// which is time order for MySQL's fixed-width date forms.
-type textStats struct {
-	seen     bool
-	min, max []byte
-}
-
-func (s *textStats) observe(v []byte) {
-	if !s.seen || bytes.Compare(v, s.min) < 0 {
-		s.min = append(s.min[:0], v...)
-	}
-	if !s.seen || bytes.Compare(v, s.max) > 0 {
-		s.max = append(s.max[:0], v...)
-	}
-	s.seen = true
 }

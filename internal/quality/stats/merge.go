@@ -30,24 +30,13 @@ func (g *Gatherer) Add(w *Worker) {
 	for j := range w.hll {
 		_ = t.hll[j].Merge(w.hll[j]) // same precision by construction
 	}
-	for k := range w.unique {
-		t.unique[k] = struct{}{}
-	}
+	t.unique.merge(&w.unique)
 	t.keyRows += w.keyRows
 	for j := range w.keys {
-		for k, n := range w.keys[j] {
-			t.keys[j][k] += n
-		}
+		t.keys[j].merge(&w.keys[j])
 	}
 	for j := range w.daily {
-		for day, s := range w.daily[j] {
-			acc := t.daily[j][day]
-			if acc == nil {
-				acc = &exactSum{}
-				t.daily[j][day] = acc
-			}
-			acc.merge(s)
-		}
+		t.daily[j].merge(&w.daily[j])
 	}
 }
 
@@ -116,22 +105,22 @@ func (g *Gatherer) Result() *Stream {
 		out.Columns[i].Sketch, _ = t.hll[j].MarshalBinary()
 	}
 	if len(p.unique) > 0 {
-		out.Unique = &Unique{Key: g.spec.Unique, Distinct: int64(len(t.unique)), Duplicate: t.keyRows - int64(len(t.unique))}
+		out.Unique = &Unique{Key: g.spec.Unique, Distinct: int64(t.unique.len()), Duplicate: t.keyRows - int64(t.unique.len())}
 	}
 	for j, i := range p.keys {
 		if out.KeyCounts == nil {
 			out.KeyCounts = map[string]int64{}
 		}
-		out.KeyCounts[g.table.Columns[i].Name] = int64(len(t.keys[j]))
+		out.KeyCounts[g.table.Columns[i].Name] = int64(t.keys[j].len())
 	}
-	if len(p.future) > 0 {
+	if p.after != nil {
 		out.FutureAfter = g.spec.FutureAfter
 	}
 	for j, d := range p.daily {
 		dt := DailyTotal{Value: g.table.Columns[d.value].Name, Date: g.table.Columns[d.date].Name, Totals: map[string]string{}}
-		for day, s := range t.daily[j] {
-			dt.Totals[day] = formatScaled(s.value(), p.scales[d.value])
-		}
+		t.daily[j].each(func(day dayKey, s *exactSum) {
+			dt.Totals[day.String()] = formatScaled(s.value(), p.scales[d.value])
+		})
 		out.DailyTotals = append(out.DailyTotals, dt)
 	}
 	return out
@@ -167,7 +156,7 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) 
 // number of rows holding each value. False matches need a hash collision:
 // under 1e-7 at a million distinct values.
 type KeySet struct {
-	counts map[uint64]int64
+	counts *hashCounter
 }
 
 // Keys returns the merged key set of column, or nil when it was not in
@@ -177,23 +166,23 @@ func (g *Gatherer) Keys(column string) *KeySet {
 	defer g.mu.Unlock()
 	for j, i := range g.plan.keys {
 		if strings.EqualFold(g.table.Columns[i].Name, column) {
-			return &KeySet{counts: g.total.keys[j]}
+			return &KeySet{counts: &g.total.keys[j]}
 		}
 	}
 	return nil
 }
 
 // Len is the number of distinct values.
-func (k *KeySet) Len() int { return len(k.counts) }
+func (k *KeySet) Len() int { return k.counts.len() }
 
 // Missing counts the values of k absent from ref, and the rows holding
 // them.
 func (k *KeySet) Missing(ref *KeySet) (values, rows int64) {
-	for h, n := range k.counts {
-		if _, ok := ref.counts[h]; !ok {
+	k.counts.each(func(h uint64, n int64) {
+		if !ref.counts.has(h) {
 			values++
 			rows += n
 		}
-	}
+	})
 	return values, rows
 }

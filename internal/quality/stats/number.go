@@ -116,6 +116,14 @@ func (n num) cmp(o num) int {
 	return n.bigInt().Cmp(o.bigInt())
 }
 
+// less reports n < o, without leaving the int64s when both fit.
+func (n num) less(o num) bool {
+	if n.big == nil && o.big == nil {
+		return n.small < o.small
+	}
+	return n.cmp(o) < 0
+}
+
 // exactSum adds int64s without overflow: an int64 fast path that spills
 // into a big.Int when it would wrap.
 type exactSum struct {

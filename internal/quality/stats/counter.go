@@ -1,0 +1,111 @@
+package stats
+
+// hashCounter counts rows per 64-bit hash: an open-addressing table with
+// linear probing, used for the key sets instead of a Go map because it is
+// counted once per row and column on the sync's hot path. The hashes come
+// from maphash, so their low bits index the table directly. It grows by
+// doubling when over three-quarters full; hash 0 (the empty-slot marker)
+// is counted apart.
+type hashCounter struct {
+	hashes []uint64 // 0 marks an empty slot
+	counts []int64
+	used   int   // occupied slots
+	zero   int64 // rows of hash 0
+}
+
+const hashCounterMinSlots = 1024
+
+// add counts n more rows of hash h.
+func (c *hashCounter) add(h uint64, n int64) {
+	if h == 0 {
+		c.zero += n
+		return
+	}
+	if c.used >= len(c.hashes)-len(c.hashes)/4 {
+		c.grow()
+	}
+	mask := uint64(len(c.hashes) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch c.hashes[i] {
+		case h:
+			c.counts[i] += n
+			return
+		case 0:
+			c.hashes[i], c.counts[i] = h, n
+			c.used++
+			return
+		}
+	}
+}
+
+// has reports whether hash h was counted.
+func (c *hashCounter) has(h uint64) bool {
+	if h == 0 {
+		return c.zero > 0
+	}
+	if len(c.hashes) == 0 {
+		return false
+	}
+	mask := uint64(len(c.hashes) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch c.hashes[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// len is the number of distinct hashes.
+func (c *hashCounter) len() int {
+	if c.zero > 0 {
+		return c.used + 1
+	}
+	return c.used
+}
+
+// each calls f with every hash and its row count.
+func (c *hashCounter) each(f func(h uint64, n int64)) {
+	if c.zero > 0 {
+		f(0, c.zero)
+	}
+	for i, h := range c.hashes {
+		if h != 0 {
+			f(h, c.counts[i])
+		}
+	}
+}
+
+// merge adds o's counts. The table is sized for both first: filling a
+// table in another's slot order while it grows would pile the entries
+// into long probe runs.
+func (c *hashCounter) merge(o *hashCounter) {
+	c.reserve(c.used + o.used)
+	o.each(c.add)
+}
+
+// reserve sizes the table to hold n hashes without growing.
+func (c *hashCounter) reserve(n int) {
+	size := max(len(c.hashes), hashCounterMinSlots)
+	for n >= size-size/4 {
+		size *= 2
+	}
+	if size > len(c.hashes) {
+		c.resize(size)
+	}
+}
+
+func (c *hashCounter) grow() {
+	c.resize(max(2*len(c.hashes), hashCounterMinSlots))
+}
+
+func (c *hashCounter) resize(n int) {
+	old := *c
+	*c = hashCounter{hashes: make([]uint64, n), counts: make([]int64, n), zero: old.zero}
+	for i, h := range old.hashes {
+		if h != 0 {
+			c.add(h, old.counts[i])
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package stats
+
+import "encoding/binary"
+
+// dayKey is a YYYY-MM-DD day packed into two integers, so finding a day's
+// sum compares two words instead of hashing text.
+type dayKey struct {
+	head uint64 // "YYYY-MM-"
+	tail uint16 // "DD"
+}
+
+func dayKeyOf(day []byte) dayKey {
+	return dayKey{head: binary.LittleEndian.Uint64(day[:8]), tail: binary.LittleEndian.Uint16(day[8:10])}
+}
+
+func (k dayKey) String() string {
+	var b [10]byte
+	binary.LittleEndian.PutUint64(b[:8], k.head)
+	binary.LittleEndian.PutUint16(b[8:], k.tail)
+	return string(b[:])
+}
+
+type dayEntry struct {
+	key dayKey
+	sum exactSum
+}
+
+// dailyRecentDays is how many days are kept in the scanned list: a sync
+// partition holds one day or a few, a full refresh a handful per batch.
+const dailyRecentDays = 16
+
+// dailySums is the exact sum of one column per day. The first days seen
+// are scanned linearly (cheaper than a map for a few keys, as the sync
+// sees them); further days go to a map.
+type dailySums struct {
+	recent []dayEntry
+	more   map[dayKey]*exactSum
+}
+
+// add adds n to the sum of day, the first 10 bytes of a date.
+func (d *dailySums) add(day []byte, n num) {
+	d.sum(dayKeyOf(day)).add(n)
+}
+
+func (d *dailySums) sum(k dayKey) *exactSum {
+	for i := range d.recent {
+		if d.recent[i].key == k {
+			return &d.recent[i].sum
+		}
+	}
+	if len(d.recent) < dailyRecentDays {
+		if d.recent == nil {
+			d.recent = make([]dayEntry, 0, dailyRecentDays) // never reallocated: sum returns pointers into it
+		}
+		d.recent = append(d.recent, dayEntry{key: k})
+		return &d.recent[len(d.recent)-1].sum
+	}
+	s := d.more[k]
+	if s == nil {
+		if d.more == nil {
+			d.more = map[dayKey]*exactSum{}
+		}
+		s = &exactSum{}
+		d.more[k] = s
+	}
+	return s
+}
+
+// each calls f with every day (YYYY-MM-DD) and its sum.
+func (d *dailySums) each(f func(day dayKey, s *exactSum)) {
+	for i := range d.recent {
+		f(d.recent[i].key, &d.recent[i].sum)
+	}
+	for k, s := range d.more {
+		f(k, s)
+	}
+}
+
+// merge adds o's sums.
+func (d *dailySums) merge(o *dailySums) {
+	o.each(func(k dayKey, s *exactSum) { d.sum(k).merge(s) })
+}
