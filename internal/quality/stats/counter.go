@@ -7,10 +7,14 @@ package stats
 // doubling when over three-quarters full; hash 0 (the empty-slot marker)
 // is counted apart.
 type hashCounter struct {
-	hashes []uint64 // 0 marks an empty slot
-	counts []int64
-	used   int   // occupied slots
-	zero   int64 // rows of hash 0
+	slots []counterSlot // hash and count side by side: one cache miss per probe
+	used  int           // occupied slots
+	zero  int64         // rows of hash 0
+}
+
+type counterSlot struct {
+	hash  uint64 // 0 marks an empty slot
+	count int64
 }
 
 const hashCounterMinSlots = 1024
@@ -21,17 +25,18 @@ func (c *hashCounter) add(h uint64, n int64) {
 		c.zero += n
 		return
 	}
-	if c.used >= len(c.hashes)-len(c.hashes)/4 {
+	if c.used >= len(c.slots)-len(c.slots)/4 {
 		c.grow()
 	}
-	mask := uint64(len(c.hashes) - 1)
+	mask := uint64(len(c.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		switch c.hashes[i] {
+		s := &c.slots[i]
+		switch s.hash {
 		case h:
-			c.counts[i] += n
+			s.count += n
 			return
 		case 0:
-			c.hashes[i], c.counts[i] = h, n
+			s.hash, s.count = h, n
 			c.used++
 			return
 		}
@@ -43,12 +48,12 @@ func (c *hashCounter) has(h uint64) bool {
 	if h == 0 {
 		return c.zero > 0
 	}
-	if len(c.hashes) == 0 {
+	if len(c.slots) == 0 {
 		return false
 	}
-	mask := uint64(len(c.hashes) - 1)
+	mask := uint64(len(c.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		switch c.hashes[i] {
+		switch c.slots[i].hash {
 		case h:
 			return true
 		case 0:
@@ -70,9 +75,9 @@ func (c *hashCounter) each(f func(h uint64, n int64)) {
 	if c.zero > 0 {
 		f(0, c.zero)
 	}
-	for i, h := range c.hashes {
-		if h != 0 {
-			f(h, c.counts[i])
+	for _, s := range c.slots {
+		if s.hash != 0 {
+			f(s.hash, s.count)
 		}
 	}
 }
@@ -87,25 +92,25 @@ func (c *hashCounter) merge(o *hashCounter) {
 
 // reserve sizes the table to hold n hashes without growing.
 func (c *hashCounter) reserve(n int) {
-	size := max(len(c.hashes), hashCounterMinSlots)
+	size := max(len(c.slots), hashCounterMinSlots)
 	for n >= size-size/4 {
 		size *= 2
 	}
-	if size > len(c.hashes) {
+	if size > len(c.slots) {
 		c.resize(size)
 	}
 }
 
 func (c *hashCounter) grow() {
-	c.resize(max(2*len(c.hashes), hashCounterMinSlots))
+	c.resize(max(2*len(c.slots), hashCounterMinSlots))
 }
 
 func (c *hashCounter) resize(n int) {
 	old := *c
-	*c = hashCounter{hashes: make([]uint64, n), counts: make([]int64, n), zero: old.zero}
-	for i, h := range old.hashes {
-		if h != 0 {
-			c.add(h, old.counts[i])
+	*c = hashCounter{slots: make([]counterSlot, n), zero: old.zero}
+	for _, s := range old.slots {
+		if s.hash != 0 {
+			c.add(s.hash, s.count)
 		}
 	}
 }

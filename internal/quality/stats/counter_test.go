@@ -27,8 +27,8 @@ func TestHashCounter_CountsLikeAMap(t *testing.T) {
 	for h := range want { // every value seen again
 		add(h, 1)
 	}
-	if len(c.hashes) < 2*5000+1 || len(c.hashes)&(len(c.hashes)-1) != 0 {
-		t.Errorf("table has %d slots for %d hashes: want a power of two past 3/4 load", len(c.hashes), len(want))
+	if len(c.slots) < 2*5000+1 || len(c.slots)&(len(c.slots)-1) != 0 {
+		t.Errorf("table has %d slots for %d hashes: want a power of two past 3/4 load", len(c.slots), len(want))
 	}
 	check(t, &c, want)
 	for _, h := range []uint64{1, 7 | 1<<62, r.Uint64()} {
