@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the integration tests start: MariaDB from Debian's packages,
 # versitygw (the S3 test server), toxiproxy (fault injection), DuckDB's Node
-# package (the independent Parquet reader) and Chromium (the status page test). Idempotent: each step is skipped
-# when its tool is already there. `test-deps.sh mariadb` installs only MariaDB
-# (all `acode demo` needs).
+# package (the independent Parquet reader) and Chromium (the status page test).
+# Idempotent: each step is skipped when its tool is already there. The Go
+# builds (minutes on a bare machine) run in the background while Debian's
+# packages install. `test-deps.sh mariadb` installs only MariaDB (all
+# `acode demo` needs).
 set -euo pipefail
 only=${1:-all}
 
@@ -26,6 +28,22 @@ fi
 if [ "$only" = mariadb ]; then
   exit 0
 fi
+
+# Go tools build in the background; their logs are shown only on failure.
+gopids=()
+go_install() { # name module
+  local log
+  log=$(mktemp)
+  echo "installing $1 (in the background; several minutes the first time)"
+  (go install "$2" >"$log" 2>&1 || { echo "go install $2 failed:"; cat "$log"; exit 1; }) &
+  gopids+=($!)
+}
+if [ ! -x "$GOBIN/versitygw" ]; then
+  go_install versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+if [ ! -x "$GOBIN/toxiproxy-server" ] && [ ! -x "$GOBIN/server" ]; then
+  go_install toxiproxy github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0
+fi
 if ! command -v node >/dev/null 2>&1; then
   echo "installing nodejs and npm (Debian)"
   apt_install nodejs npm
@@ -34,20 +52,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium (Debian) for the status page's browser test"
   apt_install chromium
 fi
-if [ ! -x "$GOBIN/versitygw" ]; then
-  echo "installing versitygw v1.8.0 (several minutes the first time)"
-  go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
-fi
-if [ ! -x "$GOBIN/toxiproxy-server" ] && [ ! -x "$GOBIN/server" ]; then
-  echo "installing toxiproxy v2.12.0"
-  go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0
-fi
-if [ -x "$GOBIN/server" ] && [ ! -x "$GOBIN/toxiproxy-server" ]; then
-  mv "$GOBIN/server" "$GOBIN/toxiproxy-server"
-fi
 if [ ! -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ]; then
   echo "installing @duckdb/node-api into $DUCKDB_DIR"
   mkdir -p "$DUCKDB_DIR"
   (cd "$DUCKDB_DIR" && npm install --silent --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+fi
+for pid in "${gopids[@]}"; do
+  wait "$pid"
+done
+if [ -x "$GOBIN/server" ] && [ ! -x "$GOBIN/toxiproxy-server" ]; then
+  mv "$GOBIN/server" "$GOBIN/toxiproxy-server"
 fi
 echo "test dependencies ready"
