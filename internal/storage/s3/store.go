@@ -22,10 +22,14 @@ import (
 	"github.com/acode-dev/acode/internal/storage"
 )
 
-// Defaults for the zero values of Config.
+// Defaults for the zero values of Config. The transfer manager buffers
+// Concurrency+1 whole parts in memory for every multipart upload, and the
+// syncer runs one upload per read worker in the background: 8 MiB parts two
+// at a time hold about 24 MiB per upload, which keeps a sync under its
+// memory budget while still overlapping the parts' round trips.
 const (
-	DefaultPartSizeBytes = 16 << 20
-	DefaultConcurrency   = 4
+	DefaultPartSizeBytes = 8 << 20
+	DefaultConcurrency   = 2
 	DefaultMaxAttempts   = 5
 	DefaultListPageSize  = 1000
 
@@ -56,10 +60,10 @@ type Config struct {
 	// names the key for "aws:kms".
 	ServerSideEncryption string
 	KMSKeyID             string
-	// PartSizeBytes is the multipart part size and threshold (default 16 MiB,
+	// PartSizeBytes is the multipart part size and threshold (default 8 MiB,
 	// minimum 5 MiB); memory per upload is about Concurrency+1 parts.
 	PartSizeBytes int64
-	// Concurrency is the number of parts uploaded in parallel (default 4).
+	// Concurrency is the number of parts uploaded in parallel (default 2).
 	Concurrency int
 	// MaxAttempts bounds tries per request, the first included (default 5).
 	MaxAttempts int
