@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +114,10 @@ func (s *Server) authorized(r *http.Request) bool {
 // requireAuth wraps a handler of a mutating or job endpoint.
 func (s *Server) requireAuth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if why := crossSite(r); why != "" {
+			writeError(w, http.StatusForbidden, why)
+			return
+		}
 		if !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="acode", charset="UTF-8"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong credentials: use basic auth with the API user, or a bearer token from POST /v1/applications/token")
@@ -157,4 +162,25 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(s.tokens.ttl / time.Second)})
+}
+
+// crossSite says why a request that another site's page made the browser
+// send (cross-site request forgery) is refused, or "" when it is not one: a
+// browser holding the API's basic-auth credentials sends them with any
+// request to this host, so every authenticated endpoint checks where the
+// request came from. Airflow and other clients that are not browsers send
+// neither header and pass.
+func crossSite(r *http.Request) string {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return "cross-site request refused"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return "cross-origin request refused"
+		}
+	}
+	return ""
 }

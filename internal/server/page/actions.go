@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/acode-dev/acode/internal/failover"
 )
@@ -93,30 +92,6 @@ func (p *Page) pairNames() string {
 		s = "none"
 	}
 	return s
-}
-
-// sameOrigin refuses a request another site's page made the browser send
-// (cross-site request forgery): a browser that holds the API's basic-auth
-// credentials sends them with any request to this host, so a mutating
-// endpoint must check where the request came from. Clients that are not
-// browsers send neither header and pass.
-func sameOrigin(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		switch r.Header.Get("Sec-Fetch-Site") {
-		case "", "same-origin", "none":
-		default:
-			writeError(w, http.StatusForbidden, "cross-site request refused")
-			return
-		}
-		if o := r.Header.Get("Origin"); o != "" {
-			u, err := url.Parse(o)
-			if err != nil || u.Host != r.Host {
-				writeError(w, http.StatusForbidden, "cross-origin request refused")
-				return
-			}
-		}
-		h(w, r)
-	}
 }
 
 type apiError struct {

@@ -129,6 +129,6 @@ func Register(srv *server.Server, p *Page, public bool) {
 	srv.Handle("GET /{$}", page)
 	srv.Handle("GET "+AssetPrefix, Assets())
 	a := &actions{page: p}
-	srv.Handle("POST /api/acode/pairs/{pair}/failover", srv.RequireAuth(sameOrigin(a.failover)))
-	srv.Handle("POST /api/acode/pairs/{pair}/failback", srv.RequireAuth(sameOrigin(a.failback)))
+	srv.Handle("POST /api/acode/pairs/{pair}/failover", srv.RequireAuth(a.failover))
+	srv.Handle("POST /api/acode/pairs/{pair}/failback", srv.RequireAuth(a.failback))
 }
