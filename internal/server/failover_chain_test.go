@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/orchestrate"
 	"github.com/acode-dev/acode/internal/state"
@@ -62,13 +62,7 @@ func newPairEnv(t *testing.T) *pairEnv {
 	replica := testenv.StartReplica(t, primary)
 	s3 := testenv.StartS3(t)
 	database := "acode_" + strconv.Itoa(primary.Port)
-	if err := demo.CreateSchema(ctx, primary.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	counts, err := demo.Fill(ctx, primary.Root(t), database, demo.Options{Rows: 6000, Seed: 13})
-	if err != nil {
-		t.Fatal(err)
-	}
+	counts := demotest.Fill(t, primary, database, demo.Options{Rows: 6000, Seed: 13})
 	tp := testenv.NewProject(t, primary, database, s3)
 	tp.Env["FARMARCAS_AWS_SECRET_ACCESS_KEY"] = s3.SecretKey
 	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
@@ -100,24 +94,7 @@ func newPairEnv(t *testing.T) *pairEnv {
 		t.Fatal(err)
 	}
 	runner := jobs.New(&syncer.Syncer{Project: p, State: st, Log: log}, jobs.Options{Run: orch.RunJob})
-	clk := &clock{}
-	srv, err := New(Config{Project: p, State: st, Runner: runner, Log: log,
-		Credentials: Credentials{User: apiUser, Password: apiPass}, Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := runner.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		hs.Close()
-		st.Close()
-	})
-	e := &env{t: t, url: hs.URL, project: p, state: st, runner: runner, clock: clk, bodies: &recorder{},
-		rows: counts.Diario + counts.Produtos + counts.Complemento}
+	e := serve(t, p, st, runner, nil, log, counts)
 	return &pairEnv{env: e, primary: primary, replica: replica}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/state"
@@ -104,13 +105,7 @@ func newEnv(t *testing.T, diario int, syncSettings ...string) *env {
 	m := testenv.SharedMariaDB(t)
 	database := m.NewDatabase(t)
 	ctx := context.Background()
-	if err := demo.CreateSchema(ctx, m.Root(t), database); err != nil {
-		t.Fatal(err)
-	}
-	counts, err := demo.Fill(ctx, m.Root(t), database, demo.Options{Rows: diario, Seed: 5, Days: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	counts := demotest.Fill(t, m, database, demo.Options{Rows: diario, Seed: 5, Days: 2})
 	tp := testenv.NewProject(t, m, database, nil)
 	tp.Env["FARMARCAS_AWS_SECRET_ACCESS_KEY"] = awsSecret
 	tp.Settings(t, append([]string{"chunk_rows: 500"}, syncSettings...)...)
@@ -128,6 +123,13 @@ func newEnv(t *testing.T, diario int, syncSettings ...string) *env {
 	}
 	reg := metrics.New()
 	runner := jobs.New(&syncer.Syncer{Project: p, State: st, Log: log}, jobs.Options{MaxAttempts: 1, OnJobEnd: reg.Jobs.Observe})
+	return serve(t, p, st, runner, reg, log, counts)
+}
+
+// serve runs the API over loopback until the test ends; the runner and the
+// state store are shut down with it.
+func serve(t *testing.T, p *config.Project, st *state.Store, runner *jobs.Runner, reg *metrics.Registry, log *slog.Logger, counts demo.Counts) *env {
+	t.Helper()
 	clk := &clock{}
 	srv, err := New(Config{Project: p, State: st, Runner: runner, Metrics: reg, Log: log,
 		Credentials: Credentials{User: apiUser, Password: apiPass}, Now: clk.now})
