@@ -32,10 +32,7 @@ func pairProject(t *testing.T, rows int, settings string) (*testenv.Project, *te
 	demotest.Fill(t, primary, db, demo.Options{Rows: rows, Seed: 5})
 	p := testenv.NewProject(t, primary, db, s3)
 	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
-	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(replica.Port))
-	p.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	p.PointBackup(t, replica)
 	if err := os.WriteFile(filepath.Join(p.Dir, config.SettingsFile), []byte(settings), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -13,10 +12,7 @@ func TestCLI_ReconcileFillsAMissingDayFromTheBackupOnce(t *testing.T) {
 	t.Parallel()
 	s3 := testenv.StartS3(t)
 	p := seededProject(t, 1500, s3)
-	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(p.DB.Port))
-	p.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	p.PointBackup(t, p.DB)
 	out, errOut, code := acode(t, p, "sync", "--json", "connection_mysql_s3_acode_backup")
 	if code != 0 {
 		t.Fatalf("backup sync: exit %d %s %s", code, out, errOut)

@@ -120,10 +120,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	p := testenv.NewProject(t, e.primary, e.database, e.s3)
 	e.project = p
 	e.primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
-	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(e.replica.Port))
-	p.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket+"\n  s3_endpoint: "+e.s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+e.s3.Region)
+	p.PointBackup(t, e.replica)
 	if o.viaProxy {
 		e.proxy = testenv.StartToxiproxy(t).Proxy(t, "primary", e.primary.Addr())
 		p.Edit(t, "sources/source_mysql_acode/configuration.yaml",

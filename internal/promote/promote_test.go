@@ -57,10 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.rows = counts.Diario
 	f.project = testenv.NewProject(t, f.db, database, f.s3)
-	f.project.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(f.db.Port))
-	f.project.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+f.project.Bucket+"\n  s3_endpoint: "+f.s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+f.s3.Region)
+	f.project.PointBackup(t, f.db)
 	f.load(t)
 	return f
 }

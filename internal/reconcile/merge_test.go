@@ -48,11 +48,8 @@ func TestReconcile_MergesAnIncrementalDayByKeyNewestCursorWinsAndIsIdempotent(t 
 	}
 	s3 := testenv.StartS3(t)
 	tp := testenv.NewProject(t, m, primaryDB, s3)
-	tp.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(m.Port),
-		"database: "+primaryDB, "database: "+backupDB)
-	tp.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+tp.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	tp.PointBackup(t, m)
+	tp.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "database: "+primaryDB, "database: "+backupDB)
 	incremental := []string{
 		"alias_name: farmarcas_si_analitico_diario_complemento\n          cursor_field: []",
 		"alias_name: farmarcas_si_analitico_diario_complemento\n          cursor_field: [Data_Emissao]",

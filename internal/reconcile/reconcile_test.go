@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -35,10 +34,7 @@ func TestReconcile_PromotesTheBackupOverADamagedDayAndIsIdempotent(t *testing.T)
 	demotest.Fill(t, m, database, demo.Options{Rows: 2000, Seed: 9, Days: 3, Now: time.Now()})
 	s3 := testenv.StartS3(t)
 	tp := testenv.NewProject(t, m, database, s3)
-	tp.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(m.Port))
-	tp.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+tp.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	tp.PointBackup(t, m)
 	p, err := config.Load(tp.Dir, tp.Lookup)
 	if err != nil {
 		t.Fatal(err)

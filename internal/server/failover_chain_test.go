@@ -66,10 +66,7 @@ func newPairEnv(t *testing.T) *pairEnv {
 	tp := testenv.NewProject(t, primary, database, s3)
 	tp.Env["FARMARCAS_AWS_SECRET_ACCESS_KEY"] = s3.SecretKey
 	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
-	tp.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(replica.Port))
-	tp.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+tp.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	tp.PointBackup(t, replica)
 	if err := os.WriteFile(filepath.Join(tp.Dir, config.SettingsFile), []byte(pairSettings), 0o644); err != nil {
 		t.Fatal(err)
 	}

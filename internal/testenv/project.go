@@ -66,6 +66,21 @@ func NewProject(t testing.TB, db *MariaDB, database string, s3 *S3Server) *Proje
 	return p
 }
 
+// PointBackup points the backup side at backup (a replica, or the primary
+// itself when a test only needs two connections) and, when the project has
+// an S3 server, the backup destination at the same bucket: the backup
+// connection then writes under its own path beside the primary's.
+func (p *Project) PointBackup(t testing.TB, backup *MariaDB) {
+	t.Helper()
+	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(backup.Port))
+	if p.S3 == nil {
+		return
+	}
+	p.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
+		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket+"\n  s3_endpoint: "+p.S3.Endpoint,
+		"s3_bucket_region: us-east-2", "s3_bucket_region: "+p.S3.Region)
+}
+
 // Settings rewrites acode.yaml with the given lines in its sync section.
 func (p *Project) Settings(t testing.TB, syncLines ...string) {
 	t.Helper()

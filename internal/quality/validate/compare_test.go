@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
@@ -28,10 +27,7 @@ func TestCompareBackup_FindsPlantedDifferences(t *testing.T) {
 	tp := testenv.NewProject(t, m, database, s3)
 	// The backup side reads the same server and writes to the same bucket,
 	// under its own path.
-	tp.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(m.Port))
-	tp.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+tp.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	tp.PointBackup(t, m)
 	p, err := config.Load(tp.Dir, tp.Lookup)
 	if err != nil {
 		t.Fatal(err)
