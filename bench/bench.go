@@ -48,6 +48,11 @@ type Config struct {
 	// Settings are extra lines for the sync section of the bench project's
 	// acode.yaml (e.g. "max_parallel_reads: 2").
 	Settings []string
+	// QualityOff also runs the local sync with quality checks off
+	// (acode_local_noquality), alternating with the run that has them, so
+	// the cost of gathering statistics in the same pass shows as
+	// quality_overhead.
+	QualityOff bool
 }
 
 // Report is the result of a run: one entry per table size.
@@ -62,6 +67,16 @@ type SizeRuns struct {
 	Rows       int           `json:"rows"`
 	TableBytes int64         `json:"table_bytes"`
 	Runs       []Measurement `json:"runs"`
+	// QualityOverhead is set with Config.QualityOff: what the statistics
+	// and rules add to the local sync.
+	QualityOverhead *Overhead `json:"quality_overhead,omitempty"`
+}
+
+// Overhead compares a run with a feature to the same run without it:
+// (with - without) / without, of wall seconds and of CPU seconds.
+type Overhead struct {
+	Wall float64 `json:"wall"`
+	CPU  float64 `json:"cpu"`
 }
 
 // Run measures every size of cfg, printing a table of results to out as it
@@ -164,9 +179,15 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 		dests = append(dests, "s3")
 	}
 	for _, d := range dests {
-		p, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-%s", n, d)), src, s3, d, cfg.Settings)
+		p, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-%s", n, d)), src, s3, d, cfg.Settings, true)
 		if err != nil {
 			return sr, err
+		}
+		if d == "local" && cfg.QualityOff {
+			if err := measureQuality(ctx, cfg, src, p, dir, n, dump, sr, out); err != nil {
+				return sr, err
+			}
+			continue
 		}
 		m, err := best(cfg.Repeat, func() (Measurement, error) { return p.sync(ctx, cfg.Binary, cfg.ChildEnv) })
 		if err != nil {
@@ -177,6 +198,42 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 		printRow(out, n, m)
 	}
 	return sr, nil
+}
+
+// measureQuality times the local sync with quality checks on (p) and off,
+// alternating the two so that a change of load on the machine hits both
+// alike; each keeps its fastest run.
+func measureQuality(ctx context.Context, cfg Config, src *source, p *project, dir string, n int, dump Measurement, sr *SizeRuns, out io.Writer) error {
+	off, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-local-noquality", n)), src, nil, "local", cfg.Settings, false)
+	if err != nil {
+		return err
+	}
+	var on, without Measurement
+	for i := range cfg.Repeat {
+		a, err := p.sync(ctx, cfg.Binary, cfg.ChildEnv)
+		if err != nil {
+			return err
+		}
+		b, err := off.sync(ctx, cfg.Binary, cfg.ChildEnv)
+		if err != nil {
+			return err
+		}
+		if i == 0 || a.Seconds < on.Seconds {
+			on = a
+		}
+		if i == 0 || b.Seconds < without.Seconds {
+			without = b
+		}
+	}
+	without.Tool = "acode_local_noquality"
+	for _, m := range []*Measurement{&on, &without} {
+		m.Ratio = m.RowsPerSec / dump.RowsPerSec
+		sr.Runs = append(sr.Runs, *m)
+		printRow(out, n, *m)
+	}
+	sr.QualityOverhead = &Overhead{Wall: on.Seconds/without.Seconds - 1, CPU: on.CPUSeconds/without.CPUSeconds - 1}
+	fmt.Fprintf(out, "# quality checks add %+.1f%% wall, %+.1f%% CPU at %d rows\n", 100*sr.QualityOverhead.Wall, 100*sr.QualityOverhead.CPU, n)
+	return nil
 }
 
 // best runs fn repeat times and keeps the fastest measurement.

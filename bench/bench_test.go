@@ -33,7 +33,7 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, Dir: dir, BufferPool: "256M"}, &out)
+	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, QualityOff: true, Dir: dir, BufferPool: "256M"}, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
@@ -49,7 +49,7 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	for _, m := range rep.Sizes[0].Runs {
 		tools[m.Tool] = m
 	}
-	for _, name := range []string{"mysqldump", "acode_local", "acode_s3"} {
+	for _, name := range []string{"mysqldump", "acode_local", "acode_local_noquality", "acode_s3"} {
 		m, ok := tools[name]
 		if !ok {
 			t.Fatalf("no %s run in %+v", name, rep.Sizes[0].Runs)
@@ -65,6 +65,9 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 		if name != "mysqldump" && (m.OutputBytes < 100_000 || m.MBPerSec <= 0 || m.Ratio <= 0) {
 			t.Errorf("%s: output %d bytes, %.2f MB/s, ratio %.2f", name, m.OutputBytes, m.MBPerSec, m.Ratio)
 		}
+	}
+	if o := rep.Sizes[0].QualityOverhead; o == nil || o.Wall <= -1 || o.CPU <= -1 || !strings.Contains(out.String(), "# quality checks add") {
+		t.Errorf("quality overhead = %+v; want it measured and printed", o)
 	}
 	if !strings.Contains(out.String(), "acode_local") || !strings.Contains(lines[0], "rows/s") {
 		t.Errorf("no human-readable table:\n%s", out.String())

@@ -95,7 +95,7 @@ func tail(s string, n int) string {
 }
 
 func printHeader(out io.Writer) {
-	fmt.Fprintf(out, "%-11s %-12s %9s %11s %9s %10s %9s %8s %7s %6s\n",
+	fmt.Fprintf(out, "%-11s %-21s %9s %11s %9s %10s %9s %8s %7s %6s\n",
 		"rows", "tool", "seconds", "rows/s", "MB/s", "rss_MiB", "cpu_s", "ratio", "load1", "")
 }
 
@@ -104,6 +104,6 @@ func printRow(out io.Writer, n int, m Measurement) {
 	if m.Ratio > 0 {
 		ratio = fmt.Sprintf("%.2fx", m.Ratio)
 	}
-	fmt.Fprintf(out, "%-11d %-12s %9.2f %11.0f %9.1f %10.1f %9.2f %8s %7.2f\n",
+	fmt.Fprintf(out, "%-11d %-21s %9.2f %11.0f %9.1f %10.1f %9.2f %8s %7.2f\n",
 		n, m.Tool, m.Seconds, m.RowsPerSec, m.MBPerSec, m.PeakRSSMiB, m.CPUSeconds, ratio, m.Load1)
 }

@@ -23,7 +23,9 @@ type project struct {
 const benchConnection = "connection_bench"
 
 // writeProject writes the project into dir (replacing an earlier one).
-func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string) (*project, error) {
+// quality false turns the quality checks off (the benchmark's baseline for
+// their cost).
+func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string, quality bool) (*project, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ configuration:
           name: %s
           namespace: %s
 `, benchConnection, demo.TableDiario, src.database),
-		"acode.yaml": "state_db: state.db\nsync:\n  spool_dir: spool\n" + indent(settings),
+		"acode.yaml": "state_db: state.db\nsync:\n  spool_dir: spool\n" + indent(settings) + fmt.Sprintf("quality:\n  enabled: %t\n", quality),
 	}
 	for name, body := range files {
 		path := filepath.Join(dir, name)

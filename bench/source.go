@@ -56,7 +56,8 @@ func openSource(ctx context.Context, cfg Config, dir string) (*source, error) {
 		return nil, err
 	}
 	for _, q := range []string{
-		"CREATE USER IF NOT EXISTS '" + benchUser + "'@'%' IDENTIFIED BY '" + s.password + "'",
+		// OR REPLACE: a kept --dir holds the user with an earlier run's password.
+		"CREATE OR REPLACE USER '" + benchUser + "'@'%' IDENTIFIED BY '" + s.password + "'",
 		"GRANT SELECT, SHOW VIEW, RELOAD, REPLICATION CLIENT, LOCK TABLES ON *.* TO '" + benchUser + "'@'%'",
 	} {
 		if _, err := s.root.ExecContext(ctx, q); err != nil {

@@ -34,7 +34,7 @@ type SyncSettings struct {
 	ParallelStreams  int           // parallel_streams: streams synced at once
 	FileSizeMB       int           // file_size_mb: a Parquet file is closed past this size
 	RowGroupRows     int           // row_group_rows: row group bound in rows
-	RowGroupMB       int           // row_group_mb: row group bound in (uncompressed) MiB
+	RowGroupMB       int           // row_group_mb: row group bound in MiB of encoded pages
 	Types            string        // types: TypesExact or TypesAirbyte
 	ConnectTimeout   time.Duration // connect_timeout
 	ReadTimeout      time.Duration // read_timeout: per query
@@ -52,7 +52,7 @@ func DefaultSettings(dir string) Settings {
 			ParallelStreams:  3,
 			FileSizeMB:       200,
 			RowGroupRows:     1_000_000,
-			RowGroupMB:       64,
+			RowGroupMB:       16,
 			Types:            TypesExact,
 			ConnectTimeout:   30 * time.Second,
 			ReadTimeout:      10 * time.Minute,

@@ -16,9 +16,9 @@ import (
 
 // part is one Parquet file being written: encoded into a local spool file
 // while its SHA-256 and size are taken in the same pass, then uploaded in
-// one atomic Put. Memory stays near one page per column whatever the file
-// and row-group sizes: the encoder keeps its row group's pages in the spool
-// dir as well.
+// one atomic Put (the file backend links the finished file in instead of
+// copying it). The row group being built stays in memory, or in the spool
+// dir when opts.SpoolDir says so (see spoolPages).
 type part struct {
 	file   *os.File
 	hash   hash.Hash
@@ -32,9 +32,6 @@ func newPart(dir string, s *parquet.Schema, emittedAt time.Time, opts parquet.Op
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
-	// The row group being built waits in the spool dir too, not in memory:
-	// with several workers, in-memory row groups were most of the RSS.
-	opts.SpoolDir = dir
 	p := &part{file: f, hash: sha256.New()}
 	w, err := parquet.NewWriter(p, s, emittedAt, opts)
 	if err != nil {
@@ -70,7 +67,7 @@ func (p *part) upload(ctx context.Context, store storage.Store, key string) (row
 	if _, err := p.file.Seek(0, io.SeekStart); err != nil {
 		return 0, 0, "", fmt.Errorf("rewind spool file: %w", err)
 	}
-	if err := store.Put(ctx, key, p.file, p.count); err != nil {
+	if err := storage.PutFile(ctx, store, key, p.file, p.count); err != nil {
 		return 0, 0, "", destErr("", fmt.Errorf("upload %s: %w", store.Location(key), err))
 	}
 	return p.w.Rows(), p.count, hex.EncodeToString(p.hash.Sum(nil)), nil

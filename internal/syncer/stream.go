@@ -282,7 +282,7 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 	for rg := range queue {
 		if cur == nil {
 			var err error
-			if cur, err = newPart(spool, s, r.job.CreatedAt, r.encoderOptions()); err != nil {
+			if cur, err = newPart(spool, s, r.job.CreatedAt, r.encoderOptions(spool)); err != nil {
 				return err
 			}
 		}
@@ -366,10 +366,14 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	})
 }
 
-func (r *streamRun) encoderOptions() parquet.Options {
+func (r *streamRun) encoderOptions(spool string) parquet.Options {
 	st := r.syncer.Project.Settings.Sync
 	f := r.conn.Destination.Format
+	if !spoolPages(st) {
+		spool = ""
+	}
 	return parquet.Options{
+		SpoolDir:      spool,
 		Codec:         f.CompressionCodec,
 		RowGroupRows:  st.RowGroupRows,
 		RowGroupBytes: int64(st.RowGroupMB) << 20,
@@ -377,6 +381,19 @@ func (r *streamRun) encoderOptions() parquet.Options {
 		Dictionary:    f.DictionaryEncoding,
 		Mode:          parquet.Mode(st.Types),
 	}
+}
+
+// rowGroupMemory bounds the row groups a job builds in memory at once
+// (every writer of every stream at its configured row_group_mb). Past it the
+// row groups being built wait in the spool dir: memory stays flat, but
+// writing the pages out and reading them back costs about a tenth of a
+// sync's CPU, so the defaults stay under it.
+const rowGroupMemory = 128 << 20
+
+// spoolPages says whether the row groups being built go to the spool dir.
+func spoolPages(st config.SyncSettings) bool {
+	writers := int64(st.ParallelStreams) * int64(readWorkers(st.MaxParallelReads, st.MaxParallelReads))
+	return int64(st.RowGroupMB)<<20*writers > rowGroupMemory
 }
 
 // commit publishes the stream's parts as its partition's snapshot.

@@ -192,3 +192,32 @@ func TestFileStore_CleanIncompleteRemovesOnlyOldTempFiles(t *testing.T) {
 		t.Errorf("committed object removed: %v", err)
 	}
 }
+
+// A sync's finished part on the same filesystem is linked in, not copied:
+// the stored object is the spool file's inode, and it survives the spool
+// file's removal.
+func TestFileStore_PutFileHardLinksOnSameFilesystem(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	f, err := os.CreateTemp(t.TempDir(), "part-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("parquet bytes"); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.PutFile(t.Context(), s, "staging/part-1", f, 13); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.Stat(f.Name())
+	b, _ := os.Stat(s.Location("staging/part-1"))
+	if !os.SameFile(a, b) {
+		t.Errorf("PutFile on one filesystem did not hard-link")
+	}
+	os.Remove(f.Name())
+	if got, err := os.ReadFile(s.Location("staging/part-1")); err != nil || string(got) != "parquet bytes" {
+		t.Errorf("stored part after the spool file's removal = %q, %v", got, err)
+	}
+	assertNoTempFiles(t, s.Location(""))
+}

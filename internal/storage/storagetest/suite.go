@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CancelledContext", testCancelled},
 		{"CancelMidPutLeavesOldObject", testCancelMidPut},
 		{"PingAndLocation", testPingAndLocation},
+		{"PutFileOfLocalFile", testPutFile},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -185,4 +186,30 @@ func testPingAndLocation(t *testing.T, s storage.Store) {
 	if got := listKeys(t, s, ""); len(got) != 0 {
 		t.Errorf("Ping left objects behind: %q", got)
 	}
+}
+
+// testPutFile: a finished local file stored through storage.PutFile (a
+// hard link on the file backend, a Put elsewhere) reads back whole, stays
+// whole when the local file is removed, and a wrong size stores nothing.
+func testPutFile(t *testing.T, s storage.Store) {
+	data := randomBytes(2*mib+3, 7)
+	f, err := os.CreateTemp(t.TempDir(), "part-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.PutFile(t.Context(), s, "pf/part.parquet", f, int64(len(data))); err != nil {
+		t.Fatalf("PutFile: %v", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		t.Fatal(err)
+	}
+	wantContent(t, s, "pf/part.parquet", data)
+	if err := storage.PutFile(t.Context(), s, "pf/wrong-size", f, int64(len(data)+1)); !errors.Is(err, storage.ErrSizeMismatch) {
+		t.Errorf("PutFile with a wrong size = %v; want ErrSizeMismatch", err)
+	}
+	wantMissing(t, s, "pf/wrong-size")
 }
