@@ -24,6 +24,11 @@ type ReadOptions struct {
 	// Limiter, when set, paces this read together with every other read
 	// sharing it (a job's max_rows_per_second).
 	Limiter *RowLimiter
+	// Counted, when set, gets the COUNT(*) of the range taken inside the
+	// read's snapshot before its rows are read: exactly the number of rows
+	// the read must hand over, whatever the source does meanwhile (the
+	// completeness check's source side).
+	Counted func(rows int64)
 }
 
 // ReadRange streams the rows of one range, in primary-key order, to fn. It
@@ -46,6 +51,13 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 		return 0, fmt.Errorf("read %s range %d: start transaction: %w", t.Name, r.Index, err)
 	}
 	defer endSnapshot(ctx, conn)
+	if opts.Counted != nil {
+		n, err := countInSnapshot(ctx, conn, t, r, opts)
+		if err != nil {
+			return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
+		}
+		opts.Counted(n)
+	}
 	rd := rowReader{ncols: len(t.Columns), pace: newPacer(opts.MaxRowsPerSecond), limit: opts.Limiter, fn: fn}
 	err = conn.Raw(func(dc any) error { return rd.readDriver(ctx, dc, query, args) })
 	if errors.Is(err, errNoDirectRead) {
@@ -59,6 +71,20 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 		return rd.n, fmt.Errorf("read %s range %d after %d rows: %w", t.Name, r.Index, rd.n, err)
 	}
 	return rd.n, nil
+}
+
+// countInSnapshot counts the rows of the range on conn, inside its open
+// snapshot.
+func countInSnapshot(ctx context.Context, conn *sql.Conn, t schema.Table, r Range, opts ReadOptions) (int64, error) {
+	where, args, err := whereClause(t, r, opts)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+qualified(t)+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count in snapshot: %w", err)
+	}
+	return n, nil
 }
 
 // endSnapshot rolls the read-only transaction back, bounded in time; a
@@ -101,20 +127,6 @@ func (p *pacer) wait(ctx context.Context, n int64) error {
 	case <-timer.C:
 		return nil
 	}
-}
-
-// CountRows counts the rows ReadRange would read now (its own statement, so
-// not the same snapshot): the completeness check's source side.
-func CountRows(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts ReadOptions) (int64, error) {
-	where, args, err := whereClause(t, r, opts)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+qualified(t)+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count %s range %d: %w", t.Name, r.Index, err)
-	}
-	return n, nil
 }
 
 // CursorMax is the largest value of column in t, as text: the upper bound

@@ -124,7 +124,7 @@ func TestReadRange_ThrottleAndCallbackError(t *testing.T) {
 		t.Fatalf("callback error: n=%d err=%v, want 9 rows and the callback's error", n, err)
 	}
 	// The connection went back to the pool usable.
-	if _, err := CountRows(context.Background(), db, tb, Range{}, ReadOptions{}); err != nil {
+	if _, err := ReadRange(context.Background(), db, tb, Range{}, ReadOptions{}, func([][]byte) error { return nil }); err != nil {
 		t.Fatalf("pool after an aborted read: %v", err)
 	}
 }
@@ -141,5 +141,43 @@ func TestReadRange_CancelledContextStopsRead(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || n > 100 {
 		t.Fatalf("cancelled read: n=%d err=%v", n, err)
+	}
+}
+
+// The count handed to Counted is the range's rows in the read's own
+// snapshot: rows inserted and deleted in the range by another session
+// between the count and the read change neither, so the two always agree.
+func TestReadRange_CountedInTheReadsSnapshot(t *testing.T) {
+	t.Parallel()
+	_, db, name := openShared(t)
+	mustExec(t, db, "CREATE TABLE counted (id BIGINT PRIMARY KEY, v INT)",
+		"INSERT INTO counted SELECT seq * 2, seq FROM seq_1_to_5000")
+	tb := discoverOne(t, db, name, "counted")
+	rs, err := PlanRanges(context.Background(), db, tb, 1000)
+	if err != nil || len(rs) < 3 || rs[1].Lo == nil || rs[1].Hi == nil {
+		t.Fatalf("PlanRanges = %+v, %v", rs, err)
+	}
+	r := rs[1]
+	lo, hi := r.Lo[0], r.Hi[0]
+	var before int64
+	if err := db.QueryRow("SELECT COUNT(*) FROM counted WHERE id > ? AND id <= ?", lo, hi).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	counted := int64(-1)
+	read, err := ReadRange(context.Background(), db, tb, r, ReadOptions{Counted: func(n int64) {
+		counted = n
+		// Another session changes the range after the count, before the rows.
+		mustExec(t, db, "INSERT INTO counted SELECT id + 1, -1 FROM counted WHERE id > "+lo+" ORDER BY id LIMIT 2",
+			"DELETE FROM counted WHERE id > "+lo+" AND v > 0 ORDER BY id LIMIT 1")
+	}}, func([][]byte) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counted != before || read != before {
+		t.Errorf("range %d: counted %d, read %d; want both %d (the snapshot's rows)", r.Index, counted, read, before)
+	}
+	var now int64
+	if err := db.QueryRow("SELECT COUNT(*) FROM counted WHERE id > ? AND id <= ?", lo, hi).Scan(&now); err != nil || now != before+1 {
+		t.Fatalf("the concurrent changes did not land: %d rows now, %v", now, err)
 	}
 }

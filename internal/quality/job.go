@@ -83,6 +83,7 @@ func (j *Job) Begin(stream string, table schema.Table, catalogKey []string) (*St
 	}
 	rules, _ := j.settings.Rules(stream)
 	spec := SpecFor(j.settings, stream, table, catalogKey, j.day)
+	spec.Keys = j.comparedKeys(stream, spec.Keys)
 	g, err := stats.NewGatherer(table, spec)
 	if err != nil {
 		return nil, fmt.Errorf("quality rules of %s: %w", stream, err)
@@ -97,6 +98,36 @@ func (j *Job) Begin(stream string, table schema.Table, catalogKey []string) (*St
 	}
 	js.stream = s
 	return s, nil
+}
+
+// comparedKeys keeps the key columns of stream that a reference rule
+// compares with a stream of this job. A key set exists only to be compared
+// with the other side's, gathered in the same attempt; when that stream is
+// not in the job the rule is skipped anyway, and the key set would cost a
+// hash-table update per row for nothing.
+func (j *Job) comparedKeys(stream string, keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if j.compares(stream, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (j *Job) compares(stream, column string) bool {
+	for name, other := range j.settings.Tables {
+		for _, r := range other.References {
+			switch {
+			case strings.EqualFold(r.RefTable, name): // a stream is not compared with itself
+			case name == stream && strings.EqualFold(r.Column, column) && j.lookup(r.RefTable) != nil:
+				return true
+			case strings.EqualFold(r.RefTable, stream) && strings.EqualFold(r.RefColumn, column) && j.lookup(name) != nil:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SpecFor derives what to gather for stream from its rules and the
@@ -226,14 +257,15 @@ func (s *Stream) ReadsDone() {
 
 // Finish measures what needs the source (completeness, custom SQL), the
 // references to other streams, and evaluates every rule. written is the
-// number of rows this job wrote for the stream.
-func (s *Stream) Finish(ctx context.Context, src *Source, written int64) (*stats.Stream, StreamReport) {
+// number of rows this job wrote for the stream, counted the source's count
+// of them (-1: not counted).
+func (s *Stream) Finish(ctx context.Context, src *Source, written, counted int64) (*stats.Stream, StreamReport) {
 	if s == nil {
 		return nil, StreamReport{}
 	}
 	st := s.gatherer.Result()
 	if src != nil {
-		src.measure(ctx, st, s.rules.SQL)
+		src.measure(ctx, st, s.rules.SQL, counted)
 	}
 	for _, ref := range s.rules.References {
 		if m, ok := s.reference(ctx, ref); ok {

@@ -12,9 +12,10 @@ import (
 
 // Names of the source measures the syncer records in stats.Stream.Source.
 const (
-	// MeasureCompleteness: Value is COUNT(*) of the stream's read window at
-	// the start of the reads, Extra the same count after them; each count is
-	// one statement, so one consistent snapshot.
+	// MeasureCompleteness: Value is the source's count of the rows read,
+	// each range counted inside its read's snapshot. Extra is the upper end
+	// of a [Value, Extra] range the written rows may lie in: equal to Value
+	// now; older manifests hold counts taken before and after the reads.
 	MeasureCompleteness = "completeness"
 	// MeasureReferencePrefix + column: Value is the number of distinct
 	// values missing from the referenced stream, Extra the distinct values.

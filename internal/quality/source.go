@@ -5,68 +5,33 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
 )
 
-// Source measures a stream on the MySQL side: COUNT(*) of the window the
-// reads cover, before and after them, and the custom SQL rules.
+// Source measures a stream on the MySQL side after its reads: the custom
+// SQL rules. The completeness count is taken by the reads themselves, each
+// range counted inside its read's snapshot (mysql.ReadOptions.Counted).
 type Source struct {
-	db     *sql.DB
-	table  schema.Table
-	window mysql.ReadOptions
-
-	wg         sync.WaitGroup
-	before     int64
-	beforeErr  error
-	cancelLoad context.CancelFunc
+	db    *sql.DB
+	table schema.Table
 }
 
-// StartSource counts the stream's read window (the whole table, or the
-// incremental cursor window) in the background while the reads begin; call
-// Close when the stream ends, whatever happened.
-func StartSource(ctx context.Context, db *sql.DB, table schema.Table, window mysql.ReadOptions) *Source {
-	ctx, cancel := context.WithCancel(ctx)
-	s := &Source{db: db, table: table, window: window, cancelLoad: cancel}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.before, s.beforeErr = s.count(ctx)
-	}()
-	return s
-}
-
-// Close stops the background count, if still running.
-func (s *Source) Close() {
-	if s == nil {
-		return
-	}
-	s.cancelLoad()
-	s.wg.Wait()
-}
-
-func (s *Source) count(ctx context.Context) (int64, error) {
-	window := s.window
-	window.MaxRowsPerSecond = 0
-	return mysql.CountRows(ctx, s.db, s.table, mysql.Range{}, window)
+// NewSource is the source side of the stream read from table.
+func NewSource(db *sql.DB, table schema.Table) *Source {
+	return &Source{db: db, table: table}
 }
 
 // measure records the completeness counts and the custom SQL results.
-func (s *Source) measure(ctx context.Context, st *stats.Stream, rules []config.SQLRule) {
-	s.wg.Wait()
-	after, err := s.count(ctx)
-	switch {
-	case s.beforeErr != nil:
-		st.SetSource(MeasureCompleteness, stats.Measure{Error: "count before the reads: " + s.beforeErr.Error()})
-	case err != nil:
-		st.SetSource(MeasureCompleteness, stats.Measure{Error: "count after the reads: " + err.Error()})
-	default:
-		st.SetSource(MeasureCompleteness, stats.Measure{Value: float64(s.before), Extra: float64(after),
-			Note: "COUNT(*) before and after the reads"})
+// counted < 0 means some part was not counted.
+func (s *Source) measure(ctx context.Context, st *stats.Stream, rules []config.SQLRule, counted int64) {
+	if counted < 0 {
+		st.SetSource(MeasureCompleteness, stats.Measure{Error: "a part of the stream was read without a count (quality checks off, or an older acode)"})
+	} else {
+		st.SetSource(MeasureCompleteness, stats.Measure{Value: float64(counted), Extra: float64(counted),
+			Note: "COUNT(*) of each range in its read's snapshot"})
 	}
 	for _, r := range rules {
 		v, err := QueryValue(ctx, s.db, r.Query)

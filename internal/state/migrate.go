@@ -22,6 +22,7 @@ var migrations = []migration{
 	{3, "alerts sent, open alert conditions, schedule fire times", schemaV3},
 	{4, "data-quality reports per job and stream", schemaV4},
 	{5, "a job continued by another (in-job failover)", schemaV5},
+	{6, "rows the source counted for each part", schemaV6},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in its own write transaction

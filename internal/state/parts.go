@@ -9,6 +9,12 @@ import (
 	"time"
 )
 
+// schemaV6 adds the source's count of each part's ranges; parts recorded
+// before it (and by syncs without quality checks) hold -1, unknown.
+const schemaV6 = `
+ALTER TABLE parts ADD COLUMN source_rows INTEGER NOT NULL DEFAULT -1;
+`
+
 // Part is one file a job uploaded for a stream, with the primary-key ranges
 // (indexes into the stream's saved plan) whose rows it holds. A retried
 // attempt skips ranges already covered by parts, which makes a full refresh
@@ -22,7 +28,11 @@ type Part struct {
 	Rows      int64
 	Bytes     int64
 	SHA256    string // hex
-	CreatedAt time.Time
+	// SourceRows is COUNT(*) of the part's ranges, each taken in its
+	// read's snapshot (the completeness check's source side); -1 when not
+	// counted.
+	SourceRows int64
+	CreatedAt  time.Time
 }
 
 // RecordPart records an uploaded file. Recording the same key again replaces
@@ -37,11 +47,11 @@ func (s *Store) RecordPart(ctx context.Context, p Part) error {
 	if created.IsZero() {
 		created = s.clock()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
-			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256`,
-		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, formatTime(created))
+			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows`,
+		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, formatTime(created))
 	if err != nil {
 		return fmt.Errorf("record part %s: %w", p.Key, err)
 	}
@@ -50,7 +60,7 @@ func (s *Store) RecordPart(ctx context.Context, p Part) error {
 
 // Parts returns the parts a job uploaded for stream, oldest first.
 func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, created_at
 		FROM parts WHERE job_id = ? AND stream = ? ORDER BY created_at, key`, jobID, stream)
 	if err != nil {
 		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
@@ -63,7 +73,7 @@ func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, 
 			ranges  string
 			created string
 		)
-		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &created); err != nil {
+		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &created); err != nil {
 			return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
 		}
 		if err := json.Unmarshal([]byte(ranges), &p.Ranges); err != nil {

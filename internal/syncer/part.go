@@ -25,6 +25,19 @@ type part struct {
 	count  int64
 	w      *parquet.Writer
 	ranges []int
+	// counted is the source's COUNT(*) of the ranges, each taken in its
+	// read's snapshot; -1 once a range was read without a count.
+	counted int64
+}
+
+// addCounted adds the source's count of a range read into the part; n < 0
+// means the range was not counted.
+func (p *part) addCounted(n int64) {
+	if n < 0 || p.counted < 0 {
+		p.counted = -1
+		return
+	}
+	p.counted += n
 }
 
 func newPart(dir string, s *parquet.Schema, emittedAt time.Time, opts parquet.Options) (*part, error) {

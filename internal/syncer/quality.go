@@ -7,7 +7,6 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
-	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
@@ -16,9 +15,9 @@ import (
 )
 
 // The hooks of the data-quality checks (package quality) in a stream's run:
-// statistics are gathered by each read worker from the rows it encodes, the
-// source is counted before and after the reads, and the rules decide before
-// the commit whether the parts become the partition or go to quarantine.
+// statistics are gathered by each read worker from the rows it encodes, each
+// range is counted in its read's snapshot, and the rules decide before the
+// commit whether the parts become the partition or go to quarantine.
 
 // streamQuality is one stream's checks; every method is a no-op when the
 // project's quality checks are off.
@@ -27,19 +26,28 @@ type streamQuality struct {
 	source *quality.Source
 }
 
-// beginQuality starts the statistics and the count of the read window.
-func (r *streamRun) beginQuality(ctx context.Context, table schema.Table, p plan) (*streamQuality, error) {
+// beginQuality starts the statistics of the stream's reads.
+func (r *streamRun) beginQuality(table schema.Table) (*streamQuality, error) {
 	qs, err := r.quality.Begin(r.stream.Name, table, catalogKey(r.stream.PrimaryKey))
 	if err != nil || qs == nil {
 		return &streamQuality{}, err
 	}
-	src := quality.StartSource(ctx, r.ep.db, table, mysql.ReadOptions{
-		CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo,
-	})
-	return &streamQuality{stream: qs, source: src}, nil
+	return &streamQuality{stream: qs, source: quality.NewSource(r.ep.db, table)}, nil
 }
 
-func (q *streamQuality) close() { q.source.Close() }
+// sourceRows is the source's count of the rows of every part, each range
+// counted in its read's snapshot; -1 when a part was not counted (read
+// with quality checks off, or recorded by an older acode).
+func sourceRows(parts []state.Part) int64 {
+	var n int64
+	for _, p := range parts {
+		if p.SourceRows < 0 {
+			return -1
+		}
+		n += p.SourceRows
+	}
+	return n
+}
 
 // catalogKey flattens the catalog's primary key (a list of field paths).
 func catalogKey(pk [][]string) []string {
@@ -52,9 +60,9 @@ func catalogKey(pk [][]string) []string {
 	return out
 }
 
-// checkQuality runs the rules on the stream's statistics and the rows
-// staged for the commit.
-func (r *streamRun) checkQuality(ctx context.Context, q *streamQuality, staged []snapshot.StagedPart) (*stats.Stream, *snapshot.Quality, quality.StreamReport) {
+// checkQuality runs the rules on the stream's statistics, the rows staged
+// for the commit and the source's count of them (-1: not counted).
+func (r *streamRun) checkQuality(ctx context.Context, q *streamQuality, staged []snapshot.StagedPart, counted int64) (*stats.Stream, *snapshot.Quality, quality.StreamReport) {
 	if q.stream == nil {
 		return nil, nil, quality.StreamReport{}
 	}
@@ -62,7 +70,7 @@ func (r *streamRun) checkQuality(ctx context.Context, q *streamQuality, staged [
 	for _, p := range staged {
 		written += p.Rows
 	}
-	st, rep := q.stream.Finish(ctx, q.source, written)
+	st, rep := q.stream.Finish(ctx, q.source, written, counted)
 	sum := &snapshot.Quality{Score: rep.Score, Passed: rep.Score >= r.syncer.Project.Settings.Quality.ScoreThreshold}
 	for _, res := range rep.Results {
 		switch {

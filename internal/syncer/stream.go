@@ -105,11 +105,10 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 	if err != nil {
 		return streamOutput{}, err
 	}
-	q, err := r.beginQuality(ctx, table, p)
+	q, err := r.beginQuality(table)
 	if err != nil {
 		return streamOutput{}, err
 	}
-	defer q.close()
 	resumed, err := r.readAll(ctx, table, pqSchema, p, sp, q.stream)
 	if err != nil {
 		return streamOutput{}, err
@@ -320,6 +319,11 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 	}
 	defer func() { <-r.reads }()
 	var encodeErr error
+	if qw != nil {
+		opts.Counted = cur.addCounted // the completeness check's source side
+	} else {
+		cur.addCounted(-1)
+	}
 	_, err := mysql.ReadRange(ctx, r.ep.db, table, rg, opts, func(row [][]byte) error {
 		if err := cur.w.Write(row); err != nil {
 			encodeErr = err
@@ -354,7 +358,7 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 // its ranges.
 func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) error {
 	key := stagingKey(r.conn, r.job.ID, r.stream.Name, cur.ranges[0])
-	ranges := cur.ranges
+	ranges, counted := cur.ranges, cur.counted
 	rows, size, sum, err := cur.upload(ctx, r.ep.store, key)
 	if err != nil {
 		return destErr(r.stream.Name, err)
@@ -362,7 +366,7 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	sp.bytes.Add(size)
 	return r.syncer.State.RecordPart(ctx, state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
-		Rows: rows, Bytes: size, SHA256: sum,
+		Rows: rows, Bytes: size, SHA256: sum, SourceRows: counted,
 	})
 }
 
@@ -416,7 +420,7 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 	}
 	m := r.manifest(table, s, p)
 	var rep quality.StreamReport
-	m.Stats, m.Quality, rep = r.checkQuality(ctx, q, staged)
+	m.Stats, m.Quality, rep = r.checkQuality(ctx, q, staged, sourceRows(parts))
 	if len(rep.Errors()) > 0 && r.syncer.Project.Settings.Quality.Quarantine {
 		return r.quarantine(ctx, l, m, staged, rep)
 	}

@@ -114,3 +114,36 @@ func (c *hashCounter) resize(n int) {
 		}
 	}
 }
+
+// batchAdds is how many single-row adds a pendingCounter holds back.
+const batchAdds = 256
+
+// pendingCounter is a hashCounter that takes the sync's per-row adds in
+// batches. The table of a key with many values (50k EANs: 2 MiB) does not
+// stay in cache between two rows, whose encoding walks through megabytes
+// of buffers: an add per row then costs a cache miss each (~160 ns in a
+// 5M-row sync against 20 ns alone). Adds run back to back, the misses of
+// a batch overlap.
+type pendingCounter struct {
+	hashCounter
+	pending []uint64
+}
+
+// push counts one row of hash h, now or at the next flush.
+func (c *pendingCounter) push(h uint64) {
+	if c.pending == nil {
+		c.pending = make([]uint64, 0, batchAdds)
+	}
+	c.pending = append(c.pending, h)
+	if len(c.pending) == batchAdds {
+		c.flush()
+	}
+}
+
+// flush adds the held-back rows; the counts are complete after it.
+func (c *pendingCounter) flush() {
+	for _, h := range c.pending {
+		c.add(h, 1)
+	}
+	c.pending = c.pending[:0]
+}

@@ -206,9 +206,9 @@ type Worker struct {
 	nums     []numStats
 	texts    []textStats
 	hll      []*hyperloglog.Sketch
-	unique   hashCounter // hashes of the unique key; counts unused
+	unique   pendingCounter // hashes of the unique key; counts unused
 	keyRows  int64       // rows with a non-NULL unique key
-	keys     []hashCounter
+	keys     []pendingCounter
 	future   []int64
 	daily    []dailySums
 	parsed   []num  // this row's value of each parsed numeric column
@@ -227,7 +227,7 @@ func (g *Gatherer) NewWorker() *Worker {
 		sk, _ := hyperloglog.NewSketch(14, false) // dense: the sparse form is 10x slower to insert into
 		w.hll = append(w.hll, sk)
 	}
-	w.keys = make([]hashCounter, len(g.plan.keys))
+	w.keys = make([]pendingCounter, len(g.plan.keys))
 	w.daily = make([]dailySums, len(g.plan.daily))
 	w.parsed, w.parsedOK = make([]num, n), make([]bool, n)
 	for _, c := range g.plan.numCols {

@@ -13,6 +13,10 @@ func (g *Gatherer) Add(w *Worker) {
 	if w == nil || w == g.total {
 		return
 	}
+	w.unique.flush()
+	for j := range w.keys {
+		w.keys[j].flush()
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t := g.total
@@ -30,10 +34,10 @@ func (g *Gatherer) Add(w *Worker) {
 	for j := range w.hll {
 		_ = t.hll[j].Merge(w.hll[j]) // same precision by construction
 	}
-	t.unique.merge(&w.unique)
+	t.unique.merge(&w.unique.hashCounter)
 	t.keyRows += w.keyRows
 	for j := range w.keys {
-		t.keys[j].merge(&w.keys[j])
+		t.keys[j].merge(&w.keys[j].hashCounter)
 	}
 	for j := range w.daily {
 		t.daily[j].merge(&w.daily[j])
@@ -166,7 +170,7 @@ func (g *Gatherer) Keys(column string) *KeySet {
 	defer g.mu.Unlock()
 	for j, i := range g.plan.keys {
 		if strings.EqualFold(g.table.Columns[i].Name, column) {
-			return &KeySet{counts: &g.total.keys[j]}
+			return &KeySet{counts: &g.total.keys[j].hashCounter}
 		}
 	}
 	return nil

@@ -55,7 +55,7 @@ func (w *Worker) Observe(row [][]byte) {
 	}
 	for j, i := range p.keys {
 		if v := row[i]; v != nil {
-			w.keys[j].add(maphash.Bytes(w.g.seed, v), 1)
+			w.keys[j].push(maphash.Bytes(w.g.seed, v))
 		}
 	}
 	for j := range p.daily {
@@ -100,7 +100,7 @@ func (w *Worker) observeKey(row [][]byte) {
 		w.hash.WriteByte(0)
 	}
 	w.keyRows++
-	w.unique.add(w.hash.Sum64(), 1)
+	w.unique.push(w.hash.Sum64())
 }
 
 func (w *Worker) observeDaily(j int, d dailyPlan, row [][]byte) {
