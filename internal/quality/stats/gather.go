@@ -207,7 +207,7 @@ type Worker struct {
 	texts    []textStats
 	hll      []*hyperloglog.Sketch
 	unique   pendingCounter // hashes of the unique key; counts unused
-	keyRows  int64       // rows with a non-NULL unique key
+	keyRows  int64          // rows with a non-NULL unique key
 	keys     []pendingCounter
 	future   []int64
 	daily    []dailySums
