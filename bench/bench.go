@@ -42,9 +42,11 @@ type Config struct {
 	Repeat int
 	// Dir is the working directory (default: a temp dir, removed after).
 	Dir string
-	// ChildEnv is added to the environment of every `acode sync` (e.g.
-	// ACODE_CPUPROFILE=path).
+	// ChildEnv is added to the environment of every `acode sync`.
 	ChildEnv []string
+	// ProfileDir, when set, receives each sync's CPU and heap profiles as
+	// cpu-<tool>.pprof and mem-<tool>.pprof (the last run of each tool).
+	ProfileDir string
 	// Settings are extra lines for the sync section of the bench project's
 	// acode.yaml (e.g. "max_parallel_reads: 2").
 	Settings []string
@@ -92,6 +94,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 			return nil, fmt.Errorf("create work dir: %w", err)
 		}
 		defer os.RemoveAll(dir)
+	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("profile dir: %w", err)
+		}
 	}
 	src, err := openSource(ctx, cfg, filepath.Join(dir, "mariadb"))
 	if err != nil {
@@ -189,7 +196,7 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 			}
 			continue
 		}
-		m, err := best(cfg.Repeat, func() (Measurement, error) { return p.sync(ctx, cfg.Binary, cfg.ChildEnv) })
+		m, err := best(cfg.Repeat, func() (Measurement, error) { return p.sync(ctx, cfg) })
 		if err != nil {
 			return sr, err
 		}
@@ -210,11 +217,11 @@ func measureQuality(ctx context.Context, cfg Config, src *source, p *project, di
 	}
 	var on, without Measurement
 	for i := range cfg.Repeat {
-		a, err := p.sync(ctx, cfg.Binary, cfg.ChildEnv)
+		a, err := p.sync(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		b, err := off.sync(ctx, cfg.Binary, cfg.ChildEnv)
+		b, err := off.sync(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -225,7 +232,6 @@ func measureQuality(ctx context.Context, cfg Config, src *source, p *project, di
 			without = b
 		}
 	}
-	without.Tool = "acode_local_noquality"
 	for _, m := range []*Measurement{&on, &without} {
 		m.Ratio = m.RowsPerSec / dump.RowsPerSec
 		sr.Runs = append(sr.Runs, *m)

@@ -33,7 +33,8 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, QualityOff: true, Dir: dir, BufferPool: "256M"}, &out)
+	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, QualityOff: true, Dir: dir, BufferPool: "256M",
+		ProfileDir: filepath.Join(dir, "profiles")}, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
@@ -68,6 +69,11 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	}
 	if o := rep.Sizes[0].QualityOverhead; o == nil || o.Wall <= -1 || o.CPU <= -1 || !strings.Contains(out.String(), "# quality checks add") {
 		t.Errorf("quality overhead = %+v; want it measured and printed", o)
+	}
+	for _, name := range []string{"cpu-acode_local.pprof", "cpu-acode_local_noquality.pprof", "mem-acode_s3.pprof"} {
+		if st, err := os.Stat(filepath.Join(dir, "profiles", name)); err != nil || st.Size() == 0 {
+			t.Errorf("profile %s: %v", name, err)
+		}
 	}
 	if !strings.Contains(out.String(), "acode_local") || !strings.Contains(lines[0], "rows/s") {
 		t.Errorf("no human-readable table:\n%s", out.String())

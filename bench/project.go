@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,7 @@ import (
 // benchmark table) to a local directory or to the bench's S3 server.
 type project struct {
 	dir  string
-	dest string // local or s3
+	tool string // the name its runs are reported under
 	env  []string
 }
 
@@ -101,7 +102,11 @@ configuration:
 	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
 		return nil, err
 	}
-	return &project{dir: dir, dest: dest, env: env}, nil
+	tool := "acode_" + dest
+	if !quality {
+		tool += "_noquality"
+	}
+	return &project{dir: dir, tool: tool, env: env}, nil
 }
 
 func indent(lines []string) string {
@@ -120,10 +125,15 @@ type syncResult struct {
 }
 
 // sync times `acode sync --json` of the bench connection as a child process.
-func (p *project) sync(ctx context.Context, binary string, env []string) (Measurement, error) {
+func (p *project) sync(ctx context.Context, cfg Config) (Measurement, error) {
 	args := []string{"--config", p.dir, "--log-level", "warn", "sync", "--json", benchConnection}
+	env := append(slices.Clone(p.env), cfg.ChildEnv...)
+	if cfg.ProfileDir != "" {
+		env = append(env, "ACODE_CPUPROFILE="+filepath.Join(cfg.ProfileDir, "cpu-"+p.tool+".pprof"),
+			"ACODE_MEMPROFILE="+filepath.Join(cfg.ProfileDir, "mem-"+p.tool+".pprof"))
+	}
 	l := load1()
-	c, err := runChild(ctx, binary, args, append(p.env, env...), nil)
+	c, err := runChild(ctx, cfg.Binary, args, env, nil)
 	if err != nil {
 		return Measurement{}, err
 	}
@@ -134,5 +144,5 @@ func (p *project) sync(ctx context.Context, binary string, env []string) (Measur
 	if res.Status != "succeeded" {
 		return Measurement{}, fmt.Errorf("acode sync ended %s", res.Status)
 	}
-	return c.measurement("acode_"+p.dest, res.Rows, res.Bytes, l), nil
+	return c.measurement(p.tool, res.Rows, res.Bytes, l), nil
 }

@@ -41,13 +41,9 @@ load average per run, then the whole report as one JSON line.`,
 				if err := os.MkdirAll(profile, 0o755); err != nil {
 					return err
 				}
-				abs, err := filepath.Abs(profile)
-				if err != nil {
+				if cfg.ProfileDir, err = filepath.Abs(profile); err != nil {
 					return err
 				}
-				cfg.ChildEnv = append(cfg.ChildEnv,
-					"ACODE_CPUPROFILE="+filepath.Join(abs, "cpu.pprof"),
-					"ACODE_MEMPROFILE="+filepath.Join(abs, "mem.pprof"))
 			}
 			_, err = bench.Run(cmd.Context(), cfg, cmd.OutOrStdout())
 			return err
@@ -63,7 +59,7 @@ load average per run, then the whole report as one JSON line.`,
 	f.BoolVar(&cfg.QualityOff, "quality-overhead", false, "also run the local sync with quality checks off, alternating, and print what they add")
 	f.StringVar(&cfg.Dir, "dir", "", "working directory, kept after the run (default: a temp dir, removed)")
 	f.StringArrayVar(&cfg.Settings, "set", nil, `extra sync setting for the bench project's acode.yaml, e.g. --set "max_parallel_reads: 2"`)
-	f.StringVar(&profile, "profile", "", "write the sync's CPU and heap profiles (cpu.pprof, mem.pprof) into this directory")
+	f.StringVar(&profile, "profile", "", "write each sync's CPU and heap profiles (cpu-TOOL.pprof, mem-TOOL.pprof, e.g. cpu-acode_local.pprof) into this directory")
 	return cmd
 }
 
