@@ -175,7 +175,9 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 	if _, err := src.dump(ctx); err != nil {
 		return sr, err
 	}
-	dump, err := best(cfg.Repeat, func() (Measurement, error) { return src.dump(ctx) })
+	dump, err := best(cfg.Repeat, func() (Measurement, error) {
+		return src.timed(ctx, func() (Measurement, error) { return src.dump(ctx) })
+	})
 	if err != nil {
 		return sr, err
 	}
@@ -196,7 +198,9 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 			}
 			continue
 		}
-		m, err := best(cfg.Repeat, func() (Measurement, error) { return p.sync(ctx, cfg) })
+		m, err := best(cfg.Repeat, func() (Measurement, error) {
+			return src.timed(ctx, func() (Measurement, error) { return p.sync(ctx, cfg) })
+		})
 		if err != nil {
 			return sr, err
 		}
@@ -217,11 +221,11 @@ func measureQuality(ctx context.Context, cfg Config, src *source, p *project, di
 	}
 	var on, without Measurement
 	for i := range cfg.Repeat {
-		a, err := p.sync(ctx, cfg)
+		a, err := src.timed(ctx, func() (Measurement, error) { return p.sync(ctx, cfg) })
 		if err != nil {
 			return err
 		}
-		b, err := off.sync(ctx, cfg)
+		b, err := src.timed(ctx, func() (Measurement, error) { return off.sync(ctx, cfg) })
 		if err != nil {
 			return err
 		}

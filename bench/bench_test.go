@@ -55,7 +55,7 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 		if !ok {
 			t.Fatalf("no %s run in %+v", name, rep.Sizes[0].Runs)
 		}
-		if m.Rows != 20_000 || m.Seconds <= 0 || m.RowsPerSec <= 0 || m.CPUSeconds <= 0 {
+		if m.Rows != 20_000 || m.Seconds <= 0 || m.RowsPerSec <= 0 || m.CPUSeconds <= 0 || m.ServerCPUSeconds <= 0 {
 			t.Errorf("%s: %+v", name, m)
 		}
 		// A child's peak RSS is at least a few MiB and, for 20k rows, far

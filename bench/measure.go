@@ -29,6 +29,10 @@ type Measurement struct {
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	// CPUSeconds is the child's user plus system CPU time.
 	CPUSeconds float64 `json:"cpu_seconds"`
+	// ServerCPUSeconds is the MySQL server's CPU time during the run, when
+	// the server runs on this machine (0 otherwise): on a machine of few
+	// cores, the server's and the tool's CPU together bound the speed.
+	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
 	// Ratio is this tool's rows/s over mysqldump's in the same run.
 	Ratio float64 `json:"ratio_vs_mysqldump,omitempty"`
 	// Load1 is the machine's one-minute load average when the run started:
@@ -95,8 +99,8 @@ func tail(s string, n int) string {
 }
 
 func printHeader(out io.Writer) {
-	fmt.Fprintf(out, "%-11s %-21s %9s %11s %9s %10s %9s %8s %7s %6s\n",
-		"rows", "tool", "seconds", "rows/s", "MB/s", "rss_MiB", "cpu_s", "ratio", "load1", "")
+	fmt.Fprintf(out, "%-11s %-21s %9s %11s %9s %10s %9s %9s %8s %7s\n",
+		"rows", "tool", "seconds", "rows/s", "MB/s", "rss_MiB", "cpu_s", "srv_cpu_s", "ratio", "load1")
 }
 
 func printRow(out io.Writer, n int, m Measurement) {
@@ -104,6 +108,6 @@ func printRow(out io.Writer, n int, m Measurement) {
 	if m.Ratio > 0 {
 		ratio = fmt.Sprintf("%.2fx", m.Ratio)
 	}
-	fmt.Fprintf(out, "%-11d %-21s %9.2f %11.0f %9.1f %10.1f %9.2f %8s %7.2f\n",
-		n, m.Tool, m.Seconds, m.RowsPerSec, m.MBPerSec, m.PeakRSSMiB, m.CPUSeconds, ratio, m.Load1)
+	fmt.Fprintf(out, "%-11d %-21s %9.2f %11.0f %9.1f %10.1f %9.2f %9.2f %8s %7.2f\n",
+		n, m.Tool, m.Seconds, m.RowsPerSec, m.MBPerSec, m.PeakRSSMiB, m.CPUSeconds, m.ServerCPUSeconds, ratio, m.Load1)
 }

@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat times: 100
+// on every Linux architecture Go supports.
+const clockTicks = 100
+
+// serverCPU is the MySQL server process's CPU time so far, when the server
+// runs on this machine and its pid is known: what the server spends sending
+// a tool its rows is the other half of the machine's work, and on a small
+// machine the two compete for the same cores.
+func (s *source) serverCPU(ctx context.Context) (time.Duration, bool) {
+	pid := s.serverPID(ctx)
+	if pid == "" {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command name (which may hold spaces, inside
+	// parentheses): utime and stime are the 12th and 13th.
+	text := string(b)
+	fields := strings.Fields(text[strings.LastIndexByte(text, ')')+1:])
+	if len(fields) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(fields[11], 10, 64)
+	st, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+st) * time.Second / clockTicks, true
+}
+
+// serverPID reads the server's pid file; empty when it is not readable here
+// (a remote server, or one whose pid file this user cannot read).
+func (s *source) serverPID(ctx context.Context) string {
+	var path string
+	if err := s.root.QueryRowContext(ctx, "SELECT @@pid_file").Scan(&path); err != nil {
+		return ""
+	}
+	if !strings.HasPrefix(path, "/") {
+		return "" // relative to a data dir we do not know
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// timed runs one tool's measurement and adds the server's CPU time during it.
+func (s *source) timed(ctx context.Context, run func() (Measurement, error)) (Measurement, error) {
+	before, ok := s.serverCPU(ctx)
+	m, err := run()
+	if after, ok2 := s.serverCPU(ctx); ok && ok2 && err == nil {
+		m.ServerCPUSeconds = (after - before).Seconds()
+	}
+	return m, err
+}
