@@ -8,23 +8,88 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 )
 
-// set stores v with definition level def as the batch's current row in leaf.
-func (w *Writer) set(leaf int, v pq.Value, def int) {
-	w.vals[leaf][w.n] = v.Level(0, def, leaf)
+// The setters below fill the batch's current row of a leaf in place, from
+// plain Go values. pq.Value has too many fields to stay in registers, so a
+// Value built in a variable and then copied (what Value.Level, which does
+// not inline, and a Value parameter both do) is written byte by byte and
+// read back whole, which stalls on store forwarding: that copy cost as much
+// as parsing the value.
+
+// slot is the batch's current row of leaf. The setters' def is the value's
+// definition level: how many optional fields on its path are present (0 is
+// NULL at the top).
+func (w *Writer) slot(leaf int) *pq.Value { return &w.vals[leaf*batchRows+w.n] }
+
+func (w *Writer) setInt32(leaf int, x int32, def int) {
+	p := w.slot(leaf)
+	*p = pq.Int32Value(x)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+func (w *Writer) setInt64(leaf int, x int64, def int) {
+	p := w.slot(leaf)
+	*p = pq.Int64Value(x)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+func (w *Writer) setBool(leaf int, x bool, def int) {
+	p := w.slot(leaf)
+	*p = pq.BooleanValue(x)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+func (w *Writer) setFloat(leaf int, x float32, def int) {
+	p := w.slot(leaf)
+	*p = pq.FloatValue(x)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+func (w *Writer) setDouble(leaf int, x float64, def int) {
+	p := w.slot(leaf)
+	*p = pq.DoubleValue(x)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+// setBytes stores a byte array value viewing b, which must stay unchanged
+// until the batch is written (the arena's bytes do).
+func (w *Writer) setBytes(leaf int, b []byte, def int) {
+	p := w.slot(leaf)
+	*p = pq.ByteArrayValue(b)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+// setFixed is setBytes for a FIXED_LEN_BYTE_ARRAY leaf.
+func (w *Writer) setFixed(leaf int, b []byte, def int) {
+	p := w.slot(leaf)
+	*p = pq.FixedLenByteArrayValue(b)
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
+// nullAt stores a NULL whose path is present down to definition level def.
+func (w *Writer) nullAt(leaf, def int) {
+	p := w.slot(leaf)
+	*p = pq.Value{}
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
 }
 
 // null stores a NULL in leaf (definition level 0: nothing above it present).
-func (w *Writer) null(leaf int) {
-	w.vals[leaf][w.n] = pq.Value{}.Level(0, 0, leaf)
-}
+func (w *Writer) null(leaf int) { w.nullAt(leaf, 0) }
 
-// copyBytes copies b into the batch arena and returns a value viewing the
-// copy: the caller's buffer is reused as soon as Write returns, while the
-// column writers copy the batch only at flushBatch.
-func (w *Writer) copyBytes(b []byte) pq.Value {
+// copyBytes copies b into the batch arena and returns the copy: the caller's
+// buffer is reused as soon as Write returns, while the column writers copy
+// the batch only at flushBatch.
+func (w *Writer) copyBytes(b []byte) []byte {
 	start := len(w.arena)
 	w.arena = append(w.arena, b...)
-	return pq.ByteArrayValue(w.arena[start:len(w.arena):len(w.arena)])
+	return w.arena[start:len(w.arena):len(w.arena)]
 }
 
 // encode converts one text value of column c into its leaf values.
@@ -47,30 +112,42 @@ func (w *Writer) encode(c *column, b []byte) error {
 			return errRange
 		}
 		if c.kind == kindInt32 {
-			w.set(leaf, pq.Int32Value(int32(v)), 1)
+			w.setInt32(leaf, int32(v), 1)
 		} else {
-			w.set(leaf, pq.Int64Value(v), 1)
+			w.setInt64(leaf, v, 1)
 		}
 	case kindUint64:
 		v, err := parseUint(b)
 		if err != nil {
 			return err
 		}
-		w.set(leaf, pq.Int64Value(int64(v)), 1) // UINT_64: readers reinterpret the bits
-	case kindDecimal32, kindDecimal64, kindDecimalFix, kindDecimalText:
+		w.setInt64(leaf, int64(v), 1) // UINT_64: readers reinterpret the bits
+	case kindDecimal32:
+		if v, ok := unscaledFast(b, c.precision, c.scale); ok {
+			w.setInt32(leaf, int32(v), 1)
+			return nil
+		}
+		return w.encodeDecimal(c, b)
+	case kindDecimal64:
+		if v, ok := unscaledFast(b, c.precision, c.scale); ok {
+			w.setInt64(leaf, v, 1)
+			return nil
+		}
+		return w.encodeDecimal(c, b)
+	case kindDecimalFix, kindDecimalText:
 		return w.encodeDecimal(c, b)
 	case kindFloat:
 		f, err := parseFloat(b, 32)
 		if err != nil {
 			return err
 		}
-		w.set(leaf, pq.FloatValue(float32(f)), 1)
+		w.setFloat(leaf, float32(f), 1)
 	case kindDouble:
 		f, err := parseFloat(b, 64)
 		if err != nil {
 			return err
 		}
-		w.set(leaf, pq.DoubleValue(f), 1)
+		w.setDouble(leaf, f, 1)
 	case kindDate:
 		days, null, err := parseDate(b)
 		if err != nil {
@@ -83,7 +160,7 @@ func (w *Writer) encode(c *column, b []byte) error {
 		if days < math.MinInt32 || days > math.MaxInt32 {
 			return errRange
 		}
-		w.set(leaf, pq.Int32Value(int32(days)), 1)
+		w.setInt32(leaf, int32(days), 1)
 	case kindDateTime:
 		us, null, err := parseDateTime(b)
 		if err != nil {
@@ -93,7 +170,7 @@ func (w *Writer) encode(c *column, b []byte) error {
 			w.null(leaf)
 			return nil
 		}
-		w.set(leaf, pq.Int64Value(us), 1)
+		w.setInt64(leaf, us, 1)
 	case kindTime:
 		us, err := parseTime(b)
 		if err != nil {
@@ -102,30 +179,30 @@ func (w *Writer) encode(c *column, b []byte) error {
 		if us < 0 || us >= microsPerDay {
 			return errTimeOfDay
 		}
-		w.set(leaf, pq.Int64Value(us), 1)
+		w.setInt64(leaf, us, 1)
 	case kindBoolText:
 		v, err := parseInt(b)
 		if err != nil {
 			return err
 		}
-		w.set(leaf, pq.BooleanValue(v != 0), 1)
+		w.setBool(leaf, v != 0, 1)
 	case kindBoolBit:
 		on := false
 		for _, x := range b {
 			on = on || x != 0
 		}
-		w.set(leaf, pq.BooleanValue(on), 1)
+		w.setBool(leaf, on, 1)
 	case kindString:
 		if !utf8.Valid(b) {
 			return errUTF8
 		}
-		w.set(leaf, w.copyBytes(b), 1)
+		w.setBytes(leaf, w.copyBytes(b), 1)
 	case kindBytes:
-		w.set(leaf, w.copyBytes(b), 1)
+		w.setBytes(leaf, w.copyBytes(b), 1)
 	case kindBase64:
 		start := len(w.arena)
 		w.arena = base64.StdEncoding.AppendEncode(w.arena, b)
-		w.set(leaf, pq.ByteArrayValue(w.arena[start:len(w.arena):len(w.arena)]), 1)
+		w.setBytes(leaf, w.arena[start:len(w.arena):len(w.arena)], 1)
 	case kindGroupDate, kindGroupDateTime, kindGroupTime:
 		return w.encodeUnion(c, b)
 	}
@@ -138,26 +215,20 @@ func (w *Writer) encode(c *column, b []byte) error {
 func (w *Writer) encodeUnion(c *column, b []byte) error {
 	leaf := c.leaf
 	var (
-		v    pq.Value
+		v    int64
 		null bool
 		err  error
 	)
 	switch c.kind {
 	case kindGroupDate:
-		var days int64
-		days, null, err = parseDate(b)
-		v = pq.Int32Value(int32(days))
+		v, null, err = parseDate(b)
 	case kindGroupDateTime:
-		var us int64
-		us, null, err = parseDateTime(b)
-		v = pq.Int64Value(us)
+		v, null, err = parseDateTime(b)
 	case kindGroupTime:
-		var us int64
-		us, err = parseTime(b)
-		if err == nil && (us < 0 || us >= microsPerDay) {
+		v, err = parseTime(b)
+		if err == nil && (v < 0 || v >= microsPerDay) {
 			err = errTimeOfDay
 		}
-		v = pq.Int64Value(us)
 	}
 	switch {
 	case null:
@@ -167,40 +238,35 @@ func (w *Writer) encodeUnion(c *column, b []byte) error {
 		if !utf8.Valid(b) {
 			return errUTF8
 		}
-		w.set(leaf, pq.Value{}, 1)
-		w.set(leaf+1, w.copyBytes(b), 2)
+		w.nullAt(leaf, 1)
+		w.setBytes(leaf+1, w.copyBytes(b), 2)
+	case c.kind == kindGroupDate:
+		w.setInt32(leaf, int32(v), 2)
+		w.nullAt(leaf+1, 1)
 	default:
-		w.set(leaf, v, 2)
-		w.set(leaf+1, pq.Value{}, 1)
+		w.setInt64(leaf, v, 2)
+		w.nullAt(leaf+1, 1)
 	}
 	return nil
 }
 
-// encodeDecimal writes the unscaled value of a DECIMAL on its physical type.
+// encodeDecimal writes the unscaled value of a DECIMAL on its physical type,
+// through the checked parse that names what is wrong with a value. encode
+// tries unscaledFast first for the INT32 and INT64 decimals.
 func (w *Writer) encodeDecimal(c *column, b []byte) error {
-	if c.kind == kindDecimal32 || c.kind == kindDecimal64 {
-		if v, ok := unscaledFast(b, c.precision, c.scale); ok {
-			if c.kind == kindDecimal32 {
-				w.set(c.leaf, pq.Int32Value(int32(v)), 1)
-			} else {
-				w.set(c.leaf, pq.Int64Value(v), 1)
-			}
-			return nil
-		}
-	}
 	d, err := splitDecimal(b, c.precision, c.scale)
 	if err != nil {
 		return err
 	}
 	switch c.kind {
 	case kindDecimal32:
-		w.set(c.leaf, pq.Int32Value(int32(d.unscaled64(c.scale))), 1)
+		w.setInt32(c.leaf, int32(d.unscaled64(c.scale)), 1)
 		return nil
 	case kindDecimal64:
-		w.set(c.leaf, pq.Int64Value(d.unscaled64(c.scale)), 1)
+		w.setInt64(c.leaf, d.unscaled64(c.scale), 1)
 		return nil
 	case kindDecimalText:
-		w.set(c.leaf, w.copyBytes(b), 1)
+		w.setBytes(c.leaf, w.copyBytes(b), 1)
 		return nil
 	}
 	start := len(w.arena)
@@ -222,7 +288,7 @@ func (w *Writer) encodeDecimal(c *column, b []byte) error {
 			negate(out)
 		}
 	}
-	w.set(c.leaf, pq.FixedLenByteArrayValue(out), 1)
+	w.setFixed(c.leaf, out, 1)
 	return nil
 }
 

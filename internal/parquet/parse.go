@@ -316,40 +316,52 @@ func parseTime(b []byte) (int64, error) {
 // fitting precision) straight into its unscaled value at scale, in one pass
 // and for precision <= 18. ok is false for anything else, and the caller
 // takes splitDecimal's checked path, which names the error.
+//
+// The integer and fraction digits have a loop each, so the loops test only
+// for a digit: decimals are half of a typical row's columns. Once the digit
+// counts are checked, at most precision <= 18 significant digits reached u,
+// so it did not overflow.
 func unscaledFast(b []byte, precision, scale int) (v int64, ok bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
+	i := 0
+	for i < len(b) && b[i] == '0' { // leading zeros are not significant
+		i++
+	}
+	lead := i
 	var u int64
-	digits, intDigits, frac := 0, 0, -1
-	for _, c := range b {
-		if c == '.' {
-			if frac >= 0 {
-				return 0, false
-			}
-			frac = 0
-			continue
-		}
-		d := c - '0'
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
 		if d > 9 {
-			return 0, false
-		}
-		digits++
-		switch {
-		case frac >= 0:
-			frac++
-		case u != 0 || d != 0: // leading zeros are not significant
-			intDigits++
-		}
-		if digits > 19 {
-			return 0, false // may overflow; only leading zeros could make it fit
+			break
 		}
 		u = u*10 + int64(d)
 	}
-	frac = max(frac, 0)
-	if digits == 0 || frac > scale || intDigits > precision-scale {
-		return 0, false
+	if i-lead > precision-scale {
+		return 0, false // u may have wrapped too: it is not used
+	}
+	intEnd := i
+	frac := 0
+	if i < len(b) {
+		if b[i] != '.' {
+			return 0, false
+		}
+		frac = len(b) - i - 1
+		if frac > scale {
+			return 0, false
+		}
+		for _, c := range b[i+1:] {
+			d := c - '0'
+			if d > 9 {
+				return 0, false
+			}
+			u = u*10 + int64(d)
+		}
+	}
+	if intEnd == 0 && frac == 0 {
+		return 0, false // no digit at all: "", "-", "."
 	}
 	for range scale - frac {
 		u *= 10

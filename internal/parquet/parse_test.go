@@ -1,6 +1,8 @@
 package parquet
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"regexp"
 	"testing"
@@ -76,6 +78,27 @@ func TestUUIDGen_WritesDistinctVersion4UUIDs(t *testing.T) {
 				t.Fatalf("uuid %q: malformed or repeated", u)
 			}
 			seen[u] = true
+		}
+	}
+}
+
+// TestUUIDGen_TextIsHexOfTheRandomBytes holds the word-at-a-time hex digits
+// to hex.Encode's on the same random stream.
+func TestUUIDGen_TextIsHexOfTheRandomBytes(t *testing.T) {
+	t.Parallel()
+	seed := [32]byte{1, 2, 3}
+	g := &uuidGen{rng: rand.NewChaCha8(seed)}
+	ref := rand.NewChaCha8(seed)
+	for i := 0; i < 10_000; i++ {
+		var u [16]byte
+		binary.LittleEndian.PutUint64(u[:8], ref.Uint64())
+		binary.LittleEndian.PutUint64(u[8:], ref.Uint64())
+		u[6] = u[6]&0x0f | 0x40
+		u[8] = u[8]&0x3f | 0x80
+		h := hex.EncodeToString(u[:])
+		want := h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+		if got := string(g.appendUUID([]byte("x"))); got != "x"+want {
+			t.Fatalf("appendUUID = %q, want %q", got, "x"+want)
 		}
 	}
 }

