@@ -11,11 +11,11 @@ import (
 )
 
 // The read hot path. database/sql's Rows.Scan into sql.RawBytes costs a
-// lock, a conversion and a copy of the slice header per column; reading the
-// driver's rows directly (sql.Conn.Raw) skips all of it, and MySQL's text
-// protocol already hands every value over as a []byte view of the read
-// buffer. readSQL is the portable fallback for a driver or a connection
-// setting that does not allow the direct path.
+// lock, a conversion and a copy of the slice header per column, and the
+// driver boxes every value into a driver.Value; reading the driver's rows
+// directly (sql.Conn.Raw) with NextRaw skips all of it: MySQL's text
+// protocol already hands every value over as a view of the read buffer.
+// drainValues and readSQL are the portable fallbacks.
 
 // errNoDirectRead says the driver connection cannot run the query on the
 // text protocol directly; the caller falls back to database/sql.
@@ -92,7 +92,44 @@ func (rd *rowReader) readDriver(ctx context.Context, dc any, query string, args 
 	return rows.Close()
 }
 
+// rawRows is implemented by the text-protocol rows of acode's copy of
+// go-sql-driver/mysql (third_party/go-sql-driver-mysql): rows read as views
+// of the packet buffer, with no driver.Value per column.
+type rawRows interface {
+	NextRaw(dest [][]byte) error
+}
+
+// drain hands every row of rows to the callback, paced.
 func (rd *rowReader) drain(ctx context.Context, rows driver.Rows) error {
+	if raw, ok := rows.(rawRows); ok {
+		return rd.drainRaw(ctx, raw)
+	}
+	return rd.drainValues(ctx, rows)
+}
+
+// drainRaw is the hot path: the driver's text values go to the callback as
+// they are.
+func (rd *rowReader) drainRaw(ctx context.Context, rows rawRows) error {
+	row := make([][]byte, rd.ncols)
+	for {
+		if err := rows.NextRaw(row); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		if err := rd.fn(row); err != nil {
+			return &callbackError{err}
+		}
+		if err := rd.paced(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// drainValues reads through driver.Rows.Next, for rows without NextRaw (a
+// binary result set, an upstream driver).
+func (rd *rowReader) drainValues(ctx context.Context, rows driver.Rows) error {
 	vals := make([]driver.Value, rd.ncols)
 	row := make([][]byte, rd.ncols)
 	num := make([]byte, 0, 32*rd.ncols)
@@ -103,31 +140,8 @@ func (rd *rowReader) drain(ctx context.Context, rows driver.Rows) error {
 			}
 			return err
 		}
-		num = num[:0]
-		for i, v := range vals {
-			start := len(num)
-			switch v := v.(type) {
-			case []byte:
-				row[i] = v
-				continue
-			case nil:
-				row[i] = nil
-				continue
-			// The driver parses numeric columns of the text protocol;
-			// they go back to MySQL's text form exactly as database/sql's
-			// RawBytes would give them.
-			case int64:
-				num = strconv.AppendInt(num, v, 10)
-			case uint64:
-				num = strconv.AppendUint(num, v, 10)
-			case float64:
-				num = strconv.AppendFloat(num, v, 'g', -1, 64)
-			case float32:
-				num = strconv.AppendFloat(num, float64(v), 'g', -1, 32)
-			default:
-				return fmt.Errorf("column %d: driver returned %T, want text", i+1, v)
-			}
-			row[i] = num[start:len(num):len(num)]
+		if err := rd.textRow(vals, row, num[:0]); err != nil {
+			return err
 		}
 		if err := rd.fn(row); err != nil {
 			return &callbackError{err}
@@ -136,6 +150,35 @@ func (rd *rowReader) drain(ctx context.Context, rows driver.Rows) error {
 			return err
 		}
 	}
+}
+
+// textRow puts vals back into MySQL's text form in row, formatting the
+// numbers the driver parsed into num, exactly as database/sql's RawBytes
+// would give them.
+func (rd *rowReader) textRow(vals []driver.Value, row [][]byte, num []byte) error {
+	for i, v := range vals {
+		start := len(num)
+		switch v := v.(type) {
+		case []byte:
+			row[i] = v
+			continue
+		case nil:
+			row[i] = nil
+			continue
+		case int64:
+			num = strconv.AppendInt(num, v, 10)
+		case uint64:
+			num = strconv.AppendUint(num, v, 10)
+		case float64:
+			num = strconv.AppendFloat(num, v, 'g', -1, 64)
+		case float32:
+			num = strconv.AppendFloat(num, float64(v), 'g', -1, 32)
+		default:
+			return fmt.Errorf("column %d: driver returned %T, want text", i+1, v)
+		}
+		row[i] = num[start:len(num):len(num)]
+	}
+	return nil
 }
 
 func isCallback(err error) bool {
