@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"io"
 	"os"
 	"time"
 
@@ -15,10 +14,11 @@ import (
 )
 
 // part is one Parquet file being written: encoded into a local spool file
-// while its SHA-256 and size are taken in the same pass, then uploaded in
-// one atomic Put (the file backend links the finished file in instead of
-// copying it). The row group being built stays in memory, or in the spool
-// dir when opts.SpoolDir says so (see spoolPages).
+// while its SHA-256 and size are taken in the same pass, and stored in one
+// atomic Put. To S3 the Put streams the file while it is written (see
+// stream), so little is left to send when the part closes; the file backend
+// links the finished file in instead. The row group being built stays in
+// memory, or in the spool dir when opts.SpoolDir says so (see spoolPages).
 type part struct {
 	file   *os.File
 	hash   hash.Hash
@@ -28,6 +28,11 @@ type part struct {
 	// counted is the source's COUNT(*) of the ranges, each taken in its
 	// read's snapshot; -1 once a range was read without a count.
 	counted int64
+
+	// The upload running beside the encoding, when stream started one.
+	tail     *tailReader
+	streamed chan error // the streaming Put's result
+	ended    bool       // streamed was received
 }
 
 // addCounted adds the source's count of a range read into the part; n < 0
@@ -55,11 +60,28 @@ func newPart(dir string, s *parquet.Schema, emittedAt time.Time, opts parquet.Op
 	return p, nil
 }
 
+// stream starts storing the part under key while it is still being
+// written: the Put reads the spool file behind the encoder and completes
+// once close has written the footer. A part that is discarded instead
+// aborts its Put, which leaves nothing behind (Put is atomic).
+func (p *part) stream(ctx context.Context, store storage.Store, key string) error {
+	t, err := newTailReader(p.file.Name())
+	if err != nil {
+		return fmt.Errorf("follow spool file: %w", err)
+	}
+	p.tail, p.streamed = t, make(chan error, 1)
+	go func() { p.streamed <- store.Put(ctx, key, t, -1) }()
+	return nil
+}
+
 // Write implements io.Writer for the encoder: spool, hash and count.
 func (p *part) Write(b []byte) (int, error) {
 	n, err := p.file.Write(b)
 	p.hash.Write(b[:n])
 	p.count += int64(n)
+	if p.tail != nil {
+		p.tail.wrote(p.count)
+	}
 	return n, err
 }
 
@@ -70,17 +92,35 @@ func (p *part) close() error {
 		p.discard()
 		return fmt.Errorf("close parquet file: %w", err)
 	}
+	if p.tail != nil {
+		p.tail.finish(nil)
+	}
 	return nil
+}
+
+// endStream waits for the streaming Put, if one runs, and returns its
+// result; ok is false when the part was not streamed.
+func (p *part) endStream() (err error, ok bool) {
+	if p.tail == nil {
+		return nil, false
+	}
+	if !p.ended {
+		p.tail.finish(errPartDiscarded) // no-op after close's finish
+		err, p.ended = <-p.streamed, true
+		p.tail.Close()
+	}
+	return err, true
 }
 
 // upload sends the closed file to key in one atomic Put and removes the
 // spool file.
 func (p *part) upload(ctx context.Context, store storage.Store, key string) (rows, size int64, sum string, err error) {
 	defer p.discard()
-	if _, err := p.file.Seek(0, io.SeekStart); err != nil {
-		return 0, 0, "", fmt.Errorf("rewind spool file: %w", err)
+	err, streamed := p.endStream()
+	if !streamed {
+		err = storage.PutFile(ctx, store, key, p.file, p.count)
 	}
-	if err := storage.PutFile(ctx, store, key, p.file, p.count); err != nil {
+	if err != nil {
 		return 0, 0, "", destErr("", fmt.Errorf("upload %s: %w", store.Location(key), err))
 	}
 	return p.w.Rows(), p.count, hex.EncodeToString(p.hash.Sum(nil)), nil
@@ -121,6 +161,7 @@ func (u *uploader) wait() error {
 }
 
 func (p *part) discard() {
+	p.endStream()
 	if p.file != nil {
 		p.file.Close()
 		os.Remove(p.file.Name())

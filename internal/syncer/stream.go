@@ -24,6 +24,7 @@ import (
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/storage"
 )
 
 // streamRun is one stream of one attempt.
@@ -281,7 +282,7 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 	for rg := range queue {
 		if cur == nil {
 			var err error
-			if cur, err = newPart(spool, s, r.job.CreatedAt, r.encoderOptions(spool)); err != nil {
+			if cur, err = r.startPart(ctx, spool, s, rg.Index); err != nil {
 				return err
 			}
 		}
@@ -309,6 +310,23 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 	}
 	qs.Add(qw)
 	return nil
+}
+
+// startPart starts the part file whose first range is first, and its
+// upload beside the encoding when the destination takes streams (S3). The
+// file backend takes the finished file by a link instead.
+func (r *streamRun) startPart(ctx context.Context, spool string, s *parquet.Schema, first int) (*part, error) {
+	p, err := newPart(spool, s, r.job.CreatedAt, r.encoderOptions(spool))
+	if err != nil {
+		return nil, err
+	}
+	if _, links := r.ep.store.(storage.FilePutter); !links {
+		if err := p.stream(ctx, r.ep.store, stagingKey(r.conn, r.job.ID, r.stream.Name, first)); err != nil {
+			p.discard()
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.Range, opts mysql.ReadOptions, cur *part, sp *StreamProgress, qw *stats.Worker) error {
