@@ -166,6 +166,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		// The SDK would print a warning per GetObject of a multipart object.
 		o.DisableLogOutputChecksumValidationSkipped = true
+		o.APIOptions = append(o.APIOptions, unsignedPayload)
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 			o.UsePathStyle = true
