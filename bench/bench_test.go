@@ -50,7 +50,7 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	for _, m := range rep.Sizes[0].Runs {
 		tools[m.Tool] = m
 	}
-	for _, name := range []string{"mysqldump", "acode_local", "acode_local_noquality", "acode_s3"} {
+	for _, name := range []string{"mysqldump", "acode_local", "acode_local_nocount", "acode_local_noquality", "acode_s3"} {
 		m, ok := tools[name]
 		if !ok {
 			t.Fatalf("no %s run in %+v", name, rep.Sizes[0].Runs)
@@ -67,8 +67,10 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 			t.Errorf("%s: output %d bytes, %.2f MB/s, ratio %.2f", name, m.OutputBytes, m.MBPerSec, m.Ratio)
 		}
 	}
-	if o := rep.Sizes[0].QualityOverhead; o == nil || o.Wall <= -1 || o.CPU <= -1 || !strings.Contains(out.String(), "# quality checks add") {
-		t.Errorf("quality overhead = %+v; want it measured and printed", o)
+	for _, o := range []*Overhead{rep.Sizes[0].QualityOverhead, rep.Sizes[0].StatisticsOverhead} {
+		if o == nil || o.Wall <= -1 || o.CPU <= -1 || !strings.Contains(out.String(), "statistics and rules add") {
+			t.Errorf("quality overhead = %+v; want it measured and printed", o)
+		}
 	}
 	for _, name := range []string{"cpu-acode_local.pprof", "cpu-acode_local_noquality.pprof", "mem-acode_s3.pprof"} {
 		if st, err := os.Stat(filepath.Join(dir, "profiles", name)); err != nil || st.Size() == 0 {

@@ -24,9 +24,23 @@ type project struct {
 const benchConnection = "connection_bench"
 
 // writeProject writes the project into dir (replacing an earlier one).
-// quality false turns the quality checks off (the benchmark's baseline for
-// their cost).
-func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string, quality bool) (*project, error) {
+// Quality variants of the bench project: the checks as shipped, statistics
+// and rules without the source's per-range COUNT(*), and no checks.
+const (
+	qualityOn      = ""
+	qualityNoCount = "_nocount"
+	qualityOff     = "_noquality"
+)
+
+// qualityYAML is the quality section of each variant.
+var qualityYAML = map[string]string{
+	qualityOn:      "quality:\n  enabled: true\n",
+	qualityNoCount: "quality:\n  enabled: true\n  count_source: false\n",
+	qualityOff:     "quality:\n  enabled: false\n",
+}
+
+// quality is one of the variants above; it also suffixes the tool's name.
+func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string, quality string) (*project, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -88,7 +102,7 @@ configuration:
           name: %s
           namespace: %s
 `, benchConnection, demo.TableDiario, src.database),
-		"acode.yaml": "state_db: state.db\nsync:\n  spool_dir: spool\n" + indent(settings) + fmt.Sprintf("quality:\n  enabled: %t\n", quality),
+		"acode.yaml": "state_db: state.db\nsync:\n  spool_dir: spool\n" + indent(settings) + qualityYAML[quality],
 	}
 	for name, body := range files {
 		path := filepath.Join(dir, name)
@@ -102,11 +116,7 @@ configuration:
 	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
 		return nil, err
 	}
-	tool := "acode_" + dest
-	if !quality {
-		tool += "_noquality"
-	}
-	return &project{dir: dir, tool: tool, env: env}, nil
+	return &project{dir: dir, tool: "acode_" + dest + quality, env: env}, nil
 }
 
 func indent(lines []string) string {

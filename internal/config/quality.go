@@ -25,6 +25,7 @@ type QualitySettings struct {
 	Enabled               bool                  // enabled: gather statistics and run the rules on every sync
 	ScoreThreshold        float64               // score_threshold: a partition scoring below this fails validation
 	Quarantine            bool                  // quarantine: a stream failing an error rule is committed to _quarantine, not to its partition
+	CountSource           bool                  // count_source: count each range (COUNT(*)) in its read's snapshot for completeness; false spares the source that second primary-key scan and skips the rule
 	CompletenessTolerance int                   // completeness_tolerance: rows written may differ from the source count by this many
 	CompletenessSeverity  string                // completeness_severity
 	BackupVarianceRows    int                   // backup_variance_rows: primary vs backup row difference above this is a warning
@@ -108,7 +109,7 @@ type SQLRule struct {
 func defaultQualitySettings() QualitySettings {
 	share := func(f float64) *float64 { return &f }
 	return QualitySettings{
-		Enabled: true, ScoreThreshold: 0.95, Quarantine: true,
+		Enabled: true, ScoreThreshold: 0.95, Quarantine: true, CountSource: true,
 		CompletenessTolerance: 0, CompletenessSeverity: SeverityError,
 		BackupVarianceRows: 1000, ListKeys: 20,
 		Tables: map[string]TableRules{
@@ -146,6 +147,7 @@ func (s *QualitySettings) decode(m *mapNode, _ func(string) string) {
 	m.boolean("enabled", &s.Enabled)
 	m.fraction("score_threshold", &s.ScoreThreshold)
 	m.boolean("quarantine", &s.Quarantine)
+	m.boolean("count_source", &s.CountSource)
 	m.integer("completeness_tolerance", &s.CompletenessTolerance, 0, maxInt32)
 	m.enum("completeness_severity", &s.CompletenessSeverity, SeverityWarning, SeverityError)
 	m.integer("backup_variance_rows", &s.BackupVarianceRows, 0, maxInt32)

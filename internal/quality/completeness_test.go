@@ -3,6 +3,9 @@ package quality_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,5 +63,28 @@ func TestCompleteness_ExactWhileTheSourceChanges(t *testing.T) {
 	var now int64
 	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&now); err != nil || now == 6000 {
 		t.Errorf("table holds %d rows after the changes (%v); want a changed count", now, err)
+	}
+}
+
+// quality.count_source false spares the source the per-range COUNT(*):
+// completeness is reported as skipped, with the reason, and the other rules
+// still run.
+func TestCompleteness_SkippedWithoutSourceCounts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 2000)
+	path := filepath.Join(e.Dir, "acode.yaml")
+	if err := os.WriteFile(path, []byte("state_db: .acode/state.db\nquality:\n  count_source: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.sync(t)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	rep := e.report(t, res.JobID, diario)
+	if r := result(t, rep, "completeness"); !r.Skipped || !strings.Contains(r.Detail, "count_source") {
+		t.Errorf("completeness = %+v, want skipped naming count_source", r)
+	}
+	if r := result(t, rep, "null_tolerance.CNPJ"); !r.Passed {
+		t.Errorf("the other rules did not run: %+v", r)
 	}
 }

@@ -28,7 +28,7 @@ func NewSource(db *sql.DB, table schema.Table) *Source {
 // counted < 0 means some part was not counted.
 func (s *Source) measure(ctx context.Context, st *stats.Stream, rules []config.SQLRule, counted int64) {
 	if counted < 0 {
-		st.SetSource(MeasureCompleteness, stats.Measure{Error: "a part of the stream was read without a count (quality checks off, or an older acode)"})
+		st.SetSource(MeasureCompleteness, stats.Measure{Error: "a part of the stream was read without a count (quality.count_source false, quality checks off, or an older acode)"})
 	} else {
 		st.SetSource(MeasureCompleteness, stats.Measure{Value: float64(counted), Extra: float64(counted),
 			Note: "COUNT(*) of each range in its read's snapshot"})

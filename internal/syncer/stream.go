@@ -337,7 +337,7 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 	}
 	defer func() { <-r.reads }()
 	var encodeErr error
-	if qw != nil {
+	if qw != nil && r.syncer.Project.Settings.Quality.CountSource {
 		opts.Counted = cur.addCounted // the completeness check's source side
 	} else {
 		cur.addCounted(-1)
