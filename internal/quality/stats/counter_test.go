@@ -100,3 +100,42 @@ func TestDailySums_ManyDaysAndMerge(t *testing.T) {
 		}
 	}
 }
+
+// Days whose index slot another day took first must still get sums of
+// their own.
+func TestDailySums_DaysSharingASlot(t *testing.T) {
+	t.Parallel()
+	first := map[int]string{}
+	var days []string // pairs of days sharing a slot
+	for i := 0; len(days) < 8; i++ {
+		day := fmt.Sprintf("%04d-%02d-%02d", 2000+i/336, 1+i/28%12, 1+i%28)
+		at := dayKeyOf([]byte(day)).slot()
+		if other, ok := first[at]; ok && other != "" {
+			days = append(days, other, day)
+			first[at] = "" // one pair per slot
+		} else if !ok {
+			first[at] = day
+		}
+	}
+	var d dailySums
+	want := map[string]int64{}
+	for round := range 3 {
+		for i, day := range days {
+			d.addSmall([]byte(day), int64(i+1))
+			want[day] += int64(i + 1)
+			if round == 0 && i%2 == 1 && d.index[dayKeyOf([]byte(day)).slot()] == 0 {
+				t.Fatalf("%s: its slot is empty, the test needs a taken one", day)
+			}
+		}
+	}
+	got := map[string]string{}
+	d.each(func(k dayKey, s *exactSum) { got[k.String()] = s.value().String() })
+	if len(got) != len(want) {
+		t.Errorf("%d days, want %d", len(got), len(want))
+	}
+	for day, n := range want {
+		if got[day] != big.NewInt(n).String() {
+			t.Errorf("sum of %s = %s, want %d", day, got[day], n)
+		}
+	}
+}

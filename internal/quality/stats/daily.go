@@ -30,11 +30,27 @@ type dayEntry struct {
 const dailyRecentDays = 16
 
 // dailySums is the exact sum of one column per day. The first days seen
-// are scanned linearly (cheaper than a map for a few keys, as the sync
-// sees them); further days go to a map.
+// are kept in a short list, found through a direct-mapped index (the rows
+// of a partition come in no day order, so a scan would mispredict its exit
+// on most rows); further days go to a map.
 type dailySums struct {
 	recent []dayEntry
+	index  [dailyIndexSlots]uint8 // by slot: 1 + the index in recent of the first day given it, 0 for none
 	more   map[dayKey]*exactSum
+}
+
+// dailyIndexSlots is the size of the index: a power of two, well over
+// dailyRecentDays so that days seldom share a slot (those that do are
+// found by a scan).
+const (
+	dailyIndexBits  = 6
+	dailyIndexSlots = 1 << dailyIndexBits
+)
+
+// slot is k's place in the index: the top bits of a multiplicative hash,
+// which depend on every bit of the day.
+func (k dayKey) slot() int {
+	return int(((k.head ^ uint64(k.tail)<<48) * 0x9e3779b97f4a7c15) >> (64 - dailyIndexBits))
 }
 
 // add adds n to the sum of day, the first 10 bytes of a date.
@@ -42,8 +58,23 @@ func (d *dailySums) add(day []byte, n num) {
 	d.sum(dayKeyOf(day)).add(n)
 }
 
+// addSmall is add for an int64.
+func (d *dailySums) addSmall(day []byte, x int64) {
+	d.sum(dayKeyOf(day)).addSmall(x)
+}
+
 func (d *dailySums) sum(k dayKey) *exactSum {
-	for i := range d.recent {
+	at := k.slot()
+	if i := int(d.index[at]) - 1; i >= 0 && d.recent[i].key == k {
+		return &d.recent[i].sum
+	}
+	return d.sumOther(k, at)
+}
+
+// sumOther is sum for a day not in the index: new, past the list, or
+// sharing its slot with another.
+func (d *dailySums) sumOther(k dayKey, at int) *exactSum {
+	for i := range d.recent { // a day whose slot another day took
 		if d.recent[i].key == k {
 			return &d.recent[i].sum
 		}
@@ -53,6 +84,9 @@ func (d *dailySums) sum(k dayKey) *exactSum {
 			d.recent = make([]dayEntry, 0, dailyRecentDays) // never reallocated: sum returns pointers into it
 		}
 		d.recent = append(d.recent, dayEntry{key: k})
+		if d.index[at] == 0 {
+			d.index[at] = uint8(len(d.recent))
+		}
 		return &d.recent[len(d.recent)-1].sum
 	}
 	s := d.more[k]

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/axiomhq/hyperloglog"
-
 	"github.com/acode-dev/acode/internal/schema"
 )
 
@@ -45,16 +43,30 @@ type plan struct {
 	aboveF   map[int][]float64
 	belowF   map[int][]float64
 	daily    []dailyPlan
+	apart    []int // the daily plans whose value column is parsed for them alone
 	after    []byte
+	afterKey textKey // after, for comparing dates without bytes.Compare
 }
 
-// numCol is how one numeric column is observed.
+// numCol is how one numeric column is observed. The fields a row reads
+// come first, to share cache lines.
 type numCol struct {
-	col            int
-	float          bool
-	scale          int
-	above, below   []num
-	aboveF, belowF []float64
+	col   int
+	scale int
+	float bool
+	// small says the column is not a float and every threshold fits an
+	// int64: smallAbove and smallBelow then hold them.
+	small                  bool
+	smallAbove, smallBelow []int64
+	daily                  []dailyRef // the daily plans summing this column
+	above, below           []num
+	aboveF, belowF         []float64
+}
+
+// dailyRef is a daily plan of a numeric column: its index in plan.daily
+// and its date column.
+type dailyRef struct {
+	plan, date int
 }
 
 // dailyPlan sums column value per day of column date; parsed says the
@@ -103,6 +115,7 @@ func NewGatherer(t schema.Table, spec Spec) (*Gatherer, error) {
 			return nil, fmt.Errorf("future dates: cutoff %q is not YYYY-MM-DD", spec.FutureAfter)
 		}
 		p.after = []byte(spec.FutureAfter)
+		p.afterKey, _ = textKeyOf(p.after)
 	}
 	if err := p.thresholds(t, spec.Above, true); err != nil {
 		return nil, err
@@ -121,12 +134,43 @@ func NewGatherer(t schema.Table, spec Spec) (*Gatherer, error) {
 		p.daily = append(p.daily, dailyPlan{value: idx[0], date: idx[1], parsed: slices.Contains(p.numeric, idx[0])})
 	}
 	for _, i := range p.numeric {
-		p.numCols = append(p.numCols, numCol{col: i, float: p.kinds[i] == KindFloat, scale: p.scales[i],
-			above: p.above[i], below: p.below[i], aboveF: p.aboveF[i], belowF: p.belowF[i]})
+		p.numCols = append(p.numCols, p.numCol(i))
+	}
+	for j, d := range p.daily {
+		if !d.parsed {
+			p.apart = append(p.apart, j)
+		}
 	}
 	g := &Gatherer{table: t, spec: spec, plan: p, seed: processSeed}
 	g.total = g.NewWorker()
 	return g, nil
+}
+
+// numCol resolves how numeric column i is observed.
+func (p *plan) numCol(i int) numCol {
+	c := numCol{col: i, float: p.kinds[i] == KindFloat, scale: p.scales[i],
+		above: p.above[i], below: p.below[i], aboveF: p.aboveF[i], belowF: p.belowF[i]}
+	above, aboveOK := smallThresholds(c.above)
+	below, belowOK := smallThresholds(c.below)
+	c.smallAbove, c.smallBelow, c.small = above, below, aboveOK && belowOK && !c.float
+	for j, d := range p.daily {
+		if d.parsed && d.value == i {
+			c.daily = append(c.daily, dailyRef{plan: j, date: d.date})
+		}
+	}
+	return c
+}
+
+// smallThresholds returns ts as int64s, or false when one does not fit.
+func smallThresholds(ts []num) ([]int64, bool) {
+	var out []int64
+	for _, t := range ts {
+		if t.big != nil {
+			return nil, false
+		}
+		out = append(out, t.small)
+	}
+	return out, true
 }
 
 // summarize picks the columns that are parsed: those listed in
@@ -199,22 +243,22 @@ func (p *plan) thresholds(t schema.Table, m map[string][]string, above bool) err
 // Worker gathers the rows one read worker encodes. It is not safe for
 // concurrent use: each worker has its own.
 type Worker struct {
-	g        *Gatherer
-	rows     int64
-	nulls    []int64
-	bad      []int64 // values that did not parse (never expected from MySQL)
-	nums     []numStats
-	texts    []textStats
-	hll      []*hyperloglog.Sketch
-	unique   pendingCounter // hashes of the unique key; counts unused
-	keyRows  int64          // rows with a non-NULL unique key
-	keys     []pendingCounter
-	future   []int64
-	daily    []dailySums
-	parsed   []num  // this row's value of each parsed numeric column
-	parsedOK []bool // whether parsed holds this row's value
-	hash     maphash.Hash
-	keyBytes []byte
+	g          *Gatherer
+	rows       int64
+	nulls      []int64
+	bad        []int64 // values that did not parse (never expected from MySQL)
+	nums       []numStats
+	texts      []textStats
+	hll        []pendingSketch
+	unique     pendingCounter // hashes of the unique key; counts unused
+	keyRows    int64          // rows with a non-NULL unique key
+	keys       []pendingCounter
+	future     []int64
+	daily      []dailySums
+	numPending []pendingNumbers // by plan.numCols: values held back
+	numRows    int              // rows since the numbers were flushed
+	hash       maphash.Hash
+	keyBytes   []byte
 }
 
 // NewWorker returns an empty Worker for one read worker.
@@ -224,12 +268,11 @@ func (g *Gatherer) NewWorker() *Worker {
 		nums: make([]numStats, n), texts: make([]textStats, n)}
 	w.hash.SetSeed(g.seed)
 	for range g.plan.distinct {
-		sk, _ := hyperloglog.NewSketch(14, false) // dense: the sparse form is 10x slower to insert into
-		w.hll = append(w.hll, sk)
+		w.hll = append(w.hll, newPendingSketch())
 	}
 	w.keys = make([]pendingCounter, len(g.plan.keys))
 	w.daily = make([]dailySums, len(g.plan.daily))
-	w.parsed, w.parsedOK = make([]num, n), make([]bool, n)
+	w.numPending = make([]pendingNumbers, len(g.plan.numCols))
 	for _, c := range g.plan.numCols {
 		w.nums[c.col].above = make([]int64, max(len(c.above), len(c.aboveF)))
 		w.nums[c.col].below = make([]int64, max(len(c.below), len(c.belowF)))

@@ -13,10 +13,7 @@ func (g *Gatherer) Add(w *Worker) {
 	if w == nil || w == g.total {
 		return
 	}
-	w.unique.flush()
-	for j := range w.keys {
-		w.keys[j].flush()
-	}
+	w.flush()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t := g.total
@@ -32,7 +29,7 @@ func (g *Gatherer) Add(w *Worker) {
 		}
 	}
 	for j := range w.hll {
-		_ = t.hll[j].Merge(w.hll[j]) // same precision by construction
+		t.hll[j].merge(&w.hll[j])
 	}
 	t.unique.merge(&w.unique.hashCounter)
 	t.keyRows += w.keyRows
@@ -41,6 +38,19 @@ func (g *Gatherer) Add(w *Worker) {
 	}
 	for j := range w.daily {
 		t.daily[j].merge(&w.daily[j])
+	}
+}
+
+// flush completes the state Observe batches: every read of a Worker's
+// statistics goes through Add, which calls it first.
+func (w *Worker) flush() {
+	w.flushNumbers()
+	w.unique.flush()
+	for j := range w.keys {
+		w.keys[j].flush()
+	}
+	for j := range w.hll {
+		w.hll[j].flush()
 	}
 }
 
@@ -105,8 +115,9 @@ func (g *Gatherer) Result() *Stream {
 		out.Columns[i] = col
 	}
 	for j, i := range p.distinct {
-		out.Columns[i].Distinct = t.hll[j].Estimate()
-		out.Columns[i].Sketch, _ = t.hll[j].MarshalBinary()
+		sk := t.hll[j].sketch()
+		out.Columns[i].Distinct = sk.Estimate()
+		out.Columns[i].Sketch, _ = sk.MarshalBinary()
 	}
 	if len(p.unique) > 0 {
 		out.Unique = &Unique{Key: g.spec.Unique, Distinct: int64(t.unique.len()), Duplicate: t.keyRows - int64(t.unique.len())}

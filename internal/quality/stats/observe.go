@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"bytes"
 	"hash/maphash"
 	"math"
 	"strconv"
@@ -12,12 +11,15 @@ import (
 // Worker (quality checks off) does nothing.
 //
 // It runs once per synced row, so the plan is resolved into slices up
-// front and each value is parsed at most once.
+// front, each value is parsed at most once, and what can wait (numeric
+// summaries, sketch and key-set updates) is held back as plain integers
+// and done batchAdds rows at a time: in the sync, the encoder's buffers
+// evict this state between two rows, and a tight loop over a batch does
+// the work of many rows at once. Add flushes what is held back.
 func (w *Worker) Observe(row [][]byte) {
 	if w == nil {
 		return
 	}
-	p := &w.g.plan
 	w.rows++
 	nulls := w.nulls[:len(row)]
 	for i, v := range row {
@@ -25,29 +27,12 @@ func (w *Worker) Observe(row [][]byte) {
 			nulls[i]++
 		}
 	}
-	for k := range p.numCols {
-		c := &p.numCols[k]
-		if v := row[c.col]; v != nil {
-			w.observeNumber(c, v)
-		}
-	}
-	for _, i := range p.temporal {
-		v := row[i]
-		if v == nil {
-			continue
-		}
-		if isZeroDate(v) { // written as NULL, so counted as one
-			w.nulls[i]++
-			continue
-		}
-		w.texts[i].observe(v)
-		if p.future[i] && len(v) >= 10 && bytes.Compare(v[:10], p.after) > 0 {
-			w.future[i]++
-		}
-	}
+	w.observeNumbers(row)
+	w.observeDates(row)
+	p := &w.g.plan
 	for j, i := range p.distinct {
 		if v := row[i]; v != nil {
-			w.hll[j].Insert(v)
+			w.hll[j].push(v)
 		}
 	}
 	if len(p.unique) > 0 {
@@ -58,18 +43,56 @@ func (w *Worker) Observe(row [][]byte) {
 			w.keys[j].push(maphash.Bytes(w.g.seed, v))
 		}
 	}
-	for j := range p.daily {
+	for _, j := range p.apart {
 		w.observeDaily(j, p.daily[j], row)
 	}
 }
 
-func isZeroDate(v []byte) bool {
-	return len(v) >= 10 && string(v[:10]) == "0000-00-00"
+// observeNumbers parses the numeric columns of row. A value in MySQL's
+// exact form that fits an int64 is held back for its column's next batch
+// and added to its daily totals now (their day is in row); anything else
+// is summarised at once.
+func (w *Worker) observeNumbers(row [][]byte) {
+	p := &w.g.plan
+	for k := range p.numCols {
+		c := &p.numCols[k]
+		v := row[c.col]
+		if v == nil {
+			continue
+		}
+		if c.small {
+			if x, ok := parseFixed(v, c.scale); ok {
+				w.numPending[k].push(x)
+				for _, d := range c.daily {
+					if day := row[d.date]; isDay(day) {
+						w.daily[d.plan].addSmall(day, x)
+					}
+				}
+				continue
+			}
+		}
+		w.observeOther(c, v, row)
+	}
+	// A column holds at most one value per row: counting rows bounds
+	// every column's batch with one check.
+	if w.numRows++; w.numRows == batchAdds {
+		w.flushNumbers()
+	}
 }
 
-// observeNumber parses and summarises v, a value of column c, and keeps
-// the parsed value for the daily totals of the same row.
-func (w *Worker) observeNumber(c *numCol, v []byte) {
+// flushNumbers summarises the numbers held back.
+func (w *Worker) flushNumbers() {
+	for k := range w.numPending {
+		c := &w.g.plan.numCols[k]
+		w.numPending[k].flush(&w.nums[c.col], c.smallAbove, c.smallBelow)
+	}
+	w.numRows = 0
+}
+
+// observeOther summarises a numeric value that is not held back: FLOAT
+// and DOUBLE values, those of a column with a threshold beyond int64, and
+// text not in parseFixed's form (values beyond 18 digits).
+func (w *Worker) observeOther(c *numCol, v []byte, row [][]byte) {
 	s := &w.nums[c.col]
 	if c.float {
 		f, err := strconv.ParseFloat(string(v), 64)
@@ -81,12 +104,51 @@ func (w *Worker) observeNumber(c *numCol, v []byte) {
 		return
 	}
 	n, ok := parseUnscaled(v, c.scale)
-	w.parsed[c.col], w.parsedOK[c.col] = n, ok
 	if !ok {
 		w.bad[c.col]++
 		return
 	}
 	s.observe(n, c.above, c.below)
+	for _, d := range c.daily {
+		if day := row[d.date]; isDay(day) {
+			w.daily[d.plan].add(day, n)
+		}
+	}
+}
+
+// observeDates keeps the min and max of the temporal columns of row and
+// counts their future dates.
+func (w *Worker) observeDates(row [][]byte) {
+	p := &w.g.plan
+	for _, i := range p.temporal {
+		v := row[i]
+		if v == nil {
+			continue
+		}
+		if isZeroDate(v) { // written as NULL, so counted as one
+			w.nulls[i]++
+			continue
+		}
+		k, _ := textKeyOf(v)
+		w.texts[i].observeKey(v, k)
+		if p.future[i] && len(v) >= 10 {
+			if k.n != 10 {
+				k, _ = textKeyOf(v[:10])
+			}
+			if p.afterKey.less(k) {
+				w.future[i]++
+			}
+		}
+	}
+}
+
+func isZeroDate(v []byte) bool {
+	return len(v) >= 10 && string(v[:10]) == "0000-00-00"
+}
+
+// isDay reports whether v, a date column's value, names a day.
+func isDay(v []byte) bool {
+	return len(v) >= 10 && !isZeroDate(v)
 }
 
 func (w *Worker) observeKey(row [][]byte) {
@@ -103,112 +165,16 @@ func (w *Worker) observeKey(row [][]byte) {
 	w.unique.push(w.hash.Sum64())
 }
 
+// observeDaily adds the value of a daily plan whose column is not
+// summarised, so was not parsed by observeNumbers.
 func (w *Worker) observeDaily(j int, d dailyPlan, row [][]byte) {
 	v, day := row[d.value], row[d.date]
-	if v == nil || day == nil || len(day) < 10 || isZeroDate(day) {
+	if v == nil || !isDay(day) {
 		return
 	}
-	var n num
-	if d.parsed {
-		if !w.parsedOK[d.value] {
-			return
-		}
-		n = w.parsed[d.value]
-	} else {
-		var ok bool
-		if n, ok = parseUnscaled(v, w.g.plan.scales[d.value]); !ok {
-			return
-		}
+	n, ok := parseUnscaled(v, w.g.plan.scales[d.value])
+	if !ok {
+		return
 	}
 	w.daily[j].add(day, n)
-}
-
-// numStats summarises one numeric column.
-type numStats struct {
-	count      int64
-	sum        exactSum
-	fsum       float64
-	min, max   num
-	fmin, fmax float64
-	negatives  int64
-	above      []int64 // one count per threshold; allocated by NewWorker
-	below      []int64
-}
-
-func (s *numStats) observe(n num, above, below []num) {
-	if n.big == nil && s.min.big == nil && s.max.big == nil && s.count > 0 {
-		// The common case: everything fits an int64.
-		switch {
-		case n.small < s.min.small:
-			s.min = n
-		case n.small > s.max.small:
-			s.max = n
-		}
-	} else {
-		if s.count == 0 || n.cmp(s.min) < 0 {
-			s.min = n
-		}
-		if s.count == 0 || n.cmp(s.max) > 0 {
-			s.max = n
-		}
-	}
-	s.count++
-	s.sum.add(n)
-	if n.sign() < 0 {
-		s.negatives++
-	}
-	for k, t := range above {
-		if t.less(n) {
-			s.above[k]++
-		}
-	}
-	for k, t := range below {
-		if n.less(t) {
-			s.below[k]++
-		}
-	}
-}
-
-func (s *numStats) observeFloat(f float64, above, below []float64) {
-	if s.count == 0 || f < s.fmin {
-		s.fmin = f
-	}
-	if s.count == 0 || f > s.fmax {
-		s.fmax = f
-	}
-	s.count++
-	s.fsum += f
-	if f < 0 {
-		s.negatives++
-	}
-	for k, t := range above {
-		if f > t {
-			s.above[k]++
-		}
-	}
-	for k, t := range below {
-		if f < t {
-			s.below[k]++
-		}
-	}
-}
-
-// textStats keeps the min and max of a temporal column by text order,
-// which is time order for MySQL's fixed-width date forms.
-type textStats struct {
-	seen     bool
-	min, max []byte
-}
-
-func (s *textStats) observe(v []byte) {
-	switch {
-	case !s.seen:
-		s.min = append(s.min[:0], v...)
-		s.max = append(s.max[:0], v...)
-		s.seen = true
-	case bytes.Compare(v, s.min) < 0:
-		s.min = append(s.min[:0], v...)
-	case bytes.Compare(v, s.max) > 0:
-		s.max = append(s.max[:0], v...)
-	}
 }
