@@ -201,9 +201,11 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 			}
 			continue
 		}
-		m, err := best(cfg.Repeat, func() (Measurement, error) {
-			return src.timed(ctx, func() (Measurement, error) { return p.sync(ctx, cfg) })
-		})
+		run := func() (Measurement, error) { return p.sync(ctx, cfg) }
+		if d == "s3" {
+			run = s3.timed(run)
+		}
+		m, err := best(cfg.Repeat, func() (Measurement, error) { return src.timed(ctx, run) })
 		if err != nil {
 			return sr, err
 		}

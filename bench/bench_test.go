@@ -67,6 +67,9 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 			t.Errorf("%s: output %d bytes, %.2f MB/s, ratio %.2f", name, m.OutputBytes, m.MBPerSec, m.Ratio)
 		}
 	}
+	if tools["acode_s3"].S3CPUSeconds <= 0 {
+		t.Errorf("S3 run without the S3 server's CPU: %+v", tools["acode_s3"])
+	}
 	for _, o := range []*Overhead{rep.Sizes[0].QualityOverhead, rep.Sizes[0].StatisticsOverhead} {
 		if o == nil || o.Wall <= -1 || o.CPU <= -1 || !strings.Contains(out.String(), "statistics and rules add") {
 			t.Errorf("quality overhead = %+v; want it measured and printed", o)

@@ -120,3 +120,21 @@ func findVersitygw() (string, error) {
 	}
 	return "", errors.New("versitygw not found in PATH or $(go env GOPATH)/bin: install it with: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 (scripts/test-deps.sh does it)")
 }
+
+// cpu is the S3 server's CPU time so far: on the benchmark's machine it
+// shares the cores with acode and MySQL.
+func (s *s3Server) cpu() (time.Duration, bool) {
+	return procCPU(strconv.Itoa(s.cmd.Process.Pid))
+}
+
+// timed wraps run to add the S3 server's CPU time during it.
+func (s *s3Server) timed(run func() (Measurement, error)) func() (Measurement, error) {
+	return func() (Measurement, error) {
+		before, ok := s.cpu()
+		m, err := run()
+		if after, ok2 := s.cpu(); ok && ok2 && err == nil {
+			m.S3CPUSeconds = (after - before).Seconds()
+		}
+		return m, err
+	}
+}

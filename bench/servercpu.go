@@ -21,6 +21,11 @@ func (s *source) serverCPU(ctx context.Context) (time.Duration, bool) {
 	if pid == "" {
 		return 0, false
 	}
+	return procCPU(pid)
+}
+
+// procCPU is process pid's CPU time so far, from /proc.
+func procCPU(pid string) (time.Duration, bool) {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0, false
