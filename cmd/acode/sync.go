@@ -49,6 +49,7 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 				return err
 			}
 			defer st.Close()
+			limitSyncMemory(p, args[0])
 			if source != "" {
 				return syncPair(cmd, g, &orchestrate.Orchestrator{Project: p, State: st, Log: g.log}, args[0],
 					orchestrate.Options{Source: source, HealthFirst: checkHealth && source == orchestrate.SourceAuto}, asJSON)
