@@ -2,11 +2,11 @@ package main
 
 import (
 	"os"
-	"runtime"
 	"runtime/debug"
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/storage/s3"
+	"github.com/acode-dev/acode/internal/syncer"
 )
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
@@ -55,15 +55,11 @@ func limitSyncMemory(p *config.Project, connection string) {
 	if conn.Destination.Kind == config.KindS3 {
 		upload = uploadsPerWriter * (s3.DefaultConcurrency + 1) * s3.DefaultPartSizeBytes
 	}
-	debug.SetMemoryLimit(syncMemoryLimit(p.Settings.Sync, len(conn.SelectedStreams()), upload))
+	debug.SetMemoryLimit(syncMemoryLimit(syncer.Writers(p.Settings.Sync, len(conn.SelectedStreams())), upload))
 }
 
-// syncMemoryLimit is the soft limit of a sync of streams streams, each
-// writer also holding upload bytes of upload buffers: each stream read at
-// once has up to one writer per reader, and a stream uses no more readers
-// than cores.
-func syncMemoryLimit(st config.SyncSettings, streams int, upload int64) int64 {
-	parallel := max(1, min(st.ParallelStreams, streams))
-	readers := max(1, min(st.MaxParallelReads, runtime.GOMAXPROCS(0)))
-	return syncMemoryBase + int64(parallel*readers)*(syncMemoryPerWriter+upload)
+// syncMemoryLimit is the soft limit of a sync running writers Parquet
+// writers, each also holding upload bytes of upload buffers.
+func syncMemoryLimit(writers int, upload int64) int64 {
+	return syncMemoryBase + int64(writers)*(syncMemoryPerWriter+upload)
 }

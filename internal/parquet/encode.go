@@ -20,39 +20,40 @@ import (
 // NULL at the top).
 func (w *Writer) slot(leaf int) *pq.Value { return &w.vals[leaf*batchRows+w.n] }
 
+// place sets the levels of the value at p, the batch slot of leaf, in place.
+func place(p *pq.Value, leaf, def int) {
+	p.SetDefinitionLevel(def)
+	p.SetColumnIndex(leaf)
+}
+
 func (w *Writer) setInt32(leaf int, x int32, def int) {
 	p := w.slot(leaf)
 	*p = pq.Int32Value(x)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 func (w *Writer) setInt64(leaf int, x int64, def int) {
 	p := w.slot(leaf)
 	*p = pq.Int64Value(x)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 func (w *Writer) setBool(leaf int, x bool, def int) {
 	p := w.slot(leaf)
 	*p = pq.BooleanValue(x)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 func (w *Writer) setFloat(leaf int, x float32, def int) {
 	p := w.slot(leaf)
 	*p = pq.FloatValue(x)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 func (w *Writer) setDouble(leaf int, x float64, def int) {
 	p := w.slot(leaf)
 	*p = pq.DoubleValue(x)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 // setBytes stores a byte array value viewing b, which must stay unchanged
@@ -60,24 +61,21 @@ func (w *Writer) setDouble(leaf int, x float64, def int) {
 func (w *Writer) setBytes(leaf int, b []byte, def int) {
 	p := w.slot(leaf)
 	*p = pq.ByteArrayValue(b)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 // setFixed is setBytes for a FIXED_LEN_BYTE_ARRAY leaf.
 func (w *Writer) setFixed(leaf int, b []byte, def int) {
 	p := w.slot(leaf)
 	*p = pq.FixedLenByteArrayValue(b)
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 // nullAt stores a NULL whose path is present down to definition level def.
 func (w *Writer) nullAt(leaf, def int) {
 	p := w.slot(leaf)
 	*p = pq.Value{}
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
+	place(p, leaf, def)
 }
 
 // null stores a NULL in leaf (definition level 0: nothing above it present).

@@ -20,6 +20,7 @@ import (
 // links the finished file in instead. The row group being built stays in
 // memory, or in the spool dir when opts.SpoolDir says so (see spoolPages).
 type part struct {
+	key    string // where it is stored: its staging key
 	file   *os.File
 	hash   hash.Hash
 	count  int64
@@ -45,12 +46,12 @@ func (p *part) addCounted(n int64) {
 	p.counted += n
 }
 
-func newPart(dir string, s *parquet.Schema, emittedAt time.Time, opts parquet.Options) (*part, error) {
+func newPart(dir, key string, s *parquet.Schema, emittedAt time.Time, opts parquet.Options) (*part, error) {
 	f, err := os.CreateTemp(dir, "part-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("create spool file: %w", err)
 	}
-	p := &part{file: f, hash: sha256.New()}
+	p := &part{key: key, file: f, hash: sha256.New()}
 	w, err := parquet.NewWriter(p, s, emittedAt, opts)
 	if err != nil {
 		p.discard()
@@ -60,17 +61,17 @@ func newPart(dir string, s *parquet.Schema, emittedAt time.Time, opts parquet.Op
 	return p, nil
 }
 
-// stream starts storing the part under key while it is still being
-// written: the Put reads the spool file behind the encoder and completes
-// once close has written the footer. A part that is discarded instead
-// aborts its Put, which leaves nothing behind (Put is atomic).
-func (p *part) stream(ctx context.Context, store storage.Store, key string) error {
+// stream starts storing the part while it is still being written: the Put
+// reads the spool file behind the encoder and completes once close has
+// written the footer. A part that is discarded instead aborts its Put,
+// which leaves nothing behind (Put is atomic).
+func (p *part) stream(ctx context.Context, store storage.Store) error {
 	t, err := newTailReader(p.file.Name())
 	if err != nil {
 		return fmt.Errorf("follow spool file: %w", err)
 	}
 	p.tail, p.streamed = t, make(chan error, 1)
-	go func() { p.streamed <- store.Put(ctx, key, t, -1) }()
+	go func() { p.streamed <- store.Put(ctx, p.key, t, -1) }()
 	return nil
 }
 
@@ -99,29 +100,29 @@ func (p *part) close() error {
 }
 
 // endStream waits for the streaming Put, if one runs, and returns its
-// result; ok is false when the part was not streamed.
-func (p *part) endStream() (err error, ok bool) {
+// result; streamed is false when the part was not streamed.
+func (p *part) endStream() (streamed bool, err error) {
 	if p.tail == nil {
-		return nil, false
+		return false, nil
 	}
 	if !p.ended {
 		p.tail.finish(errPartDiscarded) // no-op after close's finish
 		err, p.ended = <-p.streamed, true
 		p.tail.Close()
 	}
-	return err, true
+	return true, err
 }
 
-// upload sends the closed file to key in one atomic Put and removes the
-// spool file.
-func (p *part) upload(ctx context.Context, store storage.Store, key string) (rows, size int64, sum string, err error) {
+// upload stores the closed file under its key in one atomic Put (or waits
+// for the Put streaming it) and removes the spool file.
+func (p *part) upload(ctx context.Context, store storage.Store) (rows, size int64, sum string, err error) {
 	defer p.discard()
-	err, streamed := p.endStream()
+	streamed, err := p.endStream()
 	if !streamed {
-		err = storage.PutFile(ctx, store, key, p.file, p.count)
+		err = storage.PutFile(ctx, store, p.key, p.file, p.count)
 	}
 	if err != nil {
-		return 0, 0, "", destErr("", fmt.Errorf("upload %s: %w", store.Location(key), err))
+		return 0, 0, "", destErr("", fmt.Errorf("upload %s: %w", store.Location(p.key), err))
 	}
 	return p.w.Rows(), p.count, hex.EncodeToString(p.hash.Sum(nil)), nil
 }

@@ -1,24 +1,20 @@
 package syncer
 
 import (
-	"runtime"
 	"testing"
 
 	"github.com/acode-dev/acode/internal/config"
 )
 
-// Row groups stay in memory while every writer's fits the budget (the
-// defaults do up to two readers a stream, i.e. two cores); big row groups
-// or many writers go to the spool dir.
+// Row groups stay in memory while every writer's fits the 128 MiB budget;
+// big row groups or many writers go to the spool dir.
 func TestSpoolPages(t *testing.T) {
 	def := config.DefaultSettings(t.TempDir()).Sync
-	cores := runtime.GOMAXPROCS(0)
 	for _, tc := range []struct {
 		name                     string
 		streams, reads, groupMiB int
 		want                     bool
 	}{
-		{"defaults", def.ParallelStreams, def.MaxParallelReads, def.RowGroupMB, def.ParallelStreams*min(def.MaxParallelReads, cores)*def.RowGroupMB > 128},
 		{"one writer of 64 MiB", 1, 1, 64, false},
 		{"three writers of 64 MiB", 3, 1, 64, true},
 		{"six writers of 16 MiB", 3, 2, 16, false},

@@ -261,6 +261,14 @@ func readWorkers(ranges, maxParallelReads int) int {
 	return max(1, min(ranges, maxParallelReads, runtime.GOMAXPROCS(0)))
 }
 
+// Writers is how many Parquet files a job of streams streams writes at
+// once: the streams read together, each with up to readWorkers writers.
+// Memory budgets (the row groups kept in memory, the process's soft memory
+// limit) follow it.
+func Writers(st config.SyncSettings, streams int) int {
+	return max(1, min(st.ParallelStreams, streams)) * readWorkers(st.MaxParallelReads, st.MaxParallelReads)
+}
+
 // worker reads ranges from queue into part files, rolling a file when it
 // passes the configured size; each uploaded part is recorded with the
 // ranges it holds. The rows it encodes feed its own quality statistics,
@@ -316,12 +324,13 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 // upload beside the encoding when the destination takes streams (S3). The
 // file backend takes the finished file by a link instead.
 func (r *streamRun) startPart(ctx context.Context, spool string, s *parquet.Schema, first int) (*part, error) {
-	p, err := newPart(spool, s, r.job.CreatedAt, r.encoderOptions(spool))
+	key := stagingKey(r.conn, r.job.ID, r.stream.Name, first)
+	p, err := newPart(spool, key, s, r.job.CreatedAt, r.encoderOptions(spool))
 	if err != nil {
 		return nil, err
 	}
 	if _, links := r.ep.store.(storage.FilePutter); !links {
-		if err := p.stream(ctx, r.ep.store, stagingKey(r.conn, r.job.ID, r.stream.Name, first)); err != nil {
+		if err := p.stream(ctx, r.ep.store); err != nil {
 			p.discard()
 			return nil, err
 		}
@@ -375,9 +384,8 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 // upload puts a closed part into staging and records it, so a retry skips
 // its ranges.
 func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) error {
-	key := stagingKey(r.conn, r.job.ID, r.stream.Name, cur.ranges[0])
-	ranges, counted := cur.ranges, cur.counted
-	rows, size, sum, err := cur.upload(ctx, r.ep.store, key)
+	key, ranges, counted := cur.key, cur.ranges, cur.counted
+	rows, size, sum, err := cur.upload(ctx, r.ep.store)
 	if err != nil {
 		return destErr(r.stream.Name, err)
 	}
@@ -414,7 +422,7 @@ const rowGroupMemory = 128 << 20
 
 // spoolPages says whether the row groups being built go to the spool dir.
 func spoolPages(st config.SyncSettings) bool {
-	writers := int64(st.ParallelStreams) * int64(readWorkers(st.MaxParallelReads, st.MaxParallelReads))
+	writers := int64(Writers(st, st.ParallelStreams)) // every stream slot may be busy
 	return int64(st.RowGroupMB)<<20*writers > rowGroupMemory
 }
 

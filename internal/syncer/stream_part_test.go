@@ -49,11 +49,11 @@ func TestPart_StreamsToS3WhileWritten(t *testing.T) {
 		}
 	}
 
-	ok, err := newPart(t.TempDir(), ps, time.Now(), opts)
+	ok, err := newPart(t.TempDir(), "staging/ok.parquet", ps, time.Now(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ok.stream(t.Context(), store, "staging/ok.parquet"); err != nil {
+	if err := ok.stream(t.Context(), store); err != nil {
 		t.Fatal(err)
 	}
 	write(ok, 400_000)
@@ -64,7 +64,7 @@ func TestPart_StreamsToS3WhileWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, size, _, err := ok.upload(t.Context(), store, "staging/ok.parquet")
+	rows, size, _, err := ok.upload(t.Context(), store)
 	if err != nil || rows != 400_000 || size != int64(len(spooled)) || size < 6<<20 {
 		t.Fatalf("upload: %d rows, %d bytes, %v; want 400000 rows of a multipart-sized file", rows, size, err)
 	}
@@ -78,11 +78,11 @@ func TestPart_StreamsToS3WhileWritten(t *testing.T) {
 		t.Errorf("stored object (%d bytes) differs from the part file (%d bytes)", len(got), len(spooled))
 	}
 
-	gone, err := newPart(t.TempDir(), ps, time.Now(), opts)
+	gone, err := newPart(t.TempDir(), "staging/gone.parquet", ps, time.Now(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gone.stream(t.Context(), store, "staging/gone.parquet"); err != nil {
+	if err := gone.stream(t.Context(), store); err != nil {
 		t.Fatal(err)
 	}
 	write(gone, 400_000)
