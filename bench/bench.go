@@ -50,12 +50,12 @@ type Config struct {
 	// Settings are extra lines for the sync section of the bench project's
 	// acode.yaml (e.g. "max_parallel_reads: 2").
 	Settings []string
-	// QualityOff also runs the local sync with quality checks off
+	// MeasureQuality also runs the local sync with quality checks off
 	// (acode_local_noquality) and without the source counts
 	// (acode_local_nocount), alternating with the run that has them, so the
 	// cost of gathering statistics in the same pass shows as
 	// statistics_overhead and quality_overhead.
-	QualityOff bool
+	MeasureQuality bool
 }
 
 // Report is the result of a run: one entry per table size.
@@ -70,7 +70,7 @@ type SizeRuns struct {
 	Rows       int           `json:"rows"`
 	TableBytes int64         `json:"table_bytes"`
 	Runs       []Measurement `json:"runs"`
-	// QualityOverhead is set with Config.QualityOff: what the quality checks
+	// QualityOverhead is set with Config.MeasureQuality: what the quality checks
 	// as shipped add to the local sync; StatisticsOverhead the same without
 	// the source's COUNT(*) per range (quality.count_source false).
 	QualityOverhead    *Overhead `json:"quality_overhead,omitempty"`
@@ -195,7 +195,7 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 		if err != nil {
 			return sr, err
 		}
-		if d == "local" && cfg.QualityOff {
+		if d == "local" && cfg.MeasureQuality {
 			if err := measureQuality(ctx, cfg, src, p, dir, n, dump, sr, out); err != nil {
 				return sr, err
 			}

@@ -33,7 +33,7 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, QualityOff: true, Dir: dir, BufferPool: "256M",
+	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, MeasureQuality: true, Dir: dir, BufferPool: "256M",
 		ProfileDir: filepath.Join(dir, "profiles")}, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())

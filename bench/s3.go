@@ -130,11 +130,8 @@ func (s *s3Server) cpu() (time.Duration, bool) {
 // timed wraps run to add the S3 server's CPU time during it.
 func (s *s3Server) timed(run func() (Measurement, error)) func() (Measurement, error) {
 	return func() (Measurement, error) {
-		before, ok := s.cpu()
-		m, err := run()
-		if after, ok2 := s.cpu(); ok && ok2 && err == nil {
-			m.S3CPUSeconds = (after - before).Seconds()
-		}
+		m, cpu, err := cpuDuring(s.cpu, run)
+		m.S3CPUSeconds = cpu
 		return m, err
 	}
 }

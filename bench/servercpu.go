@@ -64,10 +64,18 @@ func (s *source) serverPID(ctx context.Context) string {
 
 // timed runs one tool's measurement and adds the server's CPU time during it.
 func (s *source) timed(ctx context.Context, run func() (Measurement, error)) (Measurement, error) {
-	before, ok := s.serverCPU(ctx)
-	m, err := run()
-	if after, ok2 := s.serverCPU(ctx); ok && ok2 && err == nil {
-		m.ServerCPUSeconds = (after - before).Seconds()
-	}
+	m, cpu, err := cpuDuring(func() (time.Duration, bool) { return s.serverCPU(ctx) }, run)
+	m.ServerCPUSeconds = cpu
 	return m, err
+}
+
+// cpuDuring runs run and returns the seconds of CPU that cpu (a server
+// process's total so far) grew by meanwhile; 0 when unknown.
+func cpuDuring(cpu func() (time.Duration, bool), run func() (Measurement, error)) (Measurement, float64, error) {
+	before, ok := cpu()
+	m, err := run()
+	if after, ok2 := cpu(); ok && ok2 && err == nil {
+		return m, (after - before).Seconds(), nil
+	}
+	return m, 0, err
 }
