@@ -45,7 +45,9 @@ type Config struct {
 	// ChildEnv is added to the environment of every `acode sync`.
 	ChildEnv []string
 	// ProfileDir, when set, receives each sync's CPU and heap profiles as
-	// cpu-<tool>.pprof and mem-<tool>.pprof (the last run of each tool).
+	// cpu-<tool>.pprof and mem-<tool>.pprof, and its debug log (when each
+	// part was stored, how long the commit took) as log-<tool>.txt: the
+	// last run of each tool.
 	ProfileDir string
 	// Settings are extra lines for the sync section of the bench project's
 	// acode.yaml (e.g. "max_parallel_reads: 2").

@@ -80,6 +80,12 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 			t.Errorf("profile %s: %v", name, err)
 		}
 	}
+	// The debug log says when the stream finished uploading and how long
+	// its commit took: where the time of an S3 sync goes.
+	if log, err := os.ReadFile(filepath.Join(dir, "profiles", "log-acode_s3.txt")); err != nil ||
+		!strings.Contains(string(log), "part stored") || !strings.Contains(string(log), "stream checked and published") {
+		t.Errorf("sync log: %v\n%s", err, log)
+	}
 	if !strings.Contains(out.String(), "acode_local") || !strings.Contains(lines[0], "rows/s") {
 		t.Errorf("no human-readable table:\n%s", out.String())
 	}

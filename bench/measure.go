@@ -51,8 +51,9 @@ type child struct {
 }
 
 // runChild runs cmd to its end and takes its wall time and rusage. stdout
-// goes to w when set, else it is kept (it holds `acode sync --json`).
-func runChild(ctx context.Context, name string, args []string, env []string, w io.Writer) (child, error) {
+// goes to w when set, else it is kept (it holds `acode sync --json`);
+// stderr also goes to log when set.
+func runChild(ctx context.Context, name string, args []string, env []string, w, log io.Writer) (child, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
@@ -61,6 +62,9 @@ func runChild(ctx context.Context, name string, args []string, env []string, w i
 		cmd.Stdout = w
 	}
 	cmd.Stderr = &stderr
+	if log != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, log)
+	}
 	start := time.Now()
 	err := cmd.Run()
 	c := child{wall: time.Since(start), stdout: stdout.Bytes()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,14 +137,22 @@ type syncResult struct {
 
 // sync times `acode sync --json` of the bench connection as a child process.
 func (p *project) sync(ctx context.Context, cfg Config) (Measurement, error) {
-	args := []string{"--config", p.dir, "--log-level", "warn", "sync", "--json", benchConnection}
+	level := "warn"
 	env := append(slices.Clone(p.env), cfg.ChildEnv...)
+	var log io.Writer
 	if cfg.ProfileDir != "" {
 		env = append(env, "ACODE_CPUPROFILE="+filepath.Join(cfg.ProfileDir, "cpu-"+p.tool+".pprof"),
 			"ACODE_MEMPROFILE="+filepath.Join(cfg.ProfileDir, "mem-"+p.tool+".pprof"))
+		f, err := os.Create(filepath.Join(cfg.ProfileDir, "log-"+p.tool+".txt"))
+		if err != nil {
+			return Measurement{}, fmt.Errorf("sync log: %w", err)
+		}
+		defer f.Close()
+		level, log = "debug", f // when each part was stored, how long the commit took
 	}
+	args := []string{"--config", p.dir, "--log-level", level, "sync", "--json", benchConnection}
 	l := load1()
-	c, err := runChild(ctx, cfg.Binary, args, env, nil)
+	c, err := runChild(ctx, cfg.Binary, args, env, nil, log)
 	if err != nil {
 		return Measurement{}, err
 	}

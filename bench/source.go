@@ -160,7 +160,7 @@ func (s *source) dump(ctx context.Context) (Measurement, error) {
 		"-h", s.host, "-P", strconv.Itoa(s.port), "-u", s.user, s.database, demo.TableDiario}
 	env := append(os.Environ(), "MYSQL_PWD="+s.password)
 	l := load1()
-	c, err := runChild(ctx, bin, args, env, devnull)
+	c, err := runChild(ctx, bin, args, env, devnull, nil)
 	if err != nil {
 		return Measurement{}, err
 	}

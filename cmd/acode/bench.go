@@ -60,7 +60,7 @@ load average per run, then the whole report as one JSON line.`,
 	f.StringVar(&cfg.Dir, "dir", "", "working directory, kept after the run (default: a temp dir, removed)")
 	f.StringArrayVar(&cfg.Settings, "set", nil, `extra sync setting for the bench project's acode.yaml, e.g. --set "max_parallel_reads: 2"`)
 	f.StringArrayVar(&cfg.ChildEnv, "env", nil, `extra environment for every acode sync, e.g. --env GOGC=200 or --env GODEBUG=gctrace=1 (its stderr is not shown)`)
-	f.StringVar(&profile, "profile", "", "write each sync's CPU and heap profiles (cpu-TOOL.pprof, mem-TOOL.pprof, e.g. cpu-acode_local.pprof) into this directory")
+	f.StringVar(&profile, "profile", "", "write each sync's CPU and heap profiles and debug log (cpu-TOOL.pprof, mem-TOOL.pprof, log-TOOL.txt, e.g. cpu-acode_local.pprof) into this directory")
 	return cmd
 }
 

@@ -119,8 +119,11 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 	}
 	q.stream.ReadsDone()
 	sp.setState("publishing")
+	r.log.Debug("stream read and uploaded", "seconds", time.Since(sp.Started).Seconds())
+	started := time.Now()
 	out, err := r.commit(ctx, table, pqSchema, p, l, q)
 	out.resumed = resumed
+	r.log.Debug("stream checked and published", "seconds", time.Since(started).Seconds())
 	return out, err
 }
 
@@ -385,10 +388,12 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 // its ranges.
 func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) error {
 	key, ranges, counted := cur.key, cur.ranges, cur.counted
+	started := time.Now()
 	rows, size, sum, err := cur.upload(ctx, r.ep.store)
 	if err != nil {
 		return destErr(r.stream.Name, err)
 	}
+	r.log.Debug("part stored", "key", key, "bytes", size, "wait_seconds", time.Since(started).Seconds())
 	sp.bytes.Add(size)
 	return r.syncer.State.RecordPart(ctx, state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
