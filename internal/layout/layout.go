@@ -82,6 +82,22 @@ func (s Stream) PartName(jobID int64, part int) string {
 	return fmt.Sprintf("%s%s_%d_%03d.parquet", prefix, s.Day, jobID, part)
 }
 
+// PartNumber is the part number in a name PartName made for jobID; ok is
+// false for any other name.
+func (s Stream) PartNumber(jobID int64, name string) (n int, ok bool) {
+	head := strings.TrimSuffix(s.PartName(jobID, 0), "000.parquet")
+	digits, found := strings.CutPrefix(path.Base(name), head)
+	if !found {
+		return 0, false
+	}
+	digits, found = strings.CutSuffix(digits, ".parquet")
+	n, err := strconv.Atoi(digits)
+	if !found || err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
 // PartKey is the published key of a part.
 func (s Stream) PartKey(jobID int64, part int) string {
 	return Join(s.Partition, s.PartName(jobID, part))

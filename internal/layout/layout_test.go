@@ -55,3 +55,23 @@ func TestIsPart(t *testing.T) {
 		}
 	}
 }
+
+func TestPartNumber_ReadsBackWhatPartNameWrote(t *testing.T) {
+	s := ForStream("bronze", "${STREAM_NAME}/dt=${YEAR}/file_${STREAM_NAME}",
+		Vars{Stream: "st", Time: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)})
+	for _, n := range []int{1, 12, 999, 1000, 12345} {
+		if got, ok := s.PartNumber(7, s.PartKey(7, n)); !ok || got != n {
+			t.Errorf("PartNumber(PartKey(7, %d)) = %d, %v", n, got, ok)
+		}
+	}
+	for _, name := range []string{
+		s.PartName(8, 3),  // another job
+		"range-3.parquet", // a staging key
+		"file_st_20250102_7_x.parquet",
+		"file_st_20250102_7_003.json",
+	} {
+		if n, ok := s.PartNumber(7, name); ok {
+			t.Errorf("PartNumber(%q) = %d, want not a part of job 7", name, n)
+		}
+	}
+}

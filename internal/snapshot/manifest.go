@@ -52,6 +52,11 @@ type Manifest struct {
 	// Merge is set on a snapshot `acode reconcile` built by merging the
 	// primary's and the backup's partitions of an incremental stream.
 	Merge *Merge `json:"merge,omitempty"`
+	// NotKept lists, on a quarantined job's manifest, the parts whose bytes
+	// could not be kept: uploads of an earlier attempt's process, straight
+	// to the partition, that had to be aborted and whose local copy was
+	// gone. Their statistics are in Stats all the same.
+	NotKept []File `json:"not_kept,omitempty"`
 }
 
 // Merge records how a merged snapshot was built: which two snapshots, by

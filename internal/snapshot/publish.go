@@ -13,22 +13,45 @@ import (
 	"github.com/acode-dev/acode/internal/storage"
 )
 
-// StagedPart is a part uploaded to the staging area, waiting to be published
-// under Name in the partition.
+// StagedPart is a part waiting to be published under Name in the
+// partition: a copy in the staging area (StagingKey), or, on a store that
+// defers uploads, an upload already at its published key that the commit
+// completes (Pending).
 type StagedPart struct {
 	StagingKey string
 	Name       string
 	Rows       int64
 	Bytes      int64
 	SHA256     string
+	// Pending is set when the part was uploaded straight to its published
+	// key, invisible until completed; StagingKey is then empty.
+	Pending *storage.Pending
+	// Local is a copy of a pending part's bytes kept on local disk, so a
+	// quarantine can store them elsewhere; "" when none was kept.
+	Local string
 }
+
+// LostPartError says that a pending part can no longer be completed: its
+// upload was aborted or expired (a bucket lifecycle rule) before the
+// commit. Its rows must be read again.
+type LostPartError struct {
+	Key string
+	Err error
+}
+
+func (e *LostPartError) Error() string {
+	return fmt.Sprintf("part %s was lost before the commit (its upload was aborted or expired): %v", e.Key, e.Err)
+}
+
+func (e *LostPartError) Unwrap() error { return e.Err }
 
 // Publish makes staged parts the partition's content. The order is what
 // makes a crash harmless at every step:
 //
-//  1. parts are copied from staging into the partition (readers of the
-//     previous manifest are unaffected; a crash here leaves orphans that
-//     Cleanup removes because no manifest lists them);
+//  1. parts are copied from staging into the partition, or their pending
+//     uploads completed (readers of the previous manifest are unaffected; a
+//     crash here leaves orphans that Cleanup removes because no manifest
+//     lists them, unless the job that wrote them resumes);
 //  2. the manifest is written: this single atomic PUT is the commit;
 //  3. the _SUCCESS marker is written;
 //  4. files no manifest lists (superseded jobs, orphans) are deleted; the
@@ -82,7 +105,27 @@ func Publish(ctx context.Context, store storage.Store, l layout.Stream, m Manife
 // time, a stream's copies were most of its commit.
 const publishCopies = 4
 
-// copyStaged copies every staged part to its name in the partition, a few
+// place puts one part at its key in the partition: a completion for a
+// pending upload, a copy from staging otherwise.
+func place(ctx context.Context, store storage.Store, key string, p StagedPart) error {
+	if p.Pending == nil {
+		return store.Copy(ctx, p.StagingKey, key)
+	}
+	d, ok := store.(storage.Deferrer)
+	if !ok {
+		return fmt.Errorf("part %s is a pending upload, but %s cannot complete uploads", key, store.Location(""))
+	}
+	if p.Pending.Key != key {
+		return fmt.Errorf("pending upload of %s cannot be published as %s", p.Pending.Key, key)
+	}
+	err := d.CompleteDeferred(ctx, *p.Pending)
+	if errors.Is(err, storage.ErrNotExist) {
+		return &LostPartError{Key: key, Err: err}
+	}
+	return err
+}
+
+// copyStaged places every staged part at its name in the partition, a few
 // at a time; the first failure stops the rest and is returned.
 func copyStaged(ctx context.Context, store storage.Store, l layout.Stream, staged []StagedPart) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -96,7 +139,7 @@ func copyStaged(ctx context.Context, store storage.Store, l layout.Stream, stage
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			key := layout.Join(l.Partition, p.Name)
-			if err := store.Copy(ctx, p.StagingKey, key); err != nil {
+			if err := place(ctx, store, key, p); err != nil {
 				errs[i] = fmt.Errorf("publish %s: %w", key, err)
 				cancel()
 			}
@@ -121,9 +164,9 @@ func copyStaged(ctx context.Context, store storage.Store, l layout.Stream, stage
 // every stream is done: deleting while sibling streams still upload under
 // the same prefix races the directory pruning of posix-backed stores.
 func DeleteStaged(ctx context.Context, store storage.Store, staged []StagedPart) error {
-	keys := make([]string, len(staged))
-	for i, p := range staged {
-		keys[i] = p.StagingKey
+	keys := stagingKeys(staged)
+	if len(keys) == 0 {
+		return nil
 	}
 	if err := store.Delete(ctx, keys...); err != nil {
 		return fmt.Errorf("delete staged parts (the next run retries it): %w", err)
@@ -131,17 +174,33 @@ func DeleteStaged(ctx context.Context, store storage.Store, staged []StagedPart)
 	return nil
 }
 
+// stagingKeys are the staging-area copies among staged parts.
+func stagingKeys(staged []StagedPart) []string {
+	var keys []string
+	for _, p := range staged {
+		if p.StagingKey != "" {
+			keys = append(keys, p.StagingKey)
+		}
+	}
+	return keys
+}
+
 // Cleanup deletes the data files directly inside partition that manifest m
-// does not list: parts of superseded jobs and orphans of crashed ones. With
-// no manifest it deletes nothing, because then nothing says which files are
-// the snapshot. It returns the deleted keys.
-func Cleanup(ctx context.Context, store storage.Store, partition string, m *Manifest) ([]string, error) {
+// does not list: parts of superseded jobs and orphans of crashed ones. Keys
+// in keep stay too: the parts of the job about to resume, which a crash
+// may have left completed but not yet listed. With no manifest it deletes
+// nothing, because then nothing says which files are the snapshot. It
+// returns the deleted keys.
+func Cleanup(ctx context.Context, store storage.Store, partition string, m *Manifest, keep ...string) ([]string, error) {
 	if m == nil {
 		return nil, nil
 	}
-	live := make(map[string]bool, len(m.Files))
+	live := make(map[string]bool, len(m.Files)+len(keep))
 	for _, f := range m.Files {
 		live[f.Key] = true
+	}
+	for _, k := range keep {
+		live[k] = true
 	}
 	var dead []string
 	err := store.List(ctx, partition+"/", func(o storage.ObjectInfo) error {
@@ -167,14 +226,14 @@ func Cleanup(ctx context.Context, store storage.Store, partition string, m *Mani
 }
 
 // RepairPartition brings a partition back to exactly what its manifest
-// lists, removing what a crashed job left behind. It is run before a job
-// writes a partition.
-func RepairPartition(ctx context.Context, store storage.Store, l layout.Stream) (*Manifest, []string, error) {
+// lists (and keep, the parts of a job about to resume), removing what a
+// crashed job left behind. It is run before a job writes a partition.
+func RepairPartition(ctx context.Context, store storage.Store, l layout.Stream, keep ...string) (*Manifest, []string, error) {
 	m, err := readManifestIfAny(ctx, store, l.ManifestKey())
 	if err != nil {
 		return nil, nil, err
 	}
-	deleted, err := Cleanup(ctx, store, l.Partition, m)
+	deleted, err := Cleanup(ctx, store, l.Partition, m, keep...)
 	return m, deleted, err
 }
 

@@ -23,6 +23,7 @@ var migrations = []migration{
 	{4, "data-quality reports per job and stream", schemaV4},
 	{5, "a job continued by another (in-job failover)", schemaV5},
 	{6, "rows the source counted for each part", schemaV6},
+	{7, "parts uploaded to their published key, waiting for the commit", schemaV7},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in its own write transaction

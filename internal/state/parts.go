@@ -15,6 +15,12 @@ const schemaV6 = `
 ALTER TABLE parts ADD COLUMN source_rows INTEGER NOT NULL DEFAULT -1;
 `
 
+// schemaV7 adds the handle of a part uploaded straight to its published key
+// but not yet completed (storage.Pending as JSON; ” for a staged part).
+const schemaV7 = `
+ALTER TABLE parts ADD COLUMN pending TEXT NOT NULL DEFAULT '';
+`
+
 // Part is one file a job uploaded for a stream, with the primary-key ranges
 // (indexes into the stream's saved plan) whose rows it holds. A retried
 // attempt skips ranges already covered by parts, which makes a full refresh
@@ -32,7 +38,11 @@ type Part struct {
 	// read's snapshot (the completeness check's source side); -1 when not
 	// counted.
 	SourceRows int64
-	CreatedAt  time.Time
+	// Pending is set when the part was uploaded to its published key and
+	// waits for the commit to complete it (storage.Pending as JSON): Key is
+	// then that published key. Empty for a part in the staging area.
+	Pending   string
+	CreatedAt time.Time
 }
 
 // RecordPart records an uploaded file. Recording the same key again replaces
@@ -47,11 +57,12 @@ func (s *Store) RecordPart(ctx context.Context, p Part) error {
 	if created.IsZero() {
 		created = s.clock()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
-			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows`,
-		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, formatTime(created))
+			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
+			pending = excluded.pending`,
+		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending, formatTime(created))
 	if err != nil {
 		return fmt.Errorf("record part %s: %w", p.Key, err)
 	}
@@ -60,7 +71,7 @@ func (s *Store) RecordPart(ctx context.Context, p Part) error {
 
 // Parts returns the parts a job uploaded for stream, oldest first.
 func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at
 		FROM parts WHERE job_id = ? AND stream = ? ORDER BY created_at, key`, jobID, stream)
 	if err != nil {
 		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
@@ -73,7 +84,7 @@ func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, 
 			ranges  string
 			created string
 		)
-		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &created); err != nil {
+		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &p.Pending, &created); err != nil {
 			return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
 		}
 		if err := json.Unmarshal([]byte(ranges), &p.Ranges); err != nil {
@@ -95,6 +106,15 @@ func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, 
 func (s *Store) DeleteParts(ctx context.Context, jobID int64, stream string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM parts WHERE job_id = ? AND stream = ?`, jobID, stream); err != nil {
 		return fmt.Errorf("delete parts of job %d stream %s: %w", jobID, stream, err)
+	}
+	return nil
+}
+
+// ForgetPart removes one part's record, so the next attempt reads its
+// ranges again: its upload was lost (aborted or expired) before the commit.
+func (s *Store) ForgetPart(ctx context.Context, jobID int64, stream, key string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM parts WHERE job_id = ? AND stream = ? AND key = ?`, jobID, stream, key); err != nil {
+		return fmt.Errorf("forget part %s of job %d stream %s: %w", key, jobID, stream, err)
 	}
 	return nil
 }

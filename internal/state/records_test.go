@@ -43,7 +43,7 @@ func TestStreamResults_UpsertByJobAndStream(t *testing.T) {
 	}
 }
 
-func TestParts_RecordIsIdempotentAndDeleteForgets(t *testing.T) {
+func TestParts_RecordIsIdempotentAndForgetAndDeleteRemove(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := openTemp(t)
@@ -52,7 +52,8 @@ func TestParts_RecordIsIdempotentAndDeleteForgets(t *testing.T) {
 	p1 := Part{JobID: j.ID, Stream: "produto", Partition: "2025-08-07", Key: "k/001.parquet",
 		Ranges: []int{0, 1, 2}, Rows: 300, Bytes: 9000, SHA256: "ab12", CreatedAt: at}
 	p2 := Part{JobID: j.ID, Stream: "produto", Partition: "2025-08-07", Key: "k/002.parquet",
-		Ranges: []int{3}, Rows: 50, Bytes: 1500, SHA256: "cd34", CreatedAt: at.Add(time.Second)}
+		Ranges: []int{3}, Rows: 50, Bytes: 1500, SHA256: "cd34", CreatedAt: at.Add(time.Second),
+		Pending: `{"key":"k/002.parquet","id":"u-1","token":"t"}`}
 	for _, p := range []Part{p1, p2, p1} { // p1 twice: a retried RecordPart
 		if err := s.RecordPart(ctx, p); err != nil {
 			t.Fatal(err)
@@ -68,6 +69,12 @@ func TestParts_RecordIsIdempotentAndDeleteForgets(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, []Part{p1, p2}) {
 		t.Errorf("Parts =\n%+v\nwant\n%+v", got, []Part{p1, p2})
+	}
+	if err := s.ForgetPart(ctx, j.ID, "produto", p2.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Parts(ctx, j.ID, "produto"); !reflect.DeepEqual(got, []Part{p1}) {
+		t.Errorf("Parts after ForgetPart(%s) = %+v, want only p1", p2.Key, got)
 	}
 	if err := s.DeleteParts(ctx, j.ID, "produto"); err != nil {
 		t.Fatal(err)

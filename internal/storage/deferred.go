@@ -22,9 +22,10 @@ type Deferrer interface {
 	PutDeferred(ctx context.Context, key string, r io.Reader, size int64) (Pending, error)
 	// CompleteDeferred makes p's object visible under its key, atomically
 	// replacing any previous object. Completing one that is already
-	// completed succeeds, so a commit interrupted halfway can be run
-	// again; one that was aborted (or expired by the bucket's lifecycle
-	// rule) fails with ErrNotExist.
+	// completed succeeds while its object is still the one under the key,
+	// so a commit interrupted halfway can be run again; one that was
+	// aborted (or expired by the bucket's lifecycle rule), or whose object
+	// was since replaced, fails with ErrNotExist.
 	CompleteDeferred(ctx context.Context, p Pending) error
 	// AbortDeferred discards p's bytes; aborting one already gone is not
 	// an error. Only Key and ID are needed.
@@ -32,7 +33,8 @@ type Deferrer interface {
 	// ListDeferred calls fn for every upload under prefix (a plain string
 	// prefix) that was neither completed nor aborted, with Key and ID set
 	// (Token empty): the uploads of a process that died, which nothing
-	// will complete.
+	// will complete. S3 cannot tell them from a Put still running, so a
+	// caller aborts only under prefixes no other writer is using.
 	ListDeferred(ctx context.Context, prefix string, fn func(Pending) error) error
 }
 

@@ -310,4 +310,7 @@ func (s *Syncer) discardStaging(ctx context.Context, conn *config.Connection, jo
 	if err := deleteStaging(ctx, store, conn, jobID); err != nil {
 		log.Warn("delete staged parts of failed job", "err", err)
 	}
+	if err := abortPendingParts(ctx, store, s.State, conn, jobID); err != nil {
+		log.Warn("abort pending uploads of failed job", "err", err)
+	}
 }

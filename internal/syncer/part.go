@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"os"
@@ -20,7 +21,8 @@ import (
 // links the finished file in instead. The row group being built stays in
 // memory, or in the spool dir when opts.SpoolDir says so (see spoolPages).
 type part struct {
-	key    string // where it is stored: its staging key
+	key    string // where it is stored: its staging key, or its published key when deferred
+	keep   string // where the finished file is kept for a quarantine; "" to remove it
 	file   *os.File
 	hash   hash.Hash
 	count  int64
@@ -34,6 +36,16 @@ type part struct {
 	tail     *tailReader
 	streamed chan error // the streaming Put's result
 	ended    bool       // streamed was received
+	pending  storage.Pending
+}
+
+// stored is what the upload of a part produced.
+type stored struct {
+	rows, size int64
+	sha256     string
+	// pending is the deferred upload's handle as JSON; "" when the part
+	// was stored whole (staged).
+	pending string
 }
 
 // addCounted adds the source's count of a range read into the part; n < 0
@@ -64,13 +76,22 @@ func newPart(dir, key string, s *parquet.Schema, emittedAt time.Time, opts parqu
 // stream starts storing the part while it is still being written: the Put
 // reads the spool file behind the encoder and completes once close has
 // written the footer. A part that is discarded instead aborts its Put,
-// which leaves nothing behind (Put is atomic).
-func (p *part) stream(ctx context.Context, store storage.Store) error {
+// which leaves nothing behind (Put is atomic). With deferred, the upload
+// is left pending for the commit to complete.
+func (p *part) stream(ctx context.Context, store storage.Store, deferred storage.Deferrer) error {
 	t, err := newTailReader(p.file.Name())
 	if err != nil {
 		return fmt.Errorf("follow spool file: %w", err)
 	}
 	p.tail, p.streamed = t, make(chan error, 1)
+	if deferred != nil {
+		go func() {
+			pend, err := deferred.PutDeferred(ctx, p.key, t, -1)
+			p.pending = pend // read only after streamed is received
+			p.streamed <- err
+		}()
+		return nil
+	}
 	go func() { p.streamed <- store.Put(ctx, p.key, t, -1) }()
 	return nil
 }
@@ -114,17 +135,31 @@ func (p *part) endStream() (streamed bool, err error) {
 }
 
 // upload stores the closed file under its key in one atomic Put (or waits
-// for the Put streaming it) and removes the spool file.
-func (p *part) upload(ctx context.Context, store storage.Store) (rows, size int64, sum string, err error) {
+// for the Put streaming it) and removes the spool file, or moves it to
+// p.keep.
+func (p *part) upload(ctx context.Context, store storage.Store) (stored, error) {
 	defer p.discard()
 	streamed, err := p.endStream()
 	if !streamed {
 		err = storage.PutFile(ctx, store, p.key, p.file, p.count)
 	}
 	if err != nil {
-		return 0, 0, "", destErr("", fmt.Errorf("upload %s: %w", store.Location(p.key), err))
+		return stored{}, destErr("", fmt.Errorf("upload %s: %w", store.Location(p.key), err))
 	}
-	return p.w.Rows(), p.count, hex.EncodeToString(p.hash.Sum(nil)), nil
+	out := stored{rows: p.w.Rows(), size: p.count, sha256: hex.EncodeToString(p.hash.Sum(nil))}
+	if p.pending.ID != "" {
+		b, err := json.Marshal(p.pending)
+		if err != nil {
+			return stored{}, fmt.Errorf("upload %s: %w", store.Location(p.key), err)
+		}
+		out.pending = string(b)
+	}
+	if p.keep != "" {
+		if err := os.Rename(p.file.Name(), p.keep); err != nil {
+			return stored{}, fmt.Errorf("keep %s for a quarantine: %w", p.key, err)
+		}
+	}
+	return out, nil
 }
 
 // uploader overlaps a worker's reading with the upload of its previous

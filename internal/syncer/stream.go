@@ -41,6 +41,7 @@ type streamRun struct {
 	progress *Progress
 	quality  *quality.Job // nil when quality checks are off
 	log      *slog.Logger
+	direct   *direct // set when parts go straight to their published keys
 }
 
 // plan is the persisted read plan of a stream in a job: the same ranges and
@@ -93,10 +94,26 @@ type streamOutput struct {
 
 func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Stream, sp *StreamProgress) (streamOutput, error) {
 	store := r.ep.store
-	if _, deleted, err := snapshot.RepairPartition(ctx, store, l); err != nil {
+	recorded, err := r.syncer.State.Parts(ctx, r.job.ID, r.stream.Name)
+	if err != nil {
+		return streamOutput{}, err
+	}
+	var mine []string // this job's parts at their published keys: a crashed commit may have completed some
+	for _, p := range recorded {
+		if p.Pending != "" {
+			mine = append(mine, p.Key)
+		}
+	}
+	if _, deleted, err := snapshot.RepairPartition(ctx, store, l, mine...); err != nil {
 		return streamOutput{}, destErr(r.stream.Name, err)
 	} else if len(deleted) > 0 {
 		r.log.Info("removed files of crashed or superseded jobs", "partition", l.Partition, "files", len(deleted))
+	}
+	if d, ok := store.(storage.Deferrer); ok {
+		if r.direct, err = r.startDirect(ctx, d, l, recorded); err != nil {
+			return streamOutput{}, destErr(r.stream.Name, err)
+		}
+		defer r.direct.close()
 	}
 	pqSchema, err := parquet.NewSchema(table, parquet.Mode(r.syncer.Project.Settings.Sync.Types))
 	if err != nil {
@@ -328,12 +345,17 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 // file backend takes the finished file by a link instead.
 func (r *streamRun) startPart(ctx context.Context, spool string, s *parquet.Schema, first int) (*part, error) {
 	key := stagingKey(r.conn, r.job.ID, r.stream.Name, first)
+	var deferred storage.Deferrer
+	if r.direct != nil {
+		key, deferred = r.direct.nextKey(), r.direct.d
+	}
 	p, err := newPart(spool, key, s, r.job.CreatedAt, r.encoderOptions(spool))
 	if err != nil {
 		return nil, err
 	}
+	p.keep = r.direct.keepPath(key)
 	if _, links := r.ep.store.(storage.FilePutter); !links {
-		if err := p.stream(ctx, r.ep.store); err != nil {
+		if err := p.stream(ctx, r.ep.store, deferred); err != nil {
 			p.discard()
 			return nil, err
 		}
@@ -389,15 +411,15 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) error {
 	key, ranges, counted := cur.key, cur.ranges, cur.counted
 	started := time.Now()
-	rows, size, sum, err := cur.upload(ctx, r.ep.store)
+	out, err := cur.upload(ctx, r.ep.store)
 	if err != nil {
 		return destErr(r.stream.Name, err)
 	}
-	r.log.Debug("part stored", "key", key, "bytes", size, "wait_seconds", time.Since(started).Seconds())
-	sp.bytes.Add(size)
+	r.log.Debug("part stored", "key", key, "bytes", out.size, "wait_seconds", time.Since(started).Seconds())
+	sp.bytes.Add(out.size)
 	return r.syncer.State.RecordPart(ctx, state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
-		Rows: rows, Bytes: size, SHA256: sum, SourceRows: counted,
+		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: counted, Pending: out.pending,
 	})
 }
 
@@ -437,13 +459,17 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 	if err != nil {
 		return streamOutput{}, err
 	}
+	// Staged parts are named in the order of their ranges; pending ones
+	// were named when they started, and are listed in that order.
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Ranges[0] < parts[j].Ranges[0] })
 	staged := make([]snapshot.StagedPart, len(parts))
 	for i, part := range parts {
-		staged[i] = snapshot.StagedPart{
-			StagingKey: part.Key, Name: l.PartName(r.job.ID, i+1),
-			Rows: part.Rows, Bytes: part.Bytes, SHA256: part.SHA256,
+		if staged[i], err = r.stagedPart(part, l, i+1); err != nil {
+			return streamOutput{}, err
 		}
+	}
+	if r.direct != nil {
+		sort.SliceStable(staged, func(i, j int) bool { return partNumber(l, r.job.ID, staged[i]) < partNumber(l, r.job.ID, staged[j]) })
 	}
 	incremental := r.stream.SyncMode == "incremental"
 	if incremental && len(staged) == 0 {
@@ -458,6 +484,7 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 	committed, err := snapshot.Publish(ctx, r.ep.store, l, m, staged, incremental)
 	if err != nil {
 		if committed == nil {
+			r.forgetLost(ctx, err)
 			return streamOutput{}, destErr(r.stream.Name, err)
 		}
 		r.log.Warn("committed with leftovers", "err", err)

@@ -3,7 +3,12 @@ package syncer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +18,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/storage"
 	"github.com/acode-dev/acode/internal/storage/s3"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -49,11 +55,27 @@ func TestPart_StreamsToS3WhileWritten(t *testing.T) {
 		}
 	}
 
-	ok, err := newPart(t.TempDir(), "staging/ok.parquet", ps, time.Now(), opts)
+	for _, deferred := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deferred=%v", deferred), func(t *testing.T) {
+			var d storage.Deferrer
+			if deferred {
+				d = store
+			}
+			streamOnePart(t, srv, store, d, bucket, ps, opts, write)
+		})
+	}
+}
+
+// streamOnePart streams one part whole and discards another; a deferred
+// part is invisible until completed, and its file is kept when asked.
+func streamOnePart(t *testing.T, srv *testenv.S3Server, store *s3.Store, d storage.Deferrer, bucket string, ps *parquet.Schema, opts parquet.Options, write func(*part, int)) {
+	key := fmt.Sprintf("p/ok-%v.parquet", d != nil)
+	ok, err := newPart(t.TempDir(), key, ps, time.Now(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ok.stream(t.Context(), store); err != nil {
+	ok.keep = filepath.Join(t.TempDir(), "kept.parquet")
+	if err := ok.stream(t.Context(), store, d); err != nil {
 		t.Fatal(err)
 	}
 	write(ok, 400_000)
@@ -64,11 +86,28 @@ func TestPart_StreamsToS3WhileWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, size, _, err := ok.upload(t.Context(), store)
-	if err != nil || rows != 400_000 || size != int64(len(spooled)) || size < 6<<20 {
-		t.Fatalf("upload: %d rows, %d bytes, %v; want 400000 rows of a multipart-sized file", rows, size, err)
+	out, err := ok.upload(t.Context(), store)
+	if err != nil || out.rows != 400_000 || out.size != int64(len(spooled)) || out.size < 6<<20 {
+		t.Fatalf("upload: %+v, %v; want 400000 rows of a multipart-sized file", out, err)
 	}
-	r, err := store.Open(t.Context(), "staging/ok.parquet")
+	if kept, err := os.ReadFile(ok.keep); err != nil || !bytes.Equal(kept, spooled) {
+		t.Errorf("kept file (%d bytes, %v) differs from the part file (%d bytes)", len(kept), err, len(spooled))
+	}
+	if d != nil {
+		if _, err := store.Stat(t.Context(), key); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("a deferred part is visible before its completion: %v", err)
+		}
+		var pend storage.Pending
+		if err := json.Unmarshal([]byte(out.pending), &pend); err != nil || pend.Key != key {
+			t.Fatalf("pending %q: %v", out.pending, err)
+		}
+		if err := d.CompleteDeferred(t.Context(), pend); err != nil {
+			t.Fatal(err)
+		}
+	} else if out.pending != "" {
+		t.Errorf("a plain Put returned pending %q", out.pending)
+	}
+	r, err := store.Open(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,19 +117,20 @@ func TestPart_StreamsToS3WhileWritten(t *testing.T) {
 		t.Errorf("stored object (%d bytes) differs from the part file (%d bytes)", len(got), len(spooled))
 	}
 
-	gone, err := newPart(t.TempDir(), "staging/gone.parquet", ps, time.Now(), opts)
+	goneKey := fmt.Sprintf("p/gone-%v.parquet", d != nil)
+	gone, err := newPart(t.TempDir(), goneKey, ps, time.Now(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gone.stream(t.Context(), store); err != nil {
+	if err := gone.stream(t.Context(), store, d); err != nil {
 		t.Fatal(err)
 	}
 	write(gone, 400_000)
 	gone.discard()
-	if _, err := store.Stat(t.Context(), "staging/gone.parquet"); err == nil {
+	if _, err := store.Stat(t.Context(), goneKey); err == nil {
 		t.Error("a discarded part was stored")
 	}
-	ups, err := srv.Client(t).ListMultipartUploads(context.Background(), &awss3.ListMultipartUploadsInput{Bucket: &bucket})
+	ups, err := srv.Client(t).ListMultipartUploads(context.Background(), &awss3.ListMultipartUploadsInput{Bucket: &bucket, Prefix: &goneKey})
 	if err != nil {
 		t.Fatal(err)
 	}
