@@ -16,7 +16,7 @@ ALTER TABLE parts ADD COLUMN source_rows INTEGER NOT NULL DEFAULT -1;
 `
 
 // schemaV7 adds the handle of a part uploaded straight to its published key
-// but not yet completed (storage.Pending as JSON; ” for a staged part).
+// but not yet completed (storage.Pending as JSON; empty for a staged part).
 const schemaV7 = `
 ALTER TABLE parts ADD COLUMN pending TEXT NOT NULL DEFAULT '';
 `
