@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
-	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -63,24 +62,12 @@ func (s *Store) PutDeferred(ctx context.Context, key string, r io.Reader, size i
 	}
 	nonce := newNonce()
 	body := &countingReader{r: storage.GuardReader(ctx, r, size)}
-	in := &transfermanager.UploadObjectInput{
-		Bucket:               aws.String(s.cfg.Bucket),
-		Key:                  aws.String(key),
-		Body:                 body,
-		Metadata:             map[string]string{nonceMeta: nonce},
-		ServerSideEncryption: tmtypes.ServerSideEncryption(s.cfg.ServerSideEncryption),
-	}
-	if s.cfg.KMSKeyID != "" {
-		in.SSEKMSKeyID = aws.String(s.cfg.KMSKeyID)
-	}
+	in := s.uploadInput(key, body)
+	in.Metadata = map[string]string{nonceMeta: nonce}
 	hc := &holdingClient{}
-	_, err := s.tm.UploadObject(ctx, in, func(o *transfermanager.Options) {
+	_, err := s.tm.UploadObject(ctx, in, growParts(size), func(o *transfermanager.Options) {
 		hc.S3APIClient = o.S3
 		o.S3 = hc
-		// Grow parts for huge known sizes so they fit S3's 10,000-part cap.
-		if size > 0 && size/o.PartSizeBytes >= maxParts {
-			o.PartSizeBytes = size/(maxParts-1) + 1
-		}
 	})
 	held := hc.held()
 	if err != nil {

@@ -25,25 +25,36 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("s3 put %s: %w", s.Location(key), err)
 	}
+	_, err := s.tm.UploadObject(ctx, s.uploadInput(key, storage.GuardReader(ctx, r, size)), growParts(size))
+	if err != nil {
+		return s.wrap("put", key, err, storage.ErrBucketNotFound)
+	}
+	return nil
+}
+
+// uploadInput is an upload of body to key with the store's server-side
+// encryption.
+func (s *Store) uploadInput(key string, body io.Reader) *transfermanager.UploadObjectInput {
 	in := &transfermanager.UploadObjectInput{
 		Bucket:               aws.String(s.cfg.Bucket),
 		Key:                  aws.String(key),
-		Body:                 storage.GuardReader(ctx, r, size),
+		Body:                 body,
 		ServerSideEncryption: tmtypes.ServerSideEncryption(s.cfg.ServerSideEncryption),
 	}
 	if s.cfg.KMSKeyID != "" {
 		in.SSEKMSKeyID = aws.String(s.cfg.KMSKeyID)
 	}
-	_, err := s.tm.UploadObject(ctx, in, func(o *transfermanager.Options) {
-		// Grow parts for huge known sizes so they fit S3's 10,000-part cap.
+	return in
+}
+
+// growParts grows the parts of an upload of a huge known size so that it
+// fits S3's 10,000-part cap.
+func growParts(size int64) func(*transfermanager.Options) {
+	return func(o *transfermanager.Options) {
 		if size > 0 && size/o.PartSizeBytes >= maxParts {
 			o.PartSizeBytes = size/(maxParts-1) + 1
 		}
-	})
-	if err != nil {
-		return s.wrap("put", key, err, storage.ErrBucketNotFound)
 	}
-	return nil
 }
 
 // Open starts a GetObject and returns its body.
