@@ -257,3 +257,49 @@ func TestSync_S3QuarantineKeepsTheBytesAndPublishesNothing(t *testing.T) {
 		t.Errorf("quarantine holds %v rows, want all %d", got[0]["n"], want)
 	}
 }
+
+// TestSync_S3CancelledJobLeavesNoOpenUpload cancels a throttled sync after
+// some parts of its big stream are uploaded: the job's open uploads are
+// aborted (nothing would ever complete them, and S3 bills them until then)
+// and nothing appears in that stream's partition.
+func TestSync_S3CancelledJobLeavesNoOpenUpload(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 20000)
+	srv := testenv.StartS3(t)
+	f := newFixture(t, m, database, srv)
+	f.Settings(t, "chunk_rows: 500", "file_size_mb: 1", "max_rows_per_second: 10000", "max_parallel_reads: 1", "parallel_streams: 1")
+	view := bucketView{srv.Client(t), f.Bucket}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	progress := NewProgress()
+	sawOpen := make(chan struct{})
+	go func() {
+		for ctx.Err() == nil {
+			if view.uploads(t, bronze+"/"+diario+"/") > 0 {
+				for _, s := range progress.Streams() {
+					if s.Name == diario && s.Bytes() > 0 { // a part was uploaded and left open
+						close(sawOpen)
+						cancel()
+						return
+					}
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	res, err := runWith(ctx, t, f.project(t), s3Conn, Options{Progress: progress})
+	select {
+	case <-sawOpen:
+	default:
+		t.Fatalf("the sync ended (%v, %v) before an uploaded part was seen open", res.Status, err)
+	}
+	if err == nil || res.Status != "cancelled" {
+		t.Fatalf("want a cancelled job, got %v (%v)", res.Status, err)
+	}
+	if n := view.uploads(t, ""); n != 0 {
+		t.Errorf("%d uploads left open by the cancelled job", n)
+	}
+	if got := view.parquet(t, bronze+"/"+diario+"/"); len(got) != 0 {
+		t.Errorf("the cancelled stream left files: %v", got)
+	}
+}
