@@ -154,20 +154,7 @@ func TestSync_S3RetryCompletesTheFirstAttemptsUploadsAndRereadsALostOne(t *testi
 	f.Settings(t, "chunk_rows: 1000", "file_size_mb: 1", "max_rows_per_second: 20000", "max_parallel_reads: 1", "parallel_streams: 1")
 	view := bucketView{srv.Client(t), f.Bucket}
 	progress := NewProgress()
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		deadline := time.Now().Add(60 * time.Second)
-		for time.Now().Before(deadline) {
-			for _, s := range progress.Streams() {
-				if s.Name == diario && s.Rows() > 25000 {
-					m.Kill(t)
-					return
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	killed := killAfter(t, m, progress, 25000)
 	retries := 0
 	between := func(context.Context, time.Duration) error {
 		retries++

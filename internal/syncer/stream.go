@@ -127,7 +127,7 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 	if err != nil {
 		return streamOutput{}, err
 	}
-	resumed, err := r.readAll(ctx, table, pqSchema, p, sp, q.stream)
+	resumed, err := r.readAll(ctx, table, pqSchema, p, sp, q.stream, recorded)
 	if err != nil {
 		return streamOutput{}, err
 	}
@@ -204,16 +204,13 @@ func (r *streamRun) planCursor(ctx context.Context, table schema.Table, p *plan)
 	return nil
 }
 
-// readAll reads every range no earlier attempt uploaded, with up to
-// max_parallel_reads workers, each filling its own part files. It returns
-// how many ranges it skipped because an earlier attempt had uploaded them.
-func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, sp *StreamProgress, qs *quality.Stream) (int, error) {
+// readAll reads every range no earlier attempt uploaded (parts are the
+// ones they recorded), with up to max_parallel_reads workers, each filling
+// its own part files. It returns how many ranges it skipped because an
+// earlier attempt had uploaded them.
+func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, sp *StreamProgress, qs *quality.Stream, parts []state.Part) (int, error) {
 	if r.stream.SyncMode == "incremental" && p.CursorUpTo == nil {
 		return 0, nil // empty table: nothing to read
-	}
-	parts, err := r.syncer.State.Parts(ctx, r.job.ID, r.stream.Name)
-	if err != nil {
-		return 0, err
 	}
 	covered := map[int]bool{}
 	for _, part := range parts {

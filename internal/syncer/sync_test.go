@@ -244,20 +244,7 @@ func TestSync_RetryResumesRangesAlreadyUploaded(t *testing.T) {
 	// About 15k rows fill 1 MiB: the first parts are uploaded well before the kill.
 	f.Settings(t, "chunk_rows: 1000", "file_size_mb: 1", "max_rows_per_second: 20000", "max_parallel_reads: 1", "parallel_streams: 1")
 	progress := NewProgress()
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		deadline := time.Now().Add(60 * time.Second)
-		for time.Now().Before(deadline) {
-			for _, s := range progress.Streams() {
-				if s.Name == diario && s.Rows() > 25000 {
-					m.Kill(t)
-					return
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	killed := killAfter(t, m, progress, 25000)
 	restart := func(context.Context, time.Duration) error { <-killed; m.Restart(t); return nil }
 	res, err := f.run(t, "connection_mysql_local_acode", Options{MaxAttempts: 2, Sleep: restart, Progress: progress})
 	if err != nil {
@@ -437,4 +424,24 @@ func TestSync_RemovesDebrisOfAnUploadKilledMidway(t *testing.T) {
 	if _, err := os.Stat(debris); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the killed upload's temp file is still there (%v)", err)
 	}
+}
+
+// killAfter kills the server once the diario stream has read rows rows
+// (or after a minute); the channel closes when that is done.
+func killAfter(t *testing.T, m *testenv.MariaDB, progress *Progress, rows int64) <-chan struct{} {
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			for _, s := range progress.Streams() {
+				if s.Name == diario && s.Rows() > rows {
+					m.Kill(t)
+					return
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return killed
 }
