@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/acode-dev/acode/internal/config"
@@ -84,7 +85,7 @@ func (dp *direct) keepPath(key string) string {
 	if dp == nil || dp.keepDir == "" {
 		return ""
 	}
-	return dp.keepDir + "/" + path.Base(key)
+	return filepath.Join(dp.keepDir, path.Base(key))
 }
 
 // kept is the kept local copy of the part at key, "" when there is none
