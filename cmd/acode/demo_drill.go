@@ -11,7 +11,7 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/health"
-	"github.com/acode-dev/acode/internal/orchestrate"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/sandbox"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -31,7 +31,7 @@ func failureDrill(ctx context.Context, w io.Writer, g *globals, p *config.Projec
 		return err
 	}
 	defer st.Close()
-	o := &orchestrate.Orchestrator{Project: p, State: st, Log: g.log}
+	o := &pairsync.Orchestrator{Project: p, State: st, Log: g.log}
 	round := func(title string) ([]failover.Decision, error) {
 		fmt.Fprintf(w, "== %s\n", title)
 		var results []health.Result
@@ -89,9 +89,9 @@ func failureDrill(ctx context.Context, w io.Writer, g *globals, p *config.Projec
 	return nil
 }
 
-func drillSync(ctx context.Context, w io.Writer, o *orchestrate.Orchestrator, title string) error {
+func drillSync(ctx context.Context, w io.Writer, o *pairsync.Orchestrator, title string) error {
 	fmt.Fprintf(w, "== %s\n", title)
-	rep, err := o.Run(ctx, drillPair, orchestrate.Options{Source: orchestrate.SourceAuto})
+	rep, err := o.Run(ctx, drillPair, pairsync.Options{Source: pairsync.SourceAuto})
 	if rep != nil {
 		var b strings.Builder
 		printPairReport(&b, rep)

@@ -10,7 +10,7 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/health"
-	"github.com/acode-dev/acode/internal/orchestrate"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -18,8 +18,8 @@ import (
 // newOrchestrator is the failover orchestration of `acode serve`: a pair's
 // jobs run on the side its state machine names (jobs.Options.Run), and the
 // health loop's results and every machine decision reach the alerts.
-func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *alert.Manager, reg *metrics.Registry) *orchestrate.Orchestrator {
-	return &orchestrate.Orchestrator{
+func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *alert.Manager, reg *metrics.Registry) *pairsync.Orchestrator {
+	return &pairsync.Orchestrator{
 		Project: p, State: st, Log: log,
 		Checker: &health.Checker{Project: p, State: st, Classify: func(err error) string { return string(failover.Classify(err)) }},
 		OnHealth: func(ctx context.Context, results []health.Result) {
@@ -39,7 +39,7 @@ func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *
 // startHealthLoop runs every health check every interval
 // (the seed's 5 minutes), feeding each pair's failover machine, until ctx
 // ends or stop is called; stop waits for the round in flight.
-func startHealthLoop(ctx context.Context, log *slog.Logger, o *orchestrate.Orchestrator, interval time.Duration) (stop func()) {
+func startHealthLoop(ctx context.Context, log *slog.Logger, o *pairsync.Orchestrator, interval time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

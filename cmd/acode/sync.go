@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/acode-dev/acode/internal/orchestrate"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
@@ -51,8 +51,8 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 			defer st.Close()
 			limitSyncMemory(p, args[0])
 			if source != "" {
-				return syncPair(cmd, g, &orchestrate.Orchestrator{Project: p, State: st, Log: g.log}, args[0],
-					orchestrate.Options{Source: source, HealthFirst: checkHealth && source == orchestrate.SourceAuto}, asJSON)
+				return syncPair(cmd, g, &pairsync.Orchestrator{Project: p, State: st, Log: g.log}, args[0],
+					pairsync.Options{Source: source, HealthFirst: checkHealth && source == pairsync.SourceAuto}, asJSON)
 			}
 			progress := syncer.NewProgress()
 			stopProgress := showProgress(cmd.Context(), g.stderr, progress, g.log)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
-	"github.com/acode-dev/acode/internal/orchestrate"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/syncer"
 )
 
@@ -24,18 +24,18 @@ const exitNotSynced = 6
 // job's result, as without --source, plus what the failover did.
 type pairResult struct {
 	*syncer.Result
-	Failover *orchestrate.Report `json:"failover"`
+	Failover *pairsync.Report `json:"failover"`
 }
 
 // syncPair runs `acode sync --source ...`.
-func syncPair(cmd *cobra.Command, g *globals, o *orchestrate.Orchestrator, connection string, opts orchestrate.Options, asJSON bool) error {
+func syncPair(cmd *cobra.Command, g *globals, o *pairsync.Orchestrator, connection string, opts pairsync.Options, asJSON bool) error {
 	progress := syncer.NewProgress()
 	opts.Progress = progress
 	stopProgress := showProgress(cmd.Context(), g.stderr, progress, g.log)
 	rep, err := o.Run(cmd.Context(), connection, opts)
 	stopProgress()
 	if rep == nil {
-		if errors.Is(err, orchestrate.ErrNotInPair) {
+		if errors.Is(err, pairsync.ErrNotInPair) {
 			return &exitError{code: exitConfig, err: fmt.Errorf("%w: --source needs a connection with a <name>_backup connection or failover.pairs in %s", err, config.SettingsFile)}
 		}
 		return err
@@ -49,14 +49,14 @@ func syncPair(cmd *cobra.Command, g *globals, o *orchestrate.Orchestrator, conne
 		return nil
 	}
 	code := exitCode(err)
-	var nse *orchestrate.NotSyncedError
+	var nse *pairsync.NotSyncedError
 	if errors.As(err, &nse) {
 		code = exitNotSynced
 	}
 	return &exitError{code: code, err: err, printed: asJSON && !errors.Is(err, context.Canceled)}
 }
 
-func printPairReport(w io.Writer, rep *orchestrate.Report) {
+func printPairReport(w io.Writer, rep *pairsync.Report) {
 	for _, d := range rep.Decisions {
 		if d.Transition != nil {
 			fmt.Fprintf(w, "failover %s: %s -> %s by %s: %s\n", d.Pair, d.Transition.From, d.Transition.To, d.Transition.Who, d.Transition.Reason)

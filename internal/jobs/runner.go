@@ -2,6 +2,13 @@
 // trigger returns the job's id at once (Airflow polls it), the job runs in a
 // goroutine the Runner owns, a connection runs one job at a time, a job can
 // be cancelled by id, and Shutdown stops them all cleanly.
+//
+// It is the top of the three layers that run a job: it decides when and
+// where a job runs (in this process, in the background), not how. How is
+// package syncer (one job against one source) or, for a failover pair,
+// package pairsync (which source, retries, failover), given as the
+// Options.Run. The runner is local to one process; the high-availability
+// work is to replace it, with package schedule, by a shared queue.
 package jobs
 
 import (
@@ -44,7 +51,7 @@ type Options struct {
 	// failed, so pollers see them end; 0 disables it.
 	ReapEvery time.Duration
 	// Run, when set, runs a triggered job instead of the syncer's Run: the
-	// failover orchestration routes a pair's jobs to the side its state
+	// pairsync orchestrator routes a pair's jobs to the side its state
 	// machine names. It must call opts.OnJobCreated once, with the job it
 	// hands to the caller, and return the result of the job it ran last.
 	Run func(ctx context.Context, connection string, opts syncer.Options) (*syncer.Result, error)

@@ -3,6 +3,11 @@
 // other periodic tasks of `acode serve`, such as the daily status e-mail.
 // The last fire of every entry is kept in the state store: after downtime a
 // missed run fires once, not once per missed slot.
+//
+// It decides only when: a fire hands the connection to the job runner
+// (package jobs), which runs it through package pairsync or syncer. Like
+// the runner it works within one process; the high-availability work is to
+// replace both with a shared queue.
 package schedule
 
 import (

@@ -16,7 +16,7 @@ import (
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/jobs"
-	"github.com/acode-dev/acode/internal/orchestrate"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 	"github.com/acode-dev/acode/internal/testenv"
@@ -84,7 +84,7 @@ func newPairEnv(t *testing.T) *pairEnv {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	orch := &orchestrate.Orchestrator{Project: p, State: st, Log: log}
+	orch := &pairsync.Orchestrator{Project: p, State: st, Log: log}
 	// One health round with both servers up, as serve's loop does first:
 	// the machine has measured the replica's lag.
 	if _, err := orch.HealthRound(ctx); err != nil {

@@ -1,8 +1,24 @@
-// Package syncer runs a sync job: it reads the selected streams of a
-// connection from MySQL in primary-key ranges, encodes them to Parquet,
-// stages the parts, and commits each stream's partition through the
-// snapshot protocol. Retried attempts of a job resume from the parts the
-// failed attempt had already uploaded.
+// Package syncer runs one sync job of one connection against the one
+// source that connection names: it reads the selected streams from MySQL in
+// primary-key ranges, encodes them to Parquet, stages the parts, and commits
+// each stream's partition through the snapshot protocol. Retried attempts of
+// a job resume from the parts the failed attempt had already uploaded.
+//
+// It is the lowest of the three layers that run a job, and knows nothing of
+// failover pairs or of the service:
+//
+//   - syncer (this package): one job, one connection, one source. Used as is
+//     by `acode sync` for a connection outside a failover pair.
+//   - pairsync: the job of a failover pair. It asks the pair's state machine
+//     which side to read, calls syncer for that side, retries, fails over
+//     inside the job, promotes and reconciles.
+//   - jobs: `acode serve`'s background runner. It starts either of the above
+//     in a goroutine it owns, one job per connection, and cancels by id.
+//
+// Per stream, stream.go drives a stream through its stages, each in its own
+// file: stream_plan.go fixes the ranges and cursor bounds every attempt
+// uses, stream_read.go reads and encodes them into uploaded parts, and
+// stream_commit.go publishes the parts as the partition's snapshot.
 package syncer
 
 import (

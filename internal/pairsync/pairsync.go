@@ -1,11 +1,17 @@
-// Package orchestrate runs a failover pair's sync the way its state machine
-// says: it asks the machine which side to read, runs the job, feeds the
-// outcome back, retries per the connection's job policy, fails over inside
-// the job when the primary dies under it, promotes what the backup wrote
-// into the primary's layout, and runs the reconcile a failback asks for.
-// `acode sync --source ...`, the jobs `acode serve` runs for a pair and the
+// Package pairsync runs the sync job of a failover pair the way its state
+// machine says: it asks the machine which side to read, runs that side's
+// job through package syncer, feeds the outcome back, retries per the
+// connection's job policy, fails over inside the job when the primary dies
+// under it, promotes what the backup wrote into the primary's layout, and
+// runs the reconcile a failback asks for. It also runs the health rounds
+// that feed the state machines (`acode serve`'s health loop).
+//
+// It is the middle of the three layers that run a job: syncer runs one job
+// against one source, pairsync decides which source and what happens after,
+// and jobs runs either in the background for `acode serve`. `acode sync`
+// of a pair's connection, the jobs `acode serve` runs for a pair and the
 // demo's failure drill all go through it.
-package orchestrate
+package pairsync
 
 import (
 	"context"
