@@ -72,3 +72,25 @@ func Store(ctx context.Context, dst *config.Destination) (storage.Store, error) 
 		return nil, fmt.Errorf("destination %s: unknown kind %q", dst.ResourceName, dst.Kind)
 	}
 }
+
+// BucketStore opens another bucket with the endpoint, region and
+// credentials of the S3 destination like: backups and archives live beside
+// the bronze layer, reached the same way.
+func BucketStore(ctx context.Context, bucket string, like *config.Destination) (*s3.Store, error) {
+	if like.Kind != "s3" {
+		return nil, fmt.Errorf("destination %s is not on S3", like.ResourceName)
+	}
+	st, err := s3.New(ctx, s3.Config{
+		Bucket:               bucket,
+		Region:               like.Region,
+		Endpoint:             like.Endpoint,
+		AccessKeyID:          like.AccessKeyID.Reveal(),
+		SecretAccessKey:      like.SecretAccessKey.Reveal(),
+		ServerSideEncryption: like.ServerSideEncryption,
+		KMSKeyID:             like.KMSKeyID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s like destination %s: %w", bucket, like.ResourceName, err)
+	}
+	return st, nil
+}
