@@ -122,7 +122,7 @@ func TestExport_NoSecretValueInTheDocument(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"sources/source_mysql_acode_backup/configuration.yaml":       "SOURCE_MYSQL_ACODE_BACKUP_PASSWORD",
+		"sources/source_mysql_acode_backup/configuration.yaml":        "SOURCE_MYSQL_ACODE_BACKUP_PASSWORD",
 		"destinations/destination_s3_acode_backup/configuration.yaml": "DESTINATION_S3_ACODE_BACKUP_SECRET_ACCESS_KEY",
 	}
 	if len(doc.Redacted) != len(want) {
