@@ -34,19 +34,17 @@ func failureDrill(ctx context.Context, w io.Writer, g *globals, p *config.Projec
 	o := &pairsync.Orchestrator{Project: p, State: st, Log: g.log}
 	round := func(title string) ([]failover.Decision, error) {
 		fmt.Fprintf(w, "== %s\n", title)
-		var results []health.Result
-		o.OnHealth = func(_ context.Context, rs []health.Result) { results = rs }
-		ds, err := o.HealthRound(ctx)
+		round, err := o.HealthRound(ctx)
 		if err != nil {
 			return nil, err
 		}
-		printDrillChecks(w, results)
-		for _, d := range ds {
+		printDrillChecks(w, round.Results)
+		for _, d := range round.Decisions {
 			if d.Pair == drillPair {
 				printDrillDecision(w, d)
 			}
 		}
-		return ds, nil
+		return round.Decisions, nil
 	}
 	start := time.Now()
 	fmt.Fprintf(w, "\n== failure drill on the seed's pair %s / %s_backup (their S3 destinations point at the demo directory)\n", drillPair, drillPair)

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -43,17 +43,14 @@ func newHealthCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			c := &health.Checker{Project: p, State: st, Classify: func(err error) string { return string(failover.Classify(err)) }}
-			results, err := c.Run(cmd.Context())
+			o := &pairsync.Orchestrator{Project: p, State: st, Log: g.log}
+			results, err := o.CheckHealth(cmd.Context())
 			if err != nil {
 				return &exitError{code: exitConfig, err: err}
 			}
-			if err := c.Record(cmd.Context(), results); err != nil {
-				g.log.Warn("record health history", "err", err)
-			}
 			var decisions []failover.Decision
 			if !noFailover {
-				if decisions, err = observeHealth(cmd, p, st, results); err != nil {
+				if decisions, err = o.ObserveHealth(cmd.Context(), results); err != nil {
 					return err
 				}
 			}
@@ -82,24 +79,6 @@ func healthExit(worst health.Status) error {
 		return &exitError{code: exitHealthWarning, err: errors.New("health: warning"), printed: true}
 	}
 	return nil
-}
-
-// observeHealth feeds results to every pair's failover machine.
-func observeHealth(cmd *cobra.Command, p *config.Project, st *state.Store, results []health.Result) ([]failover.Decision, error) {
-	pairs, err := failover.PairsFrom(p)
-	if err != nil {
-		return nil, &exitError{code: exitConfig, err: err}
-	}
-	pol := failover.PolicyFrom(p.Settings.Failover)
-	out := make([]failover.Decision, 0, len(pairs))
-	for _, pr := range pairs {
-		d, err := failover.New(st, pr, pol).ObserveHealth(cmd.Context(), results)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
 }
 
 func writeHealthJSON(w io.Writer, worst health.Status, results []health.Result, decisions []failover.Decision) error {

@@ -21,7 +21,6 @@ import (
 func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *alert.Manager, reg *metrics.Registry) *pairsync.Orchestrator {
 	return &pairsync.Orchestrator{
 		Project: p, State: st, Log: log,
-		Checker: &health.Checker{Project: p, State: st, Classify: func(err error) string { return string(failover.Classify(err)) }},
 		OnHealth: func(ctx context.Context, results []health.Result) {
 			if err := alertHealth(ctx, mgr, results); err != nil {
 				log.Warn("alert on health results", "err", err)

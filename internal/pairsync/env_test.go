@@ -176,11 +176,11 @@ func (e *env) healthy() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	d, err := e.o.HealthRound(e.ctx)
+	round, err := e.o.HealthRound(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, x := range d {
+	for _, x := range round.Decisions {
 		if x.Pair == pair.Primary && x.Sync != primaryConn {
 			e.t.Fatalf("healthy round: %+v", x)
 		}

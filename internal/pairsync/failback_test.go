@@ -25,7 +25,8 @@ func TestRun_PrimaryBackFailsBackAfterTheHysteresisAndReconciles(t *testing.T) {
 	e.replica.WaitReplicaCaughtUp(t, e.primary)
 	for i := 1; i <= 3; i++ {
 		e.clock.Sleep(e.ctx, 5*time.Minute)
-		ds, err := e.o.HealthRound(e.ctx)
+		round, err := e.o.HealthRound(e.ctx)
+		ds := round.Decisions
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,8 @@ func TestRun_RestartedAcodeResumesTheFailoverState(t *testing.T) {
 	e.primary.Kill(t)
 	// The process dies right after the failover was decided, before any
 	// backup job: only the health round ran.
-	ds, err := e.o.HealthRound(e.ctx)
+	round, err := e.o.HealthRound(e.ctx)
+	ds := round.Decisions
 	if err != nil || ds[0].State != failover.BackupActive {
 		t.Fatalf("failover: %+v, %v", ds, err)
 	}

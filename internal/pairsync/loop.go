@@ -8,19 +8,35 @@ import (
 	"github.com/acode-dev/acode/internal/health"
 )
 
-// HealthRound runs every health check once, records the results, and feeds
-// them to every pair's state machine: one tick of `acode serve`'s health
-// loop. Each decision goes to OnDecision.
-func (o *Orchestrator) HealthRound(ctx context.Context) ([]failover.Decision, error) {
-	ds, _, err := o.healthRoundResults(ctx)
-	return ds, err
+// Round is one health round: what the checks found and what each pair's
+// state machine decided from it. `acode health`, `acode serve`'s health
+// loop, `acode sync --source auto` and the demo's drill all run it.
+type Round struct {
+	Results   []health.Result     `json:"results"`
+	Decisions []failover.Decision `json:"failover,omitempty"`
 }
 
-func (o *Orchestrator) healthRoundResults(ctx context.Context) ([]failover.Decision, []health.Result, error) {
+// HealthRound runs every health check once, records the results, and feeds
+// them to every pair's state machine: one tick of `acode serve`'s health
+// loop. Each decision goes to OnDecision. The Round holds what was found
+// and decided up to an error.
+func (o *Orchestrator) HealthRound(ctx context.Context) (Round, error) {
+	results, err := o.CheckHealth(ctx)
+	if err != nil {
+		return Round{}, err
+	}
+	ds, err := o.ObserveHealth(ctx, results)
+	return Round{Results: results, Decisions: ds}, err
+}
+
+// CheckHealth runs every health check once, records the results in the
+// health history and hands them to OnHealth, without feeding them to the
+// state machines (`acode health --no-failover` stops here).
+func (o *Orchestrator) CheckHealth(ctx context.Context) ([]health.Result, error) {
 	c := o.checker()
 	results, err := c.Run(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := c.Record(ctx, results); err != nil {
 		o.log().Warn("record health history", "err", err)
@@ -28,15 +44,21 @@ func (o *Orchestrator) healthRoundResults(ctx context.Context) ([]failover.Decis
 	if o.OnHealth != nil {
 		o.OnHealth(ctx, results)
 	}
+	return results, nil
+}
+
+// ObserveHealth feeds a round's results to every pair's state machine,
+// logs each transition and hands each decision to OnDecision.
+func (o *Orchestrator) ObserveHealth(ctx context.Context, results []health.Result) ([]failover.Decision, error) {
 	pairs, err := failover.PairsFrom(o.Project)
 	if err != nil {
-		return nil, results, err
+		return nil, err
 	}
 	out := make([]failover.Decision, 0, len(pairs))
 	for _, p := range pairs {
 		d, err := o.Machine(p).ObserveHealth(ctx, results)
 		if err != nil {
-			return out, results, err
+			return out, err
 		}
 		if d.Transition != nil {
 			o.log().Warn("failover transition", "pair", d.Pair, "from", d.Transition.From, "to", d.Transition.To,
@@ -47,7 +69,7 @@ func (o *Orchestrator) healthRoundResults(ctx context.Context) ([]failover.Decis
 		}
 		out = append(out, d)
 	}
-	return out, results, nil
+	return out, nil
 }
 
 // Watch runs a health round every interval until ctx ends, the first one

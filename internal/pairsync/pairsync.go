@@ -225,8 +225,8 @@ func (o *Orchestrator) checker() *health.Checker {
 // healthRound runs one health round for every pair and keeps the run's
 // pair's decision in its report.
 func (o *Orchestrator) healthRound(ctx context.Context, r *run) error {
-	ds, _, err := o.healthRoundResults(ctx)
-	for _, d := range ds {
+	round, err := o.HealthRound(ctx)
+	for _, d := range round.Decisions {
 		if d.Pair == r.pair.Primary {
 			r.rep.Decisions = append(r.rep.Decisions, d)
 		}
