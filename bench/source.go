@@ -12,9 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/sandbox"
 )
 
@@ -51,7 +50,7 @@ func openSource(ctx context.Context, cfg Config, dir string) (*source, error) {
 	}
 	s := &source{host: srv.Host, port: srv.Port, user: benchUser, database: cfg.Database, server: srv}
 	s.password = "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if s.root, err = sql.Open("mysql", srv.DSN("")); err != nil {
+	if s.root, err = mysqldriver.OpenDSN(srv.DSN("")); err != nil {
 		srv.Close()
 		return nil, err
 	}
@@ -69,7 +68,7 @@ func openSource(ctx context.Context, cfg Config, dir string) (*source, error) {
 }
 
 func dialSource(ctx context.Context, cfg Config) (*source, error) {
-	dc, err := mysql.ParseDSN(cfg.DSN)
+	dc, err := mysqldriver.ParseDSN(cfg.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("--dsn: %w", err)
 	}
@@ -84,7 +83,7 @@ func dialSource(ctx context.Context, cfg Config) (*source, error) {
 	dc.DBName = ""
 	dc.AllowAllFiles = true
 	dc.InterpolateParams = true
-	connector, err := mysql.NewConnector(dc)
+	connector, err := mysqldriver.NewConnector(dc)
 	if err != nil {
 		return nil, fmt.Errorf("--dsn: %w", err)
 	}

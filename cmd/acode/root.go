@@ -7,10 +7,10 @@ import (
 	"os"
 	"strings"
 
-	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // globals are the flags every subcommand shares.
@@ -39,7 +39,7 @@ func newRootCmd() *cobra.Command {
 			g.log = log
 			// The driver's own messages (bad idle connections and the like)
 			// go to the same log, at debug: errors reach us as values.
-			_ = gomysql.SetLogger(driverLog{log})
+			_ = mysqldriver.SetLogger(driverLog{log})
 			return nil
 		},
 	}
@@ -79,7 +79,7 @@ func (g *globals) project() (*config.Project, error) {
 	return p, nil
 }
 
-// driverLog routes go-sql-driver/mysql's logger into slog.
+// driverLog routes the MySQL driver's logger (internal/mysqldriver) into slog.
 type driverLog struct{ log *slog.Logger }
 
 func (d driverLog) Print(v ...any) { d.log.Debug("mysql driver", "msg", fmt.Sprint(v...)) }

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // batchRows is the size of one LOAD DATA statement (and one transaction).
@@ -127,8 +127,8 @@ func (w *world) generate(buf []byte, b batch) []byte {
 
 func loadData(ctx context.Context, conn *sql.Conn, database string, l loader, data []byte, want int64) error {
 	name := "acode-demo-" + strconv.FormatInt(handlerSeq.Add(1), 10)
-	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(data) })
-	defer mysql.DeregisterReaderHandler(name)
+	mysqldriver.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(data) })
+	defer mysqldriver.DeregisterReaderHandler(name)
 	q := fmt.Sprintf("LOAD DATA LOCAL INFILE 'Reader::%s' INTO TABLE %s.%s CHARACTER SET utf8mb4 "+
 		"FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' %s", name, quoteIdent(database), quoteIdent(l.name), l.columns)
 	res, err := conn.ExecContext(ctx, q)

@@ -13,9 +13,8 @@ import (
 	"os"
 	"syscall"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/quality"
 )
 
@@ -83,7 +82,7 @@ func Classify(err error) Class {
 // classifyTyped handles acode's and the driver's typed errors.
 func classifyTyped(err error) Class {
 	var notFound *mysql.TableNotFoundError
-	var me *gomysql.MySQLError
+	var me *mysqldriver.MySQLError
 	switch {
 	case errors.Is(err, ErrDataCorruption), errors.Is(err, quality.ErrValidationFailed):
 		return ClassDataCorruption
@@ -113,7 +112,7 @@ func classifyNetwork(err error) Class {
 		return ClassConnectionTimeout
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, gomysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn), errors.Is(err, net.ErrClosed):
+		errors.Is(err, mysqldriver.ErrInvalidConn), errors.Is(err, driver.ErrBadConn), errors.Is(err, net.ErrClosed):
 		return ClassNetworkPartition
 	}
 	return ClassUnknown

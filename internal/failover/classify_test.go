@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -228,11 +227,11 @@ func TestClassify_ConstructedTypedErrors(t *testing.T) {
 		want Class
 	}{
 		{"nil", nil, ClassNone},
-		{"1045 wrapped twice", fmt.Errorf("source: %w", fmt.Errorf("connect: %w", &gomysql.MySQLError{Number: 1045})), ClassAuthenticationFailed},
-		{"1820", &gomysql.MySQLError{Number: 1820}, ClassAuthenticationFailed},
-		{"2003 from a replica", &gomysql.MySQLError{Number: 2003}, ClassPrimaryDBDown},
-		{"2013 lost connection", &gomysql.MySQLError{Number: 2013}, ClassNetworkPartition},
-		{"unknown number", &gomysql.MySQLError{Number: 1213}, ClassUnknown},
+		{"1045 wrapped twice", fmt.Errorf("source: %w", fmt.Errorf("connect: %w", &mysqldriver.MySQLError{Number: 1045})), ClassAuthenticationFailed},
+		{"1820", &mysqldriver.MySQLError{Number: 1820}, ClassAuthenticationFailed},
+		{"2003 from a replica", &mysqldriver.MySQLError{Number: 2003}, ClassPrimaryDBDown},
+		{"2013 lost connection", &mysqldriver.MySQLError{Number: 2013}, ClassNetworkPartition},
+		{"unknown number", &mysqldriver.MySQLError{Number: 1213}, ClassUnknown},
 		{"host unreachable", dial(syscall.EHOSTUNREACH), ClassPrimaryDBDown},
 		{"network unreachable", dial(syscall.ENETUNREACH), ClassPrimaryDBDown},
 		{"no such host", &net.OpError{Op: "dial", Err: &net.DNSError{Name: "db.invalid", IsNotFound: true}}, ClassPrimaryDBDown},
@@ -242,7 +241,7 @@ func TestClassify_ConstructedTypedErrors(t *testing.T) {
 		{"connection reset", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ClassNetworkPartition},
 		{"EOF", fmt.Errorf("read packet: %w", io.EOF), ClassNetworkPartition},
 		{"unexpected EOF", io.ErrUnexpectedEOF, ClassNetworkPartition},
-		{"driver invalid conn", gomysql.ErrInvalidConn, ClassNetworkPartition},
+		{"driver invalid conn", mysqldriver.ErrInvalidConn, ClassNetworkPartition},
 		{"bad conn", driver.ErrBadConn, ClassNetworkPartition},
 		{"table not found", fmt.Errorf("discover: %w", &mysql.TableNotFoundError{Database: "d", Table: "t"}), ClassSchemaChange},
 		{"schema drift", fmt.Errorf("stream x: column Data_Processamento: %w", ErrSchemaChange), ClassSchemaChange},

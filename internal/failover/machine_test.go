@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 	"github.com/acode-dev/acode/internal/syncer"
@@ -140,7 +139,7 @@ func TestMachine_AuthenticationFailureOfASyncUsesTheBackupAtOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	d := f.job("conn", &syncer.SourceError{Err: &gomysql.MySQLError{Number: 1045, Message: "Access denied"}})
+	d := f.job("conn", &syncer.SourceError{Err: &mysqldriver.MySQLError{Number: 1045, Message: "Access denied"}})
 	wantDecision(t, "wrong password", d, BackupActive, "conn_backup")
 	if d.Transition.Class != string(ClassAuthenticationFailed) {
 		t.Errorf("class = %s", d.Transition.Class)
@@ -247,7 +246,7 @@ func TestMachine_SchemaChangeHaltsUntilAPersonDecides(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	d := f.job("conn", &syncer.SourceError{Stream: "diario", Err: &gomysql.MySQLError{Number: 1054, Message: "Unknown column"}})
+	d := f.job("conn", &syncer.SourceError{Stream: "diario", Err: &mysqldriver.MySQLError{Number: 1054, Message: "Unknown column"}})
 	wantDecision(t, "dropped column", d, Halted, "")
 	if !hasAlert(d, "halted", SeverityCritical) || d.Transition.Class != string(ClassSchemaChange) {
 		t.Errorf("halt decision: %+v", d)
@@ -267,7 +266,7 @@ func TestMachine_UnknownFailuresHaltAfterTheThreshold(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	odd := &syncer.SourceError{Err: &gomysql.MySQLError{Number: 1205, Message: "Lock wait timeout"}}
+	odd := &syncer.SourceError{Err: &mysqldriver.MySQLError{Number: 1205, Message: "Lock wait timeout"}}
 	wantDecision(t, "unknown 1", f.job("conn", odd), PrimaryActive, "conn")
 	wantDecision(t, "unknown 2", f.job("conn", odd), PrimaryActive, "conn")
 	wantDecision(t, "unknown 3", f.job("conn", odd), Halted, "")

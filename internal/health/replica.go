@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // ReplicaStatus is what SHOW SLAVE STATUS (MariaDB, MySQL < 8.4) or SHOW
@@ -43,7 +43,7 @@ const (
 // former no longer parses. ok is false when the server is not a replica.
 func ReadReplicaStatus(ctx context.Context, db *sql.DB) (st ReplicaStatus, ok bool, err error) {
 	cols, err := showStatus(ctx, db, "SHOW SLAVE STATUS")
-	var me *gomysql.MySQLError
+	var me *mysqldriver.MySQLError
 	if errors.As(err, &me) && me.Number == errParse {
 		cols, err = showStatus(ctx, db, "SHOW REPLICA STATUS")
 	}
@@ -118,7 +118,7 @@ func ReplicationLag(ctx context.Context, db *sql.DB, target string, warn, crit t
 	case err != nil:
 		r.Status, r.Err, r.Value = Critical, err, "unknown"
 		r.Message = fmt.Sprintf("cannot read the replica's status: %v", err)
-		var me *gomysql.MySQLError
+		var me *mysqldriver.MySQLError
 		if errors.As(err, &me) && me.Number == errSpecificAccessDenied {
 			r.Message += "; grant the backup source's user SLAVE MONITOR (MariaDB 10.5+) or REPLICATION CLIENT (MySQL)"
 		}

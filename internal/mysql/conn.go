@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // TLS modes, named as Airbyte's source-mysql ssl_mode names them.
@@ -73,7 +73,7 @@ func Open(ctx context.Context, cfg ConnConfig) (*sql.DB, error) {
 	for _, w := range warnings {
 		slog.WarnContext(ctx, "jdbc_url_params", "host", cfg.Host, "warning", w)
 	}
-	conn, err := mysql.NewConnector(dc)
+	conn, err := mysqldriver.NewConnector(dc)
 	if err != nil {
 		return nil, fmt.Errorf("mysql %s as %s: %w", cfg.Addr(), cfg.User, err)
 	}
@@ -105,7 +105,7 @@ func (c timeoutConnector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 func connectError(cfg ConnConfig, err error) error {
-	if errors.Is(err, mysql.ErrNoTLS) {
+	if errors.Is(err, mysqldriver.ErrNoTLS) {
 		return fmt.Errorf("mysql %s as %s: ssl_mode %s but the server does not offer TLS: %w",
 			cfg.Addr(), cfg.User, cfg.TLSMode, err)
 	}
@@ -114,8 +114,8 @@ func connectError(cfg ConnConfig, err error) error {
 
 // driverConfig builds the driver's configuration and the warnings for
 // ignored jdbc_url_params.
-func (c ConnConfig) driverConfig() (*mysql.Config, []string, error) {
-	dc := mysql.NewConfig()
+func (c ConnConfig) driverConfig() (*mysqldriver.Config, []string, error) {
+	dc := mysqldriver.NewConfig()
 	dc.User = c.User
 	dc.Passwd = c.Password
 	dc.Net = "tcp"
@@ -136,7 +136,7 @@ func (c ConnConfig) driverConfig() (*mysql.Config, []string, error) {
 	dc.ParseTime = false
 	dc.Loc = time.UTC
 	dc.MaxAllowedPacket = 0 // read max_allowed_packet from the server
-	if err := dc.Apply(mysql.Charset("utf8mb4", "utf8mb4_general_ci")); err != nil {
+	if err := dc.Apply(mysqldriver.Charset("utf8mb4", "utf8mb4_general_ci")); err != nil {
 		return nil, nil, err
 	}
 	if dc.Params == nil {

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/sandbox"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -64,7 +63,7 @@ func TestOpen_TLSModes(t *testing.T) {
 		{"required on a TLS server", onTLS(TLSRequired, ""), true, nil},
 		{"required fails on a plain server", onPlain(TLSRequired), false,
 			func(err error) bool {
-				return errors.Is(err, mysql.ErrNoTLS) && strings.Contains(err.Error(), "does not offer TLS")
+				return errors.Is(err, mysqldriver.ErrNoTLS) && strings.Contains(err.Error(), "does not offer TLS")
 			}},
 		{"verify_ca with the right CA", onTLS(TLSVerifyCA, tlsSrv.CACertPEM), true, nil},
 		{"verify_ca with a wrong CA fails", onTLS(TLSVerifyCA, wrongCA), false,
@@ -127,7 +126,7 @@ func TestOpen_WrongPasswordIsAccessDeniedWithoutPassword(t *testing.T) {
 	cfg := rootConfig(m, "")
 	cfg.User, cfg.Password = "reader_pw", "Wr0ngPassw0rd-XYZ"
 	_, err := Open(context.Background(), cfg)
-	var me *mysql.MySQLError
+	var me *mysqldriver.MySQLError
 	if !errors.As(err, &me) || me.Number != 1045 {
 		t.Fatalf("err = %v, want MySQL 1045 in the chain", err)
 	}

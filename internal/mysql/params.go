@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // pinned are settings acode fixes itself; asking for them in
@@ -23,7 +23,7 @@ var pinned = map[string]bool{
 // per parameter it ignores, and an error for a malformed value of one it
 // applies. acode check prints these.
 func ParamWarnings(params string) ([]string, error) {
-	return applyParams(mysql.NewConfig(), params)
+	return applyParams(mysqldriver.NewConfig(), params)
 }
 
 // applyParams folds jdbc_url_params into dc. Parameters with a Go
@@ -31,7 +31,7 @@ func ParamWarnings(params string) ([]string, error) {
 // sessionVariables, maxAllowedPacket and the driver's own timeout,
 // readTimeout, writeTimeout, compress) are applied; the rest are JDBC-only
 // and come back as warnings.
-func applyParams(dc *mysql.Config, params string) ([]string, error) {
+func applyParams(dc *mysqldriver.Config, params string) ([]string, error) {
 	var warnings []string
 	for _, kv := range strings.Split(params, "&") {
 		kv = strings.TrimSpace(kv)
@@ -54,7 +54,7 @@ func applyParams(dc *mysql.Config, params string) ([]string, error) {
 	return warnings, nil
 }
 
-func applyParam(dc *mysql.Config, key, value string) (bool, error) {
+func applyParam(dc *mysqldriver.Config, key, value string) (bool, error) {
 	var err error
 	switch key {
 	case "connectTimeout": // JDBC: milliseconds
@@ -71,7 +71,7 @@ func applyParam(dc *mysql.Config, key, value string) (bool, error) {
 	case "useCompression", "compress":
 		var on bool
 		if on, err = strconv.ParseBool(value); err == nil {
-			err = dc.Apply(mysql.EnableCompression(on))
+			err = dc.Apply(mysqldriver.EnableCompression(on))
 		}
 	case "maxAllowedPacket":
 		dc.MaxAllowedPacket, err = strconv.Atoi(value)
@@ -96,7 +96,7 @@ func millis(v string) (time.Duration, error) {
 
 // applySessionVariables takes JDBC's "a=1,b='x'" into the driver's
 // per-connection SET list.
-func applySessionVariables(dc *mysql.Config, v string) error {
+func applySessionVariables(dc *mysqldriver.Config, v string) error {
 	if dc.Params == nil {
 		dc.Params = map[string]string{}
 	}

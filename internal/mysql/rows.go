@@ -93,7 +93,7 @@ func (rd *rowReader) readDriver(ctx context.Context, dc any, query string, args 
 }
 
 // rawRows is implemented by the text-protocol rows of acode's copy of
-// go-sql-driver/mysql (third_party/go-sql-driver-mysql): rows read as views
+// go-sql-driver/mysql (internal/mysqldriver): rows read as views
 // of the packet buffer, with no driver.Value per column.
 type rawRows interface {
 	NextRaw(dest [][]byte) error

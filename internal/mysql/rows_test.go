@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // TestReadRange_DirectAndFallbackPathsGiveTheSameValues reads a table of
@@ -42,10 +42,10 @@ func TestReadRange_DirectAndFallbackPathsGiveTheSameValues(t *testing.T) {
 		t.Errorf("direct path:\n%v\nwant the server's text:\n%v", direct, want)
 	}
 
-	cfg := gomysql.NewConfig()
+	cfg := mysqldriver.NewConfig()
 	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", m.Addr(), name
 	cfg.InterpolateParams = false
-	connector, err := gomysql.NewConnector(cfg)
+	connector, err := mysqldriver.NewConnector(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestReadRange_DirectAndFallbackPathsGiveTheSameValues(t *testing.T) {
 }
 
 // The pool Open builds reads text result sets through NextRaw (acode's
-// copy of the driver, third_party/go-sql-driver-mysql): without it every
+// copy of the driver, internal/mysqldriver): without it every
 // value would be boxed into a driver.Value, a third of a sync's CPU.
 func TestOpen_DriverRowsReadWithoutBoxing(t *testing.T) {
 	t.Parallel()

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 // Server identifies the server a sync read from and where its binlog
@@ -93,6 +93,6 @@ func binlogStatus(ctx context.Context, db *sql.DB) (string, int64, error) {
 }
 
 func isMySQLError(err error, number uint16) bool {
-	var me *mysql.MySQLError
+	var me *mysqldriver.MySQLError
 	return errors.As(err, &me) && me.Number == number
 }

@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 const installHint = "install it with: apt-get install mariadb-server (scripts/test-deps.sh does it)"
@@ -198,7 +198,7 @@ func (m *Server) launch() error {
 }
 
 func (m *Server) waitReady(p *process, timeout time.Duration) error {
-	db, err := sql.Open("mysql", m.DSN(""))
+	db, err := mysqldriver.OpenDSN(m.DSN(""))
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (m *Server) errorLogTail() string {
 
 // DSN is a root DSN for database db (empty: none) over TCP, values as text.
 func (m *Server) DSN(db string) string {
-	cfg := mysql.NewConfig()
+	cfg := mysqldriver.NewConfig()
 	cfg.User = "root"
 	cfg.Net = "tcp"
 	cfg.Addr = net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
@@ -341,7 +341,7 @@ func (m *Server) Root() (*sql.DB, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.root == nil {
-		db, err := sql.Open("mysql", m.DSN(""))
+		db, err := mysqldriver.OpenDSN(m.DSN(""))
 		if err != nil {
 			return nil, fmt.Errorf("open root pool: %w", err)
 		}

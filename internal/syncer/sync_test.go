@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage/file"
@@ -311,7 +310,7 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 		check   func(t *testing.T, err error)
 	}{
 		{"wrong password", func(f *fixture) { f.Env["ACODE_PASS"] = "not-the-password" }, true, func(t *testing.T, err error) {
-			var me *gomysql.MySQLError
+			var me *mysqldriver.MySQLError
 			if !errors.As(err, &me) || me.Number != 1045 {
 				t.Errorf("want MySQL error 1045 in the chain, got %v", err)
 			}

@@ -1,11 +1,10 @@
 package testenv
 
 import (
-	"database/sql"
 	"errors"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
 func TestMariaDB_ReplicaSeesPrimaryRows(t *testing.T) {
@@ -35,7 +34,7 @@ func TestMariaDB_KillThenRestartKeepsData(t *testing.T) {
 	port := m.Port
 
 	m.Kill(t)
-	db, err := sql.Open("mysql", m.DSN(""))
+	db, err := mysqldriver.OpenDSN(m.DSN(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +64,15 @@ func TestMariaDB_TLSRequireSSLUser(t *testing.T) {
 		t.Fatalf("@@have_ssl = %q (%v), want YES", haveSSL, err)
 	}
 	m.CreateUser(t, "secure", "pw", true)
-	cfg := mysql.NewConfig()
+	cfg := mysqldriver.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "secure", "pw", "tcp", m.Addr()
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	db, err := mysqldriver.OpenDSN(cfg.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	err = db.Ping()
-	var me *mysql.MySQLError
+	var me *mysqldriver.MySQLError
 	if !errors.As(err, &me) || me.Number != 1045 {
 		t.Fatalf("plain connection of a REQUIRE SSL user: err=%v, want MySQL 1045", err)
 	}

@@ -6,7 +6,7 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this file,
 // You can obtain one at http://mozilla.org/MPL/2.0/.
 
-package mysql
+package mysqldriver
 
 const defaultCollationID = 45 // utf8mb4_general_ci
 const binaryCollationID = 63

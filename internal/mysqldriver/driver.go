@@ -4,17 +4,8 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this file,
 // You can obtain one at http://mozilla.org/MPL/2.0/.
 
-// Package mysql provides a MySQL driver for Go's database/sql package.
-//
-// The driver should be used via the database/sql package:
-//
-//	import "database/sql"
-//	import _ "github.com/go-sql-driver/mysql"
-//
-//	db, err := sql.Open("mysql", "user:password@/dbname")
-//
-// See https://github.com/go-sql-driver/mysql#usage for details
-package mysql
+// acode: the package doc is in doc.go (see ACODE.md).
+package mysqldriver
 
 import (
 	"context"
@@ -89,7 +80,11 @@ func (d MySQLDriver) Open(dsn string) (driver.Conn, error) {
 
 // This variable can be replaced with -ldflags like below:
 // go build "-ldflags=-X github.com/go-sql-driver/mysql.driverName=custom"
-var driverName = "mysql"
+//
+// acode: empty, so this copy registers no database/sql driver and cannot
+// collide with upstream go-sql-driver/mysql ("mysql") if both are linked;
+// open pools with sql.OpenDB(NewConnector(cfg)) or OpenDSN (see ACODE.md).
+var driverName = ""
 
 func init() {
 	if driverName != "" {

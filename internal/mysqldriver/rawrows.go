@@ -4,10 +4,10 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this file,
 // You can obtain one at http://mozilla.org/MPL/2.0/.
 
-// This file is acode's only change to go-sql-driver/mysql v1.10.1; see
+// This file is an acode addition to go-sql-driver/mysql v1.10.1; see
 // ACODE.md.
 
-package mysql
+package mysqldriver
 
 import "io"
 
