@@ -7,6 +7,7 @@ import (
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/scratch"
 	"github.com/acode-dev/acode/internal/server"
 	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/server/page"
@@ -31,6 +32,7 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 	}
 	policy := failover.PolicyFrom(p.Settings.Failover)
 	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams).WithPolicy(policy))
+	reg.MustRegister(metrics.NewScratch(scratch.Dir{Root: p.Settings.Sync.SpoolDir}, log))
 	pg, err := page.New(page.Options{
 		Project: p, State: st, Pairs: pairs, Policy: policy, Log: log,
 		OnSwitch: func(ctx context.Context, d failover.Decision) {

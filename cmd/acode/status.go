@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/scratch"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -83,6 +86,9 @@ type pairStatus struct {
 	Jobs        []state.Job                `json:"jobs"`
 	Checks      []state.HealthRecord       `json:"checks"`
 	Pair        failover.Pair              `json:"pair"`
+	// Scratch lists the local scratch dirs of the pair's jobs (part files
+	// of a running job, or what a dead one left for the next run to remove).
+	Scratch []scratch.JobDir `json:"scratch"`
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -92,7 +98,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 		Short: "Show the active source of each failover pair, since when and why, the last checks and jobs",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, ms, pairs, err := pairMachines(cmd, g, firstArg(args))
+			p, st, ms, pairs, err := pairMachines(cmd, g, firstArg(args))
 			if err != nil {
 				return err
 			}
@@ -120,8 +126,12 @@ func newStatusCmd(g *globals) *cobra.Command {
 					}
 					jobs = append(jobs, js...)
 				}
+				scr, err := pairScratch(p, pairs[i])
+				if err != nil {
+					return err
+				}
 				out = append(out, pairStatus{Pair: pairs[i], Decision: d, State: fs, Transitions: trs, Jobs: jobs,
-					Checks: pairChecks(checks, pairs[i])})
+					Checks: pairChecks(checks, pairs[i]), Scratch: scr})
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -143,6 +153,34 @@ func firstArg(args []string) string {
 		return ""
 	}
 	return args[0]
+}
+
+// pairScratch lists the scratch dirs of the pair's two connections.
+func pairScratch(p *config.Project, pr failover.Pair) ([]scratch.JobDir, error) {
+	dir := scratch.Dir{Root: p.Settings.Sync.SpoolDir}
+	out := []scratch.JobDir{}
+	for _, c := range []string{pr.Primary, pr.Backup} {
+		js, err := dir.Jobs(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, js...)
+	}
+	return out, nil
+}
+
+func writeScratch(w io.Writer, dirs []scratch.JobDir) {
+	if len(dirs) == 0 {
+		fmt.Fprintln(w, "  scratch:  none")
+		return
+	}
+	var total int64
+	ids := make([]string, len(dirs))
+	for i, d := range dirs {
+		total += d.Bytes
+		ids[i] = strconv.FormatInt(d.JobID, 10)
+	}
+	fmt.Fprintf(w, "  scratch:  %.1f MiB in %s (jobs %s)\n", float64(total)/(1<<20), filepath.Dir(filepath.Dir(dirs[0].Path)), strings.Join(ids, ", "))
 }
 
 // pairChecks keeps the health results about the pair's sources and connections.
@@ -187,6 +225,7 @@ func writePairStatus(w io.Writer, ps pairStatus, now time.Time) {
 	if len(d.ReconcileDays) > 0 {
 		fmt.Fprintf(w, "  reconcile due for: %s\n", strings.Join(d.ReconcileDays, ", "))
 	}
+	writeScratch(w, ps.Scratch)
 	for _, a := range d.Alerts {
 		fmt.Fprintf(w, "  ALERT %s: %s\n", a.Severity, a.Summary)
 	}

@@ -341,3 +341,22 @@ func TestLoad_RelativePathsResolveAgainstTheConfigDir(t *testing.T) {
 		t.Errorf("relative dir: Dir %q LocalPath %q", p2.Dir, p2.Destinations["dst"].LocalPath)
 	}
 }
+
+func TestLoad_ScratchDefaultsBesideTheStateDB(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t)
+	p, err := Load(dir, minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, ".acode", "scratch"); p.Settings.Sync.SpoolDir != want {
+		t.Errorf("default SpoolDir = %q, want %q", p.Settings.Sync.SpoolDir, want)
+	}
+	dir = writeProject(t, edit{SettingsFile, "", "state_db: /var/lib/acode/state.db\nsync:\n  spool_dir: \"\"\n"})
+	if p, err = Load(dir, minimalEnv); err != nil {
+		t.Fatal(err)
+	}
+	if p.Settings.Sync.SpoolDir != "/var/lib/acode/scratch" {
+		t.Errorf("SpoolDir with state_db elsewhere = %q, want /var/lib/acode/scratch", p.Settings.Sync.SpoolDir)
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -39,7 +40,12 @@ type SyncSettings struct {
 	ConnectTimeout   time.Duration // connect_timeout
 	ReadTimeout      time.Duration // read_timeout: per query
 	MaxRowsPerSecond int           // max_rows_per_second: 0 = unlimited
-	SpoolDir         string        // spool_dir: where parts are written before upload; "" = the system temp dir
+	// SpoolDir (spool_dir) is the scratch root: each job keeps its part
+	// files there, in <spool_dir>/<connection>/job-<id>, between encoding
+	// and upload and until the quality verdict. Default: "scratch" beside
+	// the state database, never the system temp dir, so what a killed job
+	// left is found and removed by the next run.
+	SpoolDir string
 }
 
 // DefaultSettings are the settings of a project without acode.yaml.
@@ -57,6 +63,7 @@ func DefaultSettings(dir string) Settings {
 			ConnectTimeout:   30 * time.Second,
 			ReadTimeout:      10 * time.Minute,
 			MaxRowsPerSecond: 0,
+			SpoolDir:         filepath.Join(dir, ".acode", "scratch"),
 		},
 		Serve:    defaultServeSettings(),
 		Health:   defaultHealthSettings(),
@@ -104,6 +111,9 @@ func (l *loader) loadSettings() Settings {
 		root.required("state_db", &p)
 		if p != "" {
 			s.StateDB = l.resolve(p)
+			if isPath(p) {
+				s.Sync.SpoolDir = filepath.Join(filepath.Dir(s.StateDB), "scratch")
+			}
 		}
 	}
 	for _, sec := range s.settingsSections() {
@@ -115,6 +125,9 @@ func (l *loader) loadSettings() Settings {
 	root.finish()
 	return s
 }
+
+// isPath tells a state_db file from a database URL.
+func isPath(stateDB string) bool { return !strings.Contains(stateDB, "://") }
 
 const maxInt32 = 1<<31 - 1
 
@@ -129,7 +142,12 @@ func (s *SyncSettings) decode(m *mapNode, resolve func(string) string) {
 	m.duration("connect_timeout", &s.ConnectTimeout)
 	m.duration("read_timeout", &s.ReadTimeout)
 	m.integer("max_rows_per_second", &s.MaxRowsPerSecond, 0, maxInt32)
-	if m.str("spool_dir", &s.SpoolDir) && s.SpoolDir != "" {
-		s.SpoolDir = resolve(s.SpoolDir)
+	def := s.SpoolDir
+	if m.str("spool_dir", &s.SpoolDir) {
+		if s.SpoolDir == "" {
+			s.SpoolDir = def // empty means the default, as when absent
+		} else {
+			s.SpoolDir = resolve(s.SpoolDir)
+		}
 	}
 }

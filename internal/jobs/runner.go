@@ -277,10 +277,26 @@ func waitAll(ctx context.Context, runs []*run) error {
 	return nil
 }
 
+// cleanScratch removes the local scratch dirs dead jobs of connection
+// ("" = every connection) left.
+func (r *Runner) cleanScratch(connection string) {
+	removed, err := r.syncer.CleanScratch(r.base, connection)
+	if err != nil && r.base.Err() == nil {
+		r.log.Warn("remove scratch dirs of dead jobs", "err", err)
+	}
+	for _, d := range removed {
+		r.log.Info("removed scratch dir of a dead job", "job_id", d.JobID, "connection", d.Connection, "bytes", d.Bytes)
+	}
+}
+
 // reap marks jobs whose owner died as failed, every ReapEvery, until
 // Shutdown.
+//
+// It first removes the scratch dirs every dead job left, so a service that
+// starts after a crash frees the disk before its first job.
 func (r *Runner) reap() {
 	defer close(r.reaperDone)
+	r.cleanScratch("")
 	if r.opts.ReapEvery <= 0 {
 		<-r.base.Done()
 		return
@@ -298,6 +314,7 @@ func (r *Runner) reap() {
 			}
 			for _, j := range jobs {
 				r.log.Warn("job abandoned by its process marked failed", "job_id", j.ID, "connection", j.Connection, "owner", j.Owner)
+				r.cleanScratch(j.Connection)
 			}
 		}
 	}

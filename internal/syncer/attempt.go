@@ -65,6 +65,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 				syncer: s, conn: conn, stream: str, job: job, attempt: attempt,
 				ep: ep, reads: reads, limit: limit, progress: opts.Progress, role: opts.Role,
 				quality: qjob, log: log.With("stream", str.Name),
+				scratch: s.Scratch().Job(conn.ResourceName, job.ID),
 			}
 			defer qjob.Done(str.Name)
 			results[i], errs[i] = run.run(ctx)

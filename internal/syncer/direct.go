@@ -67,7 +67,7 @@ func (r *streamRun) startDirect(ctx context.Context, d storage.Deferrer, l layou
 		r.log.Info("aborted uploads of crashed or superseded jobs", "partition", l.Partition, "uploads", strays)
 	}
 	if q := r.syncer.Project.Settings.Quality; q.Enabled && q.Quarantine {
-		if dp.keepDir, err = os.MkdirTemp(r.syncer.Project.Settings.Sync.SpoolDir, "acode-kept-"); err != nil {
+		if dp.keepDir, err = tempDir(r.scratch, "kept", r.stream.Name); err != nil {
 			return nil, fmt.Errorf("create dir for part files kept until the quality verdict: %w", err)
 		}
 	}

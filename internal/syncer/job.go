@@ -125,6 +125,10 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	}
 	res := &Result{JobID: job.ID, Connection: conn.ResourceName, Source: opts.Role, StartedAt: job.CreatedAt}
 	log := s.Log.With("job_id", job.ID, "connection", conn.ResourceName)
+	// The job holds the connection's slot: scratch dirs of its earlier
+	// jobs are a dead process's. Its own goes when it ends, however it ends.
+	s.cleanScratch(ctx, conn.ResourceName, job.ID, log)
+	defer os.RemoveAll(s.Scratch().Job(conn.ResourceName, job.ID))
 
 	runCtx, cancelRun := context.WithCancelCause(ctx)
 	stopHeartbeat := s.heartbeat(runCtx, job.ID, opts.heartbeatEvery, cancelRun, log)

@@ -35,6 +35,7 @@ type streamRun struct {
 	quality  *quality.Job // nil when quality checks are off
 	log      *slog.Logger
 	direct   *direct // set when parts go straight to their published keys
+	scratch  string  // the job's scratch dir: spool and kept files
 }
 
 func (r *streamRun) run(ctx context.Context) (StreamResult, error) {

@@ -47,7 +47,7 @@ func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.
 	if len(todo) == 0 {
 		return resumed, nil
 	}
-	spool, err := os.MkdirTemp(r.syncer.Project.Settings.Sync.SpoolDir, "acode-spool-")
+	spool, err := tempDir(r.scratch, "spool", r.stream.Name)
 	if err != nil {
 		return 0, fmt.Errorf("create spool dir: %w", err)
 	}
