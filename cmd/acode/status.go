@@ -78,16 +78,11 @@ func cliWho() string {
 	return "cli:unknown"
 }
 
-// pairStatus is what `acode status --json` prints per pair.
+// pairStatus is what `acode status --json` prints per pair: the pair's
+// Status and the local scratch dirs of its jobs (part files of a running
+// job, or what a dead one left for the next run to remove).
 type pairStatus struct {
-	Decision    failover.Decision          `json:"decision"`
-	State       state.FailoverState        `json:"state"`
-	Transitions []state.FailoverTransition `json:"transitions"`
-	Jobs        []state.Job                `json:"jobs"`
-	Checks      []state.HealthRecord       `json:"checks"`
-	Pair        failover.Pair              `json:"pair"`
-	// Scratch lists the local scratch dirs of the pair's jobs (part files
-	// of a running job, or what a dead one left for the next run to remove).
+	failover.Status
 	Scratch []scratch.JobDir `json:"scratch"`
 }
 
@@ -108,30 +103,17 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out []pairStatus
+			out := make([]pairStatus, 0, len(ms))
 			for i, m := range ms {
-				d, err := m.Current(ctx) // a read: status never changes the state
+				ps, err := m.Status(ctx, failover.StatusOptions{Transitions: 5, Jobs: 3, Health: checks})
 				if err != nil {
 					return err
-				}
-				fs, trs, err := m.State(ctx, 5)
-				if err != nil {
-					return err
-				}
-				var jobs []state.Job
-				for _, c := range []string{pairs[i].Primary, pairs[i].Backup} {
-					js, err := st.ListJobs(ctx, state.JobFilter{Connection: c, Limit: 3})
-					if err != nil {
-						return err
-					}
-					jobs = append(jobs, js...)
 				}
 				scr, err := pairScratch(p, pairs[i])
 				if err != nil {
 					return err
 				}
-				out = append(out, pairStatus{Pair: pairs[i], Decision: d, State: fs, Transitions: trs, Jobs: jobs,
-					Checks: pairChecks(checks, pairs[i]), Scratch: scr})
+				out = append(out, pairStatus{Status: ps, Scratch: scr})
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -181,18 +163,6 @@ func writeScratch(w io.Writer, dirs []scratch.JobDir) {
 		ids[i] = strconv.FormatInt(d.JobID, 10)
 	}
 	fmt.Fprintf(w, "  scratch:  %.1f MiB in %s (jobs %s)\n", float64(total)/(1<<20), filepath.Dir(filepath.Dir(dirs[0].Path)), strings.Join(ids, ", "))
-}
-
-// pairChecks keeps the health results about the pair's sources and connections.
-func pairChecks(all []state.HealthRecord, p failover.Pair) []state.HealthRecord {
-	var out []state.HealthRecord
-	for _, r := range all {
-		switch r.Target {
-		case p.PrimarySource, p.BackupSource, p.Primary, p.Backup:
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 func writePairStatus(w io.Writer, ps pairStatus, now time.Time) {

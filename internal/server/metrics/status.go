@@ -189,12 +189,15 @@ func (s *Status) collectQuality(ctx context.Context, ch chan<- prometheus.Metric
 }
 
 func (s *Status) collectPair(ctx context.Context, ch chan<- prometheus.Metric, p failover.Pair, up map[string]float64, switches int) error {
-	st, err := s.store.FailoverState(ctx, p.Primary)
-	if errors.Is(err, state.ErrNotFound) {
-		st = state.FailoverState{State: string(failover.PrimaryActive)}
-	} else if err != nil {
+	pol := failover.DefaultPolicy()
+	if s.policy != nil {
+		pol = *s.policy
+	}
+	ps, err := failover.New(s.store, p, pol).Status(ctx, failover.StatusOptions{})
+	if err != nil {
 		return err
 	}
+	st := ps.State
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
@@ -205,14 +208,8 @@ func (s *Status) collectPair(ctx context.Context, ch chan<- prometheus.Metric, p
 	case failover.BackupActive:
 		backup = 1
 	}
-	if s.policy != nil {
-		d, err := failover.New(s.store, p, *s.policy).Current(ctx)
-		if err != nil {
-			return err
-		}
-		if d.Sync == "" {
-			primary, backup = 0, 0
-		}
+	if s.policy != nil && ps.Decision.Sync == "" {
+		primary, backup = 0, 0
 	}
 	gauge(s.activeSource, primary, p.Primary, "primary", p.PrimarySource)
 	gauge(s.activeSource, backup, p.Primary, "backup", p.BackupSource)

@@ -123,38 +123,39 @@ func (p *Page) build(ctx context.Context) (*view, error) {
 }
 
 func (p *Page) pairs(ctx context.Context) ([]pairView, error) {
-	out := make([]pairView, 0, len(p.opts.Pairs))
-	for _, pr := range p.opts.Pairs {
-		m := failover.New(p.opts.State, pr, p.opts.Policy)
-		st, trs, err := m.State(ctx, 5)
-		if err != nil {
-			return nil, fmt.Errorf("failover state of %s: %w", pr.Primary, err)
-		}
-		pv := pairView{Name: pr.Primary, Primary: pr.Primary, Backup: pr.Backup, PrimarySource: pr.PrimarySource,
-			BackupSource: pr.BackupSource, State: st.State, Since: st.Since, Reason: st.Reason, Who: st.Who,
-			Manual: st.Manual, Failures: st.Failures, LastClass: st.LastClass, LastError: st.LastError,
-			RetryAt: st.RetryAt, ReconcileDays: utcDays(st.ReconcileFrom, st.ReconcileTo), Transitions: trs,
-			FailoverURL: "/api/acode/pairs/" + pr.Primary + "/failover",
-			FailbackURL: "/api/acode/pairs/" + pr.Primary + "/failback"}
-		switch failover.State(st.State) {
-		case failover.PrimaryActive:
-			pv.Active, pv.ActiveSource, pv.CanFailover = "primary", pr.PrimarySource, true
-		case failover.BackupActive:
-			pv.Active, pv.ActiveSource, pv.CanFailback = "backup", pr.BackupSource, true
-		default:
-			pv.CanFailover, pv.CanFailback = true, true
-		}
-		pv.BackupLine, pv.BackupOK = backupLine(st)
-		cur, err := m.Current(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if cur.Sync == "" && cur.State != failover.Halted {
-			pv.Active, pv.ActiveSource, pv.Stalled, pv.Blocked = "", "", true, cur.Reason
-		}
-		out = append(out, pv)
+	all, err := failover.Statuses(ctx, p.opts.State, p.opts.Pairs, p.opts.Policy, failover.StatusOptions{Transitions: 5})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pairView, 0, len(all))
+	for _, ps := range all {
+		out = append(out, pairViewOf(ps))
 	}
 	return out, nil
+}
+
+// pairViewOf is the page's card of a pair.
+func pairViewOf(ps failover.Status) pairView {
+	pr, st, cur := ps.Pair, ps.State, ps.Decision
+	pv := pairView{Name: pr.Primary, Primary: pr.Primary, Backup: pr.Backup, PrimarySource: pr.PrimarySource,
+		BackupSource: pr.BackupSource, State: st.State, Since: st.Since, Reason: st.Reason, Who: st.Who,
+		Manual: st.Manual, Failures: st.Failures, LastClass: st.LastClass, LastError: st.LastError,
+		RetryAt: st.RetryAt, ReconcileDays: utcDays(st.ReconcileFrom, st.ReconcileTo), Transitions: ps.Transitions,
+		FailoverURL: "/api/acode/pairs/" + pr.Primary + "/failover",
+		FailbackURL: "/api/acode/pairs/" + pr.Primary + "/failback"}
+	switch failover.State(st.State) {
+	case failover.PrimaryActive:
+		pv.Active, pv.ActiveSource, pv.CanFailover = "primary", pr.PrimarySource, true
+	case failover.BackupActive:
+		pv.Active, pv.ActiveSource, pv.CanFailback = "backup", pr.BackupSource, true
+	default:
+		pv.CanFailover, pv.CanFailback = true, true
+	}
+	pv.BackupLine, pv.BackupOK = backupLine(st)
+	if cur.Sync == "" && cur.State != failover.Halted {
+		pv.Active, pv.ActiveSource, pv.Stalled, pv.Blocked = "", "", true, cur.Reason
+	}
+	return pv
 }
 
 // backupLine says in one line whether the backup could take over now.
