@@ -1,52 +1,23 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/connect"
-	"github.com/acode-dev/acode/internal/layout"
-	"github.com/acode-dev/acode/internal/mysql"
-	"github.com/acode-dev/acode/internal/snapshot"
-	"github.com/acode-dev/acode/internal/storage"
+	"github.com/acode-dev/acode/internal/preflight"
+	"github.com/acode-dev/acode/internal/state"
 )
 
 // checkReport is what `acode check --json` prints.
 type checkReport struct {
-	OK          bool         `json:"ok"`
-	Warnings    []string     `json:"warnings"`
-	Connections []connReport `json:"connections"`
-}
-
-type connReport struct {
-	Name        string         `json:"name"`
-	Source      endpointReport `json:"source"`
-	Destination endpointReport `json:"destination"`
-	Streams     []streamReport `json:"streams"`
-}
-
-type endpointReport struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
-}
-
-type streamReport struct {
-	Name       string   `json:"name"`
-	OK         bool     `json:"ok"`
-	Columns    int      `json:"columns"`
-	PrimaryKey []string `json:"primary_key"`
-	Estimated  int64    `json:"estimated_rows"`
-	Drift      string   `json:"drift,omitempty"`
-	Error      string   `json:"error,omitempty"`
+	OK          bool                   `json:"ok"`
+	Warnings    []string               `json:"warnings"`
+	Connections []preflight.Connection `json:"connections"`
 }
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -54,6 +25,10 @@ func newCheckCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check [CONNECTION...]",
 		Short: "Validate the configuration, connect to every source and destination, discover the streams, report schema drift",
+		Long: "Validates the configuration, connects to every source and destination and discovers the selected streams.\n" +
+			"Each stream's table is compared with the schema of the connection's last commit of it: a dropped column or\n" +
+			"a changed column type is drift (the stream fails the check, and a failover pair's sync halts on it as\n" +
+			"schema_change); an added column is reported and syncs on (older partitions read it as NULL).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.project()
 			if err != nil {
@@ -66,15 +41,22 @@ func newCheckCmd(g *globals) *cobra.Command {
 				}
 				sort.Strings(names)
 			}
-			rep := checkReport{OK: true, Warnings: p.Warnings}
-			for _, n := range names {
-				c, err := p.Connection(n)
-				if err != nil {
+			conns := make([]*config.Connection, len(names))
+			for i, n := range names {
+				if conns[i], err = p.Connection(n); err != nil {
 					return &exitError{code: exitConfig, err: err}
 				}
-				cr := checkConnection(cmd.Context(), p, c)
+			}
+			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rep := checkReport{OK: true, Warnings: p.Warnings}
+			for _, c := range conns {
+				cr := preflight.Check(cmd.Context(), p, st, c)
 				rep.Connections = append(rep.Connections, cr)
-				rep.OK = rep.OK && cr.Source.OK && cr.Destination.OK && allStreamsOK(cr.Streams)
+				rep.OK = rep.OK && cr.OK()
 			}
 			if asJSON {
 				writeJSON(rep)
@@ -89,87 +71,6 @@ func newCheckCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func checkConnection(ctx context.Context, p *config.Project, c *config.Connection) connReport {
-	cr := connReport{Name: c.ResourceName,
-		Source:      endpointReport{Name: c.Source.ResourceName},
-		Destination: endpointReport{Name: c.Destination.ResourceName}}
-	store, err := connect.Store(ctx, c.Destination)
-	if err == nil {
-		err = store.Ping(ctx)
-	}
-	if err != nil {
-		cr.Destination.Detail = err.Error()
-		store = nil
-	} else {
-		cr.Destination.OK = true
-		cr.Destination.Detail = store.Location(c.Destination.BucketPath)
-	}
-	db, err := connect.Source(ctx, c.Source, p.Settings.Sync, 2)
-	if err != nil {
-		cr.Source.Detail = err.Error()
-		return cr
-	}
-	defer db.Close()
-	info, err := mysql.ServerInfo(ctx, db)
-	if err != nil {
-		cr.Source.Detail = err.Error()
-		return cr
-	}
-	cr.Source.OK = true
-	cr.Source.Detail = fmt.Sprintf("%s:%d %s", c.Source.Host, c.Source.Port, info.Version)
-	for _, s := range c.SelectedStreams() {
-		cr.Streams = append(cr.Streams, checkStream(ctx, db, store, c, s))
-	}
-	return cr
-}
-
-func checkStream(ctx context.Context, db *sql.DB, store storage.Store, c *config.Connection, s config.Stream) streamReport {
-	sr := streamReport{Name: s.Name}
-	ns := s.Namespace
-	if ns == "" {
-		ns = c.Source.Database
-	}
-	tables, err := mysql.Discover(ctx, db, ns, []string{s.Name})
-	if err != nil {
-		sr.Error = err.Error()
-		return sr
-	}
-	t := tables[0]
-	sr.OK, sr.Columns, sr.PrimaryKey, sr.Estimated = true, len(t.Columns), t.PrimaryKey, t.EstimatedRows
-	if store == nil {
-		return sr
-	}
-	if m := lastManifest(ctx, store, c, s.Name); m != nil && m.Schema.Fingerprint != t.Fingerprint() {
-		sr.Drift = fmt.Sprintf("schema changed since job %d (%s -> %s)", m.JobID, m.Schema.Fingerprint, t.Fingerprint())
-	}
-	return sr
-}
-
-func lastManifest(ctx context.Context, store storage.Store, c *config.Connection, stream string) *snapshot.Manifest {
-	prefix := layout.Join(c.Destination.BucketPath, stream) + "/"
-	var newest *snapshot.Manifest
-	_ = store.List(ctx, prefix, func(o storage.ObjectInfo) error {
-		if path.Base(o.Key) != layout.ManifestName {
-			return nil
-		}
-		m, err := snapshot.ReadManifest(ctx, store, o.Key)
-		if err == nil && (newest == nil || m.CommittedAt.After(newest.CommittedAt)) {
-			newest = m
-		}
-		return nil
-	})
-	return newest
-}
-
-func allStreamsOK(ss []streamReport) bool {
-	for _, s := range ss {
-		if !s.OK {
-			return false
-		}
-	}
-	return true
 }
 
 func printCheck(w io.Writer, r checkReport) {
@@ -190,6 +91,11 @@ func printCheck(w io.Writer, r checkReport) {
 				line += " DRIFT: " + s.Drift
 			}
 			fmt.Fprintln(w, line)
+			for _, ch := range s.SchemaChanges {
+				if !ch.Breaking() {
+					fmt.Fprintf(w, "      schema: %s since the last commit (not breaking: syncs on)\n", ch)
+				}
+			}
 		}
 	}
 	if r.OK {

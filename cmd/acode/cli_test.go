@@ -273,10 +273,19 @@ func TestCLI_CheckReportsConnectivityAndDrift(t *testing.T) {
 	if _, stderr, code := acode(t, p, "sync", "connection_mysql_local_acode"); code != 0 {
 		t.Fatalf("sync: %s", stderr)
 	}
-	p.DB.Exec(t, "ALTER TABLE `"+p.Database+"`.`farmarcas_si_analitico_diario` ADD COLUMN Extra INT")
-	out, _, _ = acode(t, p, "check", "connection_mysql_local_acode")
-	if !strings.Contains(out, "DRIFT") || !strings.Contains(out, "farmarcas_si_analitico_diario") {
-		t.Errorf("check does not report the added column as drift:\n%s", out)
+	// An added column is reported, not drift: the check passes, as the
+	// next sync of a failover pair does (older partitions read it as NULL).
+	table := "`" + p.Database + "`.`farmarcas_si_analitico_diario`"
+	p.DB.Exec(t, "ALTER TABLE "+table+" ADD COLUMN Extra INT")
+	out, stderr, code = acode(t, p, "check", "connection_mysql_local_acode")
+	if code != 0 || strings.Contains(out, "DRIFT") || !strings.Contains(out, "column Extra added") {
+		t.Errorf("check after an added column: exit %d, want 0, the column reported and no DRIFT:\n%s\n%s", code, out, stderr)
+	}
+	// A dropped column is drift: the stream fails the check.
+	p.DB.Exec(t, "ALTER TABLE "+table+" DROP COLUMN Extra, DROP COLUMN Val_Trib")
+	out, _, code = acode(t, p, "check", "connection_mysql_local_acode")
+	if code != 1 || !strings.Contains(out, "DRIFT") || !strings.Contains(out, "column Val_Trib dropped") || strings.Contains(out, "Extra") {
+		t.Errorf("check after a dropped column: exit %d, want 1 and the drop as DRIFT:\n%s", code, out)
 	}
 }
 

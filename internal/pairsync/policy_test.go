@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acode-dev/acode/internal/drift"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -128,8 +130,8 @@ func TestRun_DroppedColumnIsASchemaChange_NoSyncNoFailover(t *testing.T) {
 	e.replica.WaitReplicaCaughtUp(t, e.primary)
 
 	rep, err := e.run(Options{})
-	var de *DriftError
-	if !errors.As(err, &de) || !errors.Is(err, failover.ErrSchemaChange) || !slices.Contains(de.Changes, "column Val_Trib dropped") {
+	var de *drift.Error
+	if !errors.As(err, &de) || !errors.Is(err, failover.ErrSchemaChange) || !slices.Contains(de.Breaking(), drift.Change{Kind: drift.Dropped, Column: "Val_Trib"}) {
 		t.Fatalf("run after the drop: %v", err)
 	}
 	if len(rep.Jobs) != 0 {
@@ -149,6 +151,42 @@ func TestRun_DroppedColumnIsASchemaChange_NoSyncNoFailover(t *testing.T) {
 	jobs, _ := e.st.ListJobs(e.ctx, state.JobFilter{Connection: backupConn})
 	if len(jobs) != 0 {
 		t.Errorf("backup jobs: %+v", jobs)
+	}
+}
+
+// An added column is not drift: files with one more column do not break
+// readers (older partitions read it as NULL), so the pair syncs on from
+// the primary and the new snapshot carries the column. `acode check` says
+// the same (cmd/acode's TestCLI_CheckReportsConnectivityAndDrift).
+func TestRun_AddedColumnSyncsOnWithoutHaltOrFailover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 1000})
+	e.healthy()
+	if _, err := e.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.primary.Exec(t, "ALTER TABLE "+e.database+"."+diario+" ADD COLUMN Acode_Added INT NULL")
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+
+	rep, err := e.run(Options{})
+	if err != nil {
+		t.Fatalf("run after the added column: %v", err)
+	}
+	if len(rep.Jobs) != 1 || rep.Jobs[0].Connection != primaryConn || rep.Jobs[0].Status != "succeeded" {
+		t.Fatalf("jobs: %+v", rep.Jobs)
+	}
+	if got := transitionsTo(rep); len(got) != 0 {
+		t.Errorf("transitions: %v", got)
+	}
+	var partition string
+	for _, s := range rep.Jobs[0].Streams {
+		if s.Name == diario {
+			partition = s.Partition
+		}
+	}
+	m := e.manifestAt(partition)
+	if !slices.ContainsFunc(m.Schema.Columns, func(c snapshot.Column) bool { return c.Name == "Acode_Added" }) {
+		t.Errorf("the new snapshot lacks the added column: %+v", m.Schema.Columns)
 	}
 }
 
