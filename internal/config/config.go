@@ -96,6 +96,7 @@ func Load(dir string, lookupEnv func(string) (string, bool)) (*Project, error) {
 	for _, file := range conns {
 		l.loadConnection(file)
 	}
+	l.checkColumnOverrides(settings.Sync.Columns)
 	if err := l.c.err(); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,34 @@ type SyncSettings struct {
 	// the state database, never the system temp dir, so what a killed job
 	// left is found and removed by the next run.
 	SpoolDir string
+	// Columns are sync.columns, "stream.column: type": a Parquet type
+	// chosen for one column instead of the mapping's, in file order.
+	Columns []ColumnOverride
+}
+
+// Column types sync.columns accepts (the parquet package's ColumnType names).
+var ColumnOverrideTypes = []string{"boolean", "string", "time"}
+
+// ColumnOverride is one sync.columns entry. Line is its line in acode.yaml,
+// so that an entry naming a column the table lacks is reported where it is
+// written once the sync has discovered the table.
+type ColumnOverride struct {
+	Stream, Column, Type string
+	Line                 int
+}
+
+// Key is the entry's key as written under sync.columns.
+func (o ColumnOverride) Key() string { return "sync.columns." + o.Stream + "." + o.Column }
+
+// ColumnOverrides returns the sync.columns entries of stream.
+func (s SyncSettings) ColumnOverrides(stream string) []ColumnOverride {
+	var out []ColumnOverride
+	for _, o := range s.Columns {
+		if o.Stream == stream {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // DefaultSettings are the settings of a project without acode.yaml.
@@ -148,6 +176,48 @@ func (s *SyncSettings) decode(m *mapNode, resolve func(string) string) {
 			s.SpoolDir = def // empty means the default, as when absent
 		} else {
 			s.SpoolDir = resolve(s.SpoolDir)
+		}
+	}
+	if cm := m.child("columns"); cm != nil {
+		s.Columns = decodeColumnOverrides(cm)
+		cm.finish()
+	}
+}
+
+// decodeColumnOverrides reads sync.columns: keys "stream.column" (split at
+// the first dot: stream names are table names), values a column type.
+func decodeColumnOverrides(m *mapNode) []ColumnOverride {
+	var out []ColumnOverride
+	for _, key := range m.keys() {
+		stream, column, ok := strings.Cut(key, ".")
+		if !ok || stream == "" || column == "" {
+			m.errorf(key, "must be stream.column (e.g. produtos.ativo)")
+			continue
+		}
+		o := ColumnOverride{Stream: stream, Column: column, Line: m.lineOf(key)}
+		if m.enum(key, &o.Type, ColumnOverrideTypes...) && o.Type != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// checkColumnOverrides reports sync.columns entries whose stream no
+// connection selects: a misspelt name would otherwise be an override
+// silently not applied. Columns are checked when the sync discovers the
+// table.
+func (l *loader) checkColumnOverrides(overrides []ColumnOverride) {
+	streams := map[string]bool{}
+	for _, c := range l.connections {
+		for _, st := range c.Streams {
+			if st.Selected {
+				streams[st.Name] = true
+			}
+		}
+	}
+	for _, o := range overrides {
+		if !streams[o.Stream] {
+			l.c.add(SettingsFile, o.Line, "sync.columns."+o.Stream+"."+o.Column, "no connection selects a stream named %q", o.Stream)
 		}
 	}
 }

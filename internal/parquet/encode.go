@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"encoding/base64"
+	"errors"
 	"math"
 	"unicode/utf8"
 
@@ -81,6 +82,14 @@ func (w *Writer) nullAt(leaf, def int) {
 // null stores a NULL in leaf (definition level 0: nothing above it present).
 func (w *Writer) null(leaf int) { w.nullAt(leaf, 0) }
 
+// nullUnheld stores a NULL for a value the column's Parquet type cannot
+// hold (a zero or partial zero date) and counts it, so the change is
+// reported rather than silent.
+func (w *Writer) nullUnheld(c *column) {
+	w.nulled[c.index]++
+	w.null(c.leaf)
+}
+
 // copyBytes copies b into the batch arena and returns the copy: the caller's
 // buffer is reused as soon as Write returns, while the column writers copy
 // the batch only at flushBatch.
@@ -149,10 +158,13 @@ func (w *Writer) encode(c *column, b []byte) error {
 	case kindDate:
 		days, null, err := parseDate(b)
 		if err != nil {
-			return err
+			if !errors.Is(err, errZeroInDate) {
+				return err
+			}
+			null = true
 		}
 		if null {
-			w.null(leaf)
+			w.nullUnheld(c)
 			return nil
 		}
 		if days < math.MinInt32 || days > math.MaxInt32 {
@@ -162,11 +174,20 @@ func (w *Writer) encode(c *column, b []byte) error {
 	case kindDateTime:
 		us, null, err := parseDateTime(b)
 		if err != nil {
-			return err
+			if !errors.Is(err, errZeroInDate) {
+				return err
+			}
+			null = true
 		}
 		if null {
-			w.null(leaf)
+			w.nullUnheld(c)
 			return nil
+		}
+		w.setInt64(leaf, us, 1)
+	case kindDuration:
+		us, err := parseTime(b)
+		if err != nil {
+			return err
 		}
 		w.setInt64(leaf, us, 1)
 	case kindTime:
@@ -183,7 +204,16 @@ func (w *Writer) encode(c *column, b []byte) error {
 		if err != nil {
 			return err
 		}
-		w.setBool(leaf, v != 0, 1)
+		w.setBool(leaf, v > 0, 1)
+	case kindBoolInt:
+		v, err := parseInt(b)
+		if err != nil {
+			return err
+		}
+		if v != 0 && v != 1 {
+			return errNotBoolean
+		}
+		w.setBool(leaf, v == 1, 1)
 	case kindBoolBit:
 		on := false
 		for _, x := range b {
@@ -197,6 +227,12 @@ func (w *Writer) encode(c *column, b []byte) error {
 		w.setBytes(leaf, w.copyBytes(b), 1)
 	case kindBytes:
 		w.setBytes(leaf, w.copyBytes(b), 1)
+	case kindWKB:
+		wkb, err := w.geo.observe(c.index, b)
+		if err != nil {
+			return err
+		}
+		w.setBytes(leaf, w.copyBytes(wkb), 1)
 	case kindBase64:
 		start := len(w.arena)
 		w.arena = base64.StdEncoding.AppendEncode(w.arena, b)
@@ -230,6 +266,7 @@ func (w *Writer) encodeUnion(c *column, b []byte) error {
 	}
 	switch {
 	case null:
+		w.nulled[c.index]++
 		w.null(leaf)
 		w.null(leaf + 1)
 	case err != nil:

@@ -10,8 +10,8 @@ var (
 	// ErrUnsupportedCodec is returned for a compression codec name the writer
 	// cannot produce (e.g. LZO); a config check should reject it up front.
 	ErrUnsupportedCodec = errors.New("unsupported parquet compression codec")
-	// ErrUnsupportedType is returned by NewSchema for a MySQL type that has no
-	// faithful Parquet form (spatial types); it names the column.
+	// ErrUnsupportedType is returned by NewSchema for a MySQL type the
+	// mapping does not know (one a future server adds); it names the column.
 	ErrUnsupportedType = errors.New("unsupported column type")
 	// ErrUnknownMode is returned for a Mode other than "exact" or "airbyte".
 	ErrUnknownMode = errors.New("unknown parquet mode")

@@ -27,10 +27,12 @@ func TestWrite_InvalidValueNamesColumnAndSkipsRow(t *testing.T) {
 		{col("vl", "decimal", "decimal(5,2)", false, 5, 2), "1.234", errRange},
 		{col("vl", "decimal", "decimal(20,4)", false, 20, 4), "1e5", errSyntax},
 		{col("dt", "date", "date", false, 0, 0), "2025-02-30", errRange},
-		{col("dt", "date", "date", false, 0, 0), "2025-00-10", errZeroInDate},
+		{col("dt", "date", "date", false, 0, 0), "2025-13-10", errRange},
+		{col("dtm", "datetime", "datetime", false, 0, 0), "2025-00-10 24:00:00", errRange},
 		{col("dtm", "datetime", "datetime", false, 0, 0), "2025-08-07T12:00:00", errSyntax},
-		{col("tm", "time", "time", false, 0, 0), "-01:00:00", errTimeOfDay},
-		{col("tm", "time", "time", false, 0, 0), "838:59:59", errTimeOfDay},
+		{col("tm", "time", "time", false, 0, 0), "12:60:00", errRange},
+		{col("tm", "time", "time", false, 0, 0), "1:2", errSyntax},
+		{col("geo", "geometry", "geometry", false, 0, 0), "\x00\x00\x00\x00\x01", errGeometry},
 		{col("nome", "varchar", "varchar(10)", false, 0, 0), "caf\xe9", errUTF8},
 		{col("f", "double", "double", false, 0, 0), "1e999", errRange},
 	}
@@ -82,9 +84,7 @@ func TestWrite_RowWidthMismatchIsAnError(t *testing.T) {
 func TestNewSchema_RejectsWhatHasNoParquetForm(t *testing.T) {
 	t.Parallel()
 	for _, c := range []schema.Column{
-		col("geo", "geometry", "geometry", false, 0, 0),
-		col("pt", "point", "point", false, 0, 0),
-		col("poly", "multipolygon", "multipolygon", false, 0, 0),
+		col("v", "vector", "vector(3)", false, 0, 0), // MariaDB 11.7's, not mapped yet
 	} {
 		for _, mode := range []Mode{ModeExact, ModeAirbyte} {
 			_, err := NewSchema(schema.Table{Name: "t", Columns: []schema.Column{c}}, mode)

@@ -26,8 +26,11 @@ const (
 	kindDate                      // "YYYY-MM-DD" -> days since epoch; zero date -> NULL
 	kindDateTime                  // "YYYY-MM-DD hh:mm:ss[.f]" -> micros since epoch; zero -> NULL
 	kindTime                      // "hh:mm:ss[.f]" -> micros since midnight, within one day
-	kindBoolText                  // TINYINT(1) text -> BOOLEAN (non-zero is true)
+	kindDuration                  // "[-]hhh:mm:ss[.f]" -> signed micros (TIME's whole domain)
+	kindBoolText                  // TINYINT(1) text -> BOOLEAN, true when > 0 (airbyte mode)
+	kindBoolInt                   // integer text -> BOOLEAN, only 0 and 1 (override)
 	kindBoolBit                   // BIT(1) raw byte -> BOOLEAN
+	kindWKB                       // MySQL geometry (SRID + WKB) -> WKB bytes
 	kindString                    // raw UTF-8 text -> BYTE_ARRAY STRING
 	kindBytes                     // raw bytes -> BYTE_ARRAY
 	kindBase64                    // raw bytes -> STRING, base64 (airbyte mode)
@@ -55,6 +58,7 @@ type column struct {
 	scale     int   // DECIMAL scale
 	precision int   // DECIMAL precision
 	size      int   // FIXED_LEN_BYTE_ARRAY length for kindDecimalFix
+	index     int   // the column's position in the table (Writer's per-column counters)
 }
 
 // intBounds gives the value range of a MySQL integer type, so a value that
@@ -105,10 +109,11 @@ func family(dataType string) string {
 		return "string"
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
 		return "binary"
+	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+		"multipolygon", "geometrycollection", "geomcollection":
+		return "spatial"
 	default:
-		// geometry, point, linestring, polygon, multi*, geometrycollection
-		// and anything a future server adds.
-		return ""
+		return "" // anything a future server adds
 	}
 }
 
@@ -117,22 +122,29 @@ func unsupported(c schema.Column) error {
 }
 
 // exactColumn maps a column in exact mode: every data column OPTIONAL, each
-// type to the Parquet type that keeps its value and meaning.
+// type to a Parquet type that holds every value the MySQL type can (see the
+// README's table), unless ov overrides it.
 //
-// MySQL TIME is a signed duration of up to 838 hours, Parquet TIME a time of
-// day. The column is TIME(MICROS) because that is what TIME columns hold in
-// practice; a value outside 00:00:00..23:59:59.999999 is a ValueError (the
-// job fails loudly) rather than a number readers would misread. Such a table
-// can be synced in airbyte mode, where the text goes to member1.
-func exactColumn(c schema.Column, dict bool) (column, pq.Node, error) {
+// MySQL TIME is a signed duration of up to ±838:59:59.999999, which Parquet
+// TIME (a time of day) cannot hold: it is an INT64 of microseconds, exact
+// and sortable in every reader (DuckDB's to_microseconds(x) makes it an
+// INTERVAL). TINYINT(1) is an integer like any TINYINT, since it holds
+// -128..127; BIT(1), which holds only 0 and 1, is BOOLEAN.
+func exactColumn(c schema.Column, dict bool, ov ColumnType) (column, pq.Node, error) {
 	col := column{}
 	var n pq.Node
 	switch f := family(c.DataType); {
-	case c.IsBoolean():
-		col.kind, n = kindBoolText, pq.Leaf(pq.BooleanType)
-		if c.DataType == "bit" {
+	case ov == TypeBoolean:
+		col.kind, n = kindBoolInt, pq.Leaf(pq.BooleanType)
+		if f == "bit" {
 			col.kind = kindBoolBit
 		}
+	case ov == TypeString:
+		col.kind, n = kindString, pq.String()
+	case ov == TypeTime:
+		col.kind, n = kindTime, pq.TimeAdjusted(pq.Microsecond, false)
+	case f == "bit" && c.Precision == 1:
+		col.kind, n = kindBoolBit, pq.Leaf(pq.BooleanType)
 	case f == "int":
 		col.min, col.max, _ = intBounds(c.DataType, c.Unsigned)
 		col.kind, n = exactInt(c)
@@ -149,13 +161,15 @@ func exactColumn(c schema.Column, dict bool) (column, pq.Node, error) {
 	case f == "timestamp":
 		col.kind, n = kindDateTime, pq.TimestampAdjusted(pq.Microsecond, true)
 	case f == "time":
-		col.kind, n = kindTime, pq.TimeAdjusted(pq.Microsecond, false)
+		col.kind, n = kindDuration, pq.Int(64)
 	case f == "year":
 		col.kind, col.min, col.max, n = kindInt32, 0, 9999, pq.Leaf(pq.Int32Type)
 	case f == "string":
 		col.kind, n = kindString, pq.String()
 	case f == "binary", f == "bit":
 		col.kind, n = kindBytes, pq.Leaf(pq.ByteArrayType)
+	case f == "spatial":
+		col.kind, n = kindWKB, pq.Leaf(pq.ByteArrayType)
 	default:
 		return col, nil, unsupported(c)
 	}
@@ -224,10 +238,17 @@ func decimalBytes(p int) int {
 // airbyteColumn maps a column as destination-s3 0.3.23 wrote it through
 // Avro: JSON integer -> INT64, number -> DOUBLE, date/time types -> a union
 // group {member0: typed, member1: STRING}, binaries -> base64 STRING.
-func airbyteColumn(c schema.Column, dict bool) (column, pq.Node, error) {
+//
+// Airbyte's MySQL source reads TINYINT(1) as a boolean that is true when the
+// value is > 0, and GEOMETRY as the bytes the server sends (SRID + WKB),
+// which the destination writes as base64; both are kept so that partitions
+// already written by Airbyte read the same. Overrides apply as in exact mode.
+func airbyteColumn(c schema.Column, dict bool, ov ColumnType) (column, pq.Node, error) {
 	col := column{}
 	var n pq.Node
 	switch f := family(c.DataType); {
+	case ov != "":
+		return exactColumn(c, dict, ov)
 	case c.IsBoolean():
 		col.kind, n = kindBoolText, pq.Leaf(pq.BooleanType)
 		if c.DataType == "bit" {
@@ -249,7 +270,7 @@ func airbyteColumn(c schema.Column, dict bool) (column, pq.Node, error) {
 		col.kind, n = kindGroupTime, union(pq.Time(pq.Microsecond))
 	case f == "string":
 		col.kind, n = kindString, pq.String()
-	case f == "binary", f == "bit":
+	case f == "binary", f == "bit", f == "spatial":
 		col.kind, n = kindBase64, pq.String()
 	default:
 		return col, nil, unsupported(c)

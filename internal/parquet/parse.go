@@ -11,9 +11,11 @@ import (
 var (
 	errSyntax     = errors.New("not a valid value for the column type")
 	errRange      = errors.New("out of range for the column type")
-	errZeroInDate = errors.New("date with a zero month or day has no Parquet form")
+	errZeroInDate = errors.New("date with a zero month or day has no calendar form")
 	errTimeOfDay  = errors.New("TIME outside 00:00:00..23:59:59.999999 cannot be a Parquet TIME")
 	errUTF8       = errors.New("text is not valid UTF-8")
+	errNotBoolean = errors.New("only 0 and 1 convert to a BOOLEAN override")
+	errGeometry   = errors.New("not a MySQL geometry value (4-byte SRID + WKB)")
 )
 
 const (
@@ -254,10 +256,6 @@ func parseDateTime(b []byte) (micros int64, null bool, err error) {
 	if len(b) < 19 || b[10] != ' ' || b[13] != ':' || b[16] != ':' {
 		return 0, false, errSyntax
 	}
-	days, null, err := parseDate(b[:10])
-	if err != nil || null {
-		return 0, null, err
-	}
 	h, m, s := num2(b[11:]), num2(b[14:]), num2(b[17:])
 	if h < 0 || m < 0 || s < 0 {
 		return 0, false, errSyntax
@@ -268,6 +266,12 @@ func parseDateTime(b []byte) (micros int64, null bool, err error) {
 	frac, err := parseFraction(b[19:])
 	if err != nil {
 		return 0, false, err
+	}
+	// The date last, so that errZeroInDate (which exact mode turns into a
+	// counted NULL) is only ever said of an otherwise well-formed value.
+	days, null, err := parseDate(b[:10])
+	if err != nil || null {
+		return 0, null, err
 	}
 	return days*microsPerDay + int64(h*3600+m*60+s)*microsPerSecond + frac, false, nil
 }

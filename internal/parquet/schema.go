@@ -65,27 +65,31 @@ type layout struct {
 }
 
 // NewSchema maps a table to its Parquet schema in the given mode ("" means
-// exact). A column whose type has no Parquet form (spatial types) is an error
-// naming the column.
-func NewSchema(t schema.Table, mode Mode) (*Schema, error) {
+// exact), with overrides replacing the mapping of single columns. A column
+// whose type the mapping does not know is an error naming the column; an
+// override that does not apply is an *OverrideError.
+func NewSchema(t schema.Table, mode Mode, overrides ...Override) (*Schema, error) {
 	if mode == "" {
 		mode = ModeExact
 	}
 	if mode != ModeExact && mode != ModeAirbyte {
 		return nil, fmt.Errorf("%w: %q (want %q or %q)", ErrUnknownMode, mode, ModeExact, ModeAirbyte)
 	}
-	s := &Schema{table: t, mode: mode}
-	var err error
-	if s.root, s.layout, err = build(t, mode, true); err != nil {
+	ov, err := overridesFor(t, overrides)
+	if err != nil {
 		return nil, err
 	}
-	if s.rootPlain, _, err = build(t, mode, false); err != nil {
+	s := &Schema{table: t, mode: mode}
+	if s.root, s.layout, err = build(t, mode, ov, true); err != nil {
+		return nil, err
+	}
+	if s.rootPlain, _, err = build(t, mode, ov, false); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func build(t schema.Table, mode Mode, dict bool) (*pq.Schema, layout, error) {
+func build(t schema.Table, mode Mode, ov map[int]ColumnType, dict bool) (*pq.Schema, layout, error) {
 	l := layout{props: -1}
 	var root group
 	add := func(name string, n pq.Node, leaves int) int {
@@ -102,7 +106,7 @@ func build(t schema.Table, mode Mode, dict bool) (*pq.Schema, layout, error) {
 		meta() // Airbyte's Avro schema puts its fields first
 	}
 	seen := map[string]bool{ColumnABID: true, ColumnEmittedAt: true, ColumnAdditionalProperties: true}
-	for _, c := range t.Columns {
+	for i, c := range t.Columns {
 		if seen[strings.ToLower(c.Name)] {
 			return nil, l, fmt.Errorf("column %s: name clashes with another column or an Airbyte metadata column", c.Name)
 		}
@@ -113,14 +117,14 @@ func build(t schema.Table, mode Mode, dict bool) (*pq.Schema, layout, error) {
 			err error
 		)
 		if mode == ModeAirbyte {
-			col, n, err = airbyteColumn(c, dict)
+			col, n, err = airbyteColumn(c, dict, ov[i])
 		} else {
-			col, n, err = exactColumn(c, dict)
+			col, n, err = exactColumn(c, dict, ov[i])
 		}
 		if err != nil {
 			return nil, l, err
 		}
-		col.name = c.Name
+		col.name, col.index = c.Name, i
 		col.leaf = add(c.Name, n, col.kind.leaves())
 		l.columns = append(l.columns, col)
 	}

@@ -85,6 +85,8 @@ type Writer struct {
 
 	emitted   pq.Value
 	ids       *uuidGen
+	nulled    []int64    // per table column: values written as NULL because the type cannot hold them
+	geo       geoColumns // what the spatial columns' values showed, for the "geo" metadata
 	bigVal    big.Int
 	digits    []byte
 	groupRows int64 // rows in the current row group, batch included
@@ -132,6 +134,8 @@ func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writ
 		vals:    make([]pq.Value, s.leaves*batchRows),
 		emitted: pq.Int64Value(emittedAt.UnixMilli()).Level(0, 0, s.emitted),
 		ids:     newUUIDGen(),
+		nulled:  make([]int64, len(s.columns)),
+		geo:     newGeoColumns(s.columns),
 	}
 	return wr, nil
 }
@@ -220,6 +224,23 @@ func (w *Writer) writeBatch() error {
 // Rows is the number of rows written so far.
 func (w *Writer) Rows() int64 { return w.rows }
 
+// Unheld returns, per column name, how many values were written as NULL
+// because the column's Parquet type cannot hold them (zero and partial
+// zero dates); nil when there were none. The stream's statistics report
+// them, so no value changes silently.
+func (w *Writer) Unheld() map[string]int64 {
+	var out map[string]int64
+	for i, n := range w.nulled {
+		if n > 0 {
+			if out == nil {
+				out = map[string]int64{}
+			}
+			out[w.schema.columns[i].name] = n
+		}
+	}
+	return out
+}
+
 // Size estimates the file size so far: bytes already written plus the
 // buffered row group (compressed pages, plus values not yet paged, counted
 // uncompressed) plus the batch being converted. Callers roll files with it;
@@ -243,6 +264,9 @@ func (w *Writer) Close() error {
 	}
 	if w.err = w.writeBatch(); w.err != nil {
 		return w.err
+	}
+	if w.geo != nil {
+		w.pw.SetKeyValueMetadata("geo", w.geo.metadata(w.schema.columns))
 	}
 	if err := w.pw.Close(); err != nil {
 		w.err = fmt.Errorf("close parquet file: %w", err)

@@ -12,7 +12,6 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/mysql"
-	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/snapshot"
@@ -99,9 +98,9 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 		}
 		defer r.direct.close()
 	}
-	pqSchema, err := parquet.NewSchema(table, parquet.Mode(r.syncer.Project.Settings.Sync.Types))
+	pqSchema, err := r.parquetSchema(table)
 	if err != nil {
-		return streamOutput{}, sourceErr(r.stream.Name, err)
+		return streamOutput{}, err
 	}
 	p, err := r.loadPlan(ctx, table)
 	if err != nil {

@@ -59,6 +59,7 @@ const (
 	convDate
 	convTimestamp
 	convTime
+	convDuration // exact mode's TIME: signed microseconds back to "[-]hhh:mm:ss[.f]"
 )
 
 // NewDecoder resolves every column of t against pf's schema; a column the
@@ -135,6 +136,9 @@ func plan(c schema.Column, n pq.Node) column {
 		return col
 	case *format.IntType:
 		col.conv = convInt
+		if c.DataType == "time" {
+			col.conv, col.unit = convDuration, 1_000_000
+		}
 		if !t.IsSigned && t.BitWidth == 64 {
 			col.conv = convUint
 		}
@@ -262,6 +266,14 @@ func (c *column) format(b []byte, v pq.Value) ([]byte, error) {
 		return c.appendFraction(b, frac), nil
 	case convTime:
 		sec, frac := floorDiv(v.Int64(), c.unit)
+		b = fmt.Appendf(b, "%02d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+		return c.appendFraction(b, frac), nil
+	case convDuration:
+		us := v.Int64()
+		if us < 0 {
+			b, us = append(b, '-'), -us
+		}
+		sec, frac := us/c.unit, us%c.unit
 		b = fmt.Appendf(b, "%02d:%02d:%02d", sec/3600, sec/60%60, sec%60)
 		return c.appendFraction(b, frac), nil
 	case convBase64:
