@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the integration tests start: MariaDB from Debian's packages,
+# Installs what the integration tests start: MariaDB and PostgreSQL from Debian's packages,
 # versitygw (the S3 test server), toxiproxy (fault injection), DuckDB's Node
 # package (the independent Parquet reader) and Chromium (the status page test).
 # Idempotent: each step is skipped when its tool is already there. The Go
@@ -27,6 +27,13 @@ if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
 fi
 if [ "$only" = mariadb ]; then
   exit 0
+fi
+# PostgreSQL: the state store's second engine. Tests start their own
+# clusters from Debian's binaries (/usr/lib/postgresql/<version>/bin) as the
+# postgres user the package creates; no server needs to run.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "installing postgresql (Debian)"
+  apt_install postgresql
 fi
 
 # Go tools build in the background; their logs are shown only on failure.

@@ -12,7 +12,7 @@ import (
 // reads and validates it; adding a section means adding those two and one
 // line in settingsSections.
 type Settings struct {
-	StateDB  string // state_db: SQLite file, absolute; default <dir>/.acode/state.db
+	StateDB  string // state_db: SQLite file, absolute (default <dir>/.acode/state.db), or a postgres:// URL holding a password: never print it
 	Sync     SyncSettings
 	Serve    ServeSettings
 	Health   HealthSettings
@@ -137,7 +137,14 @@ func (l *loader) loadSettings() Settings {
 	if root.has("state_db") {
 		var p string
 		root.required("state_db", &p)
-		if p != "" {
+		switch {
+		case p == "":
+		case isPostgresURL(p):
+			if msg := checkPostgresURL(p); msg != "" {
+				root.errorf("state_db", "%s", msg)
+			}
+			s.StateDB = p
+		default:
 			s.StateDB = l.resolve(p)
 			if isPath(p) {
 				s.Sync.SpoolDir = filepath.Join(filepath.Dir(s.StateDB), "scratch")

@@ -79,14 +79,11 @@ func (s *Store) RecordAlert(ctx context.Context, r AlertRecord) (AlertRecord, er
 		r.At = s.clock()
 	}
 	r.At = truncate(r.At)
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alerts
+	err := s.db.QueryRowContext(ctx, `INSERT INTO alerts
 		(condition, severity, event, sink, title, message, dedup_key, status, error, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Condition, r.Severity, r.Event, r.Sink, r.Title, r.Message, r.DedupKey, r.Status, r.Error, formatTime(r.At))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.Condition, r.Severity, r.Event, r.Sink, r.Title, r.Message, r.DedupKey, r.Status, r.Error, formatTime(r.At)).Scan(&r.ID)
 	if err != nil {
-		return AlertRecord{}, fmt.Errorf("record alert %s: %w", r.Condition, err)
-	}
-	if r.ID, err = res.LastInsertId(); err != nil {
 		return AlertRecord{}, fmt.Errorf("record alert %s: %w", r.Condition, err)
 	}
 	return r, nil
@@ -170,13 +167,14 @@ func (s *Store) SaveAlertCondition(ctx context.Context, c AlertCondition) error 
 	if c.Details == "" {
 		c.Details = "{}"
 	}
-	paged := 0
-	if c.Paged {
-		paged = 1
-	}
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO alert_conditions
+	paged := boolInt(c.Paged)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_conditions
 		(key, severity, since, critical_since, cleared_at, notified, last_sent_at, paged, details, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET severity = excluded.severity, since = excluded.since,
+			critical_since = excluded.critical_since, cleared_at = excluded.cleared_at, notified = excluded.notified,
+			last_sent_at = excluded.last_sent_at, paged = excluded.paged, details = excluded.details,
+			updated_at = excluded.updated_at`,
 		c.Key, c.Severity, formatTime(c.Since), formatOptTime(c.CriticalSince), formatOptTime(c.ClearedAt),
 		c.Notified, formatOptTime(c.LastSentAt), paged, c.Details, formatTime(s.clock()))
 	if err != nil {

@@ -35,7 +35,7 @@ type Attempt struct {
 // ErrJobEnded.
 func (s *Store) StartAttempt(ctx context.Context, jobID int64) (Attempt, error) {
 	var a Attempt
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		ts := formatTime(now)
 		var status JobStatus

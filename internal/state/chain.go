@@ -33,7 +33,7 @@ func (s *Store) ContinueJob(ctx context.Context, from, to int64) error {
 	if from == to {
 		return fmt.Errorf("continue job %d by itself: %w", from, ErrBadContinuation)
 	}
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		var next sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT continued_by FROM jobs WHERE id = ?`, from).Scan(&next)
 		if errors.Is(err, sql.ErrNoRows) {

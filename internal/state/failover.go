@@ -126,7 +126,7 @@ func (s *Store) FailoverState(ctx context.Context, pair string) (FailoverState, 
 func (s *Store) UpdateFailover(ctx context.Context, pair string, initial FailoverState,
 	step func(*FailoverState) ([]FailoverTransition, error)) (FailoverState, error) {
 	var out FailoverState
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		st, err := scanFailover(tx.QueryRowContext(ctx, selectFailover+` WHERE pair = ?`, pair))
 		if errors.Is(err, ErrNotFound) {
@@ -162,10 +162,10 @@ func (s *Store) UpdateFailover(ctx context.Context, pair string, initial Failove
 	return out, nil
 }
 
-func writeFailover(ctx context.Context, tx *sql.Tx, st FailoverState) error {
+func writeFailover(ctx context.Context, tx *txn, st FailoverState) error {
 	var replicating any
 	if st.BackupReplicating != nil {
-		replicating = *st.BackupReplicating
+		replicating = boolInt(*st.BackupReplicating)
 	}
 	var lag any
 	if st.BackupLagSeconds != nil {
@@ -183,7 +183,7 @@ func writeFailover(ctx context.Context, tx *sql.Tx, st FailoverState) error {
 			backup_checked_at = excluded.backup_checked_at, backup_problem = excluded.backup_problem,
 			backup_unreachable = excluded.backup_unreachable,
 			reconcile_from = excluded.reconcile_from, reconcile_to = excluded.reconcile_to, updated_at = excluded.updated_at`,
-		st.Pair, st.State, formatTime(st.Since), st.Reason, st.Who, st.Manual, st.Failures, st.LastClass, st.LastError,
+		st.Pair, st.State, formatTime(st.Since), st.Reason, st.Who, boolInt(st.Manual), st.Failures, st.LastClass, st.LastError,
 		formatOptTime(st.FirstFailureAt), st.Retries, formatOptTime(st.RetryAt), st.HealthyStreak, replicating, lag,
 		formatOptTime(st.BackupCheckedAt), st.BackupProblem, st.BackupUnreachable, formatOptTime(st.ReconcileFrom), formatOptTime(st.ReconcileTo),
 		formatTime(st.UpdatedAt))

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -78,7 +77,7 @@ func (s *Store) RecordHealth(ctx context.Context, recs []HealthRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		for _, r := range recs {
 			at := r.Time

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/testenv"
 )
 
 // fakeClock is a settable clock, so tests age heartbeats without sleeping.
@@ -31,10 +33,32 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// openTemp opens a fresh store in the test's temp dir, closed at cleanup.
-func openTemp(t *testing.T, opts ...Option) *Store {
+// backend is one engine the store runs on. Every test of the package runs
+// once per backend, so both engines answer the same questions the same way.
+type backend struct {
+	name string
+	// fresh returns the location of a new, empty store: a file path in the
+	// test's temp dir, or a new database on the shared PostgreSQL cluster.
+	fresh func(t *testing.T) string
+}
+
+var backends = []backend{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "state", "acode.db") }},
+	{"postgres", func(t *testing.T) string { return testenv.SharedPostgres(t).NewDatabase(t) }},
+}
+
+// eachBackend runs fn as one subtest per backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, bk backend)) {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "state", "acode.db"), opts...)
+	for _, bk := range backends {
+		t.Run(bk.name, func(t *testing.T) { fn(t, bk) })
+	}
+}
+
+// open opens a fresh store on the backend, closed at cleanup.
+func (bk backend) open(t *testing.T, opts ...Option) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), bk.fresh(t), opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

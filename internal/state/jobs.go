@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -82,7 +81,7 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 		return Job{}, errors.New("create job: empty connection")
 	}
 	var job Job
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		live, err := scanJob(tx.QueryRowContext(ctx, selectJob+` WHERE connection = ? AND status IN ('pending','running','incomplete')`, connection))
 		switch {
@@ -98,12 +97,9 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 			}
 		}
 		ts := formatTime(now)
-		res, err := tx.ExecContext(ctx, `INSERT INTO jobs (connection, source, status, created_at, updated_at, owner, heartbeat_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, connection, source, JobPending, ts, ts, owner, ts)
-		if err != nil {
-			return fmt.Errorf("insert job: %w", err)
-		}
-		id, err := res.LastInsertId()
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO jobs (connection, source, status, created_at, updated_at, owner, heartbeat_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, connection, source, JobPending, ts, ts, owner, ts).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("insert job: %w", err)
 		}
@@ -122,7 +118,7 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 }
 
 // abandon fails a live job whose owner stopped heartbeating.
-func abandon(ctx context.Context, tx *sql.Tx, j Job, now time.Time) error {
+func abandon(ctx context.Context, tx *txn, j Job, now time.Time) error {
 	msg := abandonedMsg(j.Owner)
 	ts := formatTime(now)
 	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = ?, error = ?, ended_at = ?, updated_at = ? WHERE id = ?`,
@@ -222,7 +218,7 @@ func (s *Store) updateLiveJob(ctx context.Context, jobID int64, what, query stri
 // the connection's next run.
 func (s *Store) ReapAbandoned(ctx context.Context) ([]Job, error) {
 	var reaped []Job
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		stale, err := queryJobs(ctx, tx, selectJob+` WHERE status IN ('pending','running','incomplete') AND heartbeat_at < ? ORDER BY id`,
 			formatTime(now.Add(-s.lease)))

@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -26,17 +25,22 @@ var migrations = []migration{
 	{7, "parts uploaded to their published key, waiting for the commit", schemaV7},
 }
 
-// migrate applies every missing step of steps (ordered by version), each in its own write transaction
-// together with its row in schema_migrations. Because the check runs inside
-// the transaction that holds the write lock, processes opening a fresh file
-// at the same moment apply each step exactly once.
-func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time.Time) error {
+// migrate applies every missing step of steps (ordered by version), each in
+// its own write transaction together with its row in schema_migrations.
+// Because the check runs inside the transaction that holds the write lock
+// (SQLite's, or the PostgreSQL advisory lock), processes opening a fresh
+// store at the same moment apply each step exactly once.
+func migrate(ctx context.Context, db *handle, steps []migration, now func() time.Time) error {
 	const ddl = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
 	)`
-	if _, err := db.ExecContext(ctx, ddl); err != nil {
+	err := inTx(ctx, db, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, db.d.ddl(ddl))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var newest int
@@ -44,7 +48,7 @@ func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if known := steps[len(steps)-1].version; newest > known {
-		return fmt.Errorf("%w: file is at version %d, this build knows up to %d; upgrade acode", ErrSchemaTooNew, newest, known)
+		return fmt.Errorf("%w: the store is at version %d, this build knows up to %d; upgrade acode", ErrSchemaTooNew, newest, known)
 	}
 	for _, m := range steps {
 		if m.version <= newest {
@@ -57,8 +61,8 @@ func migrate(ctx context.Context, db *sql.DB, steps []migration, now func() time
 	return nil
 }
 
-func apply(ctx context.Context, db *sql.DB, m migration, now func() time.Time) error {
-	return inTx(ctx, db, func(tx *sql.Tx) error {
+func apply(ctx context.Context, db *handle, m migration, now func() time.Time) error {
+	return inTx(ctx, db, func(tx *txn) error {
 		var done int
 		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done)
 		if err != nil {
@@ -67,7 +71,7 @@ func apply(ctx context.Context, db *sql.DB, m migration, now func() time.Time) e
 		if done > 0 {
 			return nil // another process applied it while we waited for the lock
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := tx.ExecContext(ctx, db.d.ddl(m.sql)); err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,

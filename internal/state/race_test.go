@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/testenv"
 )
 
 // The concurrency tests re-execute this test binary as a second acode-like
@@ -23,7 +25,7 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(runHelper(mode))
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
 // runHelper is the child process. "race": wait for the go file, open the
@@ -123,199 +125,205 @@ func helper(t *testing.T, mode string, env ...string) (*exec.Cmd, *bufio.Scanner
 
 func TestCreateJob_RacingProcessesAndStoresExactlyOneWins(t *testing.T) {
 	t.Parallel()
-	const procs, goroutines, rounds = 3, 3, 3
-	for round := 0; round < rounds; round++ {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "fresh", "acode.db") // not yet created: Open and migrations race too
-		goFile := filepath.Join(dir, "go")
-		env := []string{"ACODE_STATE_DB=" + path, "ACODE_STATE_CONN=conn", "ACODE_STATE_GO=" + goFile}
+	eachBackend(t, func(t *testing.T, bk backend) {
+		const procs, goroutines, rounds = 3, 3, 3
+		for round := 0; round < rounds; round++ {
+			dir := t.TempDir()
+			path := bk.fresh(t) // not yet created: Open and migrations race too
+			goFile := filepath.Join(dir, "go")
+			env := []string{"ACODE_STATE_DB=" + path, "ACODE_STATE_CONN=conn", "ACODE_STATE_GO=" + goFile}
 
-		var outs []*bufio.Scanner
-		for i := 0; i < procs; i++ {
-			_, out := helper(t, "race", env...)
-			if !out.Scan() || out.Text() != "ready" {
-				t.Fatalf("helper did not start: %q %v", out.Text(), out.Err())
-			}
-			outs = append(outs, out)
-		}
-		results := make([]string, goroutines, goroutines+procs)
-		var wg sync.WaitGroup
-		for i := range goroutines {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := waitForFile(goFile, 30*time.Second); err != nil {
-					results[i] = "error " + err.Error()
-					return
+			var outs []*bufio.Scanner
+			for i := 0; i < procs; i++ {
+				_, out := helper(t, "race", env...)
+				if !out.Scan() || out.Text() != "ready" {
+					t.Fatalf("helper did not start: %q %v", out.Text(), out.Err())
 				}
-				results[i] = raceOnce(context.Background(), path, "conn")
-			}()
-		}
-		if err := os.WriteFile(goFile, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
-		for _, out := range outs {
-			if !out.Scan() {
-				t.Fatalf("helper gave no result: %v", out.Err())
+				outs = append(outs, out)
 			}
-			results = append(results, out.Text())
-		}
+			results := make([]string, goroutines, goroutines+procs)
+			var wg sync.WaitGroup
+			for i := range goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := waitForFile(goFile, 30*time.Second); err != nil {
+						results[i] = "error " + err.Error()
+						return
+					}
+					results[i] = raceOnce(context.Background(), path, "conn")
+				}()
+			}
+			if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			for _, out := range outs {
+				if !out.Scan() {
+					t.Fatalf("helper gave no result: %v", out.Err())
+				}
+				results = append(results, out.Text())
+			}
 
-		var winners []string
-		for _, r := range results {
-			switch {
-			case strings.HasPrefix(r, "won "):
-				winners = append(winners, strings.TrimPrefix(r, "won "))
-			case strings.HasPrefix(r, "busy "):
-			default:
-				t.Errorf("round %d: a contender failed instead of winning or seeing the job: %s", round, r)
+			var winners []string
+			for _, r := range results {
+				switch {
+				case strings.HasPrefix(r, "won "):
+					winners = append(winners, strings.TrimPrefix(r, "won "))
+				case strings.HasPrefix(r, "busy "):
+				default:
+					t.Errorf("round %d: a contender failed instead of winning or seeing the job: %s", round, r)
+				}
+			}
+			if len(winners) != 1 {
+				t.Fatalf("round %d: %d winners (%v), want exactly 1; results %v", round, len(winners), winners, results)
+			}
+			for _, r := range results {
+				if strings.HasPrefix(r, "busy ") && r != "busy "+winners[0] {
+					t.Errorf("round %d: loser saw %q, want the winner's job %s", round, r, winners[0])
+				}
+			}
+			s, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := s.ListJobs(context.Background(), JobFilter{Connection: "conn"})
+			s.Close()
+			if err != nil || len(jobs) != 1 || strconv.FormatInt(jobs[0].ID, 10) != winners[0] {
+				t.Errorf("round %d: jobs in the file = %+v, %v; want only job %s", round, jobs, err, winners[0])
 			}
 		}
-		if len(winners) != 1 {
-			t.Fatalf("round %d: %d winners (%v), want exactly 1; results %v", round, len(winners), winners, results)
-		}
-		for _, r := range results {
-			if strings.HasPrefix(r, "busy ") && r != "busy "+winners[0] {
-				t.Errorf("round %d: loser saw %q, want the winner's job %s", round, r, winners[0])
-			}
-		}
-		s, err := Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		jobs, err := s.ListJobs(context.Background(), JobFilter{Connection: "conn"})
-		s.Close()
-		if err != nil || len(jobs) != 1 || strconv.FormatInt(jobs[0].ID, 10) != winners[0] {
-			t.Errorf("round %d: jobs in the file = %+v, %v; want only job %s", round, jobs, err, winners[0])
-		}
-	}
+	})
 }
 
 func TestCreateJob_KilledOwnerIsDetectedAfterLease(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	const lease = time.Second
-	path := filepath.Join(t.TempDir(), "acode.db")
-	child, out := helper(t, "hold", "ACODE_STATE_DB="+path, "ACODE_STATE_CONN=conn", "ACODE_STATE_LEASE="+lease.String())
-	if !out.Scan() || !strings.HasPrefix(out.Text(), "won ") {
-		t.Fatalf("holder did not get the job: %q %v", out.Text(), out.Err())
-	}
-	heldID, _ := strconv.ParseInt(strings.TrimPrefix(out.Text(), "won "), 10, 64)
-
-	s, err := Open(ctx, path, WithLease(lease))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-
-	// Alive and heartbeating: still held after more than one lease.
-	time.Sleep(lease + 300*time.Millisecond)
-	var busy *AlreadyRunningError
-	if _, err := s.CreateJob(ctx, "conn", "primary", DefaultOwner()); !errors.As(err, &busy) {
-		t.Fatalf("CreateJob while the holder heartbeats: err = %v, want *AlreadyRunningError", err)
-	}
-	wantOwner := ":" + strconv.Itoa(child.Process.Pid)
-	if busy.JobID != heldID || !strings.HasSuffix(busy.Owner, wantOwner) {
-		t.Errorf("AlreadyRunningError = %+v, want job %d owned by pid %d", busy, heldID, child.Process.Pid)
-	}
-
-	// kill -9: no cleanup runs in the holder.
-	if err := child.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = child.Wait()
-	killed := time.Now()
-
-	var next Job
-	for {
-		next, err = s.CreateJob(ctx, "conn", "primary", DefaultOwner())
-		if err == nil {
-			break
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		const lease = time.Second
+		path := bk.fresh(t)
+		child, out := helper(t, "hold", "ACODE_STATE_DB="+path, "ACODE_STATE_CONN=conn", "ACODE_STATE_LEASE="+lease.String())
+		if !out.Scan() || !strings.HasPrefix(out.Text(), "won ") {
+			t.Fatalf("holder did not get the job: %q %v", out.Text(), out.Err())
 		}
-		if !errors.As(err, &busy) {
-			t.Fatalf("CreateJob after kill: %v", err)
+		heldID, _ := strconv.ParseInt(strings.TrimPrefix(out.Text(), "won "), 10, 64)
+
+		s, err := Open(ctx, path, WithLease(lease))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Since(killed) > 5*lease {
-			t.Fatalf("killed holder's job still blocks the connection %v after the kill", time.Since(killed))
+		defer s.Close()
+
+		// Alive and heartbeating: still held after more than one lease.
+		time.Sleep(lease + 300*time.Millisecond)
+		var busy *AlreadyRunningError
+		if _, err := s.CreateJob(ctx, "conn", "primary", DefaultOwner()); !errors.As(err, &busy) {
+			t.Fatalf("CreateJob while the holder heartbeats: err = %v, want *AlreadyRunningError", err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if next.ID == heldID {
-		t.Fatal("new job reused the dead job's id")
-	}
-	old, err := s.Job(ctx, heldID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if old.Status != JobFailed || !strings.HasPrefix(old.Error, "abandoned: owner ") || !strings.Contains(old.Error, wantOwner) {
-		t.Errorf("dead job = %s %q, want failed as abandoned by pid %d", old.Status, old.Error, child.Process.Pid)
-	}
+		wantOwner := ":" + strconv.Itoa(child.Process.Pid)
+		if busy.JobID != heldID || !strings.HasSuffix(busy.Owner, wantOwner) {
+			t.Errorf("AlreadyRunningError = %+v, want job %d owned by pid %d", busy, heldID, child.Process.Pid)
+		}
+
+		// kill -9: no cleanup runs in the holder.
+		if err := child.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = child.Wait()
+		killed := time.Now()
+
+		var next Job
+		for {
+			next, err = s.CreateJob(ctx, "conn", "primary", DefaultOwner())
+			if err == nil {
+				break
+			}
+			if !errors.As(err, &busy) {
+				t.Fatalf("CreateJob after kill: %v", err)
+			}
+			if time.Since(killed) > 5*lease {
+				t.Fatalf("killed holder's job still blocks the connection %v after the kill", time.Since(killed))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if next.ID == heldID {
+			t.Fatal("new job reused the dead job's id")
+		}
+		old, err := s.Job(ctx, heldID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old.Status != JobFailed || !strings.HasPrefix(old.Error, "abandoned: owner ") || !strings.Contains(old.Error, wantOwner) {
+			t.Errorf("dead job = %s %q, want failed as abandoned by pid %d", old.Status, old.Error, child.Process.Pid)
+		}
+	})
 }
 
 func TestStore_TwoStoresWritingAtOnceNeverSeeBusy(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "acode.db")
-	a, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		path := bk.fresh(t)
+		a, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
 
-	const writers, ops = 4, 40
-	errs := make(chan error, 2*writers)
-	var wg sync.WaitGroup
-	for w := range 2 * writers {
-		s := a
-		if w%2 == 1 {
-			s = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			j, err := s.CreateJob(ctx, fmt.Sprintf("conn%d", w), "primary", "h:1")
-			if err != nil {
-				errs <- err
-				return
+		const writers, ops = 4, 40
+		errs := make(chan error, 2*writers)
+		var wg sync.WaitGroup
+		for w := range 2 * writers {
+			s := a
+			if w%2 == 1 {
+				s = b
 			}
-			for i := range ops {
-				part := Part{JobID: j.ID, Stream: "s", Key: fmt.Sprintf("k%d", i), Ranges: []int{i}, Rows: 1}
-				if err := s.RecordPart(ctx, part); err != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				j, err := s.CreateJob(ctx, fmt.Sprintf("conn%d", w), "primary", "h:1")
+				if err != nil {
 					errs <- err
 					return
 				}
-				if err := s.AddJobTotals(ctx, j.ID, 1, 10); err != nil {
-					errs <- err
-					return
+				for i := range ops {
+					part := Part{JobID: j.ID, Stream: "s", Key: fmt.Sprintf("k%d", i), Ranges: []int{i}, Rows: 1}
+					if err := s.RecordPart(ctx, part); err != nil {
+						errs <- err
+						return
+					}
+					if err := s.AddJobTotals(ctx, j.ID, 1, 10); err != nil {
+						errs <- err
+						return
+					}
+					if _, err := s.StartAttempt(ctx, j.ID); err != nil {
+						errs <- err
+						return
+					}
 				}
-				if _, err := s.StartAttempt(ctx, j.ID); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent write failed: %v", err)
-	}
-	jobs, err := a.ListJobs(ctx, JobFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(jobs) != 2*writers {
-		t.Fatalf("%d jobs, want %d", len(jobs), 2*writers)
-	}
-	for _, j := range jobs {
-		if j.Rows != ops {
-			t.Errorf("job %d rows = %d, want %d (a lost update)", j.ID, j.Rows, ops)
+			}()
 		}
-	}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("concurrent write failed: %v", err)
+		}
+		jobs, err := a.ListJobs(ctx, JobFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(jobs) != 2*writers {
+			t.Fatalf("%d jobs, want %d", len(jobs), 2*writers)
+		}
+		for _, j := range jobs {
+			if j.Rows != ops {
+				t.Errorf("job %d rows = %d, want %d (a lost update)", j.ID, j.Rows, ops)
+			}
+		}
+	})
 }

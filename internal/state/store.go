@@ -26,12 +26,13 @@ const (
 )
 
 // Store is the state database. It is safe for concurrent use by many
-// goroutines, and several processes may open the same file at once.
+// goroutines, and several processes may open the same file (or the same
+// PostgreSQL database) at once.
 type Store struct {
-	db    *sql.DB
-	path  string
-	lease time.Duration
-	now   func() time.Time
+	db       *handle
+	location string // the file, or the PostgreSQL URL without its password
+	lease    time.Duration
+	now      func() time.Time
 }
 
 // Option tunes a Store at Open.
@@ -56,13 +57,18 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// Open opens (creating it and its parent directory when missing) the state
-// database at path and brings its schema up to date. The file uses WAL
-// (readers never block the writer); connections use synchronous=NORMAL
-// (never corrupt; a power cut may lose the last commits), foreign keys, and
-// a busy timeout so concurrent processes wait for each other instead of
-// failing.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+// Open opens the state store at location and brings its schema up to
+// date. A postgres:// or postgresql:// URL opens a PostgreSQL database (see
+// openPostgres); anything else is a SQLite file path. The SQLite file and its
+// parent directory are created when missing; the file uses WAL (readers
+// never block the writer); connections use synchronous=NORMAL (never
+// corrupt; a power cut may lose the last commits), foreign keys, and a busy
+// timeout so concurrent processes wait for each other instead of failing.
+func Open(ctx context.Context, location string, opts ...Option) (*Store, error) {
+	if IsPostgresURL(location) {
+		return openPostgres(ctx, location, opts)
+	}
+	path := location
 	if path == "" {
 		return nil, errors.New("open state store: empty path")
 	}
@@ -77,15 +83,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, lease: DefaultLease, now: time.Now}
-	for _, o := range opts {
-		o(s)
-	}
-	if err := retryBusy(ctx, func() error { return setup(ctx, db, s.now) }); err != nil {
+	s := newStore(&handle{db: db, d: sqliteDialect}, path, opts)
+	if err := retryBusy(ctx, func() error { return setup(ctx, s.db, s.now) }); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+func newStore(h *handle, location string, opts []Option) *Store {
+	s := &Store{db: h, location: location, lease: DefaultLease, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // dsn builds the driver's connection string. The driver applies these
@@ -100,9 +111,9 @@ func dsn(path string) string {
 
 // setup switches the file to WAL (readers never block the writer) and
 // applies missing migrations.
-func setup(ctx context.Context, db *sql.DB, now func() time.Time) error {
+func setup(ctx context.Context, db *handle, now func() time.Time) error {
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+	if err := db.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return fmt.Errorf("set WAL journal: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") {
@@ -144,8 +155,12 @@ func isBusy(err error) bool {
 	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
 
-// Path is the file the store lives in.
-func (s *Store) Path() string { return s.path }
+// Path is where the store lives: the SQLite file, or the PostgreSQL URL
+// with its password masked (safe to print).
+func (s *Store) Path() string { return s.location }
+
+// Engine names the store's database engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.db.d.name }
 
 // Lease is how long a heartbeat stays fresh.
 func (s *Store) Lease() time.Duration { return s.lease }
@@ -153,7 +168,7 @@ func (s *Store) Lease() time.Duration { return s.lease }
 // Close closes the database. Pending WAL content is checkpointed by SQLite
 // when the last connection to the file closes.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	if err := s.db.db.Close(); err != nil {
 		return fmt.Errorf("close state store: %w", err)
 	}
 	return nil
@@ -161,20 +176,3 @@ func (s *Store) Close() error {
 
 // clock returns the current time as storage keeps it.
 func (s *Store) clock() time.Time { return truncate(s.now()) }
-
-// inTx runs fn in one write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil and rolling back otherwise.
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}

@@ -43,10 +43,12 @@ func SharedMariaDB(t testing.TB) *MariaDB {
 	return shared.m
 }
 
-// Main runs the package's tests and then stops the shared instances. Call it
-// from TestMain: func TestMain(m *testing.M) { testenv.Main(m) }.
+// Main runs the package's tests and then stops the shared instances
+// (MariaDB, PostgreSQL). Call it from TestMain:
+// func TestMain(m *testing.M) { testenv.Main(m) }.
 func Main(m *testing.M) {
 	code := m.Run()
+	stopSharedPostgres()
 	if shared.m != nil {
 		shared.m.Close()
 	}
