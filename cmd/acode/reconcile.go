@@ -79,7 +79,7 @@ func newReconcileCmd(g *globals) *cobra.Command {
 				return err
 			}
 			for _, a := range all {
-				if a.Primary != "valid" && !repaired(a.Did) {
+				if a.Unrepaired() {
 					return &exitError{code: exitFailed, err: errors.New("some days could not be repaired"), printed: true}
 				}
 			}
@@ -92,16 +92,6 @@ func newReconcileCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be promoted, change nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the actions as JSON")
 	return cmd
-}
-
-// repaired says whether an action fixed (or, in a dry run, would fix) a
-// broken or partial primary day.
-func repaired(did string) bool {
-	switch did {
-	case "promoted", "would promote", "merged", "would merge":
-		return true
-	}
-	return false
 }
 
 func reconcilePairs(p *config.Project, name string) ([]config.FailoverPair, error) {

@@ -26,8 +26,8 @@ func (r *Reconciler) mergeDay(ctx context.Context, pStore, bStore storage.Store,
 		return err
 	}
 	a.Backup = backupState(bc)
-	a.Did = "nothing"
-	if a.Backup != "valid" {
+	a.Did = Nothing
+	if a.Backup != Valid {
 		return nil
 	}
 	pm, err := snapshot.ReadManifest(ctx, pStore, pc.ManifestKey)
@@ -40,7 +40,7 @@ func (r *Reconciler) mergeDay(ctx context.Context, pStore, bStore storage.Store,
 	}
 	in, err := planMerge(s, pm, bm)
 	if errors.Is(err, ErrNotMergeable) {
-		a.Did, a.Detail = "skipped: cannot merge", err.Error()
+		a.Did, a.Detail = Skipped, "cannot merge: "+err.Error()
 		return nil
 	}
 	if err != nil {
@@ -62,21 +62,21 @@ func (r *Reconciler) mergeDay(ctx context.Context, pStore, bStore storage.Store,
 		a.Detail = "the backup holds no row the primary lacks"
 		return nil
 	}
-	if a.Primary == "valid" {
-		a.Primary = "partial"
+	if a.Primary == Valid {
+		a.Primary = Partial
 	}
 	a.JobID, a.Rows = bm.JobID, counts.rows
 	a.Detail = fmt.Sprintf("%d keys only on the backup, %d newer on the backup, %d older versions dropped",
 		counts.added, counts.replaced, counts.dropped)
 	if r.DryRun {
-		a.Did = "would merge"
+		a.Did = WouldMerge
 		return nil
 	}
 	m, err := r.commitMerge(ctx, pStore, primary, validate.StreamLayout(primary, s, day), in, keys, counts)
 	if m == nil {
 		return fmt.Errorf("merge %s %s: %w", s.Name, a.Day, err)
 	}
-	a.Did, a.Rows = "merged", m.Rows
+	a.Did, a.Rows = Merged, m.Rows
 	a.Detail += fmt.Sprintf("; %d files, key %v, cursor %s", len(m.Files), in.keyNames, m.Merge.CursorField)
 	r.log().Info("incremental day merged from the backup", "stream", s.Name, "day", a.Day, "rows", m.Rows,
 		"added", counts.added, "replaced", counts.replaced, "passes", m.Merge.Passes)

@@ -31,14 +31,14 @@ import (
 
 // Action is what reconcile found and did for one stream on one day.
 type Action struct {
-	Day     string `json:"day"`
-	Stream  string `json:"stream"`
-	Primary string `json:"primary"` // valid | missing | damaged | quarantined | partial
-	Backup  string `json:"backup"`  // valid | missing | damaged | not checked
-	Did     string `json:"did"`     // nothing | promoted | would promote | merged | would merge | skipped: why
-	JobID   int64  `json:"backup_job_id,omitempty"`
-	Rows    int64  `json:"rows,omitempty"`
-	Detail  string `json:"detail,omitempty"`
+	Day     string  `json:"day"`
+	Stream  string  `json:"stream"`
+	Primary Day     `json:"primary"` // valid, missing, damaged, quarantined or partial
+	Backup  Day     `json:"backup"`  // valid, missing, damaged or not checked
+	Did     Outcome `json:"did"`
+	JobID   int64   `json:"backup_job_id,omitempty"`
+	Rows    int64   `json:"rows,omitempty"`
+	Detail  string  `json:"detail,omitempty"`
 }
 
 // Reconciler repairs primary days from a backup connection.
@@ -67,7 +67,7 @@ func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connectio
 	var out []Action
 	for _, day := range days {
 		for _, s := range primary.SelectedStreams() {
-			a := Action{Day: day.Format(time.DateOnly), Stream: s.Name, Backup: "not checked"}
+			a := Action{Day: day.Format(time.DateOnly), Stream: s.Name, Backup: NotChecked}
 			pc, err := validate.Partition(ctx, pStore, settings, primary.ResourceName, s.Name, validate.StreamLayout(primary, s, day), validate.Options{})
 			if err != nil {
 				return out, err
@@ -80,23 +80,23 @@ func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connectio
 			// An incremental day whose partition is intact (valid, or its
 			// latest increment quarantined and the previous snapshot live)
 			// is merged with the backup's, keeping the primary's own rows.
-			if ok && s.SyncMode == config.SyncIncremental && (a.Primary == "valid" || a.Primary == "quarantined") {
+			if ok && s.SyncMode == config.SyncIncremental && (a.Primary == Valid || a.Primary == Quarantined) {
 				if err := r.mergeDay(ctx, pStore, bStore, primary, backup, s, bs, day, pc, &a); err != nil {
 					return out, err
 				}
-				if a.Primary != "quarantined" || a.Did == "merged" || a.Did == "would merge" {
+				if a.Primary != Quarantined || a.Did == Merged || a.Did == WouldMerge {
 					out = append(out, a)
 					continue
 				}
-				a.Backup, a.Detail = "not checked", "" // nothing to merge: promote the backup's snapshot instead
+				a.Backup, a.Detail = NotChecked, "" // nothing to merge: promote the backup's snapshot instead
 			}
-			if a.Primary == "valid" {
-				a.Did = "nothing"
+			if a.Primary == Valid {
+				a.Did = Nothing
 				out = append(out, a)
 				continue
 			}
 			if !ok {
-				a.Did = "skipped: the backup connection does not select this stream"
+				a.Did, a.Detail = Skipped, "the backup connection does not select this stream"
 				out = append(out, a)
 				continue
 			}
@@ -106,20 +106,22 @@ func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connectio
 			}
 			a.Backup, a.JobID, a.Rows = backupState(bc), bc.JobID, bc.Rows
 			switch {
-			case a.Backup != "valid":
-				a.Did = "skipped: the backup has no intact snapshot of the day"
-				a.Detail = firstProblem(bc)
+			case a.Backup != Valid:
+				a.Did, a.Detail = Skipped, "the backup has no intact snapshot of the day"
+				if p := firstProblem(bc); p != "" {
+					a.Detail += ": " + p
+				}
 			case r.DryRun:
-				a.Did = "would promote"
+				a.Did = WouldPromote
 			default:
 				res, err := promoter.Partition(ctx, backup, primary, bc.ManifestKey)
 				if err != nil {
 					return out, fmt.Errorf("reconcile %s %s: %w", s.Name, a.Day, err)
 				}
 				if res.Skipped != "" {
-					a.Did = "skipped: " + res.Skipped
+					a.Did, a.Detail = Skipped, res.Skipped
 				} else {
-					a.Did, a.Rows, a.Detail = "promoted", res.Rows, fmt.Sprintf("%d files, %s copy into %s", len(res.Files), res.Copy, res.To)
+					a.Did, a.Rows, a.Detail = Promoted, res.Rows, fmt.Sprintf("%d files, %s copy into %s", len(res.Files), res.Copy, res.To)
 				}
 			}
 			out = append(out, a)
@@ -128,26 +130,26 @@ func (r *Reconciler) Days(ctx context.Context, primary, backup *config.Connectio
 	return out, nil
 }
 
-func primaryState(c validate.Check) string {
+func primaryState(c validate.Check) Day {
 	switch {
 	case c.Status == "missing":
-		return "missing"
+		return Missing
 	case len(c.Problems) > 0:
-		return "damaged"
+		return Damaged
 	case c.Status == "quarantined":
-		return "quarantined"
+		return Quarantined
 	}
-	return "valid"
+	return Valid
 }
 
-func backupState(c validate.Check) string {
+func backupState(c validate.Check) Day {
 	switch {
 	case c.Status == "missing":
-		return "missing"
+		return Missing
 	case len(c.Problems) > 0:
-		return "damaged"
+		return Damaged
 	}
-	return "valid"
+	return Valid
 }
 
 func firstProblem(c validate.Check) string {
