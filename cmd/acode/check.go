@@ -21,7 +21,7 @@ type checkReport struct {
 }
 
 func newCheckCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, credentials bool
 	cmd := &cobra.Command{
 		Use:   "check [CONNECTION...]",
 		Short: "Validate the configuration, connect to every source and destination, discover the streams, report schema drift",
@@ -33,6 +33,9 @@ func newCheckCmd(g *globals) *cobra.Command {
 			p, err := g.project()
 			if err != nil {
 				return err
+			}
+			if credentials {
+				return runCheckCredentials(cmd, p, asJSON)
 			}
 			names := args
 			if len(names) == 0 {
@@ -70,6 +73,7 @@ func newCheckCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&credentials, "credentials", false, "report each source account's password age and lifetime (MariaDB mysql.global_priv, MySQL mysql.user); exit 1 when one is refused or expired")
 	return cmd
 }
 

@@ -122,6 +122,8 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	defer stopHealth()
 	stopWatch := exitOnSecondSignal(ctx, log)
 	defer stopWatch()
+	stopReload := reloadOnSIGHUP(ctx, log, p)
+	defer stopReload()
 	return srv.Serve(ctx, ln, settings.ShutdownGrace+recordTimeout)
 }
 

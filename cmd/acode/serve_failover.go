@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *
 	return &pairsync.Orchestrator{
 		Project: p, State: st, Log: log,
 		OnHealth: func(ctx context.Context, results []health.Result) {
-			if err := alertHealth(ctx, mgr, results); err != nil {
+			if err := errors.Join(alertHealth(ctx, mgr, results), alertCredentials(ctx, mgr, p, results)); err != nil {
 				log.Warn("alert on health results", "err", err)
 			}
 		},

@@ -31,6 +31,8 @@ type Project struct {
 	Destinations map[string]*Destination // by resource_name
 	Connections  map[string]*Connection  // by resource_name
 	Warnings     []string                // "file:line: key: unknown key, ignored"
+
+	lookupEnv func(string) (string, bool) // what Load was given, for ReloadSecrets
 }
 
 // Connection returns the connection whose resource_name or ID is name. Both
@@ -100,14 +102,19 @@ func Load(dir string, lookupEnv func(string) (string, bool)) (*Project, error) {
 	if err := l.c.err(); err != nil {
 		return nil, err
 	}
-	return &Project{
+	p := &Project{
 		Dir:          abs,
 		Settings:     settings,
 		Sources:      l.sources,
 		Destinations: l.destinations,
 		Connections:  l.connections,
 		Warnings:     l.c.warnings,
-	}, nil
+		lookupEnv:    lookupEnv,
+	}
+	for _, s := range p.Sources {
+		s.project = p
+	}
+	return p, nil
 }
 
 // loader holds the state of one Load.
@@ -150,6 +157,7 @@ func (l *loader) rel(file string) string {
 // open reads and parses one file; nil when it cannot be used (reported).
 func (l *loader) open(file string, strict bool) (*fileDecoder, *mapNode) {
 	f := newFileDecoder(&l.c, l.rel(file), l.lookupEnv)
+	f.dir = l.dir
 	f.strict = strict
 	f.octavia = !strict
 	data, err := os.ReadFile(file)

@@ -145,6 +145,7 @@ func TestLoad_ExampleYieldsTheSeedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantSource.project = p // the project a reload reads again
 	if !reflect.DeepEqual(*c.Source, wantSource) {
 		t.Errorf("source:\n got %#v\nwant %#v", *c.Source, wantSource)
 	}

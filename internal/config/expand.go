@@ -1,6 +1,11 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -24,7 +29,12 @@ var pathFormatKeys = map[string]bool{
 	"namespace_format":  true,
 }
 
-var envVarRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+// anyRef is ${VAR} or ${file:PATH}, the latter: the content of a file (a mounted Kubernetes or
+// Docker secret, a file a vault agent rewrites), trailing newline removed.
+// A relative PATH is relative to the config dir. Secrets that rotate are
+// kept in files: acode serve re-reads them on SIGHUP and before it treats
+// an authentication failure as a reason to fail over.
+var anyRef = regexp.MustCompile(`\$\{(file:[^}]+|[A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expandTree replaces ${VAR} in every scalar value of the tree with the
 // variable's value from lookupEnv. It runs on the parsed tree rather than the
@@ -57,8 +67,22 @@ func (f *fileDecoder) expandScalar(n *yaml.Node, path, key string) {
 	}
 	keepAirbyte := pathFormatKeys[key]
 	var missing []string
-	n.Value = envVarRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+	bad := false
+	// One pass, so that a value read from a variable or a file is never
+	// expanded again.
+	n.Value = anyRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 		name := ref[2 : len(ref)-1]
+		if p, isFile := strings.CutPrefix(name, "file:"); isFile {
+			if keepAirbyte {
+				return ref // files are not read into paths
+			}
+			v, err := f.readRef(p)
+			if err != nil {
+				f.errorAt(n, path, "%s: %v", ref, err)
+				bad = true
+			}
+			return v
+		}
 		if keepAirbyte && airbytePathVars[name] {
 			return ref
 		}
@@ -72,7 +96,24 @@ func (f *fileDecoder) expandScalar(n *yaml.Node, path, key string) {
 	for _, name := range missing {
 		f.errorAt(n, path, "environment variable %s is not set", name)
 	}
-	if len(missing) > 0 {
+	if bad || len(missing) > 0 {
 		f.bad[n] = true
 	}
+}
+
+// readRef reads the file a ${file:PATH} reference names.
+func (f *fileDecoder) readRef(p string) (string, error) {
+	p = strings.TrimSpace(p)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(f.dir, p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
 }

@@ -16,6 +16,7 @@ type fileDecoder struct {
 	c         *collector
 	file      string // for messages: relative to the config dir, slash-separated
 	lookupEnv func(string) (string, bool)
+	dir       string              // the config dir: ${file:PATH} is relative to it
 	strict    bool                // unknown keys are errors (acode.yaml) instead of warnings (Octavia files)
 	octavia   bool                // keys under the top-level "configuration" are named without that prefix
 	bad       map[*yaml.Node]bool // values already reported (unset variable)

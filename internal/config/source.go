@@ -33,10 +33,12 @@ type Source struct {
 	Port              int
 	Database          string
 	Username          string
-	Password          Secret
+	Password          Secret // read through Secrets() where ReloadSecrets may run
 	JDBCURLParams     string // "key=value&key2=value2", as source-mysql takes them
 	SSL               SSLMode
 	ReplicationMethod string // ReplicationStandard or ReplicationCDC
+
+	project *Project // the project it was loaded with, for RefreshSecrets
 }
 
 // SSLMode is source-mysql's ssl_mode. Certificates are PEM text, as Airbyte

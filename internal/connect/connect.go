@@ -7,6 +7,7 @@ package connect
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/acode-dev/acode/internal/config"
@@ -17,8 +18,19 @@ import (
 )
 
 // Source opens a pool to src with room for maxConns concurrent readers.
+// When the server refuses the login, the project's secrets are read again
+// first (config.Source.RefreshSecrets): if the password was rotated in its
+// file, the new one is tried before the refusal is returned, so a rotation
+// never reaches the failover machine as an authentication failure.
 func Source(ctx context.Context, src *config.Source, sync config.SyncSettings, maxConns int) (*sql.DB, error) {
 	db, err := mysql.Open(ctx, SourceConfig(src, sync, maxConns))
+	if err != nil && mysql.IsLoginRefused(err) {
+		if changed, rerr := src.RefreshSecrets(); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else if changed {
+			db, err = mysql.Open(ctx, SourceConfig(src, sync, maxConns))
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to source %s: %w", src.ResourceName, err)
 	}
@@ -27,17 +39,18 @@ func Source(ctx context.Context, src *config.Source, sync config.SyncSettings, m
 
 // SourceConfig maps a source's configuration to the MySQL client's.
 func SourceConfig(src *config.Source, sync config.SyncSettings, maxConns int) mysql.ConnConfig {
+	secrets := src.Secrets()
 	return mysql.ConnConfig{
 		Host:           src.Host,
 		Port:           src.Port,
 		Database:       src.Database,
 		User:           src.Username,
-		Password:       src.Password.Reveal(),
+		Password:       secrets.Password.Reveal(),
 		Params:         src.JDBCURLParams,
 		TLSMode:        src.SSL.Mode,
 		CACertPEM:      src.SSL.CACertificate,
 		ClientCertPEM:  src.SSL.ClientCertificate,
-		ClientKeyPEM:   src.SSL.ClientKey.Reveal(),
+		ClientKeyPEM:   secrets.ClientKey.Reveal(),
 		ConnectTimeout: sync.ConnectTimeout,
 		ReadTimeout:    sync.ReadTimeout,
 		MaxOpenConns:   maxConns,
@@ -55,12 +68,13 @@ func Store(ctx context.Context, dst *config.Destination) (storage.Store, error) 
 		}
 		return st, nil
 	case "s3":
+		keys := dst.Keys()
 		st, err := s3.New(ctx, s3.Config{
 			Bucket:               dst.Bucket,
 			Region:               dst.Region,
 			Endpoint:             dst.Endpoint,
-			AccessKeyID:          dst.AccessKeyID.Reveal(),
-			SecretAccessKey:      dst.SecretAccessKey.Reveal(),
+			AccessKeyID:          keys.AccessKeyID.Reveal(),
+			SecretAccessKey:      keys.SecretAccessKey.Reveal(),
 			ServerSideEncryption: dst.ServerSideEncryption,
 			KMSKeyID:             dst.KMSKeyID,
 		})
@@ -80,12 +94,13 @@ func BucketStore(ctx context.Context, bucket string, like *config.Destination) (
 	if like.Kind != "s3" {
 		return nil, fmt.Errorf("destination %s is not on S3", like.ResourceName)
 	}
+	keys := like.Keys()
 	st, err := s3.New(ctx, s3.Config{
 		Bucket:               bucket,
 		Region:               like.Region,
 		Endpoint:             like.Endpoint,
-		AccessKeyID:          like.AccessKeyID.Reveal(),
-		SecretAccessKey:      like.SecretAccessKey.Reveal(),
+		AccessKeyID:          keys.AccessKeyID.Reveal(),
+		SecretAccessKey:      keys.SecretAccessKey.Reveal(),
 		ServerSideEncryption: like.ServerSideEncryption,
 		KMSKeyID:             like.KMSKeyID,
 	})

@@ -207,8 +207,9 @@ func sameStore(a, b *config.Destination) bool {
 	if a.Kind == config.KindLocal {
 		return a.LocalPath == b.LocalPath
 	}
+	ka, kb := a.Keys(), b.Keys()
 	return a.Bucket == b.Bucket && a.Endpoint == b.Endpoint && a.Region == b.Region &&
-		a.AccessKeyID.Reveal() == b.AccessKeyID.Reveal() && a.SecretAccessKey.Reveal() == b.SecretAccessKey.Reveal()
+		ka.AccessKeyID.Reveal() == kb.AccessKeyID.Reveal() && ka.SecretAccessKey.Reveal() == kb.SecretAccessKey.Reveal()
 }
 
 // promoteUUID is ${UUID} for a promotion: one value per backup job.

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/mysql"
+)
+
+// credentialReport is one source's line of `acode check --credentials`.
+type credentialReport struct {
+	Source   string                `json:"source"`
+	Username string                `json:"username"`
+	Error    string                `json:"error,omitempty"` // the login or the query failed
+	Password *mysql.PasswordStatus `json:"password,omitempty"`
+	// AgeDays and ExpiresInDays are whole days; nil when unknown or never.
+	AgeDays       *int `json:"age_days,omitempty"`
+	ExpiresInDays *int `json:"expires_in_days,omitempty"`
+}
+
+// runCheckCredentials logs in to every source and reports its account's
+// password age and lifetime; an expired or refused account fails the check.
+func runCheckCredentials(cmd *cobra.Command, p *config.Project, asJSON bool) error {
+	now := time.Now()
+	var reps []credentialReport
+	ok := true
+	for _, name := range sortedKeys(p.Sources) {
+		r := checkCredential(cmd.Context(), p, p.Sources[name], now)
+		ok = ok && r.Error == "" && (r.Password == nil || !r.Password.Expired)
+		reps = append(reps, r)
+	}
+	if asJSON {
+		writeJSON(map[string]any{"ok": ok, "sources": reps})
+	} else {
+		printCredentials(cmd.OutOrStdout(), reps)
+	}
+	if !ok {
+		return &exitError{code: exitFailed, err: errors.New("a source's credentials are refused or expired"), printed: true}
+	}
+	return nil
+}
+
+func checkCredential(ctx context.Context, p *config.Project, src *config.Source, now time.Time) credentialReport {
+	r := credentialReport{Source: src.ResourceName, Username: src.Username}
+	db, err := connect.Source(ctx, src, p.Settings.Sync, 1)
+	if err != nil {
+		r.Error = err.Error()
+		if mysql.IsPasswordExpired(err) {
+			r.Password = &mysql.PasswordStatus{Account: "'" + src.Username + "'", Expired: true}
+		}
+		return r
+	}
+	defer db.Close()
+	ps, err := mysql.ReadPasswordStatus(ctx, db)
+	if err != nil && !mysql.IsPasswordExpired(err) {
+		r.Error = err.Error()
+		return r
+	}
+	if err != nil { // a sandboxed session: logged in, but expired
+		ps = mysql.PasswordStatus{Account: "'" + src.Username + "'", Expired: true}
+	}
+	r.Password = &ps
+	if ps.LastChanged != nil {
+		age := int(now.Sub(*ps.LastChanged).Hours() / 24)
+		r.AgeDays = &age
+	}
+	if at := ps.ExpiresAt(); at != nil {
+		left := int(at.Sub(now).Hours() / 24)
+		r.ExpiresInDays = &left
+	}
+	return r
+}
+
+func printCredentials(w io.Writer, reps []credentialReport) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tACCOUNT\tLAST CHANGED\tAGE\tLIFETIME\tEXPIRES\tNOTE")
+	for _, r := range reps {
+		if r.Password == nil {
+			fmt.Fprintf(tw, "%s\t'%s'\t-\t-\t-\t-\t%s\n", r.Source, r.Username, r.Error)
+			continue
+		}
+		ps := r.Password
+		changed, age, lifetime, expires, note := "-", "-", "-", "-", ps.Reason
+		if ps.LastChanged != nil {
+			changed = ps.LastChanged.Format(time.DateOnly)
+		}
+		if r.AgeDays != nil {
+			age = fmt.Sprintf("%d d", *r.AgeDays)
+		}
+		if ps.Exposed {
+			lifetime = lifetimeText(ps)
+			expires = "never"
+		}
+		if r.ExpiresInDays != nil {
+			expires = fmt.Sprintf("in %d d", *r.ExpiresInDays)
+		}
+		if ps.Expired {
+			expires, note = "EXPIRED", "set a new password: ALTER USER "+ps.Account+" IDENTIFIED BY '...'; update the secret; SIGHUP acode serve"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Source, ps.Account, changed, age, lifetime, expires, note)
+	}
+	tw.Flush()
+}
+
+func lifetimeText(ps *mysql.PasswordStatus) string {
+	d := ps.EffectiveLifetimeDays()
+	src := "own"
+	if ps.LifetimeDays == nil {
+		src = "server default"
+	}
+	if d == 0 {
+		return "none (" + src + ")"
+	}
+	return fmt.Sprintf("%d d (%s)", d, src)
+}
