@@ -15,6 +15,7 @@ import (
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
@@ -235,6 +236,28 @@ func TestCLI_KillMidJobKeepsSnapshotAndNextRunCleansUp(t *testing.T) {
 	}
 }
 
+// waitForRunningJob polls `acode jobs --json` until connection has a
+// running job.
+func waitForRunningJob(t *testing.T, p *testenv.Project, connection string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _, code := acode(t, p, "jobs", "--json", "--connection", connection)
+		var jobs []state.Job
+		if code == 0 && json.Unmarshal([]byte(out), &jobs) == nil {
+			for _, j := range jobs {
+				if j.Status == state.JobRunning {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no running job of %s within 60s:\n%s", connection, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func countFiles(dir string) int {
 	n := 0
 	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
@@ -249,14 +272,16 @@ func countFiles(dir string) int {
 func TestCLI_SecondSyncOfABusyConnectionIsRefused(t *testing.T) {
 	t.Parallel()
 	p := seededProject(t, 20000, nil)
-	p.Settings(t, "chunk_rows: 1000", "max_rows_per_second: 5000", "max_parallel_reads: 1")
+	// 20000 rows at 2000 a second: the first job runs for 10 s, long after
+	// it holds the connection's job slot.
+	p.Settings(t, "chunk_rows: 1000", "max_rows_per_second: 2000", "max_parallel_reads: 1")
 	cmd := exec.Command(acodeBin, "--config", p.Dir, "sync", "connection_mysql_local_acode")
 	cmd.Env = p.Environ()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	time.Sleep(1500 * time.Millisecond)
+	waitForRunningJob(t, p, "connection_mysql_local_acode")
 	_, stderr, code := acode(t, p, "sync", "connection_mysql_local_acode")
 	if code != exitBusy || !strings.Contains(stderr, "connection_mysql_local_acode") {
 		t.Errorf("exit %d, want %d with a message naming the connection:\n%s", code, exitBusy, stderr)

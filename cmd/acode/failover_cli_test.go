@@ -185,15 +185,27 @@ func TestServe_HealthLoopFailsOverAndAirflowsJobReadsTheBackup(t *testing.T) {
 	t.Parallel()
 	p, primary, _ := pairProject(t, 1000, fmt.Sprintf(pairSettings, ""))
 	sp := startServe(t, p)
-	time.Sleep(2500 * time.Millisecond) // two rounds of the 1 s health loop measure the replica
-	primary.Kill(t)
-
 	st, err := state.Open(context.Background(), filepath.Join(p.Dir, ".acode", "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	deadline := time.Now().Add(20 * time.Second)
+	// The health loop has measured the replica while the primary is up: the
+	// backup is eligible (without it, failover would rightly refuse).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fs, err := st.FailoverState(context.Background(), "connection_mysql_s3_acode")
+		if err == nil && fs.BackupReplicating != nil && *fs.BackupReplicating {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the health loop did not measure the replica within 30s (%+v, %v):\n%s", fs, err, sp.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	primary.Kill(t)
+
+	deadline = time.Now().Add(20 * time.Second)
 	for {
 		fs, err := st.FailoverState(context.Background(), "connection_mysql_s3_acode")
 		if err == nil && fs.State == "backup_active" {

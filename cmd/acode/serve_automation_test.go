@@ -119,7 +119,15 @@ func TestServe_ScheduledSyncThatFailsAlertsSlackAndCountsIt(t *testing.T) {
 	// After a restart the failed slot does not fire again before its next one
 	// and the open condition is not announced twice.
 	sp = startServe(t, p)
-	time.Sleep(2 * time.Second)
+	// The scheduler's first check after the start has run (a slot it fired
+	// would have started the job, and the job's end alerts).
+	deadline = time.Now().Add(30 * time.Second)
+	for !strings.Contains(sp.stderr.String(), "schedules checked") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted serve did not check its schedules in 30s:\n%s", sp.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if n := len(recv.at(slackPath)); n != 1 {
 		t.Errorf("%d Slack messages after a restart, want still 1", n)
 	}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,8 +31,27 @@ const (
 type serveProcess struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *bytes.Buffer
+	stderr *logBuffer
 	exited chan error
+}
+
+// logBuffer is a child's stderr that a test may read while the child
+// writes it (exec copies into it from its own goroutine).
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -50,7 +70,7 @@ func startServe(t *testing.T, p *testenv.Project) *serveProcess {
 	addr := freeAddr(t)
 	cmd := exec.Command(acodeBin, "--config", p.Dir, "serve", "--listen", addr)
 	cmd.Env = append(p.Environ(), "ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePass)
-	sp := &serveProcess{cmd: cmd, url: "http://" + addr, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
+	sp := &serveProcess{cmd: cmd, url: "http://" + addr, stderr: &logBuffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = sp.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

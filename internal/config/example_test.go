@@ -3,6 +3,8 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -47,11 +49,16 @@ func exampleEnv(name string) (string, bool) {
 
 // seedBlocks returns the yaml blocks of the seed that follow a
 // "#### Arquivo: `path`" heading, by path. The seed lives in ../shared beside
-// the repository (as in CI).
+// the repository in CI; a clone on its own does not have it, so there the
+// test skips, saying so, and in CI (CI=true, as .ci/run sets) it fails.
 func seedBlocks(t *testing.T) map[string][]byte {
 	t.Helper()
 	seed := filepath.Join(repoRoot(t), "..", "shared", "seed", "000_6950620f59dde7c9.txt")
 	data, err := os.ReadFile(seed)
+	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") != "true" {
+		t.Skipf("the seed document is not at %s (../shared beside the repository, as in CI); "+
+			"not comparing the example project with it (CI=true makes this a failure)", seed)
+	}
 	if err != nil {
 		t.Fatalf("the seed document must be at %s (../shared beside the repository, as in CI): %v", seed, err)
 	}

@@ -158,7 +158,18 @@ func TestWatch_HealthLoopFailsOverWhenThePrimaryDies(t *testing.T) {
 		e.o.Watch(ctx, 200*time.Millisecond)
 	}()
 	defer func() { cancel(); <-done }()
-	time.Sleep(600 * time.Millisecond) // a few rounds with both servers up
+	// Rounds with both servers up measure the replica: the backup is eligible.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fs, err := e.st.FailoverState(e.ctx, primaryConn)
+		if err == nil && fs.BackupReplicating != nil && *fs.BackupReplicating {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the health loop did not measure the replica within 30s: %+v, %v", fs, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	e.primary.Kill(t)
 	select {
 	case d := <-transitions:

@@ -176,7 +176,7 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for {
+	for first := true; ; first = false {
 		select {
 		case <-ctx.Done():
 			return
@@ -185,6 +185,11 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 		next, err := s.Tick(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("schedule check failed", "err", err)
+		}
+		if first && ctx.Err() == nil {
+			// Once per start: what was due has fired, and when the next
+			// slot is (a missed slot fired once, or waits for its time).
+			s.log.Info("schedules checked", "entries", len(s.entries), "next_due", next)
 		}
 		wait := s.poll
 		if !next.IsZero() {

@@ -385,7 +385,19 @@ func TestSync_JobEndedElsewhereStopsTheRun(t *testing.T) {
 		})
 	}()
 	job := <-created
-	time.Sleep(300 * time.Millisecond)
+	// Mid-run: the job is running and its heartbeat has beaten once, so the
+	// end is found by the heartbeat, not at the start.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j, err := other.Job(context.Background(), job.ID)
+		if err == nil && j.Status == state.JobRunning && j.StartedAt != nil && j.HeartbeatAt.After(*j.StartedAt) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d not running with a heartbeat within 30s: %+v, %v", job.ID, j, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	// What the API's cancel of a job run by another process does.
 	if err := other.SetJobStatus(context.Background(), job.ID, state.JobCancelled, "cancelled from the API"); err != nil {
 		t.Fatal(err)
