@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/acode-dev/acode/examples"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/sandbox"
@@ -21,11 +18,7 @@ import (
 	"github.com/acode-dev/acode/internal/syncer"
 )
 
-const (
-	demoConnection = "connection_mysql_local_acode"
-	demoDatabase   = "acode_farmarcas"
-	demoUser       = "userfarmarcasac02"
-)
+const demoConnection = demo.Connection
 
 func newDemoCmd(g *globals) *cobra.Command {
 	var (
@@ -92,19 +85,10 @@ func runDemo(ctx context.Context, w io.Writer, g *globals, rows int, dir string,
 
 	project := filepath.Join(out, "project")
 	_ = os.RemoveAll(filepath.Join(project, ".acode")) // a throwaway sandbox: no state of an earlier demo
-	if err := writeDemoProject(project, out, primary.Port, replica.Port); err != nil {
+	if err := demo.WriteProject(project, out, primary.Port, replica.Port); err != nil {
 		return err
 	}
-	os.Setenv("ACODE_PASS", password)
-	os.Setenv("ACODE_BACKUP_HOST", "127.0.0.1")
-	os.Setenv("ACODE_BACKUP_USER", demoUser)
-	os.Setenv("ACODE_BACKUP_PASS", password)
-	for _, k := range []string{"FARMARCAS_AWS_ACCESS_KEY_ID", "FARMARCAS_AWS_SECRET_ACCESS_KEY"} {
-		if _, ok := os.LookupEnv(k); !ok {
-			os.Setenv(k, "not-used-by-the-demo")
-		}
-	}
-	p, err := config.Load(project, os.LookupEnv)
+	p, err := config.Load(project, demo.Env(password, os.LookupEnv))
 	if err != nil {
 		return err
 	}
@@ -127,63 +111,16 @@ func fillDemo(ctx context.Context, w io.Writer, primary *sandbox.Server, rows in
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{
-		"CREATE DATABASE IF NOT EXISTS " + demoDatabase,
-		"CREATE USER IF NOT EXISTS '" + demoUser + "'@'%' IDENTIFIED BY '" + password + "'",
-		"GRANT SELECT, SHOW VIEW, REPLICATION CLIENT ON *.* TO '" + demoUser + "'@'%'",
-		// replication_lag reads the replica's status: the failure drill needs it.
-		"GRANT SLAVE MONITOR ON *.* TO '" + demoUser + "'@'%'",
-	} {
-		if _, err := root.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("prepare demo database: %w", err)
-		}
-	}
-	if err := demo.CreateSchema(ctx, root, demoDatabase); err != nil {
+	if err := demo.Prepare(ctx, root, password); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "== generating %d fiscal rows (valid CNPJ and EAN-13 check digits, real CFOP/NCM/CST shapes)\n", rows)
 	start := time.Now()
-	counts, err := demo.Fill(ctx, root, demoDatabase, demo.Options{Rows: rows, Days: 7, Now: time.Now(), Seed: 1})
+	counts, err := demo.Fill(ctx, root, demo.Database, demo.Options{Rows: rows, Days: 7, Now: time.Now(), Seed: 1})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "   %+v in %s\n", counts, time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// writeDemoProject writes the embedded example project with its sources
-// pointed at the sandbox and the local destination at out.
-func writeDemoProject(project, out string, primaryPort, replicaPort int) error {
-	err := fs.WalkDir(examples.Project, "acode-project", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(project, strings.TrimPrefix(path, "acode-project"))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := examples.Project.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		text := string(data)
-		switch {
-		case strings.HasSuffix(path, "sources/source_mysql_acode/configuration.yaml"):
-			text = strings.Replace(text, "host: db-hsp-farmarcas.acode.com.br", "host: 127.0.0.1", 1)
-			text = strings.Replace(text, "port: 3306", "port: "+strconv.Itoa(primaryPort), 1)
-		case strings.HasSuffix(path, "sources/source_mysql_acode_backup/configuration.yaml"):
-			text = strings.Replace(text, "port: 3306", "port: "+strconv.Itoa(replicaPort), 1)
-		case strings.HasSuffix(path, "destinations/destination_local_acode/configuration.yaml"):
-			text = strings.Replace(text, "destination_path: ./demo-data", "destination_path: "+out, 1)
-		case strings.Contains(path, "destinations/destination_s3_acode"):
-			// The failure drill's pair writes beside the local connection.
-			text = strings.Replace(text, "s3_bucket_name: farmarcas-production-bronze", "destination_path: "+out, 1)
-		}
-		return os.WriteFile(target, []byte(text), 0o644)
-	})
-	if err != nil {
-		return fmt.Errorf("write demo project: %w", err)
-	}
 	return nil
 }
 
