@@ -99,7 +99,7 @@ func (l *loader) decodeConnection(f *fileDecoder, root *mapNode, file string) *C
 	cfg.enum("schedule_type", &c.ScheduleType, "manual", "basic", "cron")
 	decodeSchedule(cfg, c.ScheduleType, &c.Schedule)
 	if cat := cfg.child("sync_catalog"); cat != nil {
-		c.Streams = decodeStreams(cat)
+		c.Streams = decodeStreams(cat, c.Source != nil && c.Source.ReplicationMethod == ReplicationCDC)
 		cat.finish()
 	} else if !cfg.wasBad("sync_catalog") {
 		cfg.missing("sync_catalog")
@@ -215,7 +215,9 @@ func decodeSchedule(cfg *mapNode, scheduleType string, s *ScheduleData) {
 	}
 }
 
-func decodeStreams(cat *mapNode) []Stream {
+// With cdc (the source reads the binlog) an incremental stream needs no
+// cursor_field: the binlog position is its cursor.
+func decodeStreams(cat *mapNode, cdc bool) []Stream {
 	var out []Stream
 	seen := map[string]int{}
 	for i, item := range cat.seq("streams") {
@@ -225,7 +227,7 @@ func decodeStreams(cat *mapNode) []Stream {
 			continue
 		}
 		entry := cat.f.newMap(item, path, item.Line)
-		s, ok := decodeStream(entry)
+		s, ok := decodeStream(entry, cdc)
 		entry.finish()
 		if !ok {
 			continue
@@ -244,7 +246,7 @@ func decodeStreams(cat *mapNode) []Stream {
 	return out
 }
 
-func decodeStream(entry *mapNode) (Stream, bool) {
+func decodeStream(entry *mapNode, cdc bool) (Stream, bool) {
 	s := Stream{SyncMode: SyncFullRefresh, DestinationSyncMode: DestAppend, Selected: true}
 	st := entry.child("stream")
 	if st == nil {
@@ -278,7 +280,7 @@ func decodeStream(entry *mapNode) (Stream, bool) {
 	}
 	cfg.boolean("selected", &s.Selected)
 	cfg.ignore("suggested", "field_selection_enabled", "selected_fields", "hashed_fields", "mappers", "minimum_generation_id", "generation_id", "sync_id")
-	if s.SyncMode == SyncIncremental && len(s.CursorField) == 0 && !cfg.wasBad("cursor_field") {
+	if s.SyncMode == SyncIncremental && !cdc && len(s.CursorField) == 0 && !cfg.wasBad("cursor_field") {
 		cfg.errorf("cursor_field", "stream %s: incremental sync needs a cursor_field (the column whose growth marks new rows)", s.Name)
 	}
 	if strings.HasSuffix(s.DestinationSyncMode, "_dedup") && len(s.PrimaryKey) == 0 {

@@ -20,6 +20,7 @@ type Settings struct {
 	Alerts   AlertSettings
 	Quality  QualitySettings
 	Jobs     JobSettings
+	CDC      CDCSettings
 }
 
 // Types settings for the Parquet schema.
@@ -99,6 +100,7 @@ func DefaultSettings(dir string) Settings {
 		Alerts:   defaultAlertSettings(),
 		Quality:  defaultQualitySettings(),
 		Jobs:     defaultJobSettings(),
+		CDC:      defaultCDCSettings(),
 	}
 }
 
@@ -120,6 +122,7 @@ func (s *Settings) settingsSections() []section {
 		{"alerts", s.Alerts.decode},
 		{"quality", s.Quality.decode},
 		{"jobs", s.Jobs.decode},
+		{"cdc", s.CDC.decode},
 	}
 }
 

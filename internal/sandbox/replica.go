@@ -10,8 +10,9 @@ import (
 
 // StartReplica starts a server under dir replicating from primary over GTID
 // (MASTER_USE_GTID=slave_pos), read_only, and returns once both replication
-// threads run.
-func StartReplica(dir string, primary *Server) (*Server, error) {
+// threads run. opts (at most one) configure the replica's own server,
+// e.g. the binlog settings a CDC reader of the replica needs.
+func StartReplica(dir string, primary *Server, opts ...Options) (*Server, error) {
 	proot, err := primary.Root()
 	if err != nil {
 		return nil, err
@@ -25,7 +26,11 @@ func StartReplica(dir string, primary *Server) (*Server, error) {
 			return nil, fmt.Errorf("prepare replication user on %s: %w", primary.Addr(), err)
 		}
 	}
-	r, err := Start(dir, Options{})
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	r, err := Start(dir, o)
 	if err != nil {
 		return nil, err
 	}

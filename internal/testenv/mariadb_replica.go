@@ -8,10 +8,11 @@ import (
 )
 
 // StartReplica starts a second instance replicating from primary over GTID,
-// read_only, once both replication threads run; stopped at cleanup.
-func StartReplica(t testing.TB, primary *MariaDB) *MariaDB {
+// read_only, once both replication threads run; stopped at cleanup. opts
+// (at most one) configure the replica's server.
+func StartReplica(t testing.TB, primary *MariaDB, opts ...MariaDBOptions) *MariaDB {
 	t.Helper()
-	r, err := sandbox.StartReplica(t.TempDir(), primary.Server)
+	r, err := sandbox.StartReplica(t.TempDir(), primary.Server, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

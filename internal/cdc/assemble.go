@@ -1,0 +1,142 @@
+package cdc
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+// assembler turns the binlog's event sequence into whole transactions:
+// MariaDB writes a GTID event, then (for row changes) table maps and row
+// events, then an XID event (InnoDB) or a COMMIT query (other engines); a
+// DDL is a GTID event flagged standalone followed by its one query.
+type assembler struct {
+	tables  Tables
+	file    string // current binlog file, from rotate events
+	cur     *Txn
+	alone   bool // cur is a standalone (DDL or non-transactional) event group
+	mapped  *replication.TableMapEvent
+	labels  map[int][]string // ENUM and SET members of mapped's columns
+	checked map[*replication.TableMapEvent]bool
+}
+
+func newAssembler(tables Tables) *assembler {
+	return &assembler{tables: tables, checked: map[*replication.TableMapEvent]bool{}}
+}
+
+// add feeds one event; it returns the transaction that event completed, if any.
+func (a *assembler) add(ev *replication.BinlogEvent) (*Txn, error) {
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		a.file = string(e.NextLogName)
+	case *replication.MariadbGTIDEvent:
+		a.cur = &Txn{GTID: GTID{Domain: e.GTID.DomainID, Server: e.GTID.ServerID, Seq: e.GTID.SequenceNumber}}
+		a.alone = e.IsStandalone()
+	case *replication.RowsEvent:
+		if a.cur != nil {
+			return nil, a.addRows(ev.Header, e)
+		}
+	case *replication.XIDEvent:
+		return a.finish(ev.Header), nil
+	case *replication.QueryEvent:
+		return a.query(ev.Header, e), nil
+	}
+	return nil, nil
+}
+
+func (a *assembler) query(h *replication.EventHeader, e *replication.QueryEvent) *Txn {
+	if a.cur == nil {
+		return nil
+	}
+	q := bytes.TrimSpace(e.Query)
+	switch {
+	case bytes.EqualFold(q, []byte("BEGIN")):
+		return nil
+	case bytes.EqualFold(q, []byte("COMMIT")):
+		return a.finish(h)
+	case a.alone:
+		a.cur.DDL, a.cur.DDLSchema = string(q), string(e.Schema)
+		return a.finish(h)
+	}
+	return nil
+}
+
+func (a *assembler) finish(h *replication.EventHeader) *Txn {
+	t := a.cur
+	if t == nil {
+		return nil
+	}
+	a.cur = nil
+	t.CommitTime = time.Unix(int64(h.Timestamp), 0).UTC()
+	t.LogFile, t.LogPos = a.file, h.LogPos
+	return t
+}
+
+func (a *assembler) addRows(h *replication.EventHeader, e *replication.RowsEvent) error {
+	tm := e.Table
+	if tm == nil {
+		return nil
+	}
+	t := a.tables.Lookup(string(tm.Schema), string(tm.Table))
+	if t == nil {
+		return nil
+	}
+	if !a.checked[tm] {
+		if err := t.checkColumns(tm.ColumnNameString(), int(tm.ColumnCount)); err != nil {
+			return err
+		}
+		a.checked[tm] = true
+	}
+	if a.mapped != tm {
+		a.mapped, a.labels = tm, tm.EnumStrValueMap()
+		for i, l := range tm.SetStrValueMap() {
+			if a.labels == nil {
+				a.labels = map[int][]string{}
+			}
+			a.labels[i] = l
+		}
+	}
+	op, step := OpCreate, 1
+	switch e.Type() {
+	case replication.EnumRowsEventTypeUpdate:
+		op, step = OpUpdate, 2 // before and after images, in pairs
+	case replication.EnumRowsEventTypeDelete:
+		op = OpDelete
+	case replication.EnumRowsEventTypeInsert:
+	default:
+		return fmt.Errorf("table %s: unknown rows event %s", t.Source.Name, h.EventType)
+	}
+	for i := step - 1; i < len(e.Rows); i += step {
+		if i < len(e.SkippedColumns) && len(e.SkippedColumns[i]) > 0 {
+			return fmt.Errorf("table %s.%s: the binlog holds partial row images: set binlog_row_image=FULL on the server read: %w",
+				t.Source.Namespace, t.Source.Name, ErrServerSettings)
+		}
+		row, n, err := a.textRow(t, e.Rows[i])
+		if err != nil {
+			return err
+		}
+		a.cur.Changes = append(a.cur.Changes, Change{Table: t, Op: op, Row: row})
+		a.cur.Bytes += int64(n) + 64
+	}
+	return nil
+}
+
+func (a *assembler) textRow(t *Table, values []any) ([][]byte, int, error) {
+	if len(values) != len(t.Source.Columns) {
+		return nil, 0, &SchemaChangedError{Table: t.Source.Namespace + "." + t.Source.Name,
+			Detail: fmt.Sprintf("a row image has %d values for %d columns (binlog_row_image must be FULL)", len(values), len(t.Source.Columns))}
+	}
+	row := make([][]byte, len(values))
+	size := 0
+	for i, v := range values {
+		b, err := textValue(t.Source.Columns[i], v, a.labels[i])
+		if err != nil {
+			return nil, 0, &ValueError{Table: t.Source.Namespace + "." + t.Source.Name, Column: t.Source.Columns[i].Name, GTID: a.cur.GTID, Err: err}
+		}
+		row[i] = b
+		size += len(b)
+	}
+	return row, size, nil
+}

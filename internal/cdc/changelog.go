@@ -1,0 +1,149 @@
+package cdc
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acode-dev/acode/internal/parquet"
+	"github.com/acode-dev/acode/internal/schema"
+)
+
+// Columns the change log adds after the row image: Airbyte's CDC metadata
+// (typed here: timestamps are TIMESTAMPs, not strings) and acode's.
+const (
+	ColUpdatedAt  = "_ab_cdc_updated_at"  // commit time of the change
+	ColDeletedAt  = "_ab_cdc_deleted_at"  // commit time of a delete, NULL otherwise
+	ColLogFile    = "_ab_cdc_log_file"    // binlog file of the commit, on the server read
+	ColLogPos     = "_ab_cdc_log_pos"     // end of the commit event in that file
+	ColOp         = "_acode_op"           // c, u or d
+	ColGTID       = "_acode_gtid"         // domain-server-sequence of the transaction
+	ColGTIDDomain = "_acode_gtid_domain"  // its domain ...
+	ColGTIDSeq    = "_acode_gtid_seq"     // ... and sequence, to order changes numerically
+	ColTxnSeq     = "_acode_txn_seq"      // 1-based position of the change within its transaction
+	ColCommitTime = "_acode_commit_time"  // commit time again, under acode's name
+)
+
+// metaColumns are the added columns as MySQL columns, so the snapshot's
+// type mapping encodes them like any other.
+var metaColumns = []schema.Column{
+	{Name: ColUpdatedAt, DataType: "timestamp", ColumnType: "timestamp", Nullable: false},
+	{Name: ColDeletedAt, DataType: "timestamp", ColumnType: "timestamp", Nullable: true},
+	{Name: ColLogFile, DataType: "varchar", ColumnType: "varchar(512)", Nullable: false, MaxLength: 512},
+	{Name: ColLogPos, DataType: "bigint", ColumnType: "bigint(20) unsigned", Unsigned: true},
+	{Name: ColOp, DataType: "char", ColumnType: "char(1)", MaxLength: 1},
+	{Name: ColGTID, DataType: "varchar", ColumnType: "varchar(64)", MaxLength: 64},
+	{Name: ColGTIDDomain, DataType: "bigint", ColumnType: "bigint(20)"},
+	{Name: ColGTIDSeq, DataType: "bigint", ColumnType: "bigint(20) unsigned", Unsigned: true},
+	{Name: ColTxnSeq, DataType: "int", ColumnType: "int(11)"},
+	{Name: ColCommitTime, DataType: "timestamp", ColumnType: "timestamp"},
+}
+
+// changeLogTable is the change log's table: the source's columns, then the
+// added ones. A source column with an added column's name is an error.
+func changeLogTable(src schema.Table, name string) (schema.Table, error) {
+	t := src
+	t.Name = name
+	t.Columns = append([]schema.Column{}, src.Columns...)
+	for _, m := range metaColumns {
+		if _, clash := src.Column(m.Name); clash {
+			return schema.Table{}, fmt.Errorf("table %s.%s has a column %s, which the change log adds itself", src.Namespace, src.Name, m.Name)
+		}
+		t.Columns = append(t.Columns, m)
+	}
+	return t, nil
+}
+
+// meta appends the added columns' text values of one change.
+func meta(row [][]byte, txn *Txn, op Op, seq int) [][]byte {
+	ts := []byte(txn.CommitTime.Format("2006-01-02 15:04:05"))
+	var deleted []byte
+	if op == OpDelete {
+		deleted = ts
+	}
+	return append(row, ts, deleted, []byte(txn.LogFile),
+		strconv.AppendUint(nil, uint64(txn.LogPos), 10), []byte{byte(op)},
+		[]byte(txn.GTID.String()), strconv.AppendUint(nil, uint64(txn.GTID.Domain), 10),
+		strconv.AppendUint(nil, txn.GTID.Seq, 10), strconv.AppendInt(nil, int64(seq), 10), ts)
+}
+
+// logFile is one change-log Parquet file being written in the spool
+// directory: whole transactions of one stream and one commit day.
+type logFile struct {
+	day         time.Time // commit day (UTC midnight) of every transaction in it
+	first, last GTID
+	txns        int
+	rows        int64
+	f           *os.File
+	hash        hash.Hash
+	size        int64
+	w           *parquet.Writer
+}
+
+func newLogFile(dir string, s *parquet.Schema, day, emitted time.Time, opts parquet.Options) (*logFile, error) {
+	f, err := os.CreateTemp(dir, "cdc-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	lf := &logFile{day: day, f: f, hash: sha256.New()}
+	if lf.w, err = parquet.NewWriter(lf, s, emitted, opts); err != nil {
+		lf.discard()
+		return nil, fmt.Errorf("start change-log file: %w", err)
+	}
+	return lf, nil
+}
+
+// Write is the encoder's output: spooled, hashed and counted.
+func (lf *logFile) Write(b []byte) (int, error) {
+	n, err := lf.f.Write(b)
+	lf.hash.Write(b[:n])
+	lf.size += int64(n)
+	return n, err
+}
+
+// add writes one transaction's changes of this stream.
+func (lf *logFile) add(txn *Txn, changes []Change) error {
+	for i, c := range changes {
+		if err := lf.w.Write(meta(c.Row, txn, c.Op, i+1)); err != nil {
+			return fmt.Errorf("write change %d of transaction %s to the change log of %s: %w", i+1, txn.GTID, c.Table.Name, err)
+		}
+		lf.rows++
+	}
+	if lf.txns == 0 {
+		lf.first = txn.GTID
+	}
+	lf.last = txn.GTID
+	lf.txns++
+	return nil
+}
+
+// close writes the footer; the file is then complete in the spool.
+func (lf *logFile) close() (sha string, err error) {
+	if err := lf.w.Close(); err != nil {
+		return "", fmt.Errorf("close change-log file: %w", err)
+	}
+	if err := lf.f.Sync(); err != nil {
+		return "", fmt.Errorf("sync change-log file: %w", err)
+	}
+	return hex.EncodeToString(lf.hash.Sum(nil)), nil
+}
+
+func (lf *logFile) discard() {
+	lf.f.Close()
+	os.Remove(lf.f.Name())
+}
+
+// name is the file's name in its partition: the path format's file prefix,
+// the day, and the first and last GTID, so the same transactions always
+// land under the same key.
+func (lf *logFile) name(prefix string) string {
+	if prefix != "" && !strings.HasSuffix(prefix, "_") {
+		prefix += "_"
+	}
+	return fmt.Sprintf("%s%s_%s_%s.parquet", prefix, lf.day.Format("20060102"), lf.first, lf.last)
+}

@@ -1,0 +1,179 @@
+package cdc_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/testenv"
+)
+
+// buildAcode builds the real binary once per test.
+func buildAcode(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "acode")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/acode").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build acode: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cdcProcess is one `acode cdc` child whose log lines are scanned.
+type cdcProcess struct {
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan error
+}
+
+func startCDC(t *testing.T, bin string, e *cdcEnv, env ...string) *cdcProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "cdc", cdcConnection)
+	cmd.Env = append(e.project.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &cdcProcess{cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody waits for lines now
+			}
+		}
+		io.Copy(io.Discard, stderr)
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return p
+}
+
+// waitLog waits for a log line whose msg is msg and returns its fields.
+func (p *cdcProcess) waitLog(t *testing.T, msg string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l := <-p.lines:
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
+				return m
+			}
+			if strings.Contains(l, `"level":"ERROR"`) {
+				t.Logf("acode cdc: %s", l)
+			}
+		case err := <-p.done:
+			t.Fatalf("acode cdc exited (%v) before logging %q", err, msg)
+		case <-deadline:
+			t.Fatalf("acode cdc did not log %q within %s", msg, timeout)
+		}
+	}
+}
+
+func (p *cdcProcess) kill(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// checkPartitionsClean asserts that every change-log file in the bronze
+// layout is listed by its partition's manifest and the staging area is empty.
+func checkPartitionsClean(t *testing.T, e *cdcEnv) {
+	t.Helper()
+	root := filepath.Join(e.project.LocalRoot(), "origin=airbyte", "database=bronze_acode")
+	for _, table := range demo.Tables() {
+		files, _ := filepath.Glob(e.changeLogGlob(table))
+		for _, f := range files {
+			data, err := os.ReadFile(filepath.Join(filepath.Dir(f), layout.ManifestName))
+			if err != nil {
+				t.Errorf("%s has no manifest beside it: %v", f, err)
+				continue
+			}
+			var m snapshot.Manifest
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := filepath.Rel(e.project.LocalRoot(), f)
+			listed := false
+			for _, k := range m.Keys() {
+				listed = listed || k == filepath.ToSlash(rel)
+			}
+			if !listed {
+				t.Errorf("%s is in the partition but not in its manifest", rel)
+			}
+		}
+	}
+	staged, _ := filepath.Glob(filepath.Join(root, "_acode_staging", "*", "*", "*", "*"))
+	if len(staged) != 0 {
+		t.Errorf("staging area not empty after a clean stop: %v", staged)
+	}
+}
+
+func TestAcodeCDC_KillNineBetweenUploadAndCommitLosesAndRepeatsNothing(t *testing.T) {
+	bin := buildAcode(t)
+	e := newCDCEnv(t, "flush_interval: 1s")
+	duck := testenv.DuckDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// 1. Killed while its first file is staged and recorded as in flight,
+	// before the commit: the staged copy is there, the partition is not.
+	// The writer starts once the first checkpoint (the server's position
+	// then: there is no backfill yet) is saved.
+	p := startCDC(t, bin, e, "ACODE_CDC_PAUSE_BEFORE_COMMIT=1h")
+	p.waitLog(t, "cdc reader starting", time.Minute)
+	w := newWriter(t, e.primary, e.database)
+	writes := make(chan error, 1)
+	go func() { writes <- w.run(ctx, 400, 25*time.Millisecond) }()
+	staged := p.waitLog(t, "cdc file staged", 2*time.Minute)
+	p.kill(t)
+	key := staged["key"].(string)
+	if _, err := os.Stat(filepath.Join(e.project.LocalRoot(), filepath.FromSlash(key))); err == nil {
+		t.Fatalf("%s is in its partition although the process was killed before the commit", key)
+	}
+	if st, _ := filepath.Glob(filepath.Join(e.project.LocalRoot(), "origin=airbyte", "database=bronze_acode", "_acode_staging", "*", "*", "*", "*.parquet")); len(st) == 0 {
+		t.Fatal("no staged file after the upload: the kill did not land between the upload and the commit")
+	}
+
+	// 2. Killed at random moments while the writer goes on.
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 4; i++ {
+		p = startCDC(t, bin, e)
+		p.waitLog(t, "cdc reader starting", time.Minute)
+		time.Sleep(time.Duration(500+rng.IntN(2000)) * time.Millisecond)
+		p.kill(t)
+	}
+
+	// 3. A last process catches up and stops on SIGTERM.
+	if err := <-writes; err != nil {
+		t.Fatal(err)
+	}
+	want := e.primaryPosition(t)
+	p = startCDC(t, bin, e)
+	st := e.state(t)
+	poll(t, 3*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-p.done; err != nil {
+		t.Fatalf("acode cdc after SIGTERM: %v", err)
+	}
+	checkExactlyOnce(t, e, w, duck)
+	checkNewestRows(t, e, duck)
+	checkPartitionsClean(t, e)
+}

@@ -1,0 +1,148 @@
+package cdc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+// Endpoint is the server a reader takes the binlog from.
+type Endpoint struct {
+	Name     string // the source's resource_name, for messages
+	Host     string
+	Port     int
+	User     string
+	Password string
+	TLS      *tls.Config // nil: plain
+}
+
+// ReaderConfig is how a reader connects and notices a dead connection.
+type ReaderConfig struct {
+	ServerID    uint32
+	Heartbeat   time.Duration
+	ReadTimeout time.Duration
+}
+
+// ConnectionError wraps a failure to reach or keep reading the server:
+// the run reconnects after a pause, from the last whole transaction.
+type ConnectionError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *ConnectionError) Error() string {
+	return fmt.Sprintf("binlog of %s: %v", e.Endpoint, e.Err)
+}
+
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// PositionError says the server cannot serve the binlog from the position
+// asked (error 1236: purged past it, or a GTID it never had). Reconnecting
+// does not help; the stream needs a new backfill or another server.
+type PositionError struct {
+	Endpoint string
+	Position Position
+	Err      error
+}
+
+func (e *PositionError) Error() string {
+	return fmt.Sprintf("binlog of %s cannot be read from GTID position %q: %v", e.Endpoint, e.Position.String(), e.Err)
+}
+
+func (e *PositionError) Unwrap() error { return e.Err }
+
+// errBinlogPosition is MySQL's ER_MASTER_FATAL_ERROR_READING_BINLOG.
+const errBinlogPosition = 1236
+
+// read streams whole transactions from ep's binlog after from into out
+// until ctx ends or the connection fails. It returns a *ConnectionError or
+// *PositionError for the server's failures and the assembler's errors as
+// they are. The binlog client's own reconnect is off: it could deliver a
+// transaction twice; the caller reconnects from what it has landed.
+func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, from Position, out chan<- *Txn, log *slog.Logger) error {
+	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID:                cfg.ServerID,
+		Flavor:                  gomysql.MariaDBFlavor,
+		Host:                    ep.Host,
+		Port:                    uint16(ep.Port),
+		User:                    ep.User,
+		Password:                ep.Password,
+		TLSConfig:               ep.TLS,
+		Charset:                 "utf8mb4",
+		HeartbeatPeriod:         cfg.Heartbeat,
+		ReadTimeout:             cfg.ReadTimeout,
+		DisableRetrySync:        true,
+		TimestampStringLocation: time.UTC,
+		RenderJSONAsMySQLText:   true,
+		FillZeroLogPos:          true,
+		Logger:                  quietLogger(log),
+	})
+	defer syncer.Close()
+	gset, err := gomysql.ParseMariadbGTIDSet(from.String())
+	if err != nil {
+		return fmt.Errorf("binlog position %q: %w", from.String(), err)
+	}
+	stream, err := syncer.StartSyncGTID(gset)
+	if err != nil {
+		return classify(ep, from, err)
+	}
+	asm := newAssembler(tables)
+	for {
+		ev, err := stream.GetEvent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return classify(ep, from, err)
+		}
+		txn, err := asm.add(ev)
+		if err != nil {
+			return err
+		}
+		if txn == nil {
+			continue
+		}
+		select {
+		case out <- txn:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func classify(ep Endpoint, from Position, err error) error {
+	var my *gomysql.MyError
+	if errors.As(err, &my) && my.Code == errBinlogPosition {
+		return &PositionError{Endpoint: ep.Name, Position: from, Err: err}
+	}
+	return &ConnectionError{Endpoint: ep.Name, Err: err}
+}
+
+// quietLogger hands the binlog client a logger that keeps its warnings and
+// errors but not its chatty info lines (it logs its whole configuration).
+func quietLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(levelFloor{log.Handler(), slog.LevelWarn}).With("component", "binlog")
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFloor) WithGroup(g string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(g), h.min}
+}

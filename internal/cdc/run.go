@@ -1,0 +1,239 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config is one reader: the server it reads, the streams it lands, and
+// when it commits.
+type Config struct {
+	Connection    string
+	Endpoint      Endpoint
+	Reader        ReaderConfig
+	Tables        []*Table
+	Sink          *Sink
+	Cursors       CursorStore
+	FlushInterval time.Duration
+	FlushBytes    int64
+	RetryMax      time.Duration
+	// Current returns the server's position now (@@gtid_binlog_pos): where
+	// a stream without a checkpoint starts.
+	Current func(ctx context.Context) (Position, error)
+	Log     *slog.Logger
+	// Stats, when set, is updated as transactions land.
+	Stats *Stats
+}
+
+// run is one Run's state: the landings and the position read up to.
+type run struct {
+	cfg      Config
+	tables   Tables
+	landings []*landing
+	byTable  map[*Table]*landing
+	read     Position // after the last whole transaction handed to the landings
+	flushed  time.Time
+}
+
+// Run reads the binlog and lands it until ctx ends (then it commits what
+// it holds and returns nil) or a failure that reconnecting cannot fix. A
+// lost connection is reopened from the last whole transaction after a
+// pause growing to RetryMax.
+func Run(ctx context.Context, cfg Config) error {
+	r, err := start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	pause := time.Second
+	for {
+		err := r.stream(ctx)
+		var conn *ConnectionError
+		switch {
+		case ctx.Err() != nil:
+			return r.stop()
+		case errors.As(err, &conn):
+			cfg.Log.Warn("cdc reader lost its connection; reconnecting", "source", cfg.Endpoint.Name, "err", err, "pause", pause)
+		default:
+			if cerr := r.commitAll(context.WithoutCancel(ctx)); cerr != nil {
+				cfg.Log.Error("cdc commit before stopping", "err", cerr)
+			}
+			return err
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return r.stop()
+		}
+		pause = min(2*pause, cfg.RetryMax)
+	}
+}
+
+func start(ctx context.Context, cfg Config) (*run, error) {
+	if len(cfg.Tables) == 0 {
+		return nil, fmt.Errorf("%w: %s has no stream to land", ErrNotCDC, cfg.Connection)
+	}
+	cfg.Sink.checkpoints = checkpoints{store: cfg.Cursors, connection: cfg.Connection}
+	r := &run{cfg: cfg, tables: Tables{}, byTable: map[*Table]*landing{}, flushed: time.Now()}
+	if err := cfg.Sink.clearStaging(ctx); err != nil {
+		return nil, err
+	}
+	var positions []Position
+	for _, t := range cfg.Tables {
+		l, err := newLanding(cfg.Sink, t)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.position(ctx, l); err != nil {
+			return nil, err
+		}
+		r.tables[key(t.Source.Namespace, t.Source.Name)] = t
+		r.landings = append(r.landings, l)
+		r.byTable[t] = l
+		positions = append(positions, l.pos)
+	}
+	r.read = Earliest(positions)
+	cfg.Log.Info("cdc reader starting", "connection", cfg.Connection, "source", cfg.Endpoint.Name,
+		"streams", len(r.landings), "from", r.read.String())
+	return r, nil
+}
+
+// position loads a landing's checkpoint, settling a commit left in flight;
+// a stream without one starts at the server's current position, saved at
+// once so a restart does not skip what happened in between.
+func (r *run) position(ctx context.Context, l *landing) error {
+	if err := l.recover(ctx); err != nil {
+		return err
+	}
+	if l.pos != nil {
+		return nil
+	}
+	p, ok, err := l.sink.checkpoints.position(ctx, l.table.Name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if p, err = r.cfg.Current(ctx); err != nil {
+			return fmt.Errorf("read the binlog position of %s: %w", r.cfg.Endpoint.Name, err)
+		}
+		if err := l.sink.checkpoints.save(ctx, l.table.Name, p); err != nil {
+			return err
+		}
+		r.cfg.Log.Info("cdc stream has no checkpoint: it starts at the server's current position (no backfill)",
+			"table", l.table.Name, "position", p.String())
+	}
+	l.pos = p
+	return nil
+}
+
+// stream runs one connection: a reader goroutine decoding the binlog, this
+// one landing its transactions and committing on time. The reader is
+// stopped and waited for before stream returns.
+func (r *run) stream(ctx context.Context) error {
+	rctx, cancel := context.WithCancel(ctx)
+	txns := make(chan *Txn, 256)
+	done := make(chan error, 1)
+	go func() { done <- read(rctx, r.cfg.Endpoint, r.cfg.Reader, r.tables, r.read.Clone(), txns, r.cfg.Log) }()
+	defer func() { cancel(); <-done }()
+	tick := time.NewTicker(min(time.Second, r.cfg.FlushInterval/4))
+	defer tick.Stop()
+	for {
+		select {
+		case txn := <-txns:
+			if err := r.land(ctx, txn); err != nil {
+				return err
+			}
+		case <-tick.C:
+			if time.Since(r.flushed) >= r.cfg.FlushInterval {
+				if err := r.commitAll(ctx); err != nil {
+					return err
+				}
+			}
+		case err := <-done:
+			done <- err // for the deferred wait
+			if lerr := r.drain(ctx, txns); lerr != nil {
+				return lerr
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// drain lands the whole transactions a stopped reader had already decoded.
+func (r *run) drain(ctx context.Context, txns <-chan *Txn) error {
+	for {
+		select {
+		case txn := <-txns:
+			if err := r.land(ctx, txn); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// land hands one transaction's changes to the streams that have not seen
+// it yet, then moves the read position past it.
+func (r *run) land(ctx context.Context, txn *Txn) error {
+	var groups map[*landing][]Change
+	for _, c := range txn.Changes {
+		l := r.byTable[c.Table]
+		if l == nil || l.pos.Covers(txn.GTID) {
+			continue
+		}
+		if groups == nil {
+			groups = map[*landing][]Change{}
+		}
+		groups[l] = append(groups[l], c)
+	}
+	for _, l := range r.landings { // in stream order, so commits are too
+		if ch := groups[l]; len(ch) > 0 {
+			if err := l.add(ctx, txn, ch, r.read); err != nil {
+				return err
+			}
+		}
+	}
+	r.read.Advance(txn.GTID)
+	r.cfg.Stats.landed(txn)
+	for _, l := range r.landings {
+		if r.cfg.FlushBytes > 0 && l.size() >= r.cfg.FlushBytes {
+			if err := l.commit(ctx, r.read.Clone()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// commitAll commits every stream's open file at the read position; a
+// stream without one only moves its checkpoint there.
+func (r *run) commitAll(ctx context.Context) error {
+	upTo := r.read.Clone()
+	for _, l := range r.landings {
+		if err := l.commit(ctx, upTo); err != nil {
+			return err
+		}
+	}
+	r.flushed = time.Now()
+	r.cfg.Stats.committed(upTo)
+	return nil
+}
+
+// stop commits what is held when the reader is asked to end.
+func (r *run) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := r.commitAll(ctx); err != nil {
+		for _, l := range r.landings {
+			l.drop()
+		}
+		return fmt.Errorf("commit on shutdown (its transactions are read again next time): %w", err)
+	}
+	r.cfg.Log.Info("cdc reader stopped", "connection", r.cfg.Connection, "position", r.read.String())
+	return nil
+}

@@ -1,0 +1,204 @@
+package cdc
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/parquet"
+	"github.com/acode-dev/acode/internal/snapshot"
+)
+
+// Streams returns a CDC connection's streams whose changes are landed:
+// the selected incremental ones (full_refresh streams stay with `acode
+// sync`). A stream whose destination_sync_mode cannot take a change log is
+// an error naming it.
+func Streams(conn *config.Connection) ([]config.Stream, error) {
+	if conn.Source == nil || conn.Source.ReplicationMethod != config.ReplicationCDC {
+		return nil, fmt.Errorf("%w: the source of %s has replication_method STANDARD; set replication_method: {method: CDC} in %s",
+			ErrNotCDC, conn.ResourceName, sourceFile(conn))
+	}
+	var out []config.Stream
+	for _, s := range conn.SelectedStreams() {
+		if s.SyncMode != config.SyncIncremental {
+			continue
+		}
+		if s.DestinationSyncMode != config.DestAppend && s.DestinationSyncMode != config.DestAppendDedup {
+			return nil, fmt.Errorf("%w: stream %s of %s: destination_sync_mode %s; a change log needs append or append_dedup",
+				ErrNotCDC, s.Name, conn.ResourceName, s.DestinationSyncMode)
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s has no selected stream with sync_mode incremental", ErrNotCDC, conn.ResourceName)
+	}
+	return out, nil
+}
+
+func sourceFile(conn *config.Connection) string {
+	if conn.Source == nil {
+		return "its source"
+	}
+	return conn.Source.File
+}
+
+// ReadSource is the source a connection's reader takes the binlog from:
+// with read_from backup, the backup side of the connection's failover pair
+// when it is a pair's primary; the connection's own source otherwise.
+func ReadSource(p *config.Project, conn *config.Connection) (*config.Source, string, error) {
+	if p.Settings.CDC.ReadFrom != config.CDCReadBackup {
+		return conn.Source, "primary", nil
+	}
+	pairs, err := p.FailoverPairs()
+	if err != nil {
+		return nil, "", err
+	}
+	for _, pair := range pairs {
+		if pair.Primary == conn.ResourceName {
+			if b, ok := p.Connections[pair.Backup]; ok && b.Source != nil {
+				return b.Source, "backup", nil
+			}
+		}
+		if pair.Backup == conn.ResourceName {
+			return conn.Source, "backup", nil
+		}
+	}
+	return conn.Source, "primary", nil
+}
+
+// Opened is a reader's configuration with the resources it holds.
+type Opened struct {
+	Config
+	db *sql.DB
+}
+
+// Close releases the source pool.
+func (o *Opened) Close() { o.db.Close() }
+
+// Open builds the reader of connection name: it connects to the source
+// read, discovers the landed tables, and opens the destination.
+func Open(ctx context.Context, p *config.Project, name string, cursors CursorStore, log *slog.Logger) (*Opened, error) {
+	conn, err := p.Connection(name)
+	if err != nil {
+		return nil, err
+	}
+	streams, err := Streams(conn)
+	if err != nil {
+		return nil, err
+	}
+	src, role, err := ReadSource(p, conn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := connect.Source(ctx, src, p.Settings.Sync, 2)
+	if err != nil {
+		return nil, err
+	}
+	o := &Opened{db: db}
+	if err := o.build(ctx, p, conn, streams, src, role, cursors, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Connection, streams []config.Stream,
+	src *config.Source, role string, cursors CursorStore, log *slog.Logger) error {
+	tables, err := discover(ctx, o.db, conn, streams)
+	if err != nil {
+		return err
+	}
+	ep, err := endpoint(ctx, o.db, src, p.Settings.Sync)
+	if err != nil {
+		return err
+	}
+	store, err := connect.Store(ctx, conn.Destination)
+	if err != nil {
+		return err
+	}
+	server, err := mysql.ServerInfo(ctx, o.db)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", src.ResourceName, err)
+	}
+	st, cdc := p.Settings.Sync, p.Settings.CDC
+	f := conn.Destination.Format
+	spool := st.SpoolDir
+	if spool == "" {
+		spool = os.TempDir()
+	}
+	pause, _ := time.ParseDuration(os.Getenv("ACODE_CDC_PAUSE_BEFORE_COMMIT"))
+	o.Config = Config{
+		Connection: conn.ResourceName,
+		Endpoint:   ep,
+		Reader: ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout},
+		Tables: tables,
+		Sink: &Sink{
+			Store: store, BucketPath: conn.Destination.BucketPath, PathFormat: conn.Destination.PathFormat,
+			Connection: conn.ResourceName,
+			Source: snapshot.Source{Role: role, Name: src.ResourceName, Host: src.Host, Port: src.Port,
+				Database: src.Database, ServerVersion: server.Version},
+			Options: parquet.Options{Codec: f.CompressionCodec, PageBytes: f.PageSizeKB << 10,
+				Dictionary: f.DictionaryEncoding, RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20},
+			Mode: parquet.Mode(st.Types), TypeMode: st.Types, SpoolDir: spool, Log: log, PauseBeforeCommit: pause,
+		},
+		Cursors:       cursors,
+		FlushInterval: cdc.FlushInterval,
+		FlushBytes:    int64(cdc.FlushMB) << 20,
+		RetryMax:      cdc.RetryMax,
+		Current:       func(ctx context.Context) (Position, error) { return CurrentPosition(ctx, o.db) },
+		Log:           log,
+		Stats:         &Stats{},
+	}
+	return nil
+}
+
+func discover(ctx context.Context, db *sql.DB, conn *config.Connection, streams []config.Stream) ([]*Table, error) {
+	var out []*Table
+	for _, s := range streams {
+		ns := s.Namespace
+		if ns == "" {
+			ns = conn.Source.Database
+		}
+		found, err := mysql.Discover(ctx, db, ns, []string{s.Name})
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: %w", s.Name, err)
+		}
+		out = append(out, &Table{Stream: s, Source: found[0], Name: ChangeLogName(s)})
+	}
+	return out, nil
+}
+
+// endpoint is where the binlog client connects, with the source's TLS
+// mode: preferred uses TLS when the server has it.
+func endpoint(ctx context.Context, db *sql.DB, src *config.Source, st config.SyncSettings) (Endpoint, error) {
+	cc := connect.SourceConfig(src, st, 1)
+	tc, fallback, err := cc.TLSConfig()
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("source %s: %w", src.ResourceName, err)
+	}
+	if tc != nil && fallback {
+		var have string
+		if err := db.QueryRowContext(ctx, "SELECT @@have_ssl").Scan(&have); err != nil || !strings.EqualFold(have, "YES") {
+			tc = nil
+		}
+	}
+	return Endpoint{Name: src.ResourceName, Host: src.Host, Port: src.Port, User: src.Username,
+		Password: src.Password.Reveal(), TLS: tc}, nil
+}
+
+// CurrentPosition is the server's @@gtid_binlog_pos: the last transaction
+// of each domain in its binlog.
+func CurrentPosition(ctx context.Context, db *sql.DB) (Position, error) {
+	var s string
+	if err := db.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&s); err != nil {
+		return nil, fmt.Errorf("read @@gtid_binlog_pos: %w", err)
+	}
+	return ParsePosition(s)
+}

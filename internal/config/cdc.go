@@ -1,0 +1,64 @@
+package config
+
+import "time"
+
+// Where a CDC reader takes the binlog from (cdc.read_from).
+const (
+	CDCReadBackup  = "backup"  // the failover pair's backup replica, sparing the primary
+	CDCReadPrimary = "primary" // the connection's own source
+)
+
+// CDCSettings tune the binlog readers of connections whose source has
+// replication_method CDC (acode.yaml section "cdc").
+type CDCSettings struct {
+	// FlushInterval (flush_interval): a stream's open change-log file is
+	// committed at the first transaction boundary after this long.
+	FlushInterval time.Duration
+	// FlushMB (flush_mb): ... or once its encoded size passes this.
+	FlushMB int
+	// ReadFrom (read_from): backup or primary. backup reads the pair's
+	// backup source when the connection is in a failover pair, the
+	// connection's own source otherwise.
+	ReadFrom string
+	// ServerID (server_id): the replication server id the reader registers
+	// with; it must differ from every server's and every other reader's.
+	ServerID int
+	// Heartbeat (heartbeat): the server sends a heartbeat this often when
+	// the binlog is idle; ReadTimeout (read_timeout) past it without any
+	// packet means the connection is dead and is reopened.
+	Heartbeat   time.Duration
+	ReadTimeout time.Duration
+	// RetryMax (retry_max): the longest pause between reconnects.
+	RetryMax time.Duration
+}
+
+func defaultCDCSettings() CDCSettings {
+	return CDCSettings{
+		FlushInterval: time.Minute,
+		FlushMB:       128,
+		ReadFrom:      CDCReadBackup,
+		ServerID:      4_200_001,
+		Heartbeat:     10 * time.Second,
+		ReadTimeout:   30 * time.Second,
+		RetryMax:      30 * time.Second,
+	}
+}
+
+func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
+	m.duration("flush_interval", &s.FlushInterval)
+	m.integer("flush_mb", &s.FlushMB, 1, 1<<16)
+	m.enum("read_from", &s.ReadFrom, CDCReadBackup, CDCReadPrimary)
+	m.integer("server_id", &s.ServerID, 1, 1<<32-1)
+	m.duration("heartbeat", &s.Heartbeat)
+	m.duration("read_timeout", &s.ReadTimeout)
+	m.duration("retry_max", &s.RetryMax)
+	if s.FlushInterval < time.Second && !m.wasBad("flush_interval") {
+		m.errorf("flush_interval", "must be at least 1s")
+	}
+	if s.Heartbeat < time.Second && !m.wasBad("heartbeat") {
+		m.errorf("heartbeat", "must be at least 1s")
+	}
+	if s.ReadTimeout <= s.Heartbeat && !m.wasBad("read_timeout") {
+		m.errorf("read_timeout", "must be longer than heartbeat (%s), or an idle binlog looks dead", s.Heartbeat)
+	}
+}
