@@ -17,16 +17,16 @@ import (
 // Columns the change log adds after the row image: Airbyte's CDC metadata
 // (typed here: timestamps are TIMESTAMPs, not strings) and acode's.
 const (
-	ColUpdatedAt  = "_ab_cdc_updated_at"  // commit time of the change
-	ColDeletedAt  = "_ab_cdc_deleted_at"  // commit time of a delete, NULL otherwise
-	ColLogFile    = "_ab_cdc_log_file"    // binlog file of the commit, on the server read
-	ColLogPos     = "_ab_cdc_log_pos"     // end of the commit event in that file
-	ColOp         = "_acode_op"           // c, u or d
-	ColGTID       = "_acode_gtid"         // domain-server-sequence of the transaction
-	ColGTIDDomain = "_acode_gtid_domain"  // its domain ...
-	ColGTIDSeq    = "_acode_gtid_seq"     // ... and sequence, to order changes numerically
-	ColTxnSeq     = "_acode_txn_seq"      // 1-based position of the change within its transaction
-	ColCommitTime = "_acode_commit_time"  // commit time again, under acode's name
+	ColUpdatedAt  = "_ab_cdc_updated_at" // commit time of the change
+	ColDeletedAt  = "_ab_cdc_deleted_at" // commit time of a delete, NULL otherwise
+	ColLogFile    = "_ab_cdc_log_file"   // binlog file of the commit, on the server read
+	ColLogPos     = "_ab_cdc_log_pos"    // end of the commit event in that file
+	ColOp         = "_acode_op"          // c, u or d
+	ColGTID       = "_acode_gtid"        // domain-server-sequence of the transaction
+	ColGTIDDomain = "_acode_gtid_domain" // its domain ...
+	ColGTIDSeq    = "_acode_gtid_seq"    // ... and sequence, to order changes numerically
+	ColTxnSeq     = "_acode_txn_seq"     // 1-based position of the change within its transaction
+	ColCommitTime = "_acode_commit_time" // commit time again, under acode's name
 )
 
 // metaColumns are the added columns as MySQL columns, so the snapshot's

@@ -137,8 +137,8 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	o.Config = Config{
 		Connection: conn.ResourceName,
 		Endpoint:   ep,
-		Reader: ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout},
-		Tables: tables,
+		Reader:     ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout},
+		Tables:     tables,
 		Sink: &Sink{
 			Store: store, BucketPath: conn.Destination.BucketPath, PathFormat: conn.Destination.PathFormat,
 			Connection: conn.ResourceName,
