@@ -123,6 +123,22 @@ func TestCLI_SyncJSONToS3(t *testing.T) {
 	if code != 0 || !strings.Contains(jobs, "connection_mysql_s3_acode") || !strings.Contains(jobs, "succeeded") {
 		t.Errorf("acode jobs (exit %d):\n%s", code, jobs)
 	}
+	if !strings.Contains(jobs, "farmarcas_si_analitico_diario committed") {
+		t.Errorf("acode jobs does not list the streams:\n%s", jobs)
+	}
+	raw, _, _ := acode(t, p, "jobs", "--json")
+	var listed []struct {
+		ID      int64
+		Streams []struct{ Stream, Status, Error string }
+	}
+	if err := json.Unmarshal([]byte(raw), &listed); err != nil || len(listed) != 1 || listed[0].ID != r.JobID || len(listed[0].Streams) != 3 {
+		t.Fatalf("acode jobs --json (%v):\n%s", err, raw)
+	}
+	for _, s := range listed[0].Streams {
+		if s.Stream == "" || s.Status != "committed" {
+			t.Errorf("acode jobs --json stream %+v", s)
+		}
+	}
 }
 
 func TestCLI_ExitCodesNameTheProblem(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -33,16 +34,23 @@ func newJobsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			listed := make([]jobWithStreams, len(jobs))
+			for i, j := range jobs {
+				listed[i].Job = j
+				if listed[i].Streams, err = st.StreamResults(cmd.Context(), j.ID); err != nil {
+					return err
+				}
+			}
 			if asJSON {
-				writeJSON(jobs)
+				writeJSON(listed)
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tROWS\tBYTES\tFAILOVER\tERROR")
+			fmt.Fprintln(tw, "JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tROWS\tBYTES\tFAILOVER\tSTREAMS\tERROR")
 			chain := chainNotes(jobs)
-			for _, j := range jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status,
-					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanBytes(j.Bytes), chain[j.ID], truncate(j.Error, 80))
+			for _, j := range listed {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status,
+					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanBytes(j.Bytes), chain[j.ID], streamStatuses(j.Streams), truncate(j.Error, 80))
 			}
 			return tw.Flush()
 		},
@@ -51,6 +59,22 @@ func newJobsCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many jobs")
 	cmd.Flags().StringVar(&connection, "connection", "", "only this connection's jobs")
 	return cmd
+}
+
+// jobWithStreams is a job as `acode jobs --json` prints it: the job's
+// fields and, under Streams, every selected stream's name, status and error.
+type jobWithStreams struct {
+	state.Job
+	Streams []state.StreamResult
+}
+
+// streamStatuses is "name status" per stream, e.g. "a committed, b failed".
+func streamStatuses(rs []state.StreamResult) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.Stream + " " + r.Status
+	}
+	return strings.Join(parts, ", ")
 }
 
 func truncate(s string, n int) string {

@@ -12,7 +12,6 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/mysql"
-	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -43,21 +42,24 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 	done := committedStreams(res)
 	qjob := s.newQualityJob(job, streams, done)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// Streams are independent: one that fails does not stop the others,
+	// which commit (or are quarantined) on their own. Only the job's own
+	// context (a cancel, the maximum duration) stops them all.
 	var wg sync.WaitGroup
 	for i, str := range streams {
-		if r, ok := done[str.Name]; ok {
-			results[i] = r
+		results[i] = res.Streams[i]
+		if _, ok := done[str.Name]; ok {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer qjob.Done(str.Name)
 			select {
 			case streamSlots <- struct{}{}:
 			case <-ctx.Done():
 				errs[i] = ctx.Err()
+				results[i].Status, results[i].Error = StreamCancelled, ctx.Err().Error()
 				return
 			}
 			defer func() { <-streamSlots }()
@@ -67,11 +69,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 				quality: qjob, log: log.With("stream", str.Name),
 				scratch: s.Scratch().Job(conn.ResourceName, job.ID),
 			}
-			defer qjob.Done(str.Name)
 			results[i], errs[i] = run.run(ctx)
-			if errs[i] != nil && !errors.Is(errs[i], quality.ErrValidationFailed) {
-				cancel() // one failed stream fails the job: stop the others early (a quarantined one does not)
-			}
 		}()
 	}
 	wg.Wait()
@@ -81,7 +79,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 		res.Rows += r.Rows
 		res.Bytes += r.Bytes
 	}
-	if err := firstError(errs); err != nil {
+	if err := streamsError(streams, errs); err != nil {
 		return err // staged parts stay for the retry to resume from
 	}
 	// Every stream is published: the staged copies go, all at once.
@@ -89,6 +87,22 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 		log.Warn("delete staged parts of the committed job (the next job retries it)", "err", err)
 	}
 	return nil
+}
+
+// streamsError is the attempt's error when some streams failed: it names
+// each of them with its own error, so the job says which failed and why.
+func streamsError(streams []config.Stream, errs []error) error {
+	e := &StreamsError{Of: len(streams)}
+	for i, err := range errs {
+		if err != nil {
+			e.Failed = append(e.Failed, streams[i].Name)
+			e.Errs = append(e.Errs, err)
+		}
+	}
+	if len(e.Failed) == 0 {
+		return nil
+	}
+	return e
 }
 
 // committedStreams returns the streams an earlier attempt already committed.

@@ -34,7 +34,6 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/mysql"
-	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -92,6 +91,16 @@ type Result struct {
 	Error      string         `json:"error,omitempty"`
 }
 
+// A stream's status in a job, as StreamResult.Status, the jobs API and
+// `acode jobs` say it. A quarantined stream is snapshot.StatusQuarantined.
+const (
+	StreamPending   = "pending"   // not started yet
+	StreamRunning   = "running"   // reading, uploading or committing
+	StreamCommitted = "committed" // published as its partition's snapshot
+	StreamFailed    = "failed"    // failed; the other streams went on
+	StreamCancelled = "cancelled" // stopped with the job (cancel, maximum duration)
+)
+
 // StreamResult is one stream's outcome.
 type StreamResult struct {
 	Name      string   `json:"name"`
@@ -130,6 +139,7 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	s.cleanScratch(ctx, conn.ResourceName, job.ID, log)
 	defer os.RemoveAll(s.Scratch().Job(conn.ResourceName, job.ID))
 
+	res.Streams = s.pendingStreams(ctx, conn, job, log)
 	runCtx, cancelRun := context.WithCancelCause(ctx)
 	stopHeartbeat := s.heartbeat(runCtx, job.ID, opts.heartbeatEvery, cancelRun, log)
 	runErr := s.attempts(runCtx, conn, job, opts, res, log)
@@ -159,6 +169,7 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	// The job record must be closed even when ctx was cancelled.
 	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	s.closeStreams(finishCtx, job, res, log)
 	if err := s.State.FinishJob(finishCtx, job.ID, state.JobStatus(res.Status), res.Error, res.Rows, res.Bytes); err != nil && !errors.Is(err, state.ErrJobEnded) {
 		log.Error("record job end", "err", err)
 	}
@@ -226,7 +237,7 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 		if ferr := s.State.FinishAttempt(context.WithoutCancel(ctx), job.ID, att.Number, status, msg); ferr != nil {
 			log.Error("record attempt end", "err", ferr)
 		}
-		if err == nil || ctx.Err() != nil || errors.Is(err, quality.ErrValidationFailed) {
+		if err == nil || ctx.Err() != nil || !retryable(err) {
 			return err // a quality failure is in the data: another attempt reads the same rows
 		}
 		if n < opts.MaxAttempts {
@@ -280,6 +291,9 @@ type endpoints struct {
 	store  storage.Store
 	server mysql.Server
 	tables map[string]schema.Table
+	// undiscovered holds why a stream's table could not be described
+	// (dropped, renamed, no grant), by "namespace.table".
+	undiscovered map[string]error
 }
 
 func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []config.Stream) (*endpoints, error) {
@@ -297,20 +311,17 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 		db.Close()
 		return nil, sourceErr("", err)
 	}
-	byNS := map[string][]string{}
+	// Each stream's table is discovered on its own: one that is missing
+	// or unreadable fails its stream alone (see streamRun.run).
+	ep.undiscovered = map[string]error{}
 	for _, str := range streams {
 		ns := namespaceOf(conn, str)
-		byNS[ns] = append(byNS[ns], str.Name)
-	}
-	for ns, names := range byNS {
-		tables, err := mysql.Discover(ctx, db, ns, names)
+		tables, err := mysql.Discover(ctx, db, ns, []string{str.Name})
 		if err != nil {
-			db.Close()
-			return nil, sourceErr("", err)
+			ep.undiscovered[ns+"."+str.Name] = sourceErr(str.Name, err)
+			continue
 		}
-		for _, t := range tables {
-			ep.tables[ns+"."+t.Name] = t
-		}
+		ep.tables[ns+"."+str.Name] = tables[0]
 	}
 	return ep, nil
 }

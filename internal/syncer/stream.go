@@ -39,34 +39,49 @@ type streamRun struct {
 
 func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
 	ns := namespaceOf(r.conn, r.stream)
-	res := StreamResult{Name: r.stream.Name, Namespace: ns, Status: "failed", Files: []string{}}
+	res := StreamResult{Name: r.stream.Name, Namespace: ns, Status: StreamRunning, Files: []string{}}
 	table, ok := r.ep.tables[ns+"."+r.stream.Name]
 	if !ok {
-		return res, sourceErr(r.stream.Name, &mysql.TableNotFoundError{Database: ns, Table: r.stream.Name})
+		err := r.ep.undiscovered[ns+"."+r.stream.Name]
+		if err == nil {
+			err = sourceErr(r.stream.Name, &mysql.TableNotFoundError{Database: ns, Table: r.stream.Name})
+		}
+		return r.failed(ctx, res, streamOutput{}, err)
 	}
 	l := layout.ForStream(r.conn.Destination.BucketPath, r.conn.Destination.PathFormat, layout.Vars{
 		Namespace: ns, Stream: r.stream.Name, Time: r.job.CreatedAt, UUID: jobUUID(r.job),
 	})
 	res.Partition = l.Partition
+	r.saveResult(ctx, res)
 	sp := r.progress.stream(r.stream.Name, table.EstimatedRows)
 	sp.Started = time.Now()
 	sp.setState("reading")
 	out, err := r.sync(ctx, table, l, sp)
 	if err != nil {
 		sp.setState("failed")
-		res.Error = err.Error()
-		if errors.Is(err, quality.ErrValidationFailed) {
-			res.Status, res.Rows, res.Bytes, res.Files = snapshot.StatusQuarantined, out.rows, out.bytes, out.files
-		}
-		r.saveResult(ctx, res)
-		return res, err
+		return r.failed(ctx, res, out, err)
 	}
 	sp.setState("committed")
-	res.Status = "committed"
+	res.Status = StreamCommitted
 	res.Rows, res.Bytes, res.Files, res.Manifest = out.rows, out.bytes, out.files, l.ManifestKey()
 	res.RangesResumed = out.resumed
 	r.saveResult(ctx, res)
 	return res, nil
+}
+
+// failed records the stream's failure: quarantined when it failed its
+// quality gate (its files are under _quarantine/), cancelled when the job
+// was, else failed.
+func (r *streamRun) failed(ctx context.Context, res StreamResult, out streamOutput, err error) (StreamResult, error) {
+	res.Status, res.Error = StreamFailed, err.Error()
+	switch {
+	case errors.Is(err, quality.ErrValidationFailed):
+		res.Status, res.Rows, res.Bytes, res.Files = snapshot.StatusQuarantined, out.rows, out.bytes, out.files
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		res.Status = StreamCancelled
+	}
+	r.saveResult(ctx, res)
+	return res, err
 }
 
 type streamOutput struct {

@@ -299,6 +299,8 @@ func TestSync_IncrementalReadsOnlyNewRowsAndAppendsToPartition(t *testing.T) {
 	}
 }
 
+// A failure of the source or the destination commits nothing; a missing
+// table fails its own stream only.
 func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 	t.Parallel()
 	m, database := seeded(t, 500)
@@ -355,6 +357,20 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 			out, _ := json.Marshal(res)
 			if strings.Contains(err.Error()+string(out), testPass) || strings.Contains(err.Error()+string(out), s3.SecretKey) {
 				t.Errorf("a secret leaked into the error or result: %s", out)
+			}
+			if tc.name == "unknown table" {
+				// Streams are independent: the missing table fails its
+				// stream alone, and the others commit.
+				for _, st := range res.Streams {
+					want := StreamCommitted
+					if st.Name == "farmarcas_si_analitico_diario_produtos" {
+						want = StreamFailed
+					}
+					if st.Status != want {
+						t.Errorf("%s: %s (%s), want %s", st.Name, st.Status, st.Error, want)
+					}
+				}
+				return
 			}
 			if n := countFiles(t, filepath.Join(s3.Dir, f.Bucket, "origin=airbyte")); n != 0 {
 				t.Errorf("%d objects committed by a failed job", n)
