@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,9 +18,6 @@ import (
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
-
-// dailyEmailEntry names the daily status e-mail among the schedules.
-const dailyEmailEntry = "alerts:daily_status_email"
 
 // startAlerts builds the alert sinks from acode.yaml and the environment,
 // registers acode_alerts_total on reg and starts the manager's loop. The
@@ -61,82 +56,28 @@ func onJobEnd(reg *metrics.Registry, mgr *alert.Manager) func(*syncer.Result, er
 	}
 }
 
-// newScheduler returns the scheduler of the connections' schedules
-// (schedule_type basic or cron; manual ones are left to Airflow) and of
-// the daily status e-mail when one is configured.
+// newScheduler returns the scheduler of the connections' schedules,
+// each fire triggering a job on runner, and of the daily status e-mail
+// when one is configured.
 func newScheduler(log *slog.Logger, p *config.Project, st *state.Store, runner *jobs.Runner,
 	mgr *alert.Manager, mailer *alert.Mailer) (*schedule.Scheduler, error) {
-	var entries []schedule.Entry
-	names := p.ConnectionNames()
-	sort.Strings(names)
-	for _, name := range names {
-		c, err := p.Connection(name)
-		if err != nil {
-			return nil, err
-		}
-		spec, err := schedule.ForConnection(c)
-		if err != nil {
-			return nil, &exitError{code: exitConfig, err: fmt.Errorf("%s: %w", c.File, err)}
-		}
-		if spec == nil {
-			continue
-		}
-		log.Info("connection scheduled", "connection", name, "schedule", spec.String())
-		entries = append(entries, schedule.Entry{
-			Name: "connection:" + name, Spec: spec, FireFirst: c.ScheduleType == "basic",
-			Run: triggerScheduled(log, runner, name),
-		})
+	entries, err := schedule.ConnectionEntries(p, log, func(connection string) func(context.Context) error {
+		return func(ctx context.Context) error { return runner.TriggerScheduled(ctx, connection) }
+	})
+	if err != nil {
+		return nil, &exitError{code: exitConfig, err: err}
 	}
 	if mailer != nil {
-		e := p.Settings.Alerts.Email
-		spec, err := schedule.Daily(e.DailyAt, e.TimeZone)
+		a := p.Settings.Alerts
+		e, err := schedule.DailyEmail(a.Email, func(ctx context.Context) error {
+			return mgr.SendDailyReport(ctx, mailer, a.System, a.StatusPageURL, time.Now())
+		})
 		if err != nil {
-			return nil, &exitError{code: exitConfig, err: fmt.Errorf("alerts.email: %w", err)}
+			return nil, &exitError{code: exitConfig, err: err}
 		}
-		entries = append(entries, schedule.Entry{Name: dailyEmailEntry, Spec: spec, Run: func(ctx context.Context) error {
-			return sendDailyReport(ctx, st, mgr, mailer, p.Settings.Alerts)
-		}})
+		entries = append(entries, e)
 	}
 	return schedule.New(st, entries, schedule.Options{Log: log})
-}
-
-// triggerScheduled starts a job as the API would. A connection whose
-// previous job still runs skips this slot, as Airbyte does.
-func triggerScheduled(log *slog.Logger, runner *jobs.Runner, connection string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		j, err := runner.Trigger(ctx, connection)
-		var busy *state.AlreadyRunningError
-		switch {
-		case errors.As(err, &busy):
-			log.Info("scheduled sync skipped: the previous job still runs", "connection", connection, "job_id", busy.JobID)
-			return nil
-		case errors.Is(err, jobs.ErrShuttingDown):
-			return nil
-		case err != nil:
-			return err
-		}
-		log.Info("scheduled sync started", "connection", connection, "job_id", j.ID)
-		return nil
-	}
-}
-
-// sendDailyReport mails the status of the last 24 hours.
-func sendDailyReport(ctx context.Context, st *state.Store, mgr *alert.Manager, mailer *alert.Mailer, s config.AlertSettings) error {
-	r, err := alert.BuildReport(ctx, st, time.Now(), 24*time.Hour, mgr.Open())
-	if err != nil {
-		return err
-	}
-	r.System, r.StatusURL = s.System, s.StatusPageURL
-	rec := state.AlertRecord{Condition: "report/daily", Severity: string(alert.Info), Event: "report",
-		Sink: "email", Title: r.Subject(), Status: state.AlertSent}
-	sendErr := mailer.Send(ctx, r.Subject(), r.Text())
-	if sendErr != nil {
-		rec.Status, rec.Error = state.AlertFailed, sendErr.Error()
-	}
-	if _, err := st.RecordAlert(ctx, rec); err != nil {
-		return errors.Join(sendErr, err)
-	}
-	return sendErr
 }
 
 // alertHealth hands one run of the health checks to the alerts: a check

@@ -319,3 +319,23 @@ func (r *Runner) reap() {
 		}
 	}
 }
+
+// TriggerScheduled starts a job of connection for a schedule's fire, as
+// Trigger does. A connection whose previous job still runs skips this
+// slot, as Airbyte does, and a runner that is shutting down fires
+// nothing: neither is an error of the schedule.
+func (r *Runner) TriggerScheduled(ctx context.Context, connection string) error {
+	j, err := r.Trigger(ctx, connection)
+	var busy *state.AlreadyRunningError
+	switch {
+	case errors.As(err, &busy):
+		r.log.Info("scheduled sync skipped: the previous job still runs", "connection", connection, "job_id", busy.JobID)
+		return nil
+	case errors.Is(err, ErrShuttingDown):
+		return nil
+	case err != nil:
+		return err
+	}
+	r.log.Info("scheduled sync started", "connection", connection, "job_id", j.ID)
+	return nil
+}
