@@ -34,6 +34,26 @@ func columnList(cols []schema.Column) string {
 	return b.String()
 }
 
+// selectList is the SELECT list of a range read: every column as it is,
+// except FLOAT. The text protocol prints a FLOAT with 6 significant digits
+// (MariaDB sends 16777216 as "16777200"), so it is read as FLOAT * 1e0, a
+// DOUBLE holding the same value exactly, printed in full, which the encoder
+// rounds back to the identical FLOAT. Multiplying by 1 keeps every value,
+// -0 included.
+func selectList(cols []schema.Column) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(QuoteIdent(c.Name))
+		if c.DataType == "float" {
+			b.WriteString(" * 1e0")
+		}
+	}
+	return b.String()
+}
+
 // keyColumns resolves the table's primary key to its columns.
 func keyColumns(t schema.Table) ([]schema.Column, error) {
 	cols := make([]schema.Column, 0, len(t.PrimaryKey))
@@ -211,7 +231,7 @@ func selectRangeSQL(t schema.Table, r Range, opts ReadOptions) (string, []any, e
 	if err != nil {
 		return "", nil, err
 	}
-	return "SELECT " + columnList(t.Columns) + " FROM " + qualified(t) + where + orderBy(t), args, nil
+	return "SELECT " + selectList(t.Columns) + " FROM " + qualified(t) + where + orderBy(t), args, nil
 }
 
 // parseBig parses a decimal integer, signed or up to 2^64-1.

@@ -11,13 +11,13 @@ func TestSelectRangeSQL_Strings(t *testing.T) {
 	t.Parallel()
 	tb := schema.Table{Namespace: "acode", Name: "we`ird", PrimaryKey: []string{"a", "b"}, Columns: []schema.Column{
 		{Name: "a", DataType: "bigint", Unsigned: true}, {Name: "b", DataType: "decimal", Precision: 10, Scale: 2},
-		{Name: "v", DataType: "varchar"},
+		{Name: "v", DataType: "varchar"}, {Name: "f", DataType: "float"},
 	}}
 	q, args, err := selectRangeSQL(tb, Range{Lo: []string{"18446744073709551615", "1.50"}, Hi: []string{"20", "3.00"}}, ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "SELECT `a`, `b`, `v` FROM `acode`.`we``ird` WHERE " +
+	want := "SELECT `a`, `b`, `v`, `f` * 1e0 FROM `acode`.`we``ird` WHERE " +
 		"(`a` >= ? AND (`a` > ? OR (`a` = ? AND `b` > CAST(? AS DECIMAL(10,2))))) AND " +
 		"(`a` <= ? AND (`a` < ? OR (`a` = ? AND `b` <= CAST(? AS DECIMAL(10,2))))) ORDER BY `a`, `b`"
 	if q != want {
@@ -30,7 +30,7 @@ func TestSelectRangeSQL_Strings(t *testing.T) {
 	}
 
 	noKey := schema.Table{Name: "t", Columns: tb.Columns}
-	if q, _, _ := selectRangeSQL(noKey, Range{}, ReadOptions{}); q != "SELECT `a`, `b`, `v` FROM `t`" {
+	if q, _, _ := selectRangeSQL(noKey, Range{}, ReadOptions{}); q != "SELECT `a`, `b`, `v`, `f` * 1e0 FROM `t`" {
 		t.Fatalf("no-key query %s", q)
 	}
 	if _, _, err := selectRangeSQL(tb, Range{Lo: []string{"x", "1"}}, ReadOptions{}); err == nil {
