@@ -26,6 +26,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Stats, when set, is updated as transactions land.
 	Stats *Stats
+	// Backfill, when set, gives a stream without a checkpoint its current
+	// rows first; without it such a stream starts at Current.
+	Backfill *Backfill
 }
 
 // run is one Run's state: the landings and the position read up to.
@@ -101,8 +104,7 @@ func start(ctx context.Context, cfg Config) (*run, error) {
 }
 
 // position loads a landing's checkpoint, settling a commit left in flight;
-// a stream without one starts at the server's current position, saved at
-// once so a restart does not skip what happened in between.
+// a stream without one gets its initial position.
 func (r *run) position(ctx context.Context, l *landing) error {
 	if err := l.recover(ctx); err != nil {
 		return err
@@ -115,15 +117,33 @@ func (r *run) position(ctx context.Context, l *landing) error {
 		return err
 	}
 	if !ok {
-		if p, err = r.cfg.Current(ctx); err != nil {
-			return fmt.Errorf("read the binlog position of %s: %w", r.cfg.Endpoint.Name, err)
-		}
-		if err := l.sink.checkpoints.save(ctx, l.table.Name, p); err != nil {
+		return r.initial(ctx, l)
+	}
+	l.pos = p
+	return nil
+}
+
+// initial gives a stream without a checkpoint its starting position: after
+// a backfill when there is one, else the server's position now, saved at
+// once so a restart does not skip what happened in between.
+func (r *run) initial(ctx context.Context, l *landing) error {
+	if r.cfg.Backfill != nil {
+		p, err := l.backfill(ctx, r.cfg.Backfill)
+		if err != nil {
 			return err
 		}
-		r.cfg.Log.Info("cdc stream has no checkpoint: it starts at the server's current position (no backfill)",
-			"table", l.table.Name, "position", p.String())
+		l.pos = p
+		return nil
 	}
+	p, err := r.cfg.Current(ctx)
+	if err != nil {
+		return fmt.Errorf("read the binlog position of %s: %w", r.cfg.Endpoint.Name, err)
+	}
+	if err := l.sink.checkpoints.save(ctx, l.table.Name, p); err != nil {
+		return err
+	}
+	r.cfg.Log.Info("cdc stream has no checkpoint and backfill is off: it starts at the server's current position",
+		"table", l.table.Name, "position", p.String())
 	l.pos = p
 	return nil
 }

@@ -97,7 +97,7 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 	if err != nil {
 		return nil, err
 	}
-	db, err := connect.Source(ctx, src, p.Settings.Sync, 2)
+	db, err := connect.Source(ctx, src, p.Settings.Sync, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +155,9 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 		Current:       func(ctx context.Context) (Position, error) { return CurrentPosition(ctx, o.db) },
 		Log:           log,
 		Stats:         &Stats{},
+	}
+	if cdc.Backfill {
+		o.Config.Backfill = &Backfill{DB: o.db, ChunkRows: st.ChunkRows}
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type CDCSettings struct {
 	ReadTimeout time.Duration
 	// RetryMax (retry_max): the longest pause between reconnects.
 	RetryMax time.Duration
+	// Backfill (backfill): a stream without a checkpoint first lands its
+	// table's current rows by primary-key ranges, each with its snapshot's
+	// binlog position; false starts it at the server's position now.
+	Backfill bool
 }
 
 func defaultCDCSettings() CDCSettings {
@@ -41,6 +45,7 @@ func defaultCDCSettings() CDCSettings {
 		Heartbeat:     10 * time.Second,
 		ReadTimeout:   30 * time.Second,
 		RetryMax:      30 * time.Second,
+		Backfill:      true,
 	}
 }
 
@@ -52,6 +57,7 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.duration("heartbeat", &s.Heartbeat)
 	m.duration("read_timeout", &s.ReadTimeout)
 	m.duration("retry_max", &s.RetryMax)
+	m.boolean("backfill", &s.Backfill)
 	if s.FlushInterval < time.Second && !m.wasBad("flush_interval") {
 		m.errorf("flush_interval", "must be at least 1s")
 	}

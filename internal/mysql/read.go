@@ -29,6 +29,10 @@ type ReadOptions struct {
 	// the read must hand over, whatever the source does meanwhile (the
 	// completeness check's source side).
 	Counted func(rows int64)
+	// InSnapshot, when set, runs on the read's connection right after its
+	// consistent snapshot starts, before any row is read: a CDC backfill
+	// takes the snapshot's binlog position there (SnapshotPosition).
+	InSnapshot func(ctx context.Context, conn *sql.Conn) error
 }
 
 // ReadRange streams the rows of one range, in primary-key order, to fn. It
@@ -51,6 +55,11 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 		return 0, fmt.Errorf("read %s range %d: start transaction: %w", t.Name, r.Index, err)
 	}
 	defer endSnapshot(ctx, conn)
+	if opts.InSnapshot != nil {
+		if err := opts.InSnapshot(ctx, conn); err != nil {
+			return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
+		}
+	}
 	if opts.Counted != nil {
 		n, err := countInSnapshot(ctx, conn, t, r, opts)
 		if err != nil {
