@@ -50,6 +50,8 @@ type Server struct {
 	ServerID int
 	opts     Options
 
+	release func() // releases the data directory template, once
+
 	mu      sync.Mutex
 	proc    *process
 	root    *sql.DB
@@ -112,6 +114,7 @@ func Start(dir string, opts Options) (*Server, error) {
 	if opts.TLS {
 		ca, err := writeServerCerts(dir)
 		if err != nil {
+			m.releaseData()
 			return nil, fmt.Errorf("generate certificates: %w", err)
 		}
 		m.CACertPEM = ca
@@ -119,32 +122,39 @@ func Start(dir string, opts Options) (*Server, error) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if m.Port, err = FreePort(); err != nil {
-			return nil, err
+			break
 		}
 		if err = m.launch(); err == nil {
 			return m, nil
 		}
 	}
+	m.releaseData()
 	return nil, err
 }
 
+// install fills Dir/data with a copy of the process's bootstrapped template
+// (see template.go) and creates the server's private tmpdir.
 func (m *Server) install() error {
-	installDB, err := findBinary("mariadb-install-db")
+	if err := os.MkdirAll(filepath.Join(m.Dir, "tmp"), 0o700); err != nil {
+		return fmt.Errorf("create tmpdir: %w", err)
+	}
+	src, err := acquireTemplate()
 	if err != nil {
 		return err
 	}
-	// A private tmpdir: concurrent bootstraps collide on temp table names in /tmp.
-	tmp := filepath.Join(m.Dir, "tmp")
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return fmt.Errorf("create tmpdir: %w", err)
-	}
-	cmd := exec.Command(installDB, "--no-defaults", "--datadir="+filepath.Join(m.Dir, "data"),
-		"--user=root", "--auth-root-authentication-method=normal", "--skip-test-db", "--tmpdir="+tmp)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
+	m.release = sync.OnceFunc(releaseTemplate)
+	if err := copyTree(src, filepath.Join(m.Dir, "data")); err != nil {
+		m.releaseData()
+		return fmt.Errorf("copy the bootstrapped data directory: %w", err)
 	}
 	return nil
+}
+
+// releaseData gives up the server's use of the template, once.
+func (m *Server) releaseData() {
+	if m.release != nil {
+		m.release()
+	}
 }
 
 // launch starts mariadbd on m.Port with m.Dir and waits until it answers.
@@ -280,6 +290,7 @@ func (m *Server) killProcess(p *process) {
 // Close stops the server (SIGKILL: a sandbox holds nothing worth a clean
 // shutdown) and closes the root pool.
 func (m *Server) Close() {
+	defer m.releaseData()
 	defer m.removeSocketDir()
 	m.mu.Lock()
 	p := m.proc
