@@ -14,6 +14,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
@@ -71,7 +72,7 @@ func exported(t *testing.T) map[string]bool {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := mgr.Raise(ctx, "test/conn", alert.Critical, alert.Details{Message: "test"}); err != nil {
+	if err := mgr.Raise(ctx, "test/conn", failure.Critical, alert.Details{Message: "test"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -106,7 +106,7 @@ func printDrillChecks(w io.Writer, results []health.Result) {
 		}
 		msg := r.Message
 		if r.Class != "" {
-			msg = "[" + r.Class + "] " + msg
+			msg = "[" + string(r.Class) + "] " + msg
 		}
 		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\n", r.Check, r.Target, strings.ToUpper(string(r.Status)), truncate(msg, 90))
 	}

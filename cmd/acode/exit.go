@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
-	"github.com/acode-dev/acode/internal/syncer"
 )
 
 // Exit codes. Scripts and Airflow's BashOperator branch on them.
@@ -41,8 +41,8 @@ func exitCode(err error) int {
 	}
 	var cfgErr *config.Error
 	var busy *state.AlreadyRunningError
-	var srcErr *syncer.SourceError
-	var dstErr *syncer.DestinationError
+	var srcErr *failure.SourceError
+	var dstErr *failure.DestinationError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitCancelled

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/state"
@@ -71,21 +72,21 @@ func newHealthCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func healthExit(worst health.Status) error {
+func healthExit(worst failure.Severity) error {
 	switch worst {
-	case health.Critical:
+	case failure.Critical:
 		return &exitError{code: exitHealthCritical, err: errors.New("health: critical"), printed: true}
-	case health.Warning:
+	case failure.Warning:
 		return &exitError{code: exitHealthWarning, err: errors.New("health: warning"), printed: true}
 	}
 	return nil
 }
 
-func writeHealthJSON(w io.Writer, worst health.Status, results []health.Result, decisions []failover.Decision) error {
+func writeHealthJSON(w io.Writer, worst failure.Severity, results []health.Result, decisions []failover.Decision) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Status   health.Status       `json:"status"`
+		Status   failure.Severity    `json:"status"`
 		Results  []health.Result     `json:"results"`
 		Failover []failover.Decision `json:"failover,omitempty"`
 	}{worst, results, decisions})
@@ -97,7 +98,7 @@ func writeHealthTable(w io.Writer, results []health.Result, decisions []failover
 	for _, r := range results {
 		msg := r.Message
 		if r.Class != "" {
-			msg = "[" + r.Class + "] " + msg
+			msg = "[" + string(r.Class) + "] " + msg
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Check, r.Target, r.Status, r.Value, r.Threshold, truncate(msg, 160))
 	}

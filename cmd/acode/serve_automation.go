@@ -11,6 +11,7 @@ import (
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/schedule"
@@ -96,7 +97,7 @@ func alertHealth(ctx context.Context, mgr *alert.Manager, results []health.Resul
 		if r.Class != "" {
 			metrics["failure_class"] = r.Class
 		}
-		errs = append(errs, mgr.CheckResult(ctx, r.Check, r.Target, string(r.Status), r.Message, metrics))
+		errs = append(errs, mgr.CheckResult(ctx, r.Check, r.Target, r.Status, r.Message, metrics))
 	}
 	return errors.Join(errs...)
 }
@@ -108,7 +109,7 @@ func alertFailover(ctx context.Context, mgr *alert.Manager, d failover.Decision)
 	pd := alert.PairDecision{Pair: d.Pair, State: string(d.State), Reason: d.Reason}
 	for _, a := range d.Alerts {
 		pd.Alerts = append(pd.Alerts, alert.PairAlert{Kind: strings.TrimPrefix(a.Key, d.Pair+":"),
-			Severity: alert.Severity(a.Severity), Summary: a.Summary, Class: string(a.Class)})
+			Severity: a.Severity, Summary: a.Summary, Class: a.Class})
 	}
 	return mgr.FailoverDecision(ctx, pd)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -169,14 +170,14 @@ func TestAlertAdapters_HealthAndFailoverReachTheSinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = alertHealth(ctx, mgr, []health.Result{
-		{Check: health.CheckConnectivity, Target: "source_mysql_acode", Status: health.Critical, Message: "connection refused", Class: "primary_db_down"},
-		{Check: health.CheckReplicationLag, Target: "source_mysql_acode_backup", Status: health.OK, Value: "3s"},
+		{Check: health.CheckConnectivity, Target: "source_mysql_acode", Status: failure.Critical, Message: "connection refused", Class: "primary_db_down"},
+		{Check: health.CheckReplicationLag, Target: "source_mysql_acode_backup", Status: failure.OK, Value: "3s"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = alertFailover(ctx, mgr, failover.Decision{Pair: "connection_mysql_s3_acode", State: failover.BackupActive,
-		Alerts: []failover.Alert{{Key: "connection_mysql_s3_acode:both_unavailable", Severity: failover.SeverityCritical, Summary: "both down"}}})
+		Alerts: []failover.Alert{{Key: "connection_mysql_s3_acode:both_unavailable", Severity: failure.Critical, Summary: "both down"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

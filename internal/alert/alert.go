@@ -11,32 +11,15 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
-// Severity of a condition, in the seed's words.
-type Severity string
-
-const (
-	Info     Severity = "info"
-	Warning  Severity = "warning"
-	Critical Severity = "critical"
-)
-
-// rank orders severities; "" (nothing notified) ranks lowest.
-func (s Severity) rank() int {
-	switch s {
-	case Info:
-		return 1
-	case Warning:
-		return 2
-	case Critical:
-		return 3
-	}
-	return 0
+// severities are the ones a condition can have (failure.OK and
+// failure.Error are not a condition's).
+func raisable(s failure.Severity) bool {
+	return s == failure.Info || s == failure.Warning || s == failure.Critical
 }
-
-// Valid reports whether s is one of the three severities.
-func (s Severity) Valid() bool { return s.rank() > 0 }
 
 // Event says what an Alert announces.
 type Event string
@@ -80,15 +63,15 @@ type Details struct {
 
 // Alert is one notification, as a Sink receives it.
 type Alert struct {
-	Condition string    `json:"condition"`
-	Kind      string    `json:"kind"`
-	Severity  Severity  `json:"severity"`
-	Event     Event     `json:"event"`
-	Details             // title, message, system, action, metrics
-	Time      time.Time `json:"time"`
-	Since     time.Time `json:"since"`     // when the condition began
-	DedupKey  string    `json:"dedup_key"` // stable per condition (PagerDuty's dedup_key)
-	StatusURL string    `json:"status_url,omitempty"`
+	Condition string           `json:"condition"`
+	Kind      string           `json:"kind"`
+	Severity  failure.Severity `json:"severity"`
+	Event     Event            `json:"event"`
+	Details                    // title, message, system, action, metrics
+	Time      time.Time        `json:"time"`
+	Since     time.Time        `json:"since"`     // when the condition began
+	DedupKey  string           `json:"dedup_key"` // stable per condition (PagerDuty's dedup_key)
+	StatusURL string           `json:"status_url,omitempty"`
 }
 
 // Sink delivers alerts somewhere. Send must honour ctx and must not put

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -19,7 +20,7 @@ func (m *Manager) SendDailyReport(ctx context.Context, mailer *Mailer, system, s
 		return err
 	}
 	r.System, r.StatusURL = system, statusURL
-	rec := state.AlertRecord{Condition: "report/daily", Severity: string(Info), Event: "report",
+	rec := state.AlertRecord{Condition: "report/daily", Severity: string(failure.Info), Event: "report",
 		Sink: "email", Title: r.Subject(), Status: state.AlertSent}
 	sendErr := mailer.Send(ctx, r.Subject(), r.Text())
 	if sendErr != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -48,8 +49,8 @@ func (m *Manager) evaluate(ctx context.Context, c *condition, now time.Time) err
 // MinInterval has passed since the condition's previous one (a flapping
 // check); a worse severity is told at once.
 func (m *Manager) notifyRaised(ctx context.Context, c *condition, now time.Time) {
-	sev := Severity(c.st.Severity)
-	if sev.rank() <= Severity(c.st.Notified).rank() {
+	sev := failure.Severity(c.st.Severity)
+	if sev.Rank() <= failure.Severity(c.st.Notified).Rank() {
 		return
 	}
 	first := c.st.Notified == ""
@@ -78,7 +79,7 @@ func (m *Manager) pageDue(c *condition, now time.Time) bool {
 	}
 	switch kindOf(c.st.Key) {
 	case KindSourcesDown:
-		return c.st.Severity == string(Critical)
+		return c.st.Severity == string(failure.Critical)
 	case KindSyncFailing:
 		return now.Sub(c.st.Since) >= m.cfg.SyncFailingEscalation
 	}
@@ -113,7 +114,7 @@ func (m *Manager) send(ctx context.Context, sinks []Sink, c *condition, ev Event
 
 func (m *Manager) alertFor(c *condition, ev Event, now time.Time) Alert {
 	a := Alert{
-		Condition: c.st.Key, Kind: kindOf(c.st.Key), Severity: Severity(c.st.Severity), Event: ev,
+		Condition: c.st.Key, Kind: kindOf(c.st.Key), Severity: failure.Severity(c.st.Severity), Event: ev,
 		Details: c.d, Time: now, Since: c.st.Since, DedupKey: DedupKey(c.st.Key), StatusURL: m.cfg.StatusURL,
 	}
 	if a.Title == "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // KindFailover is the kind of the conditions a pair's failover machine
@@ -15,9 +17,9 @@ const KindFailover = "failover"
 // words it.
 type PairAlert struct {
 	Kind     string // primary_failing, both_unavailable, restore, ...
-	Severity Severity
+	Severity failure.Severity
 	Summary  string
-	Class    string // failure class, when one caused it
+	Class    failure.Class // when one caused it
 }
 
 // PairDecision is what one step of a pair's failover machine concluded:
@@ -43,7 +45,7 @@ func (m *Manager) FailoverDecision(ctx context.Context, d PairDecision) error {
 	for _, a := range d.Alerts {
 		if a.Kind == "both_unavailable" {
 			both = true
-			errs = append(errs, m.Raise(ctx, Key(KindSourcesDown, d.Pair), Critical, Details{
+			errs = append(errs, m.Raise(ctx, Key(KindSourcesDown, d.Pair), failure.Critical, Details{
 				Title:   "Primary and backup unavailable: " + d.Pair,
 				Message: a.Summary,
 				System:  "ACODE Redundancy System",
@@ -52,7 +54,7 @@ func (m *Manager) FailoverDecision(ctx context.Context, d PairDecision) error {
 			}))
 			continue
 		}
-		if a.Severity != Warning && a.Severity != Critical {
+		if a.Severity != failure.Warning && a.Severity != failure.Critical {
 			continue
 		}
 		key := Key(KindFailover, d.Pair, a.Kind)
@@ -74,7 +76,7 @@ func (m *Manager) FailoverDecision(ctx context.Context, d PairDecision) error {
 	return errors.Join(errs...)
 }
 
-func classMetric(class string) map[string]any {
+func classMetric(class failure.Class) map[string]any {
 	if class == "" {
 		return nil
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 func TestFailoverDecision_StateAndAlertsBecomeConditions(t *testing.T) {
@@ -31,13 +33,13 @@ func TestFailoverDecision_StateAndAlertsBecomeConditions(t *testing.T) {
 	}
 
 	// The primary is retried with backoff: a warning, no page.
-	decide(PairDecision{State: StatePrimaryActive, Alerts: []PairAlert{{Kind: "primary_retry", Severity: Warning, Summary: "retry 1 of 3", Class: "connection_timeout"}}})
+	decide(PairDecision{State: StatePrimaryActive, Alerts: []PairAlert{{Kind: "primary_retry", Severity: failure.Warning, Summary: "retry 1 of 3", Class: "connection_timeout"}}})
 	if got := keys(); strings.Join(got, ",") != "failover/"+pair+"/primary_retry" {
 		t.Fatalf("open after a retry: %v", got)
 	}
 	// The backup takes over: the retry clears, primary_unavailable is raised.
 	r.clock.Advance(5 * time.Minute)
-	decide(PairDecision{State: StateBackupActive, Reason: "primary_db_down", Alerts: []PairAlert{{Kind: "failover", Severity: Info, Summary: "failed over"}}})
+	decide(PairDecision{State: StateBackupActive, Reason: "primary_db_down", Alerts: []PairAlert{{Kind: "failover", Severity: failure.Info, Summary: "failed over"}}})
 	if got := keys(); strings.Join(got, ",") != "primary_unavailable/"+pair {
 		t.Fatalf("open after the failover: %v", got)
 	}
@@ -45,7 +47,7 @@ func TestFailoverDecision_StateAndAlertsBecomeConditions(t *testing.T) {
 	// and the same decision repeated by the 5-minute loop sends nothing new.
 	for range 3 {
 		r.clock.Advance(5 * time.Minute)
-		decide(PairDecision{State: StateBackupActive, Alerts: []PairAlert{{Kind: "both_unavailable", Severity: Critical, Summary: "both unavailable: backup lag 2h"}}})
+		decide(PairDecision{State: StateBackupActive, Alerts: []PairAlert{{Kind: "both_unavailable", Severity: failure.Critical, Summary: "both unavailable: backup lag 2h"}}})
 	}
 	p := r.pages()
 	if len(p) != 1 || p[0]["dedup_key"] != "acode/sources_unavailable/"+pair {
@@ -60,7 +62,7 @@ func TestFailoverDecision_StateAndAlertsBecomeConditions(t *testing.T) {
 		t.Fatalf("pages after the backup recovered: %v", p)
 	}
 	// Failback: everything resolves; the Slack thread tells the story.
-	decide(PairDecision{State: StatePrimaryActive, Alerts: []PairAlert{{Kind: "failback", Severity: Info}}})
+	decide(PairDecision{State: StatePrimaryActive, Alerts: []PairAlert{{Kind: "failback", Severity: failure.Info}}})
 	r.clock.Advance(10 * time.Minute)
 	r.evaluate(t)
 	if open := r.m.Open(); len(open) != 0 {

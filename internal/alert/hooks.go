@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // The hooks below turn what the rest of `acode serve` observes (jobs
@@ -35,7 +37,7 @@ func (m *Manager) SyncEnded(ctx context.Context, o SyncOutcome) error {
 		if o.Error != "" {
 			msg += ": " + o.Error
 		}
-		return m.Raise(ctx, key, Critical, Details{
+		return m.Raise(ctx, key, failure.Critical, Details{
 			Title:   "Sync failing: " + o.Connection,
 			Message: msg,
 			System:  "ACODE Sync " + o.Connection,
@@ -68,14 +70,14 @@ func (m *Manager) QueueSyncEnded(o SyncOutcome) {
 // CheckResult reports the latest status of a health check on a target:
 // "ok" clears check/<check>/<target>, "warning" and "critical" raise it.
 // Critical checks page after CriticalEscalation.
-func (m *Manager) CheckResult(ctx context.Context, check, target, status, message string, metrics map[string]any) error {
+func (m *Manager) CheckResult(ctx context.Context, check, target string, status failure.Severity, message string, metrics map[string]any) error {
 	key := Key(KindCheck, check, target)
 	title := fmt.Sprintf("Health check %s on %s", check, target)
 	switch status {
-	case "ok":
+	case failure.OK:
 		return m.Clear(ctx, key, Details{Title: title, Message: "✅ " + check + " is ok again: " + message, Metrics: metrics})
-	case "warning", "critical":
-		return m.Raise(ctx, key, Severity(status), Details{
+	case failure.Warning, failure.Critical:
+		return m.Raise(ctx, key, status, Details{
 			Title: title, Message: message, System: "ACODE Health " + target,
 			Action:  "See the status page; `acode health` runs every check now.",
 			Metrics: metrics,
@@ -116,7 +118,7 @@ func (m *Manager) pairState(ctx context.Context, pair, to, reason string, both b
 	var errs []error
 	switch to {
 	case StateBackupActive:
-		errs = append(errs, m.Raise(ctx, primary, Critical, Details{
+		errs = append(errs, m.Raise(ctx, primary, failure.Critical, Details{
 			Title:   "Primary unavailable: " + pair,
 			Message: "Primary ACODE connection failed: " + reason + ". Backup system is being activated.",
 			System:  "ACODE Primary Pipeline",
@@ -125,7 +127,7 @@ func (m *Manager) pairState(ctx context.Context, pair, to, reason string, both b
 		}))
 	case StateHalted:
 		both = true
-		errs = append(errs, m.Raise(ctx, sources, Critical, Details{
+		errs = append(errs, m.Raise(ctx, sources, failure.Critical, Details{
 			Title:   "Syncs halted: " + pair,
 			Message: "No source of " + pair + " is being synced: " + reason + ".",
 			System:  "ACODE Redundancy System",

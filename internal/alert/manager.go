@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -119,8 +120,8 @@ func (m *Manager) Collectors() []prometheus.Collector {
 // while nothing changed sends nothing; a worse severity notifies at once; a
 // condition raised again within ClearAfter of being cleared simply stays
 // open (hysteresis).
-func (m *Manager) Raise(ctx context.Context, key string, sev Severity, d Details) error {
-	if key == "" || !sev.Valid() {
+func (m *Manager) Raise(ctx context.Context, key string, sev failure.Severity, d Details) error {
+	if key == "" || !raisable(sev) {
 		return fmt.Errorf("raise %q: need a condition key and a severity info, warning or critical, got %q", key, sev)
 	}
 	m.mu.Lock()
@@ -133,10 +134,10 @@ func (m *Manager) Raise(ctx context.Context, key string, sev Severity, d Details
 		m.conds[key] = c
 	}
 	c.st.ClearedAt = nil
-	if c.st.Severity != string(sev) || c.st.CriticalSince == nil && sev == Critical {
+	if c.st.Severity != string(sev) || c.st.CriticalSince == nil && sev == failure.Critical {
 		c.st.Severity = string(sev)
 		c.st.CriticalSince = nil
-		if sev == Critical {
+		if sev == failure.Critical {
 			c.st.CriticalSince = &now
 		}
 	}
@@ -195,7 +196,7 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 type OpenCondition struct {
 	Key      string
 	Kind     string
-	Severity Severity
+	Severity failure.Severity
 	Since    time.Time
 	Clearing bool // cleared, waiting out ClearAfter before it resolves
 	Paged    bool
@@ -208,11 +209,11 @@ func (m *Manager) Open() []OpenCondition {
 	defer m.mu.Unlock()
 	out := make([]OpenCondition, 0, len(m.conds))
 	for _, c := range m.conds {
-		out = append(out, OpenCondition{Key: c.st.Key, Kind: kindOf(c.st.Key), Severity: Severity(c.st.Severity),
+		out = append(out, OpenCondition{Key: c.st.Key, Kind: kindOf(c.st.Key), Severity: failure.Severity(c.st.Severity),
 			Since: c.st.Since, Clearing: c.st.ClearedAt != nil, Paged: c.st.Paged, Details: c.d})
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if ri, rj := out[i].Severity.rank(), out[j].Severity.rank(); ri != rj {
+		if ri, rj := out[i].Severity.Rank(), out[j].Severity.Rank(); ri != rj {
 			return ri > rj
 		}
 		return out[i].Since.Before(out[j].Since)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -101,21 +102,21 @@ func TestManager_WarningNeverPagesAndWorseSeverityNotifiesAtOnce(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	ctx := context.Background()
-	raise := func(sev Severity) {
+	raise := func(sev failure.Severity) {
 		if err := r.m.Raise(ctx, Key(KindCheck, "replication_lag", "backup"), sev, Details{Title: "Replication lag", Message: "lag"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	raise(Warning)
+	raise(failure.Warning)
 	r.clock.Advance(3 * time.Hour)
 	r.evaluate(t)
 	if len(r.pages()) != 0 {
 		t.Fatalf("a warning paged: %v", r.pages())
 	}
 	r.clock.Advance(time.Minute)
-	raise(Critical) // within nothing: worse is told at once
-	raise(Warning)
-	raise(Critical) // back and forth between warning and critical: no more messages
+	raise(failure.Critical) // within nothing: worse is told at once
+	raise(failure.Warning)
+	raise(failure.Critical) // back and forth between warning and critical: no more messages
 	got := titles(r.slack())
 	if len(got) != 2 || !strings.HasSuffix(got[0], "WARNING") || !strings.HasSuffix(got[1], "CRITICAL") {
 		t.Errorf("slack: %v; want one warning, one critical", got)
@@ -127,7 +128,7 @@ func TestManager_FlappingCheckIsThrottled(t *testing.T) {
 	r := newRig(t, nil)
 	ctx := context.Background()
 	key := "check/mysql_connectivity/primary"
-	status := func(s string) {
+	status := func(s failure.Severity) {
 		if err := r.m.CheckResult(ctx, "mysql_connectivity", "primary", s, "flap", nil); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // PagerDutyOptions configure a PagerDuty Events API v2 sink.
@@ -108,7 +110,7 @@ func pdPayloadFor(a Alert) *pdPayload {
 		details[k] = v
 	}
 	sev := "critical"
-	if a.Severity == Warning {
+	if a.Severity == failure.Warning {
 		sev = "warning"
 	}
 	_, group, _ := strings.Cut(a.Condition, "/")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -68,7 +69,7 @@ func TestDailyReport_SummarisesTheLastDayAndArrivesBySMTP(t *testing.T) {
 	ctx := context.Background()
 	clock := newClock()
 	st := dayOfActivity(t, clock)
-	open := []OpenCondition{{Key: "primary_unavailable/connection_mysql_s3_acode", Severity: Critical, Since: clock.Now().Add(-time.Hour),
+	open := []OpenCondition{{Key: "primary_unavailable/connection_mysql_s3_acode", Severity: failure.Critical, Since: clock.Now().Add(-time.Hour),
 		Details: Details{Title: "Primary unavailable: connection_mysql_s3_acode"}}}
 	r, err := BuildReport(ctx, st, clock.Now(), 24*time.Hour, open)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 func envOf(m map[string]string) func(string) (string, bool) {
@@ -43,7 +44,7 @@ func TestFromSettings_SinksOnlyWhereTheEnvironmentHoldsTheirSecret(t *testing.T)
 	}
 	// The sinks built from the settings reach the endpoints.
 	for _, sink := range append(got.Config.Chat, got.Config.Pagers...) {
-		if err := sink.Send(context.Background(), sampleAlert(Critical, EventTrigger)); err != nil {
+		if err := sink.Send(context.Background(), sampleAlert(failure.Critical, EventTrigger)); err != nil {
 			t.Errorf("%s: %v", sink.Name(), err)
 		}
 	}

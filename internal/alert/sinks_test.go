@@ -7,9 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
-func sampleAlert(sev Severity, ev Event) Alert {
+func sampleAlert(sev failure.Severity, ev Event) Alert {
 	at := time.Date(2025, 8, 7, 2, 30, 0, 0, time.UTC)
 	return Alert{
 		Condition: "primary_unavailable/connection_mysql_s3_acode", Kind: KindPrimaryDown, Severity: sev, Event: ev,
@@ -42,7 +44,7 @@ func TestSlack_WebhookAttachmentLikeTheSeedsAlertBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, a := range []Alert{sampleAlert(Critical, EventRaised), sampleAlert(Warning, EventRaised), sampleAlert(Critical, EventResolved)} {
+	for _, a := range []Alert{sampleAlert(failure.Critical, EventRaised), sampleAlert(failure.Warning, EventRaised), sampleAlert(failure.Critical, EventResolved)} {
 		if err := s.Send(ctx, a); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
@@ -96,7 +98,7 @@ func TestSlack_BotTokenPostsToChatPostMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := s.Send(ctx, sampleAlert(Critical, EventRaised)); err != nil {
+	if err := s.Send(ctx, sampleAlert(failure.Critical, EventRaised)); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	req := recv.all()[0]
@@ -105,7 +107,7 @@ func TestSlack_BotTokenPostsToChatPostMessage(t *testing.T) {
 		t.Errorf("request: %s %v %v", req.Path, req.Header, req.Body)
 	}
 	recv.reply(http.StatusOK, `{"ok": false, "error": "channel_not_found"}`)
-	err = s.Send(ctx, sampleAlert(Critical, EventRaised))
+	err = s.Send(ctx, sampleAlert(failure.Critical, EventRaised))
 	var se *SendError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "channel_not_found") || strings.Contains(err.Error(), token) {
 		t.Errorf("ok:false answer gave %v", err)
@@ -125,7 +127,7 @@ func TestPagerDuty_TriggerAndResolveEvents(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, ev := range []Event{EventTrigger, EventRaised, EventResolve} {
-		if err := p.Send(ctx, sampleAlert(Critical, ev)); err != nil {
+		if err := p.Send(ctx, sampleAlert(failure.Critical, ev)); err != nil {
 			t.Fatalf("Send(%s): %v", ev, err)
 		}
 	}
@@ -145,7 +147,7 @@ func TestPagerDuty_TriggerAndResolveEvents(t *testing.T) {
 		t.Errorf("resolve: %v", res)
 	}
 	recv.reply(http.StatusBadRequest, `{"status":"invalid event","message":"Event object is invalid"}`)
-	err = p.Send(ctx, sampleAlert(Critical, EventTrigger))
+	err = p.Send(ctx, sampleAlert(failure.Critical, EventTrigger))
 	var se *SendError
 	if !errors.As(err, &se) || se.StatusCode != http.StatusBadRequest || strings.Contains(err.Error(), routingKey) {
 		t.Errorf("400 answer gave %v", err)
@@ -159,7 +161,7 @@ func TestWebhook_PostsTheAlertAsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Send(context.Background(), sampleAlert(Warning, EventRaised)); err != nil {
+	if err := w.Send(context.Background(), sampleAlert(failure.Warning, EventRaised)); err != nil {
 		t.Fatal(err)
 	}
 	b := recv.all()[0].Body
@@ -188,7 +190,7 @@ func TestSinks_ErrorsNeverCarryTheEndpointSecret(t *testing.T) {
 	p, _ := NewPagerDuty(PagerDutyOptions{RoutingKey: routingKey, EventsURL: down + "/v2/enqueue"})
 	sinks = append(sinks, p)
 	for _, s := range sinks {
-		err := s.Send(ctx, sampleAlert(Critical, EventTrigger))
+		err := s.Send(ctx, sampleAlert(failure.Critical, EventTrigger))
 		if err == nil {
 			if s.Name() == "pagerduty" {
 				t.Errorf("pagerduty to a closed port: no error")

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // SlackOptions configure a Slack sink: an incoming webhook URL, or a bot
@@ -122,9 +124,9 @@ func slackColor(a Alert) string {
 		return "good"
 	}
 	switch a.Severity {
-	case Critical:
+	case failure.Critical:
 		return "danger"
-	case Info:
+	case failure.Info:
 		return "good"
 	}
 	return "warning"
@@ -134,7 +136,7 @@ func slackTitle(a Alert) string {
 	if a.Event == EventResolved {
 		return "✅ Resolved: " + a.Title
 	}
-	icon := map[Severity]string{Critical: "🚨", Warning: "⚠️", Info: "ℹ️"}[a.Severity]
+	icon := map[failure.Severity]string{failure.Critical: "🚨", failure.Warning: "⚠️", failure.Info: "ℹ️"}[a.Severity]
 	return fmt.Sprintf("%s %s - %s", icon, a.Title, strings.ToUpper(string(a.Severity)))
 }
 
@@ -173,7 +175,7 @@ func slackAttachmentFor(a Alert) slackAttachment {
 	}
 	if a.StatusURL != "" {
 		att.Actions = append(att.Actions, slackAction{Type: "button", Text: "📊 Status page", URL: a.StatusURL})
-		if a.Severity == Critical && a.Event != EventResolved {
+		if a.Severity == failure.Critical && a.Event != EventResolved {
 			att.Actions = append(att.Actions, slackAction{Type: "button", Text: "🚨 Failover controls",
 				URL: strings.TrimRight(a.StatusURL, "#") + "#failover", Style: "danger"})
 		}

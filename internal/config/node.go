@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // fileDecoder reads one YAML file into typed values, reporting every problem
@@ -251,6 +253,15 @@ func (m *mapNode) enum(key string, dst *string, allowed ...string) bool {
 	}
 	m.f.errorAt(v, m.key(key), "must be one of %s, got %q", strings.Join(allowed, ", "), v.Value)
 	return true
+}
+
+// severity reads a quality rule's severity: a failing error rule
+// quarantines the stream's partition; a failing warning lowers the score
+// and is reported.
+func (m *mapNode) severity(key string, dst *failure.Severity) {
+	s := string(*dst)
+	m.enum(key, &s, string(failure.Warning), string(failure.Error))
+	*dst = failure.Severity(s)
 }
 
 // child returns key's mapping, or nil when absent or not a mapping (reported).

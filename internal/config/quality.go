@@ -6,13 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-)
 
-// Rule severities: a failing error rule quarantines the stream's partition;
-// a failing warning lowers the score and is reported.
-const (
-	SeverityWarning = "warning"
-	SeverityError   = "error"
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // QualitySettings are the data-quality rules and gate (acode.yaml section
@@ -27,7 +22,7 @@ type QualitySettings struct {
 	Quarantine            bool                  // quarantine: a stream failing an error rule is committed to _quarantine, not to its partition
 	CountSource           bool                  // count_source: count each range (COUNT(*)) in its read's snapshot for completeness; false spares the source that second primary-key scan and skips the rule
 	CompletenessTolerance int                   // completeness_tolerance: rows written may differ from the source count by this many
-	CompletenessSeverity  string                // completeness_severity
+	CompletenessSeverity  failure.Severity      // completeness_severity
 	BackupVarianceRows    int                   // backup_variance_rows: primary vs backup row difference above this is a warning
 	ListKeys              int                   // list_keys: how many differing keys compare and reconcile print
 	Tables                map[string]TableRules // tables: rules per stream name; replaces the defaults when present
@@ -61,56 +56,56 @@ type ColumnShare struct {
 
 // OutlierRule counts values of Column above Above or below Below.
 type OutlierRule struct {
-	Name     string   // name
-	Column   string   // column
-	Above    string   // above: decimal threshold
-	Below    string   // below: decimal threshold
-	MaxCount int      // max_count: more outliers than this fail the rule (default 0)
-	MaxShare *float64 // max_share: or a larger share of the rows than this
-	Severity string   // severity
+	Name     string           // name
+	Column   string           // column
+	Above    string           // above: decimal threshold
+	Below    string           // below: decimal threshold
+	MaxCount int              // max_count: more outliers than this fail the rule (default 0)
+	MaxShare *float64         // max_share: or a larger share of the rows than this
+	Severity failure.Severity // severity
 }
 
 // ReferenceRule checks that every value of Column exists in RefColumn of
 // stream RefTable, read in the same job.
 type ReferenceRule struct {
-	Column          string  // column
-	RefTable        string  // table
-	RefColumn       string  // ref_column (default: column)
-	MaxMissingShare float64 // max_missing_share: largest share of distinct values allowed to be missing
-	Severity        string  // severity
+	Column          string           // column
+	RefTable        string           // table
+	RefColumn       string           // ref_column (default: column)
+	MaxMissingShare float64          // max_missing_share: largest share of distinct values allowed to be missing
+	Severity        failure.Severity // severity
 }
 
 // FutureRule counts date values after the sync's day.
 type FutureRule struct {
-	Columns  []string // columns
-	MaxCount int      // max_count
-	Severity string   // severity
+	Columns  []string         // columns
+	MaxCount int              // max_count
+	Severity failure.Severity // severity
 }
 
 // DailyTotalRule checks the exact sum of Column per day of DateColumn over
 // the Days complete days before the partition's day.
 type DailyTotalRule struct {
-	Column     string // column
-	DateColumn string // date_column
-	Min, Max   string // min, max: decimal bounds
-	Days       int    // days
-	Severity   string // severity
+	Column     string           // column
+	DateColumn string           // date_column
+	Min, Max   string           // min, max: decimal bounds
+	Days       int              // days
+	Severity   failure.Severity // severity
 }
 
 // SQLRule runs Query on the source, inside a consistent snapshot, and
 // compares the first column of its first row with Min and Max.
 type SQLRule struct {
-	Name     string   // name
-	Query    string   // query
-	Min, Max *float64 // min, max
-	Severity string   // severity
+	Name     string           // name
+	Query    string           // query
+	Min, Max *float64         // min, max
+	Severity failure.Severity // severity
 }
 
 func defaultQualitySettings() QualitySettings {
 	share := func(f float64) *float64 { return &f }
 	return QualitySettings{
 		Enabled: true, ScoreThreshold: 0.95, Quarantine: true, CountSource: true,
-		CompletenessTolerance: 0, CompletenessSeverity: SeverityError,
+		CompletenessTolerance: 0, CompletenessSeverity: failure.Error,
 		BackupVarianceRows: 1000, ListKeys: 20,
 		Tables: map[string]TableRules{
 			"farmarcas_si_analitico_diario": {
@@ -122,14 +117,14 @@ func defaultQualitySettings() QualitySettings {
 				Distinct:      []string{"CNPJ", "EAN"},
 				Summarize:     []string{"ACODE_Val_Total", "Qtd_Trib", "Val_Prod", "Data"},
 				Outliers: []OutlierRule{
-					{Name: "high_value_transactions", Column: "ACODE_Val_Total", Above: "100000", MaxShare: share(0.01), Severity: SeverityWarning},
-					{Name: "negative_values", Column: "ACODE_Val_Total", Below: "0", Severity: SeverityWarning},
+					{Name: "high_value_transactions", Column: "ACODE_Val_Total", Above: "100000", MaxShare: share(0.01), Severity: failure.Warning},
+					{Name: "negative_values", Column: "ACODE_Val_Total", Below: "0", Severity: failure.Warning},
 				},
 				References: []ReferenceRule{{Column: "EAN", RefTable: "farmarcas_si_analitico_diario_produtos",
-					RefColumn: "EAN", MaxMissingShare: 0, Severity: SeverityWarning}},
-				FutureDates: &FutureRule{Columns: []string{"Data"}, Severity: SeverityWarning},
+					RefColumn: "EAN", MaxMissingShare: 0, Severity: failure.Warning}},
+				FutureDates: &FutureRule{Columns: []string{"Data"}, Severity: failure.Warning},
 				DailyTotal: &DailyTotalRule{Column: "ACODE_Val_Total", DateColumn: "Data", Min: "100000", Max: "10000000",
-					Days: 1, Severity: SeverityWarning},
+					Days: 1, Severity: failure.Warning},
 			},
 			"farmarcas_si_analitico_diario_produtos":    {MinRows: 1, Distinct: []string{"EAN"}},
 			"farmarcas_si_analitico_diario_complemento": {MinRows: 1},
@@ -149,7 +144,7 @@ func (s *QualitySettings) decode(m *mapNode, _ func(string) string) {
 	m.boolean("quarantine", &s.Quarantine)
 	m.boolean("count_source", &s.CountSource)
 	m.integer("completeness_tolerance", &s.CompletenessTolerance, 0, maxInt32)
-	m.enum("completeness_severity", &s.CompletenessSeverity, SeverityWarning, SeverityError)
+	m.severity("completeness_severity", &s.CompletenessSeverity)
 	m.integer("backup_variance_rows", &s.BackupVarianceRows, 0, maxInt32)
 	m.integer("list_keys", &s.ListKeys, 0, 10000)
 	if tm := m.child("tables"); tm != nil {
@@ -189,7 +184,7 @@ func decodeTableRules(m *mapNode) TableRules {
 	r.Summarize = m.strings("summarize")
 	for i, it := range m.seq("outliers") {
 		if om := m.item(it, "outliers", i); om != nil {
-			o := OutlierRule{Severity: SeverityWarning}
+			o := OutlierRule{Severity: failure.Warning}
 			om.required("name", &o.Name)
 			om.required("column", &o.Column)
 			om.decimal("above", &o.Above)
@@ -203,49 +198,49 @@ func decodeTableRules(m *mapNode) TableRules {
 				om.fraction("max_share", &f)
 				o.MaxShare = &f
 			}
-			om.enum("severity", &o.Severity, SeverityWarning, SeverityError)
+			om.severity("severity", &o.Severity)
 			om.finish()
 			r.Outliers = append(r.Outliers, o)
 		}
 	}
 	for i, it := range m.seq("references") {
 		if rm := m.item(it, "references", i); rm != nil {
-			ref := ReferenceRule{Severity: SeverityWarning}
+			ref := ReferenceRule{Severity: failure.Warning}
 			rm.required("column", &ref.Column)
 			rm.required("table", &ref.RefTable)
 			ref.RefColumn = ref.Column
 			rm.str("ref_column", &ref.RefColumn)
 			rm.fraction("max_missing_share", &ref.MaxMissingShare)
-			rm.enum("severity", &ref.Severity, SeverityWarning, SeverityError)
+			rm.severity("severity", &ref.Severity)
 			rm.finish()
 			r.References = append(r.References, ref)
 		}
 	}
 	if fm := m.child("future_dates"); fm != nil {
-		f := &FutureRule{Severity: SeverityWarning}
+		f := &FutureRule{Severity: failure.Warning}
 		f.Columns = fm.strings("columns")
 		if len(f.Columns) == 0 {
 			fm.missing("columns")
 		}
 		fm.integer("max_count", &f.MaxCount, 0, maxInt32)
-		fm.enum("severity", &f.Severity, SeverityWarning, SeverityError)
+		fm.severity("severity", &f.Severity)
 		fm.finish()
 		r.FutureDates = f
 	}
 	if dm := m.child("daily_total"); dm != nil {
-		d := &DailyTotalRule{Days: 1, Severity: SeverityWarning}
+		d := &DailyTotalRule{Days: 1, Severity: failure.Warning}
 		dm.required("column", &d.Column)
 		dm.required("date_column", &d.DateColumn)
 		dm.decimal("min", &d.Min)
 		dm.decimal("max", &d.Max)
 		dm.integer("days", &d.Days, 1, 366)
-		dm.enum("severity", &d.Severity, SeverityWarning, SeverityError)
+		dm.severity("severity", &d.Severity)
 		dm.finish()
 		r.DailyTotal = d
 	}
 	for i, it := range m.seq("sql") {
 		if sm := m.item(it, "sql", i); sm != nil {
-			q := SQLRule{Severity: SeverityWarning}
+			q := SQLRule{Severity: failure.Warning}
 			sm.required("name", &q.Name)
 			sm.required("query", &q.Query)
 			q.Min = sm.optionalNumber("min")
@@ -253,7 +248,7 @@ func decodeTableRules(m *mapNode) TableRules {
 			if !sm.has("min") && !sm.has("max") {
 				sm.errorf("max", "a sql rule needs min or max")
 			}
-			sm.enum("severity", &q.Severity, SeverityWarning, SeverityError)
+			sm.severity("severity", &q.Severity)
 			sm.finish()
 			r.SQL = append(r.SQL, q)
 		}

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 func TestLoad_QualityRulesOverrideTheSeedDefaults(t *testing.T) {
@@ -33,7 +35,7 @@ func TestLoad_QualityRulesOverrideTheSeedDefaults(t *testing.T) {
 	q := p.Settings.Quality
 	r, ok := q.Rules("t1")
 	if q.ScoreThreshold != 0.9 || !ok || len(q.Tables) != 1 || r.UniqueKey[0] != "k" || r.Outliers[0].Above != "10.5" ||
-		r.Outliers[0].Severity != SeverityError || *r.SQL[0].Max != 0 || r.NullTolerance[0].Max != 0.5 {
+		r.Outliers[0].Severity != failure.Error || *r.SQL[0].Max != 0 || r.NullTolerance[0].Max != 0.5 {
 		t.Errorf("overrides: %+v %+v", q, r)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/snapshot"
@@ -178,5 +178,5 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("schema of %s changed since job %d of %s: %s", e.Stream, e.JobID, e.Connection, strings.Join(changes, "; "))
 }
 
-// Unwrap makes errors.Is(err, failover.ErrSchemaChange) true.
-func (e *Error) Unwrap() error { return failover.ErrSchemaChange }
+// Unwrap makes errors.Is(err, failure.ErrSchemaChange) true.
+func (e *Error) Unwrap() error { return failure.ErrSchemaChange }

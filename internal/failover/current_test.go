@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // What the status page and metrics show: Current agrees with the last
@@ -29,13 +29,13 @@ func TestMachine_CurrentIsTheDecisionWithoutAStep(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	f.health(down("src", refused), down("src_backup", refused))
 	d := cur("both down", PrimaryActive, "")
-	if !hasAlert(d, "both_unavailable", SeverityCritical) {
+	if !hasAlert(d, "both_unavailable", failure.Critical) {
 		t.Errorf("both down: %+v", d)
 	}
 
 	// The backup answers again and the step fails over; Current reports
 	// the backup without a transition of its own.
-	f.health(down("src", refused), up("src_backup"), replica("Yes", "Yes", lag(0), health.OK))
+	f.health(down("src", refused), up("src_backup"), replica("Yes", "Yes", lag(0), failure.OK))
 	f.clock.Advance(time.Minute)
 	st, trs, err := f.m.State(f.ctx, 10)
 	if err != nil {

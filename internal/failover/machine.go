@@ -7,9 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
-	"github.com/acode-dev/acode/internal/syncer"
 )
 
 // Machine is the failover state machine of one pair. It keeps nothing in
@@ -53,22 +52,13 @@ func randomJitter(max time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(max) + 1))
 }
 
-// Severity of an alert.
-type Severity string
-
-const (
-	SeverityInfo     Severity = "info"
-	SeverityWarning  Severity = "warning"
-	SeverityCritical Severity = "critical"
-)
-
 // Alert is something a person should hear about. Key identifies the
 // condition (pair and kind) so that a sink can send a repeated one once.
 type Alert struct {
-	Key      string   `json:"key"`
-	Severity Severity `json:"severity"`
-	Summary  string   `json:"summary"`
-	Class    Class    `json:"class,omitempty"`
+	Key      string           `json:"key"`
+	Severity failure.Severity `json:"severity"`
+	Summary  string           `json:"summary"`
+	Class    failure.Class    `json:"class,omitempty"`
 }
 
 // Decision is what the pair should do now, and why.
@@ -115,62 +105,44 @@ func (m *Machine) Current(ctx context.Context) (Decision, error) {
 	return s.dec, nil
 }
 
-// ObserveHealth feeds one round of health results: mysql_connectivity of
-// both sources and replication_lag of the backup. Other results are
-// ignored: stale data on the primary is not fixed by its replica.
-func (m *Machine) ObserveHealth(ctx context.Context, results []health.Result) (Decision, error) {
-	find := func(check, target string) *health.Result {
-		for i := range results {
-			if results[i].Check == check && results[i].Target == target {
-				return &results[i]
-			}
-		}
-		return nil
-	}
-	pc := find(health.CheckConnectivity, m.pair.PrimarySource)
-	bc := find(health.CheckConnectivity, m.pair.BackupSource)
-	br := find(health.CheckReplicationLag, m.pair.BackupSource)
+// ObserveHealth feeds one round of health checks: the connectivity of
+// both sources and the backup's replication. Nothing else counts: stale
+// data on the primary is not fixed by its replica.
+func (m *Machine) ObserveHealth(ctx context.Context, h Health) (Decision, error) {
 	return m.step(ctx, func(s *stepper) {
-		primaryDown := pc != nil && pc.Status == health.Critical
-		s.observeBackup(bc, br, primaryDown)
+		primaryDown := h.Primary.critical()
+		s.observeBackup(h.Backup, h.Replication, primaryDown)
 		switch {
-		case pc == nil:
+		case h.Primary == nil:
 		case primaryDown:
-			s.primaryFailure(resultClass(pc), pc.Message)
+			class := h.Primary.Class
+			if class == failure.ClassNone {
+				class = failure.ClassUnknown
+			}
+			s.primaryFailure(class, h.Primary.Message)
 		default:
 			s.primarySuccess()
 		}
 	})
 }
 
-func resultClass(r *health.Result) Class {
-	switch {
-	case r.Err != nil:
-		return Classify(r.Err)
-	case r.Class != "":
-		return Class(r.Class)
-	}
-	return ClassUnknown
-}
-
 // ObserveJob feeds the outcome of a sync job of either connection of the
 // pair (err nil: succeeded). A cancelled job says nothing about the source.
 // A failure of the primary counts only when it happened on the source side
-// (a *syncer.SourceError, or a schema or data problem): a destination
-// failure would follow the job to the backup.
+// (failure.OnSource: a *failure.SourceError, or a schema or data
+// problem): a destination failure would follow the job to the backup.
 func (m *Machine) ObserveJob(ctx context.Context, connection string, err error) (Decision, error) {
 	if connection != m.pair.Primary && connection != m.pair.Backup {
 		return Decision{}, fmt.Errorf("observe job: connection %q is not in pair %s/%s", connection, m.pair.Primary, m.pair.Backup)
 	}
-	cancelled := errors.Is(err, context.Canceled) || errors.Is(err, syncer.ErrCancelled)
-	class := Classify(err)
-	var se *syncer.SourceError
-	sourceSide := errors.As(err, &se) || class == ClassSchemaChange || class == ClassDataCorruption
+	cancelled := errors.Is(err, context.Canceled) || errors.Is(err, failure.ErrCancelled)
+	class := failure.Classify(err)
+	sourceSide := failure.OnSource(err)
 	return m.step(ctx, func(s *stepper) {
 		switch {
 		case cancelled:
 		case connection == m.pair.Backup && err != nil && sourceSide:
-			s.alert("backup_sync_failed", SeverityCritical, class,
+			s.alert("backup_sync_failed", failure.Critical, class,
 				fmt.Sprintf("sync of the backup %s failed (%s): %v", m.pair.Backup, class, err))
 		case connection == m.pair.Backup:
 		case err == nil:
@@ -178,7 +150,7 @@ func (m *Machine) ObserveJob(ctx context.Context, connection string, err error) 
 		case sourceSide:
 			s.primaryFailure(class, err.Error())
 		default:
-			s.alert("sync_failed_outside_source", SeverityWarning, class,
+			s.alert("sync_failed_outside_source", failure.Warning, class,
 				fmt.Sprintf("sync of %s failed outside the source, failover state unchanged: %v", connection, err))
 		}
 	})

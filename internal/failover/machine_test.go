@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
-	"github.com/acode-dev/acode/internal/syncer"
 )
 
 var testPair = Pair{Primary: "conn", Backup: "conn_backup", PrimarySource: "src", BackupSource: "src_backup"}
@@ -58,9 +57,16 @@ func (f *fixture) open() {
 	f.m = New(st, testPair, f.pol, WithClock(f.clock.Now), WithJitter(func(max time.Duration) time.Duration { return max / 2 }))
 }
 
-func (f *fixture) health(results ...health.Result) Decision {
+// observation sets one probe of a health round.
+type observation func(*Health)
+
+func (f *fixture) health(obs ...observation) Decision {
 	f.t.Helper()
-	d, err := f.m.ObserveHealth(f.ctx, results)
+	var h Health
+	for _, o := range obs {
+		o(&h)
+	}
+	d, err := f.m.ObserveHealth(f.ctx, h)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -76,19 +82,30 @@ func (f *fixture) job(conn string, jobErr error) Decision {
 	return d
 }
 
-func up(target string) health.Result {
-	return health.Result{Check: health.CheckConnectivity, Target: target, Status: health.OK}
+// source sets the connectivity probe of target, a source of testPair.
+func source(target string, p *Probe) observation {
+	return func(h *Health) {
+		if target == testPair.PrimarySource {
+			h.Primary = p
+		} else {
+			h.Backup = p
+		}
+	}
 }
 
-func down(target string, err error) health.Result {
-	return health.Result{Check: health.CheckConnectivity, Target: target, Status: health.Critical, Err: err,
-		Message: "cannot connect and run SELECT 1: " + err.Error()}
+func up(target string) observation { return source(target, &Probe{Status: failure.OK}) }
+
+func down(target string, err error) observation {
+	return source(target, &Probe{Status: failure.Critical, Class: failure.Classify(err),
+		Message: "cannot connect and run SELECT 1: " + err.Error()})
 }
 
-func replica(io, sqlThread string, lag *int64, status health.Status) health.Result {
-	return health.Result{Check: health.CheckReplicationLag, Target: "src_backup", Status: status,
-		Message: fmt.Sprintf("IO thread %s, SQL thread %s", io, sqlThread),
-		Replica: &health.ReplicaStatus{IORunning: io, SQLRunning: sqlThread, SecondsBehind: lag}}
+func replica(io, sqlThread string, lag *int64, status failure.Severity) observation {
+	return func(h *Health) {
+		h.Replication = &Probe{Status: status, Message: fmt.Sprintf("IO thread %s, SQL thread %s", io, sqlThread),
+			Replica: &Replica{Running: io == "Yes" && sqlThread == "Yes", Connecting: io == "Connecting" && sqlThread == "Yes",
+				SecondsBehind: lag}}
+	}
 }
 
 func lag(s int64) *int64 { return &s }
@@ -96,11 +113,11 @@ func lag(s int64) *int64 { return &s }
 var (
 	refused  = &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}
 	timedOut = fmt.Errorf("ping: %w", context.DeadlineExceeded)
-	healthy  = []health.Result{up("src"), up("src_backup"), replica("Yes", "Yes", lag(0), health.OK)}
+	healthy  = []observation{up("src"), up("src_backup"), replica("Yes", "Yes", lag(0), failure.OK)}
 )
 
-func primaryDown(err error) []health.Result {
-	return []health.Result{down("src", err), up("src_backup"), replica("Connecting", "Yes", nil, health.Critical)}
+func primaryDown(err error) []observation {
+	return []observation{down("src", err), up("src_backup"), replica("Connecting", "Yes", nil, failure.Critical)}
 }
 
 func wantDecision(t *testing.T, what string, d Decision, st State, sync string) {
@@ -110,7 +127,7 @@ func wantDecision(t *testing.T, what string, d Decision, st State, sync string) 
 	}
 }
 
-func hasAlert(d Decision, kind string, sev Severity) bool {
+func hasAlert(d Decision, kind string, sev failure.Severity) bool {
 	for _, a := range d.Alerts {
 		if strings.HasSuffix(a.Key, ":"+kind) && a.Severity == sev {
 			return true
@@ -126,8 +143,8 @@ func TestMachine_PrimaryDownUsesTheBackupAtOnce(t *testing.T) {
 	f.clock.Advance(5 * time.Minute)
 	d := f.health(primaryDown(refused)...)
 	wantDecision(t, "primary refused", d, BackupActive, "conn_backup")
-	if d.Transition == nil || d.Transition.Class != string(ClassPrimaryDBDown) || d.Transition.Who != "auto" ||
-		!hasAlert(d, "failover", SeverityCritical) || d.Role != "backup" {
+	if d.Transition == nil || d.Transition.Class != string(failure.ClassPrimaryDBDown) || d.Transition.Who != "auto" ||
+		!hasAlert(d, "failover", failure.Critical) || d.Role != "backup" {
 		t.Errorf("failover decision: %+v", d)
 	}
 	// A replica reconnecting to the dead primary keeps the lag measured before.
@@ -139,9 +156,9 @@ func TestMachine_AuthenticationFailureOfASyncUsesTheBackupAtOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	d := f.job("conn", &syncer.SourceError{Err: &mysqldriver.MySQLError{Number: 1045, Message: "Access denied"}})
+	d := f.job("conn", &failure.SourceError{Err: &mysqldriver.MySQLError{Number: 1045, Message: "Access denied"}})
 	wantDecision(t, "wrong password", d, BackupActive, "conn_backup")
-	if d.Transition.Class != string(ClassAuthenticationFailed) {
+	if d.Transition.Class != string(failure.ClassAuthenticationFailed) {
 		t.Errorf("class = %s", d.Transition.Class)
 	}
 }
@@ -153,21 +170,21 @@ func TestMachine_TimeoutsRetryWithBackoffThenFailOver(t *testing.T) {
 	f.health(healthy...)
 	wait := []time.Duration{5*time.Minute + 30*time.Second, 10*time.Minute + 30*time.Second, 20*time.Minute + 30*time.Second}
 	for i, w := range wait {
-		d := f.job("conn", &syncer.SourceError{Err: timedOut})
+		d := f.job("conn", &failure.SourceError{Err: timedOut})
 		wantDecision(t, fmt.Sprintf("failure %d", i+1), d, PrimaryActive, "")
-		if d.RetryAt == nil || !d.RetryAt.Equal(f.clock.Now().Add(w)) || !hasAlert(d, "primary_retry", SeverityWarning) {
+		if d.RetryAt == nil || !d.RetryAt.Equal(f.clock.Now().Add(w)) || !hasAlert(d, "primary_retry", failure.Warning) {
 			t.Fatalf("failure %d: retry at %v, want %v (%+v)", i+1, d.RetryAt, f.clock.Now().Add(w), d)
 		}
 		// A failed check inside the wait is the same outage: no retry used.
 		f.clock.Advance(w / 2)
-		d = f.health(down("src", timedOut), up("src_backup"), replica("Yes", "Yes", lag(1), health.OK))
+		d = f.health(down("src", timedOut), up("src_backup"), replica("Yes", "Yes", lag(1), failure.OK))
 		if d.Sync != "" || d.RetryAt == nil || d.State != PrimaryActive {
 			t.Fatalf("inside wait %d: %+v", i+1, d)
 		}
 		f.clock.Advance(w - w/2)
 		wantDecision(t, fmt.Sprintf("retry %d due", i+1), mustDecide(t, f), PrimaryActive, "conn")
 	}
-	d := f.job("conn", &syncer.SourceError{Err: timedOut})
+	d := f.job("conn", &failure.SourceError{Err: timedOut})
 	wantDecision(t, "last retry failed", d, BackupActive, "conn_backup")
 	if got := f.clock.Now().Sub(start); got != 36*time.Minute+30*time.Second {
 		t.Errorf("failover after %s, want 36m30s (5+10+20 min + jitter)", got)
@@ -187,11 +204,11 @@ func TestMachine_RecoveryDuringBackoffResetsTheRetries(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	f.job("conn", &syncer.SourceError{Err: ioReset()})
+	f.job("conn", &failure.SourceError{Err: ioReset()})
 	f.clock.Advance(6 * time.Minute)
 	d := f.health(healthy...)
 	wantDecision(t, "primary back", d, PrimaryActive, "conn")
-	if !hasAlert(d, "primary_recovered", SeverityInfo) {
+	if !hasAlert(d, "primary_recovered", failure.Info) {
 		t.Errorf("no recovery alert: %+v", d.Alerts)
 	}
 	if st, _, _ := f.m.State(f.ctx, 1); st.Failures != 0 || st.RetryAt != nil {
@@ -207,11 +224,11 @@ func TestMachine_LaggingOrStoppedBackupIsNeverUsed(t *testing.T) {
 	f.health(healthy...)
 	// STOP SLAVE on the backup while the primary is fine: an alert-worthy
 	// state, but no reason to fail over (the seed's bug).
-	d := f.health(up("src"), up("src_backup"), replica("No", "No", nil, health.Critical))
+	d := f.health(up("src"), up("src_backup"), replica("No", "No", nil, failure.Critical))
 	wantDecision(t, "stopped replica, primary fine", d, PrimaryActive, "conn")
-	d = f.health(primaryDown(refused)[0], up("src_backup"), replica("No", "No", nil, health.Critical))
+	d = f.health(primaryDown(refused)[0], up("src_backup"), replica("No", "No", nil, failure.Critical))
 	wantDecision(t, "primary dies, replica stopped", d, PrimaryActive, "")
-	if !hasAlert(d, "both_unavailable", SeverityCritical) || !strings.Contains(d.Reason, "both unavailable") ||
+	if !hasAlert(d, "both_unavailable", failure.Critical) || !strings.Contains(d.Reason, "both unavailable") ||
 		!strings.Contains(d.Reason, "IO thread No") {
 		t.Errorf("both unavailable decision: %+v", d)
 	}
@@ -220,14 +237,14 @@ func TestMachine_LaggingOrStoppedBackupIsNeverUsed(t *testing.T) {
 	wantDecision(t, "replica connecting, verdict was stale", d, PrimaryActive, "")
 
 	g := newFixture(t)
-	g.health(up("src"), up("src_backup"), replica("Yes", "Yes", lag(900), health.Critical))
+	g.health(up("src"), up("src_backup"), replica("Yes", "Yes", lag(900), failure.Critical))
 	d = g.health(primaryDown(refused)...)
 	wantDecision(t, "replica 15 min behind", d, PrimaryActive, "")
 	if !strings.Contains(d.Reason, "replication_lag critical") {
 		t.Errorf("reason: %s", d.Reason)
 	}
 	// Once the backup is measured healthy again the pending failover happens.
-	d = g.health(down("src", refused), up("src_backup"), replica("Yes", "Yes", lag(3), health.OK))
+	d = g.health(down("src", refused), up("src_backup"), replica("Yes", "Yes", lag(3), failure.OK))
 	wantDecision(t, "backup caught up", d, BackupActive, "conn_backup")
 
 	h := newFixture(t)
@@ -246,9 +263,9 @@ func TestMachine_SchemaChangeHaltsUntilAPersonDecides(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	d := f.job("conn", &syncer.SourceError{Stream: "diario", Err: &mysqldriver.MySQLError{Number: 1054, Message: "Unknown column"}})
+	d := f.job("conn", &failure.SourceError{Stream: "diario", Err: &mysqldriver.MySQLError{Number: 1054, Message: "Unknown column"}})
 	wantDecision(t, "dropped column", d, Halted, "")
-	if !hasAlert(d, "halted", SeverityCritical) || d.Transition.Class != string(ClassSchemaChange) {
+	if !hasAlert(d, "halted", failure.Critical) || d.Transition.Class != string(failure.ClassSchemaChange) {
 		t.Errorf("halt decision: %+v", d)
 	}
 	wantDecision(t, "healthy checks do not resume", f.health(healthy...), Halted, "")
@@ -266,7 +283,7 @@ func TestMachine_UnknownFailuresHaltAfterTheThreshold(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	odd := &syncer.SourceError{Err: &mysqldriver.MySQLError{Number: 1205, Message: "Lock wait timeout"}}
+	odd := &failure.SourceError{Err: &mysqldriver.MySQLError{Number: 1205, Message: "Lock wait timeout"}}
 	wantDecision(t, "unknown 1", f.job("conn", odd), PrimaryActive, "conn")
 	wantDecision(t, "unknown 2", f.job("conn", odd), PrimaryActive, "conn")
 	wantDecision(t, "unknown 3", f.job("conn", odd), Halted, "")
@@ -276,13 +293,13 @@ func TestMachine_DataCorruptionAsksForARestoreFromTheBackup(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	d := f.job("conn", fmt.Errorf("validate 2025-08-07: row count 10 != 12: %w", ErrDataCorruption))
+	d := f.job("conn", fmt.Errorf("validate 2025-08-07: row count 10 != 12: %w", failure.ErrDataCorruption))
 	wantDecision(t, "corrupt partition", d, PrimaryActive, "conn")
-	if !d.Restore || !hasAlert(d, "restore", SeverityCritical) {
+	if !d.Restore || !hasAlert(d, "restore", failure.Critical) {
 		t.Errorf("restore decision: %+v", d)
 	}
 	_, trs, err := f.m.State(f.ctx, 5)
-	if err != nil || len(trs) != 1 || trs[0].Class != string(ClassDataCorruption) || !strings.Contains(trs[0].Reason, "restore") {
+	if err != nil || len(trs) != 1 || trs[0].Class != string(failure.ClassDataCorruption) || !strings.Contains(trs[0].Reason, "restore") {
 		t.Errorf("recorded: %+v, %v", trs, err)
 	}
 }
@@ -291,9 +308,9 @@ func TestMachine_FailuresOutsideTheSourceDoNotCount(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	d := f.job("conn", &syncer.DestinationError{Err: fmt.Errorf("put: %w", storage.ErrAccessDenied)})
+	d := f.job("conn", &failure.DestinationError{Err: fmt.Errorf("put: %w", storage.ErrAccessDenied)})
 	wantDecision(t, "bucket denied", d, PrimaryActive, "conn")
-	if !hasAlert(d, "sync_failed_outside_source", SeverityWarning) {
+	if !hasAlert(d, "sync_failed_outside_source", failure.Warning) {
 		t.Errorf("alerts: %+v", d.Alerts)
 	}
 	wantDecision(t, "cancelled", f.job("conn", fmt.Errorf("job: %w", context.Canceled)), PrimaryActive, "conn")
@@ -325,7 +342,7 @@ func TestMachine_FailbackAfterHysteresisRecordsTheReconcileDays(t *testing.T) {
 	}
 	wantDecision(t, "3 healthy checks", d, PrimaryActive, "conn")
 	if want := []string{"2025-08-08", "2025-08-09"}; fmt.Sprint(d.ReconcileDays) != fmt.Sprint(want) ||
-		!hasAlert(d, "failback", SeverityInfo) || d.Transition.Who != "auto" {
+		!hasAlert(d, "failback", failure.Info) || d.Transition.Who != "auto" {
 		t.Errorf("failback: days %v, %+v", d.ReconcileDays, d)
 	}
 	d, err := f.m.ReconcileDone(f.ctx)
@@ -348,9 +365,9 @@ func TestMachine_ManualSwitchesRecordWhoAndWhyAndAreNotUndone(t *testing.T) {
 		wantDecision(t, "healthy primary, manual failover", f.health(healthy...), BackupActive, "conn_backup")
 	}
 	// A person's failover uses the backup even when it cannot be vouched for.
-	d = f.health(up("src"), up("src_backup"), replica("No", "Yes", nil, health.Critical))
+	d = f.health(up("src"), up("src_backup"), replica("No", "Yes", nil, failure.Critical))
 	wantDecision(t, "forced backup", d, BackupActive, "conn_backup")
-	if !hasAlert(d, "backup_forced", SeverityWarning) {
+	if !hasAlert(d, "backup_forced", failure.Warning) {
 		t.Errorf("alerts: %+v", d.Alerts)
 	}
 	if _, err := f.m.Failback(f.ctx, "cli:maria", "maintenance over"); err != nil {
@@ -375,7 +392,7 @@ func TestMachine_AutomaticOffOnlyAlerts(t *testing.T) {
 	f.health(healthy...)
 	d := f.health(primaryDown(refused)...)
 	wantDecision(t, "automatic off", d, PrimaryActive, "conn")
-	if !hasAlert(d, "primary_failing", SeverityCritical) {
+	if !hasAlert(d, "primary_failing", failure.Critical) {
 		t.Errorf("alerts: %+v", d.Alerts)
 	}
 }
@@ -384,9 +401,9 @@ func TestMachine_ANewProcessResumesMidBackoff(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.health(healthy...)
-	first := f.job("conn", &syncer.SourceError{Err: timedOut})
+	first := f.job("conn", &failure.SourceError{Err: timedOut})
 	f.clock.Advance(first.RetryAt.Sub(f.clock.Now()))
-	f.job("conn", &syncer.SourceError{Err: timedOut}) // retry 1 failed: wait 10m30s
+	f.job("conn", &failure.SourceError{Err: timedOut}) // retry 1 failed: wait 10m30s
 	f.store.Close()
 
 	f.open() // acode killed and started again
@@ -395,9 +412,9 @@ func TestMachine_ANewProcessResumesMidBackoff(t *testing.T) {
 		t.Fatalf("after restart: %+v", d)
 	}
 	f.clock.Advance(10*time.Minute + 30*time.Second)
-	f.job("conn", &syncer.SourceError{Err: timedOut})
+	f.job("conn", &failure.SourceError{Err: timedOut})
 	f.clock.Advance(20*time.Minute + 30*time.Second)
-	wantDecision(t, "resumed schedule ends in failover", f.job("conn", &syncer.SourceError{Err: timedOut}), BackupActive, "conn_backup")
+	wantDecision(t, "resumed schedule ends in failover", f.job("conn", &failure.SourceError{Err: timedOut}), BackupActive, "conn_backup")
 
 	// And in backup_active, a restart keeps the backup.
 	f.store.Close()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // State is where a pair stands.
@@ -44,15 +45,15 @@ type Policy struct {
 	// bring an automatic failover back to the primary.
 	FailbackAfter int
 	// Strategies maps each failure class to its strategy.
-	Strategies map[Class]Strategy
+	Strategies map[failure.Class]Strategy
 }
 
 // PolicyFrom builds the policy from acode.yaml's settings.
 func PolicyFrom(s config.FailoverSettings) Policy {
 	p := Policy{Automatic: s.Automatic, ConsecutiveFailures: s.ConsecutiveFailures, Backoff: s.Backoff,
-		Jitter: s.BackoffJitter, FailbackAfter: s.FailbackAfter, Strategies: map[Class]Strategy{}}
+		Jitter: s.BackoffJitter, FailbackAfter: s.FailbackAfter, Strategies: map[failure.Class]Strategy{}}
 	for class, strategy := range s.Strategies {
-		p.Strategies[Class(class)] = Strategy(strategy)
+		p.Strategies[failure.Class(class)] = Strategy(strategy)
 	}
 	return p
 }
@@ -61,7 +62,7 @@ func PolicyFrom(s config.FailoverSettings) Policy {
 func DefaultPolicy() Policy { return PolicyFrom(config.DefaultSettings("").Failover) }
 
 // strategy is the class's strategy; a class without one needs a person.
-func (p Policy) strategy(c Class) Strategy {
+func (p Policy) strategy(c failure.Class) Strategy {
 	if s, ok := p.Strategies[c]; ok {
 		return s
 	}

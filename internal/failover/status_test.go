@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -18,7 +19,7 @@ func TestMachine_StatusIsOneReadOfThePair(t *testing.T) {
 	f := newFixture(t)
 	f.health(healthy...)
 	f.clock.Advance(time.Minute)
-	f.health(down("src", refused), up("src_backup"), replica("Yes", "Yes", lag(0), health.OK))
+	f.health(down("src", refused), up("src_backup"), replica("Yes", "Yes", lag(0), failure.OK))
 	for _, c := range []string{"conn", "conn_backup", "other"} {
 		if _, err := f.store.CreateJob(f.ctx, c, "primary", "test"); err != nil {
 			t.Fatal(err)

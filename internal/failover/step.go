@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -19,11 +19,11 @@ type stepper struct {
 
 func (s *stepper) pol() Policy { return s.m.policy }
 
-func (s *stepper) alert(kind string, sev Severity, class Class, summary string) {
+func (s *stepper) alert(kind string, sev failure.Severity, class failure.Class, summary string) {
 	s.dec.Alerts = append(s.dec.Alerts, Alert{Key: s.m.pair.Primary + ":" + kind, Severity: sev, Class: class, Summary: summary})
 }
 
-func (s *stepper) transition(to State, who, reason string, class Class) {
+func (s *stepper) transition(to State, who, reason string, class failure.Class) {
 	from := s.st.State
 	s.st.State, s.st.Since, s.st.Reason, s.st.Who = string(to), s.now, reason, who
 	tr := state.FailoverTransition{Pair: s.m.pair.Primary, From: from, To: string(to), Who: who, Reason: reason,
@@ -38,11 +38,11 @@ func (s *stepper) transition(to State, who, reason string, class Class) {
 // it had while the primary was up (its data is as fresh as the primary's
 // last shipped event, or as stale as it was measured then); a replica that
 // cannot reach a primary we can reach is stale.
-func (s *stepper) observeBackup(conn, repl *health.Result, primaryDown bool) {
+func (s *stepper) observeBackup(conn, repl *Probe, primaryDown bool) {
 	st := s.st
 	if conn != nil {
 		st.BackupUnreachable = ""
-		if conn.Status == health.Critical {
+		if conn.critical() {
 			st.BackupUnreachable = conn.Message
 		}
 	}
@@ -51,10 +51,10 @@ func (s *stepper) observeBackup(conn, repl *health.Result, primaryDown bool) {
 	}
 	r := repl.Replica
 	switch {
-	case r != nil && r.Running() && repl.Status != health.Critical:
+	case r != nil && r.Running && !repl.critical():
 		yes := true
 		st.BackupReplicating, st.BackupLagSeconds, st.BackupProblem = &yes, r.SecondsBehind, ""
-	case r != nil && r.Connecting() && primaryDown:
+	case r != nil && r.Connecting && primaryDown:
 		return // lag unknowable now; keep the verdict measured while the primary was up (or none)
 	default:
 		no := false
@@ -91,7 +91,7 @@ func (s *stepper) resetFailures() {
 // primaryFailure records a failure of the primary and applies its class's
 // strategy; evaluate then switches to the backup when the strategy wants
 // it and the backup is eligible.
-func (s *stepper) primaryFailure(c Class, msg string) {
+func (s *stepper) primaryFailure(c failure.Class, msg string) {
 	st, pol := s.st, s.pol()
 	strategy := pol.strategy(c)
 	switch State(st.State) {
@@ -113,22 +113,22 @@ func (s *stepper) primaryFailure(c Class, msg string) {
 	}
 	st.LastClass, st.LastError = string(c), msg
 	if !pol.Automatic {
-		s.alert("primary_failing", SeverityCritical, c, fmt.Sprintf("primary %s failing (%s): %s; automatic failover is off: "+
+		s.alert("primary_failing", failure.Critical, c, fmt.Sprintf("primary %s failing (%s): %s; automatic failover is off: "+
 			"`acode failover --reason ...` switches to the backup", s.m.pair.Primary, c, msg))
 		return
 	}
 	switch strategy {
 	case Manual:
-		if c == ClassSchemaChange || st.Failures >= pol.ConsecutiveFailures {
+		if c == failure.ClassSchemaChange || st.Failures >= pol.ConsecutiveFailures {
 			s.transition(Halted, "auto", fmt.Sprintf("%s on the primary: %s; nothing is synced until a person runs "+
 				"`acode failback` (primary) or `acode failover` (backup)", c, msg), c)
-			s.alert("halted", SeverityCritical, c, fmt.Sprintf("%s halted: %s", s.m.pair.Primary, st.Reason))
+			s.alert("halted", failure.Critical, c, fmt.Sprintf("%s halted: %s", s.m.pair.Primary, st.Reason))
 		}
 	case Restore:
 		s.dec.Restore = true
 		s.trs = append(s.trs, state.FailoverTransition{Pair: s.m.pair.Primary, From: st.State, To: st.State, Who: "auto",
 			Reason: "restore from the backup due: " + msg, Class: string(c), At: s.now})
-		s.alert("restore", SeverityCritical, c, fmt.Sprintf("%s: %s; quarantine the partition and sync it from %s",
+		s.alert("restore", failure.Critical, c, fmt.Sprintf("%s: %s; quarantine the partition and sync it from %s",
 			c, msg, s.m.pair.Backup))
 		s.resetFailures() // the primary itself answers: not an outage
 	case RetryPrimary:
@@ -143,7 +143,7 @@ func (s *stepper) primaryFailure(c Class, msg string) {
 		wait += s.m.jitter(pol.Jitter)
 		at := s.now.Add(wait)
 		st.Retries, st.RetryAt = st.Failures, &at
-		s.alert("primary_retry", SeverityWarning, c, fmt.Sprintf("primary %s failing (%s): %s; retry %d of %d at %s",
+		s.alert("primary_retry", failure.Warning, c, fmt.Sprintf("primary %s failing (%s): %s; retry %d of %d at %s",
 			s.m.pair.Primary, c, msg, st.Failures, pol.failuresBeforeBackup()-1, at.Format(time.RFC3339)))
 	}
 }
@@ -154,7 +154,7 @@ func (s *stepper) wantsBackup() bool {
 	if State(st.State) != PrimaryActive || !pol.Automatic || st.Failures == 0 {
 		return false
 	}
-	switch pol.strategy(Class(st.LastClass)) {
+	switch pol.strategy(failure.Class(st.LastClass)) {
 	case UseBackup:
 		return true
 	case RetryPrimary:
@@ -170,7 +170,7 @@ func (s *stepper) primarySuccess() {
 	switch State(st.State) {
 	case PrimaryActive:
 		if st.Failures > 0 {
-			s.alert("primary_recovered", SeverityInfo, "", fmt.Sprintf("primary %s answers again after %d failure(s) (%s)",
+			s.alert("primary_recovered", failure.Info, "", fmt.Sprintf("primary %s answers again after %d failure(s) (%s)",
 				s.m.pair.Primary, st.Failures, st.LastClass))
 		}
 		s.resetFailures()
@@ -183,13 +183,13 @@ func (s *stepper) primarySuccess() {
 	}
 }
 
-func (s *stepper) switchToBackup(who, reason string, class Class, manual bool) {
+func (s *stepper) switchToBackup(who, reason string, class failure.Class, manual bool) {
 	st := s.st
 	s.transition(BackupActive, who, reason, class)
 	st.Manual, st.HealthyStreak = manual, 0
-	sev := SeverityCritical
+	sev := failure.Critical
 	if manual {
-		sev = SeverityWarning
+		sev = failure.Warning
 	}
 	s.alert("failover", sev, class, fmt.Sprintf("%s failed over to %s (%s): %s", s.m.pair.Primary, s.m.pair.Backup, who, reason))
 }
@@ -206,7 +206,7 @@ func (s *stepper) switchToPrimary(who, reason string) {
 	s.transition(PrimaryActive, who, reason, "")
 	s.resetFailures()
 	st.Manual, st.HealthyStreak = false, 0
-	s.alert("failback", SeverityInfo, "", fmt.Sprintf("%s back on the primary (%s): %s", s.m.pair.Primary, who, reason))
+	s.alert("failback", failure.Info, "", fmt.Sprintf("%s back on the primary (%s): %s", s.m.pair.Primary, who, reason))
 }
 
 // evaluate turns the state into a decision, failing over first when the
@@ -216,11 +216,11 @@ func (s *stepper) evaluate() {
 	if s.wantsBackup() {
 		if ok, why := s.backupEligible(); ok {
 			s.switchToBackup("auto", fmt.Sprintf("%s on the primary after %d failure(s): %s", st.LastClass, st.Failures, st.LastError),
-				Class(st.LastClass), false)
+				failure.Class(st.LastClass), false)
 		} else {
 			s.decide("", "", fmt.Sprintf("both unavailable: primary %s (%s: %s); backup %s: %s",
 				pair.Primary, st.LastClass, st.LastError, pair.Backup, why))
-			s.alert("both_unavailable", SeverityCritical, Class(st.LastClass), s.dec.Reason)
+			s.alert("both_unavailable", failure.Critical, failure.Class(st.LastClass), s.dec.Reason)
 			return
 		}
 	}
@@ -240,11 +240,11 @@ func (s *stepper) evaluate() {
 			s.decide(pair.Backup, "backup", st.Reason)
 		case st.Manual:
 			s.decide(pair.Backup, "backup", st.Reason)
-			s.alert("backup_forced", SeverityWarning, "", fmt.Sprintf("%s used by hand although %s", pair.Backup, why))
+			s.alert("backup_forced", failure.Warning, "", fmt.Sprintf("%s used by hand although %s", pair.Backup, why))
 		default:
 			s.decide("", "", fmt.Sprintf("both unavailable: backup %s: %s; primary %s not healthy for %d checks yet (%d so far)",
 				pair.Backup, why, pair.Primary, s.pol().FailbackAfter, st.HealthyStreak))
-			s.alert("both_unavailable", SeverityCritical, "", s.dec.Reason)
+			s.alert("both_unavailable", failure.Critical, "", s.dec.Reason)
 		}
 	default:
 		s.decide("", "", st.Reason)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -22,9 +23,6 @@ type Checker struct {
 	State   *state.Store
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Classify names the failure class of a failed check's error
-	// (failover.Classify); unset leaves Result.Class empty.
-	Classify func(error) string
 	// OpenSource and OpenStore reach a source and a destination; connect's
 	// functions when nil.
 	OpenSource func(ctx context.Context, src *config.Source) (*sql.DB, error)
@@ -65,9 +63,7 @@ func (c *Checker) Run(ctx context.Context) ([]Result, error) {
 	wg.Wait()
 	results = append(results, pipelines...)
 	for i := range results {
-		if results[i].Err != nil && c.Classify != nil {
-			results[i].Class = c.Classify(results[i].Err)
-		}
+		results[i].Class = failure.Classify(results[i].Err)
 	}
 	slices.SortStableFunc(results, func(a, b Result) int {
 		if d := slices.Index(checkOrder, a.Check) - slices.Index(checkOrder, b.Check); d != 0 {
@@ -140,10 +136,10 @@ func (c *Checker) checkSource(ctx context.Context, src *config.Source, backup bo
 	fq := FreshnessQuery{Database: src.Database, Table: hs.FreshnessTable, Column: hs.FreshnessColumn,
 		Location: hs.Location(), Warning: hs.FreshnessWarning, Critical: hs.FreshnessCritical}
 	if db == nil {
-		out = append(out, Result{Check: CheckFreshness, Target: src.ResourceName, Status: Warning, Value: "unknown",
+		out = append(out, Result{Check: CheckFreshness, Target: src.ResourceName, Status: failure.Warning, Value: "unknown",
 			Threshold: thresholds(fq.Warning, fq.Critical), Time: now, Message: "not measured: the source is unreachable"})
 		if backup {
-			out = append(out, Result{Check: CheckReplicationLag, Target: src.ResourceName, Status: Critical, Value: "unknown",
+			out = append(out, Result{Check: CheckReplicationLag, Target: src.ResourceName, Status: failure.Critical, Value: "unknown",
 				Threshold: thresholds(hs.LagWarning, hs.LagCritical), Time: now, Err: conn.Err,
 				Message: "not measured: the backup replica is unreachable"})
 		}
@@ -221,7 +217,7 @@ func (c *Checker) checkUploads(ctx context.Context, dst *config.Destination, now
 	}
 	store, err := open(ctx, dst)
 	if err != nil {
-		return Result{Check: CheckUploads, Target: dst.ResourceName, Status: Critical, Value: "unknown", Err: err,
+		return Result{Check: CheckUploads, Target: dst.ResourceName, Status: failure.Critical, Value: "unknown", Err: err,
 			Threshold: thresholds(hs.SyncWarning, hs.SyncCritical), Time: now,
 			Message: fmt.Sprintf("cannot open the destination: %v", err)}
 	}

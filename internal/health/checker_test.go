@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -67,7 +68,6 @@ func TestChecker_RunsEveryCheckOnTheProjectAndRecordsHistory(t *testing.T) {
 	}
 	bucket := t.TempDir()
 	c := &health.Checker{Project: proj, State: st,
-		Classify: func(err error) string { return "classified" },
 		OpenStore: func(_ context.Context, dst *config.Destination) (storage.Store, error) {
 			return file.New(filepath.Join(bucket, dst.ResourceName))
 		}}
@@ -77,18 +77,18 @@ func TestChecker_RunsEveryCheckOnTheProjectAndRecordsHistory(t *testing.T) {
 	}
 	for _, want := range []struct {
 		check, target string
-		status        health.Status
+		status        failure.Severity
 		msg           string
 	}{
-		{health.CheckConnectivity, "source_mysql_acode", health.OK, "SELECT 1 answered"},
-		{health.CheckConnectivity, "source_mysql_acode_backup", health.OK, "SELECT 1 answered"},
-		{health.CheckFreshness, "source_mysql_acode", health.OK, "newest Data_Processamento"},
-		{health.CheckFreshness, "source_mysql_acode_backup", health.OK, "newest Data_Processamento"},
-		{health.CheckReplicationLag, "source_mysql_acode_backup", health.OK, "replicating"},
-		{health.CheckLastSync, "connection_mysql_s3_acode", health.OK, "connection_mysql_s3_acode_backup (backup)"},
-		{health.CheckLastSync, "connection_mysql_local_acode", health.Warning, "no successful sync"},
-		{health.CheckUploads, "destination_s3_acode", health.Warning, "no committed partition"},
-		{health.CheckConnectionStatus, "connection_mysql_s3_acode_backup", health.OK, "active"},
+		{health.CheckConnectivity, "source_mysql_acode", failure.OK, "SELECT 1 answered"},
+		{health.CheckConnectivity, "source_mysql_acode_backup", failure.OK, "SELECT 1 answered"},
+		{health.CheckFreshness, "source_mysql_acode", failure.OK, "newest Data_Processamento"},
+		{health.CheckFreshness, "source_mysql_acode_backup", failure.OK, "newest Data_Processamento"},
+		{health.CheckReplicationLag, "source_mysql_acode_backup", failure.OK, "replicating"},
+		{health.CheckLastSync, "connection_mysql_s3_acode", failure.OK, "connection_mysql_s3_acode_backup (backup)"},
+		{health.CheckLastSync, "connection_mysql_local_acode", failure.Warning, "no successful sync"},
+		{health.CheckUploads, "destination_s3_acode", failure.Warning, "no committed partition"},
+		{health.CheckConnectionStatus, "connection_mysql_s3_acode_backup", failure.OK, "active"},
 	} {
 		r := find(results, want.check, want.target)
 		if r.Status != want.status || !strings.Contains(r.Message, want.msg) {
@@ -98,7 +98,7 @@ func TestChecker_RunsEveryCheckOnTheProjectAndRecordsHistory(t *testing.T) {
 	if r := find(results, health.CheckReplicationLag, "source_mysql_acode"); r.Check != "" {
 		t.Errorf("replication lag checked on the primary: %+v", r)
 	}
-	if got := health.Worst(results); got != health.Warning {
+	if got := health.Worst(results); got != failure.Warning {
 		t.Errorf("Worst = %s, want warning (no uploads yet)", got)
 	}
 	if err := c.Record(ctx, results); err != nil {
@@ -115,13 +115,13 @@ func TestChecker_RunsEveryCheckOnTheProjectAndRecordsHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := find(results, health.CheckConnectivity, "source_mysql_acode")
-	if down.Status != health.Critical || down.Err == nil || down.Class != "classified" {
+	if down.Status != failure.Critical || down.Err == nil || down.Class != failure.ClassPrimaryDBDown {
 		t.Errorf("killed primary: %+v", down)
 	}
-	if r := find(results, health.CheckFreshness, "source_mysql_acode"); r.Status != health.Warning || !strings.Contains(r.Message, "unreachable") {
+	if r := find(results, health.CheckFreshness, "source_mysql_acode"); r.Status != failure.Warning || !strings.Contains(r.Message, "unreachable") {
 		t.Errorf("freshness of a dead primary: %+v", r)
 	}
-	if health.Worst(results) != health.Critical {
+	if health.Worst(results) != failure.Critical {
 		t.Errorf("Worst with a dead primary = %s", health.Worst(results))
 	}
 	for _, r := range results {
@@ -149,8 +149,8 @@ func TestLastSyncAndUploads_GradeAges(t *testing.T) {
 	}
 	for _, c := range []struct {
 		after time.Duration
-		want  health.Status
-	}{{time.Hour, health.OK}, {25 * time.Hour, health.Warning}, {27 * time.Hour, health.Critical}} {
+		want  failure.Severity
+	}{{time.Hour, failure.OK}, {25 * time.Hour, failure.Warning}, {27 * time.Hour, failure.Critical}} {
 		r := health.LastSync(ctx, st, "primary", []string{"primary", "backup"}, 24*time.Hour, 26*time.Hour, clock.Add(c.after))
 		if r.Status != c.want || r.Value != c.after.String() {
 			t.Errorf("last sync %s ago: %s %q, want %s", c.after, r.Status, r.Value, c.want)
@@ -167,16 +167,16 @@ func TestLastSyncAndUploads_GradeAges(t *testing.T) {
 		}
 	}
 	put("bronze/acode/diario/cog_dt_ingestion=2025-08-07/part.parquet")
-	if r := health.DestinationUploads(ctx, store, "dst", "bronze", time.Hour, 2*time.Hour, time.Now()); r.Status != health.Warning || r.Value != "never" {
+	if r := health.DestinationUploads(ctx, store, "dst", "bronze", time.Hour, 2*time.Hour, time.Now()); r.Status != failure.Warning || r.Value != "never" {
 		t.Errorf("parts without a manifest: %+v", r)
 	}
 	put("bronze/acode/diario/cog_dt_ingestion=2025-08-07/_acode_manifest.json")
 	put("other/acode/diario/cog_dt_ingestion=2025-08-08/_acode_manifest.json")
-	if r := health.DestinationUploads(ctx, store, "dst", "bronze", time.Hour, 2*time.Hour, time.Now()); r.Status != health.OK ||
+	if r := health.DestinationUploads(ctx, store, "dst", "bronze", time.Hour, 2*time.Hour, time.Now()); r.Status != failure.OK ||
 		!strings.Contains(r.Message, "cog_dt_ingestion=2025-08-07/_acode_manifest.json") {
 		t.Errorf("fresh manifest: %+v", r)
 	}
-	if r := health.DestinationUploads(ctx, store, "dst", "bronze", time.Hour, 2*time.Hour, time.Now().Add(3*time.Hour)); r.Status != health.Critical {
+	if r := health.DestinationUploads(ctx, store, "dst", "bronze", time.Hour, 2*time.Hour, time.Now().Add(3*time.Hour)); r.Status != failure.Critical {
 		t.Errorf("manifest 3 h old: %+v", r)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/testenv"
@@ -34,17 +35,17 @@ func TestReplicationLag_StoppedReplicaIsCriticalAndDeadPrimaryShowsConnecting(t 
 	// few seconds behind is ok, what matters is a running, measured lag.
 	replica.WaitReplicaCaughtUp(t, primary)
 	r := health.ReplicationLag(ctx, replica.Root(t), "backup", 5*time.Minute, 10*time.Minute, now)
-	if r.Status != health.OK || !strings.HasSuffix(r.Value, "s") || r.Replica == nil || !r.Replica.Running() {
+	if r.Status != failure.OK || !strings.HasSuffix(r.Value, "s") || r.Replica == nil || !r.Replica.Running() {
 		t.Fatalf("running replica: %+v", r)
 	}
 	notReplica := health.ReplicationLag(ctx, primary.Root(t), "primary", 5*time.Minute, 10*time.Minute, now)
-	if notReplica.Status != health.Critical || !strings.Contains(notReplica.Message, "does not replicate") {
+	if notReplica.Status != failure.Critical || !strings.Contains(notReplica.Message, "does not replicate") {
 		t.Errorf("a server that is no replica: %+v", notReplica)
 	}
 
 	replica.Exec(t, "STOP SLAVE")
 	r = health.ReplicationLag(ctx, replica.Root(t), "backup", 5*time.Minute, 10*time.Minute, now)
-	if r.Status != health.Critical || r.Value != "unknown" ||
+	if r.Status != failure.Critical || r.Value != "unknown" ||
 		!strings.Contains(r.Message, "replication is not running: IO thread No, SQL thread No") || r.Replica.Connecting() {
 		t.Errorf("stopped replica: %+v", r)
 	}
@@ -52,7 +53,7 @@ func TestReplicationLag_StoppedReplicaIsCriticalAndDeadPrimaryShowsConnecting(t 
 	replica.Exec(t, "START SLAVE")
 	primary.Kill(t)
 	conn, db := health.Connectivity(ctx, "primary", 3*time.Second, opener(primary, ""), now)
-	if conn.Status != health.Critical || db != nil || !errors.Is(conn.Err, syscall.ECONNREFUSED) ||
+	if conn.Status != failure.Critical || db != nil || !errors.Is(conn.Err, syscall.ECONNREFUSED) ||
 		!strings.Contains(conn.Message, "cannot connect") {
 		t.Errorf("killed primary: %+v", conn)
 	}
@@ -68,7 +69,7 @@ func TestReplicationLag_StoppedReplicaIsCriticalAndDeadPrimaryShowsConnecting(t 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if r.Status != health.Critical || !r.Replica.Connecting() || r.Replica.SecondsBehind != nil ||
+	if r.Status != failure.Critical || !r.Replica.Connecting() || r.Replica.SecondsBehind != nil ||
 		!strings.Contains(r.Message, "IO thread Connecting, SQL thread Yes; last IO error 20") {
 		t.Errorf("replica of a dead primary: %+v %+v", r, r.Replica)
 	}
@@ -78,7 +79,7 @@ func TestConnectivity_OKReturnsAnOpenPool(t *testing.T) {
 	t.Parallel()
 	m := testenv.SharedMariaDB(t)
 	r, db := health.Connectivity(context.Background(), "src", 5*time.Second, opener(m, ""), time.Now())
-	if r.Status != health.OK || db == nil || r.Err != nil {
+	if r.Status != failure.OK || db == nil || r.Err != nil {
 		t.Fatalf("healthy server: %+v", r)
 	}
 	defer db.Close()
@@ -116,14 +117,14 @@ func TestFreshness_GradesTheNewestRowsAge(t *testing.T) {
 		name  string
 		q     health.FreshnessQuery
 		now   string
-		want  health.Status
+		want  failure.Severity
 		value string
 	}{
-		{"a DATE of today is fresh all day", day("Data_Processamento"), "2025-08-07 23:00:00", health.OK, "0s"},
-		{"13 h after the day ended", day("Data_Processamento"), "2025-08-08 13:00:00", health.Warning, "13h0m0s"},
-		{"25 h after the day ended", day("Data_Processamento"), "2025-08-09 01:00:00", health.Critical, "25h0m0s"},
-		{"the day ends at midnight in the source's zone", brt, "2025-08-08 13:00:00", health.OK, "10h0m0s"},
-		{"DATETIME as it is", day("Processado_Em"), "2025-08-07 22:00:00", health.Warning, "12h30m0s"},
+		{"a DATE of today is fresh all day", day("Data_Processamento"), "2025-08-07 23:00:00", failure.OK, "0s"},
+		{"13 h after the day ended", day("Data_Processamento"), "2025-08-08 13:00:00", failure.Warning, "13h0m0s"},
+		{"25 h after the day ended", day("Data_Processamento"), "2025-08-09 01:00:00", failure.Critical, "25h0m0s"},
+		{"the day ends at midnight in the source's zone", brt, "2025-08-08 13:00:00", failure.OK, "10h0m0s"},
+		{"DATETIME as it is", day("Processado_Em"), "2025-08-07 22:00:00", failure.Warning, "12h30m0s"},
 	} {
 		r := health.Freshness(ctx, db, "src", c.q, utc(c.now))
 		if r.Status != c.want || r.Value != c.value || r.Check != health.CheckFreshness {
@@ -132,12 +133,12 @@ func TestFreshness_GradesTheNewestRowsAge(t *testing.T) {
 	}
 	empty := day("Data_Processamento")
 	empty.Table = "empty"
-	if r := health.Freshness(ctx, db, "src", empty, time.Now()); r.Status != health.Critical || !strings.Contains(r.Message, "empty") {
+	if r := health.Freshness(ctx, db, "src", empty, time.Now()); r.Status != failure.Critical || !strings.Contains(r.Message, "empty") {
 		t.Errorf("empty table: %+v", r)
 	}
 	missing := day("Data_Processamento")
 	missing.Table = "no_such_table"
-	if r := health.Freshness(ctx, db, "src", missing, time.Now()); r.Status != health.Critical || r.Err == nil {
+	if r := health.Freshness(ctx, db, "src", missing, time.Now()); r.Status != failure.Critical || r.Err == nil {
 		t.Errorf("missing table: %+v", r)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // Opener connects to a source within ctx (connect + ping).
@@ -36,12 +38,12 @@ func Connectivity(ctx context.Context, target string, timeout time.Duration, ope
 		if errors.Is(cctx.Err(), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w after %s: %w", context.DeadlineExceeded, timeout, err)
 		}
-		r.Status, r.Err = Critical, err
+		r.Status, r.Err = failure.Critical, err
 		r.Value = "unreachable"
 		r.Message = fmt.Sprintf("cannot connect and run SELECT 1: %v", err)
 		return r, nil
 	}
-	r.Status = OK
+	r.Status = failure.OK
 	r.Value = elapsed.Round(time.Millisecond).String()
 	r.Message = "connected, SELECT 1 answered"
 	return r, db
@@ -63,18 +65,18 @@ func Freshness(ctx context.Context, db *sql.DB, target string, q FreshnessQuery,
 	var v sql.NullString
 	query := fmt.Sprintf("SELECT MAX(%s) FROM %s.%s", quoteIdent(q.Column), quoteIdent(q.Database), quoteIdent(q.Table))
 	if err := db.QueryRowContext(ctx, query).Scan(&v); err != nil {
-		r.Status, r.Err = Critical, err
+		r.Status, r.Err = failure.Critical, err
 		r.Message = fmt.Sprintf("cannot read %s: %v", what, err)
 		return r
 	}
 	if !v.Valid {
-		r.Status, r.Value = Critical, "no rows"
+		r.Status, r.Value = failure.Critical, "no rows"
 		r.Message = fmt.Sprintf("%s is NULL: the table is empty", what)
 		return r
 	}
 	newest, err := parseNewest(v.String, q.Location)
 	if err != nil {
-		r.Status, r.Value = Critical, v.String
+		r.Status, r.Value = failure.Critical, v.String
 		r.Message = fmt.Sprintf("%s: %v", what, err)
 		return r
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -25,7 +26,7 @@ func LastSync(ctx context.Context, st *state.Store, target string, connections [
 			continue
 		}
 		if err != nil {
-			r.Status, r.Err, r.Value = Critical, err, "unknown"
+			r.Status, r.Err, r.Value = failure.Critical, err, "unknown"
 			r.Message = fmt.Sprintf("cannot read jobs: %v", err)
 			return r
 		}
@@ -34,7 +35,7 @@ func LastSync(ctx context.Context, st *state.Store, target string, connections [
 		}
 	}
 	if newest == nil {
-		r.Status, r.Value = Warning, "never"
+		r.Status, r.Value = failure.Warning, "never"
 		r.Message = fmt.Sprintf("no successful sync of %s yet", strings.Join(connections, " or "))
 		return r
 	}
@@ -66,12 +67,12 @@ func DestinationUploads(ctx context.Context, store storage.Store, target, prefix
 		return nil
 	})
 	if err != nil {
-		r.Status, r.Err, r.Value = Critical, err, "unknown"
+		r.Status, r.Err, r.Value = failure.Critical, err, "unknown"
 		r.Message = fmt.Sprintf("cannot list %s: %v", store.Location(prefix), err)
 		return r
 	}
 	if newest.Key == "" {
-		r.Status, r.Value = Warning, "never"
+		r.Status, r.Value = failure.Warning, "never"
 		r.Message = fmt.Sprintf("no committed partition under %s yet", store.Location(prefix))
 		return r
 	}
@@ -88,10 +89,10 @@ func DestinationUploads(ctx context.Context, store storage.Store, target, prefix
 func ConnectionStatus(c *config.Connection, role string, now time.Time) Result {
 	r := Result{Check: CheckConnectionStatus, Target: c.ResourceName, Value: c.Status, Threshold: "active", Time: now}
 	if c.Status == "active" {
-		r.Status, r.Message = OK, "active"
+		r.Status, r.Message = failure.OK, "active"
 		return r
 	}
-	r.Status = Warning
+	r.Status = failure.Warning
 	r.Message = fmt.Sprintf("status %s in %s", c.Status, c.File)
 	if role == "backup" {
 		r.Message += ": failover cannot use this backup connection"

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysqldriver"
 )
 
@@ -116,7 +117,7 @@ func ReplicationLag(ctx context.Context, db *sql.DB, target string, warn, crit t
 	st, ok, err := ReadReplicaStatus(ctx, db)
 	switch {
 	case err != nil:
-		r.Status, r.Err, r.Value = Critical, err, "unknown"
+		r.Status, r.Err, r.Value = failure.Critical, err, "unknown"
 		r.Message = fmt.Sprintf("cannot read the replica's status: %v", err)
 		var me *mysqldriver.MySQLError
 		if errors.As(err, &me) && me.Number == errSpecificAccessDenied {
@@ -124,19 +125,19 @@ func ReplicationLag(ctx context.Context, db *sql.DB, target string, warn, crit t
 		}
 		return r
 	case !ok:
-		r.Status, r.Value = Critical, "not a replica"
+		r.Status, r.Value = failure.Critical, "not a replica"
 		r.Message = "SHOW SLAVE STATUS is empty: this server does not replicate from the primary"
 		return r
 	}
 	r.Replica = &st
 	if !st.Running() {
-		r.Status, r.Value = Critical, "unknown"
+		r.Status, r.Value = failure.Critical, "unknown"
 		r.Message = fmt.Sprintf("replication is not running: IO thread %s, SQL thread %s%s",
 			orDash(st.IORunning), orDash(st.SQLRunning), st.lastErrors())
 		return r
 	}
 	if st.SecondsBehind == nil {
-		r.Status, r.Value = Critical, "unknown"
+		r.Status, r.Value = failure.Critical, "unknown"
 		r.Message = "Seconds_Behind_Master is NULL: the replica cannot tell its lag" + st.lastErrors()
 		return r
 	}

@@ -8,30 +8,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
-
-// Status is a check's verdict, ordered ok < warning < critical.
-type Status string
-
-const (
-	OK       Status = "ok"
-	Warning  Status = "warning"
-	Critical Status = "critical"
-)
-
-func (s Status) rank() int {
-	switch s {
-	case OK:
-		return 0
-	case Warning:
-		return 1
-	}
-	return 2
-}
-
-// Worse reports whether s is more severe than o.
-func (s Status) Worse(o Status) bool { return s.rank() > o.rank() }
 
 // Names of the checks.
 const (
@@ -45,16 +24,15 @@ const (
 
 // Result is one check of one target.
 type Result struct {
-	Check     string    `json:"check"`
-	Target    string    `json:"target"` // a source, connection or destination resource_name
-	Status    Status    `json:"status"`
-	Value     string    `json:"value"`     // what was measured, e.g. "13h0m0s", "Connecting"
-	Threshold string    `json:"threshold"` // what it was compared with
-	Message   string    `json:"message"`
-	Time      time.Time `json:"time"`
-	// Class is the failure class of Err when the Checker has a Classify
-	// hook (failover.Classify), for people reading the output.
-	Class string `json:"class,omitempty"`
+	Check     string           `json:"check"`
+	Target    string           `json:"target"`    // a source, connection or destination resource_name
+	Status    failure.Severity `json:"status"`    // ok, warning or critical
+	Value     string           `json:"value"`     // what was measured, e.g. "13h0m0s", "Connecting"
+	Threshold string           `json:"threshold"` // what it was compared with
+	Message   string           `json:"message"`
+	Time      time.Time        `json:"time"`
+	// Class is the failure class of Err, for people reading the output.
+	Class failure.Class `json:"class,omitempty"`
 	// Replica is the replica's status, on replication_lag results.
 	Replica *ReplicaStatus `json:"replica,omitempty"`
 	// Err is the failure behind a non-ok connectivity or replication
@@ -62,9 +40,9 @@ type Result struct {
 	Err error `json:"-"`
 }
 
-// Worst returns the most severe status of results (OK when empty).
-func Worst(results []Result) Status {
-	w := OK
+// Worst returns the most severe status of results (ok when empty).
+func Worst(results []Result) failure.Severity {
+	w := failure.OK
 	for _, r := range results {
 		if r.Status.Worse(w) {
 			w = r.Status
@@ -85,12 +63,12 @@ func thresholds(warn, crit time.Duration) string {
 }
 
 // grade compares a measured age or lag with its thresholds.
-func grade(v, warn, crit time.Duration) Status {
+func grade(v, warn, crit time.Duration) failure.Severity {
 	switch {
 	case v > crit:
-		return Critical
+		return failure.Critical
 	case v > warn:
-		return Warning
+		return failure.Warning
 	}
-	return OK
+	return failure.OK
 }

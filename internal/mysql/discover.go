@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/schema"
 )
 
@@ -20,6 +21,9 @@ type TableNotFoundError struct {
 func (e *TableNotFoundError) Error() string {
 	return fmt.Sprintf("table %s.%s not found (or not visible to this user)", e.Database, e.Table)
 }
+
+// Unwrap makes a missing table a schema change (failure.Classify).
+func (e *TableNotFoundError) Unwrap() error { return failure.ErrSchemaChange }
 
 // Discover describes tables of database from information_schema, in the
 // order given; no tables means every base table and view of the database.

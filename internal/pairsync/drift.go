@@ -6,13 +6,13 @@ import (
 
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/drift"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
-	"github.com/acode-dev/acode/internal/syncer"
 )
 
 // driftCheck compares each stream's table, as the source has it now, with
 // the schema its connection's last commit recorded (package drift). It
-// returns a *syncer.SourceError wrapping a *drift.Error on a breaking
+// returns a *failure.SourceError wrapping a *drift.Error on a breaking
 // change, and nil when nothing breaks or the check cannot run (a source
 // that does not answer fails the sync itself, which classifies that
 // failure; a missing table fails the sync as schema_change by itself).
@@ -44,7 +44,7 @@ func (r *run) driftCheck(ctx context.Context, connName string) error {
 			continue
 		}
 		if len(rep.Breaking()) > 0 {
-			return &syncer.SourceError{Stream: s.Name, Err: &drift.Error{Connection: connName, Report: rep}}
+			return &failure.SourceError{Stream: s.Name, Err: &drift.Error{Connection: connName, Report: rep}}
 		}
 	}
 	return nil

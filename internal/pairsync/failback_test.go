@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 func TestRun_PrimaryBackFailsBackAfterTheHysteresisAndReconciles(t *testing.T) {
@@ -173,7 +174,7 @@ func TestWatch_HealthLoopFailsOverWhenThePrimaryDies(t *testing.T) {
 	e.primary.Kill(t)
 	select {
 	case d := <-transitions:
-		if d.Transition.To != string(failover.BackupActive) || d.Transition.Class != string(failover.ClassPrimaryDBDown) {
+		if d.Transition.To != string(failover.BackupActive) || d.Transition.Class != string(failure.ClassPrimaryDBDown) {
 			t.Errorf("transition: %+v", d.Transition)
 		}
 	case <-time.After(20 * time.Second):

@@ -56,7 +56,7 @@ func (o *Orchestrator) ObserveHealth(ctx context.Context, results []health.Resul
 	}
 	out := make([]failover.Decision, 0, len(pairs))
 	for _, p := range pairs {
-		d, err := o.Machine(p).ObserveHealth(ctx, results)
+		d, err := o.Machine(p).ObserveHealth(ctx, PairHealth(p, results))
 		if err != nil {
 			return out, err
 		}

@@ -218,8 +218,7 @@ func (o *Orchestrator) checker() *health.Checker {
 	if o.Checker != nil {
 		return o.Checker
 	}
-	return &health.Checker{Project: o.Project, State: o.State,
-		Classify: func(err error) string { return string(failover.Classify(err)) }}
+	return &health.Checker{Project: o.Project, State: o.State}
 }
 
 // healthRound runs one health round for every pair and keeps the run's

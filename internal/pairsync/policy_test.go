@@ -9,6 +9,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/drift"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -61,8 +62,8 @@ func TestRun_ResetConnectionsAreRetriedThenTheBackupIsUsed(t *testing.T) {
 	if d.State != failover.PrimaryActive || d.RetryAt == nil {
 		t.Fatalf("after two failures: %+v", d)
 	}
-	if c := failover.Classify(errors.Unwrap(err)); c != failover.ClassNetworkPartition && failover.Classify(err) != failover.ClassNetworkPartition {
-		t.Errorf("class of a reset: %s (%v)", failover.Classify(err), err)
+	if c := failure.Classify(errors.Unwrap(err)); c != failure.ClassNetworkPartition && failure.Classify(err) != failure.ClassNetworkPartition {
+		t.Errorf("class of a reset: %s (%v)", failure.Classify(err), err)
 	}
 	// Before the backoff ends, a run syncs nothing and says when.
 	var nse *NotSyncedError
@@ -102,7 +103,7 @@ func TestRun_StoppedReplicaAndDeadPrimaryMeanBothUnavailableAndNoSync(t *testing
 	found := false
 	for _, d := range rep.Decisions {
 		for _, a := range d.Alerts {
-			if strings.HasSuffix(a.Key, ":both_unavailable") && a.Severity == failover.SeverityCritical {
+			if strings.HasSuffix(a.Key, ":both_unavailable") && a.Severity == failure.Critical {
 				found = true
 			}
 		}
@@ -131,7 +132,7 @@ func TestRun_DroppedColumnIsASchemaChange_NoSyncNoFailover(t *testing.T) {
 
 	rep, err := e.run(Options{})
 	var de *drift.Error
-	if !errors.As(err, &de) || !errors.Is(err, failover.ErrSchemaChange) || !slices.Contains(de.Breaking(), drift.Change{Kind: drift.Dropped, Column: "Val_Trib"}) {
+	if !errors.As(err, &de) || !errors.Is(err, failure.ErrSchemaChange) || !slices.Contains(de.Breaking(), drift.Change{Kind: drift.Dropped, Column: "Val_Trib"}) {
 		t.Fatalf("run after the drop: %v", err)
 	}
 	if len(rep.Jobs) != 0 {
@@ -213,7 +214,7 @@ func TestRun_JobLongerThanMaxDurationIsCancelledAndCountsAsFailedWithoutFailover
 	}
 	d := rep.Decision()
 	if d.State != failover.PrimaryActive || d.Sync != primaryConn || !slices.ContainsFunc(d.Alerts, func(a failover.Alert) bool {
-		return strings.HasSuffix(a.Key, ":max_duration") && a.Severity == failover.SeverityCritical
+		return strings.HasSuffix(a.Key, ":max_duration") && a.Severity == failure.Critical
 	}) {
 		t.Errorf("decision after the overrun: %+v", d)
 	}

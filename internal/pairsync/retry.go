@@ -7,6 +7,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 )
 
@@ -79,11 +80,11 @@ func (r *run) probePrimary(ctx context.Context) ([]health.Result, bool) {
 		db.Close()
 	}
 	if res.Err != nil {
-		res.Class = string(failover.Classify(res.Err))
+		res.Class = failure.Classify(res.Err)
 	}
 	if err := c.Record(ctx, []health.Result{res}); err != nil {
 		r.o.log().Warn("record the probe", "err", err)
 	}
 	r.o.log().Info("probed the primary after a lost connection", "source", src.ResourceName, "status", res.Status, "class", res.Class)
-	return []health.Result{res}, res.Status == health.OK
+	return []health.Result{res}, res.Status == failure.OK
 }

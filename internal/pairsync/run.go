@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
@@ -130,7 +131,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 		if err != nil {
 			return d, errors.Join(jobErr, err)
 		}
-		d.Alerts = append(d.Alerts, failover.Alert{Key: r.pair.Primary + ":max_duration", Severity: failover.SeverityCritical,
+		d.Alerts = append(d.Alerts, failover.Alert{Key: r.pair.Primary + ":max_duration", Severity: failure.Critical,
 			Summary: fmt.Sprintf("sync of %s cancelled: %v", conn, jobErr)})
 		r.note(ctx, d)
 		return d, jobErr
@@ -176,17 +177,17 @@ func (r *run) observe(ctx context.Context, conn string, jobErr error) (failover.
 		return d, err
 	}
 	r.note(ctx, d)
-	var se *syncer.SourceError
-	class := failover.Classify(jobErr)
+	var se *failure.SourceError
+	class := failure.Classify(jobErr)
 	if conn != r.pair.Primary || d.Sync == r.pair.Backup || !errors.As(jobErr, &se) ||
-		(class != failover.ClassNetworkPartition && class != failover.ClassConnectionTimeout) {
+		(class != failure.ClassNetworkPartition && class != failure.ClassConnectionTimeout) {
 		return d, nil
 	}
 	probe, ok := r.probePrimary(ctx)
 	if ok {
 		return d, nil // the server answers: the failure stands as it was classified
 	}
-	d, err = r.m.ObserveHealth(ctx, probe)
+	d, err = r.m.ObserveHealth(ctx, PairHealth(r.pair, probe))
 	if err != nil {
 		return d, err
 	}

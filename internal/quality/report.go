@@ -13,18 +13,18 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // Result is one rule evaluated on one stream.
 type Result struct {
-	Rule      string `json:"rule"`
-	Severity  string `json:"severity"`
-	Passed    bool   `json:"passed"`
-	Skipped   bool   `json:"skipped,omitempty"` // could not be evaluated; not scored
-	Measured  string `json:"measured"`
-	Threshold string `json:"threshold"`
-	Detail    string `json:"detail,omitempty"`
+	Rule      string           `json:"rule"`
+	Severity  failure.Severity `json:"severity"`
+	Passed    bool             `json:"passed"`
+	Skipped   bool             `json:"skipped,omitempty"` // could not be evaluated; not scored
+	Measured  string           `json:"measured"`
+	Threshold string           `json:"threshold"`
+	Detail    string           `json:"detail,omitempty"`
 }
 
 // Failing reports whether the result is a failure (skipped ones are not).
@@ -59,7 +59,7 @@ func (s *StreamReport) score() {
 		switch {
 		case r.Passed:
 			sum++
-		case r.Severity == config.SeverityWarning:
+		case r.Severity == failure.Warning:
 			sum += warningScore
 		}
 	}
@@ -81,7 +81,7 @@ func Rescore(r StreamReport) StreamReport {
 func sortResults(rs []Result) {
 	rank := func(r Result) int {
 		switch {
-		case r.Failing() && r.Severity == config.SeverityError:
+		case r.Failing() && r.Severity == failure.Error:
 			return 0
 		case r.Failing():
 			return 1
@@ -97,7 +97,7 @@ func sortResults(rs []Result) {
 func (s StreamReport) Errors() []Result {
 	var out []Result
 	for _, r := range s.Results {
-		if r.Failing() && r.Severity == config.SeverityError {
+		if r.Failing() && r.Severity == failure.Error {
 			out = append(out, r)
 		}
 	}
@@ -134,8 +134,7 @@ func NewReport(streams []StreamReport, threshold float64) Report {
 }
 
 // ErrValidationFailed is what a stream failing an error-severity rule
-// returns (as a *FailedError): the failover policy classifies it as
-// data_corruption (failover imports the syncer, so the mapping lives there).
+// returns (as a *FailedError, which is also failure.ErrDataCorruption).
 var ErrValidationFailed = errors.New("data quality validation failed")
 
 // FailedError says which error rules a stream failed and where its files
@@ -158,5 +157,8 @@ func (e *FailedError) Error() string {
 	return msg
 }
 
-// Unwrap makes errors.Is match ErrValidationFailed.
-func (e *FailedError) Unwrap() error { return ErrValidationFailed }
+// Unwrap makes errors.Is match ErrValidationFailed, and classifies a
+// failed gate as data_corruption (failure.Classify).
+func (e *FailedError) Unwrap() []error {
+	return []error{ErrValidationFailed, failure.ErrDataCorruption}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/quality/stats"
 )
 
@@ -46,15 +47,15 @@ func Evaluate(in Input) StreamReport {
 	add := func(r Result) { rep.Results = append(rep.Results, r) }
 	st := in.Stats
 	if st == nil {
-		add(Result{Rule: "statistics", Severity: config.SeverityWarning, Skipped: true, Detail: "no statistics recorded"})
+		add(Result{Rule: "statistics", Severity: failure.Warning, Skipped: true, Detail: "no statistics recorded"})
 		rep.score()
 		return rep
 	}
 	add(completeness(in))
-	add(countAtLeast("min_rows", config.SeverityError, in.Written, int64(rules.MinRows)))
+	add(countAtLeast("min_rows", failure.Error, in.Written, int64(rules.MinRows)))
 	for _, c := range rules.RequiredColumns {
 		_, ok := st.Column(c)
-		add(Result{Rule: "required_column." + c, Severity: config.SeverityError, Passed: ok,
+		add(Result{Rule: "required_column." + c, Severity: failure.Error, Passed: ok,
 			Measured: presence(ok), Threshold: "present"})
 	}
 	for _, dt := range rules.DataTypes {
@@ -64,7 +65,7 @@ func Evaluate(in Input) StreamReport {
 		add(nullTolerance(st, nt))
 	}
 	if st.Unique != nil {
-		add(Result{Rule: "unique_key." + strings.Join(st.Unique.Key, ","), Severity: config.SeverityError,
+		add(Result{Rule: "unique_key." + strings.Join(st.Unique.Key, ","), Severity: failure.Error,
 			Passed: st.Unique.Duplicate == 0, Measured: fmt.Sprintf("%d duplicate rows", st.Unique.Duplicate),
 			Threshold: "0", Detail: fmt.Sprintf("%d distinct keys", st.Unique.Distinct)})
 	}
@@ -94,7 +95,7 @@ func presence(ok bool) string {
 	return "missing"
 }
 
-func countAtLeast(rule, severity string, got, least int64) Result {
+func countAtLeast(rule string, severity failure.Severity, got, least int64) Result {
 	return Result{Rule: rule, Severity: severity, Passed: got >= least,
 		Measured: strconv.FormatInt(got, 10), Threshold: ">= " + strconv.FormatInt(least, 10)}
 }
@@ -141,7 +142,7 @@ var typeKinds = map[string][]stats.Kind{
 }
 
 func dataType(st *stats.Stream, dt config.ColumnType) Result {
-	r := Result{Rule: "data_type." + dt.Column, Severity: config.SeverityError, Threshold: dt.Type}
+	r := Result{Rule: "data_type." + dt.Column, Severity: failure.Error, Threshold: dt.Type}
 	c, ok := st.Column(dt.Column)
 	if !ok {
 		r.Measured = "missing"
@@ -157,7 +158,7 @@ func dataType(st *stats.Stream, dt config.ColumnType) Result {
 }
 
 func nullTolerance(st *stats.Stream, nt config.ColumnShare) Result {
-	r := Result{Rule: "null_tolerance." + nt.Column, Severity: config.SeverityError, Threshold: "<= " + pct(nt.Max)}
+	r := Result{Rule: "null_tolerance." + nt.Column, Severity: failure.Error, Threshold: "<= " + pct(nt.Max)}
 	c, ok := st.Column(nt.Column)
 	if !ok {
 		r.Measured = "column missing"

@@ -4,11 +4,12 @@ import (
 	"testing"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/quality/stats"
 )
 
 func settings() config.QualitySettings {
-	s := config.QualitySettings{Enabled: true, ScoreThreshold: 0.95, CompletenessSeverity: config.SeverityError,
+	s := config.QualitySettings{Enabled: true, ScoreThreshold: 0.95, CompletenessSeverity: failure.Error,
 		Tables: map[string]config.TableRules{"t": {MinRows: 1, SQL: []config.SQLRule{{Name: "q", Max: new(float64), Severity: "warning"}}}}}
 	return s
 }

@@ -16,6 +16,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/promote"
 	"github.com/acode-dev/acode/internal/quality"
@@ -157,7 +158,7 @@ func summarize(rep quality.StreamReport, threshold float64) *snapshot.Quality {
 	for _, res := range rep.Results {
 		switch {
 		case !res.Failing():
-		case res.Severity == config.SeverityError:
+		case res.Severity == failure.Error:
 			q.Errors, q.Passed = append(q.Errors, res.Rule), false
 		default:
 			q.Warnings = append(q.Warnings, res.Rule)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/schema"
 )
@@ -31,7 +32,7 @@ func (r *streamRun) parquetSchema(table schema.Table) (*parquet.Schema, error) {
 		return nil, &config.Error{File: config.SettingsFile, Key: "sync.columns", Msg: oe.Error()}
 	}
 	if err != nil {
-		return nil, sourceErr(r.stream.Name, err)
+		return nil, failure.Source(r.stream.Name, err)
 	}
 	return s, nil
 }

@@ -5,48 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/quality"
 )
-
-// SourceError marks a failure on the MySQL side (connect, discover, read).
-// The CLI maps it to its own exit code and the failover policy classifies
-// the error it wraps.
-type SourceError struct {
-	Stream string // empty when the failure is not about one stream
-	Err    error
-}
-
-func (e *SourceError) Error() string {
-	msg := "unknown error"
-	if e.Err != nil {
-		msg = e.Err.Error()
-	}
-	if e.Stream == "" {
-		return "source: " + msg
-	}
-	return fmt.Sprintf("source: stream %s: %s", e.Stream, msg)
-}
-
-func (e *SourceError) Unwrap() error { return e.Err }
-
-// DestinationError marks a failure writing to the destination store.
-type DestinationError struct {
-	Stream string
-	Err    error
-}
-
-func (e *DestinationError) Error() string {
-	msg := "unknown error"
-	if e.Err != nil {
-		msg = e.Err.Error()
-	}
-	if e.Stream == "" {
-		return "destination: " + msg
-	}
-	return fmt.Sprintf("destination: stream %s: %s", e.Stream, msg)
-}
-
-func (e *DestinationError) Unwrap() error { return e.Err }
 
 // StreamsError is an attempt in which some streams failed. Streams are
 // independent: the others committed (or were quarantined) on their own.
@@ -74,8 +35,8 @@ func (e *StreamsError) Unwrap() []error { return e.Errs }
 
 // namesStream reports whether err's message already names stream.
 func namesStream(err error, stream string) bool {
-	var se *SourceError
-	var de *DestinationError
+	var se *failure.SourceError
+	var de *failure.DestinationError
 	return errors.As(err, &se) && se.Stream == stream || errors.As(err, &de) && de.Stream == stream
 }
 
@@ -93,29 +54,4 @@ func retryable(err error) bool {
 		}
 	}
 	return false
-}
-
-// ErrCancelled is returned when the job's context was cancelled.
-var ErrCancelled = errors.New("job cancelled")
-
-func sourceErr(stream string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *SourceError
-	if errors.As(err, &se) {
-		return err
-	}
-	return &SourceError{Stream: stream, Err: err}
-}
-
-func destErr(stream string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *DestinationError
-	if errors.As(err, &de) {
-		return err
-	}
-	return &DestinationError{Stream: stream, Err: err}
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/state"
@@ -145,7 +146,7 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	runErr := s.attempts(runCtx, conn, job, opts, res, log)
 	stopHeartbeat()
 	if cause := context.Cause(runCtx); errors.Is(cause, state.ErrJobEnded) {
-		runErr = fmt.Errorf("%w: the job was ended by another process (cancelled, or declared abandoned after a stall)", ErrCancelled)
+		runErr = fmt.Errorf("%w: the job was ended by another process (cancelled, or declared abandoned after a stall)", failure.ErrCancelled)
 	} else if cause := context.Cause(ctx); runErr != nil && cause != nil && cause != ctx.Err() {
 		// The caller's deadline or cancel carries a reason (e.g. the
 		// maximum sync duration): the job record says it.
@@ -158,7 +159,7 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	res.Status = string(state.JobSucceeded)
 	switch {
 	case runErr == nil:
-	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, ErrCancelled):
+	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, failure.ErrCancelled):
 		res.Status = string(state.JobCancelled)
 	default:
 		res.Status = string(state.JobFailed)
@@ -300,16 +301,16 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 	st := s.Project.Settings.Sync
 	store, err := connect.Store(ctx, conn.Destination)
 	if err != nil {
-		return nil, destErr("", err)
+		return nil, failure.Destination("", err)
 	}
 	db, err := connect.Source(ctx, conn.Source, st, st.MaxParallelReads+2)
 	if err != nil {
-		return nil, sourceErr("", err)
+		return nil, failure.Source("", err)
 	}
 	ep := &endpoints{db: db, store: store, tables: map[string]schema.Table{}}
 	if ep.server, err = mysql.ServerInfo(ctx, db); err != nil {
 		db.Close()
-		return nil, sourceErr("", err)
+		return nil, failure.Source("", err)
 	}
 	// Each stream's table is discovered on its own: one that is missing
 	// or unreadable fails its stream alone (see streamRun.run).
@@ -318,7 +319,7 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 		ns := namespaceOf(conn, str)
 		tables, err := mysql.Discover(ctx, db, ns, []string{str.Name})
 		if err != nil {
-			ep.undiscovered[ns+"."+str.Name] = sourceErr(str.Name, err)
+			ep.undiscovered[ns+"."+str.Name] = failure.Source(str.Name, err)
 			continue
 		}
 		ep.tables[ns+"."+str.Name] = tables[0]

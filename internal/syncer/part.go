@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -144,7 +145,7 @@ func (p *part) upload(ctx context.Context, store storage.Store) (stored, error) 
 		err = storage.PutFile(ctx, store, p.key, p.file, p.count)
 	}
 	if err != nil {
-		return stored{}, destErr("", fmt.Errorf("upload %s: %w", store.Location(p.key), err))
+		return stored{}, failure.Destination("", fmt.Errorf("upload %s: %w", store.Location(p.key), err))
 	}
 	out := stored{rows: p.w.Rows(), size: p.count, sha256: hex.EncodeToString(p.hash.Sum(nil))}
 	if p.pending.ID != "" {

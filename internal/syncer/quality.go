@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/quality/stats"
@@ -96,7 +97,7 @@ func (r *streamRun) quarantine(ctx context.Context, l layout.Stream, m snapshot.
 		r.job.CreatedAt.UTC().Format("2006-01-02"), r.job.ID)
 	qm, err := snapshot.Quarantine(ctx, r.ep.store, prefix, l, m, staged)
 	if qm == nil {
-		return streamOutput{}, destErr(r.stream.Name, err)
+		return streamOutput{}, failure.Destination(r.stream.Name, err)
 	}
 	if err != nil {
 		r.log.Warn("quarantined with leftovers", "err", err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 func TestSync_RetryHookDecidesEachRetryAndReplacesTheDelay(t *testing.T) {
@@ -27,9 +29,9 @@ func TestSync_RetryHookDecidesEachRetryAndReplacesTheDelay(t *testing.T) {
 		res, err := runWith(context.Background(), t, p, "connection_mysql_local_acode", Options{
 			MaxAttempts: 3, RetryDelay: time.Hour,
 			Retry: func(_ context.Context, attempt int, err error) bool {
-				var se *SourceError
+				var se *failure.SourceError
 				if !errors.As(err, &se) {
-					t.Errorf("%s: hook got %v, want the attempt's *SourceError", tt.name, err)
+					t.Errorf("%s: hook got %v, want the attempt's *failure.SourceError", tt.name, err)
 				}
 				calls = append(calls, attempt)
 				return tt.answers[len(calls)-1]

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/quality"
@@ -44,7 +45,7 @@ func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
 	if !ok {
 		err := r.ep.undiscovered[ns+"."+r.stream.Name]
 		if err == nil {
-			err = sourceErr(r.stream.Name, &mysql.TableNotFoundError{Database: ns, Table: r.stream.Name})
+			err = failure.Source(r.stream.Name, &mysql.TableNotFoundError{Database: ns, Table: r.stream.Name})
 		}
 		return r.failed(ctx, res, streamOutput{}, err)
 	}
@@ -103,13 +104,13 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 		}
 	}
 	if _, deleted, err := snapshot.RepairPartition(ctx, store, l, mine...); err != nil {
-		return streamOutput{}, destErr(r.stream.Name, err)
+		return streamOutput{}, failure.Destination(r.stream.Name, err)
 	} else if len(deleted) > 0 {
 		r.log.Info("removed files of crashed or superseded jobs", "partition", l.Partition, "files", len(deleted))
 	}
 	if d, ok := store.(storage.Deferrer); ok {
 		if r.direct, err = r.startDirect(ctx, d, l, recorded); err != nil {
-			return streamOutput{}, destErr(r.stream.Name, err)
+			return streamOutput{}, failure.Destination(r.stream.Name, err)
 		}
 		defer r.direct.close()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/quality"
@@ -45,7 +46,7 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 	if err != nil {
 		if committed == nil {
 			r.forgetLost(ctx, err)
-			return streamOutput{}, destErr(r.stream.Name, err)
+			return streamOutput{}, failure.Destination(r.stream.Name, err)
 		}
 		r.log.Warn("committed with leftovers", "err", err)
 	}

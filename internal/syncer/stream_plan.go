@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/schema"
 )
@@ -35,12 +36,12 @@ func (r *streamRun) loadPlan(ctx context.Context, table schema.Table) (plan, err
 	}
 	if r.stream.SyncMode == "incremental" {
 		if err := r.planCursor(ctx, table, &p); err != nil {
-			return p, sourceErr(r.stream.Name, err)
+			return p, failure.Source(r.stream.Name, err)
 		}
 	}
 	p.Ranges, err = mysql.PlanRanges(ctx, r.ep.db, table, r.syncer.Project.Settings.Sync.ChunkRows)
 	if err != nil {
-		return p, sourceErr(r.stream.Name, fmt.Errorf("plan ranges: %w", err))
+		return p, failure.Source(r.stream.Name, fmt.Errorf("plan ranges: %w", err))
 	}
 	raw, err = json.Marshal(p)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/quality"
@@ -200,7 +201,7 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 		return fmt.Errorf("stream %s: encode: %w", r.stream.Name, encodeErr)
 	}
 	if err != nil {
-		return sourceErr(r.stream.Name, fmt.Errorf("read range %d: %w", rg.Index, err))
+		return failure.Source(r.stream.Name, fmt.Errorf("read range %d: %w", rg.Index, err))
 	}
 	return nil
 }
@@ -212,7 +213,7 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 		return nil
 	}
 	if err := cur.close(); err != nil {
-		return destErr(r.stream.Name, err)
+		return failure.Destination(r.stream.Name, err)
 	}
 	return up.start(cur)
 }
@@ -224,7 +225,7 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	started := time.Now()
 	out, err := cur.upload(ctx, r.ep.store)
 	if err != nil {
-		return destErr(r.stream.Name, err)
+		return failure.Destination(r.stream.Name, err)
 	}
 	r.log.Debug("part stored", "key", key, "bytes", out.size, "wait_seconds", time.Since(started).Seconds())
 	sp.bytes.Add(out.size)

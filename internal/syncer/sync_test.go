@@ -15,6 +15,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/demo/demotest"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/snapshot"
@@ -343,8 +344,8 @@ func TestSync_FailuresAreClearAndCommitNothing(t *testing.T) {
 			if err == nil {
 				t.Fatal("sync succeeded")
 			}
-			var se *SourceError
-			var de *DestinationError
+			var se *failure.SourceError
+			var de *failure.DestinationError
 			if tc.wantSrc && !errors.As(err, &se) || !tc.wantSrc && !errors.As(err, &de) {
 				t.Errorf("error class: %T %v", err, err)
 			}
@@ -423,7 +424,7 @@ func TestSync_JobEndedElsewhereStopsTheRun(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the run did not stop after its job was ended elsewhere")
 	}
-	if !errors.Is(err, ErrCancelled) || res.Status != "cancelled" {
+	if !errors.Is(err, failure.ErrCancelled) || res.Status != "cancelled" {
 		t.Fatalf("want a cancelled run, got %s: %v", res.Status, err)
 	}
 	if res.Streams != nil && res.Streams[0].Status == "committed" {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/quality/stats"
@@ -68,7 +69,7 @@ func Partition(ctx context.Context, store storage.Store, settings config.Quality
 	if errors.Is(err, storage.ErrNotExist) {
 		c.Status = "missing"
 		c.Report = quality.StreamReport{Stream: stream, Partition: l.Partition, Results: []quality.Result{{
-			Rule: "manifest", Severity: config.SeverityError, Measured: "missing", Threshold: "present",
+			Rule: "manifest", Severity: failure.Error, Measured: "missing", Threshold: "present",
 			Detail: "no committed snapshot in " + l.Partition,
 		}}}
 		return c, nil
@@ -133,7 +134,7 @@ func Manifest(ctx context.Context, store storage.Store, settings config.QualityS
 // with --deep also the same statistics. One rule either way, so a clean
 // partition scores the same with and without --deep.
 func integrityResult(c Check, m *snapshot.Manifest) quality.Result {
-	r := quality.Result{Rule: "integrity", Severity: config.SeverityError,
+	r := quality.Result{Rule: "integrity", Severity: failure.Error,
 		Passed:   len(c.Problems) == 0 && len(c.StatsDiffs) == 0,
 		Measured: fmt.Sprintf("%d problems in %d files", len(c.Problems), len(m.Files)), Threshold: "0"}
 	if c.Deep {
@@ -182,7 +183,7 @@ func Commit(ctx context.Context, st *state.Store, c *Check) error {
 		return err
 	}
 	if rec.Status == state.CommitQuarantined {
-		c.Report.Results = append(c.Report.Results, quality.Result{Rule: "latest_job", Severity: config.SeverityError,
+		c.Report.Results = append(c.Report.Results, quality.Result{Rule: "latest_job", Severity: failure.Error,
 			Measured: fmt.Sprintf("job %d quarantined", rec.JobID), Threshold: "committed",
 			Detail: "its files are under " + strings.TrimSuffix(rec.ManifestKey, "/"+layout.ManifestName) + "; the partition holds the previous snapshot"})
 		c.Report = quality.Rescore(c.Report)

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -118,7 +119,7 @@ func (s *Status) collect(ctx context.Context, ch chan<- prometheus.Metric) error
 		ch <- prometheus.MustNewConstMetric(s.checkTime, prometheus.GaugeValue, float64(r.Time.Unix()), r.Check, r.Target)
 		if r.Check == health.CheckConnectivity {
 			up[r.Target] = 1
-			if r.Status == string(health.Critical) {
+			if failure.Severity(r.Status) == failure.Critical {
 				up[r.Target] = 0
 			}
 		}
@@ -234,10 +235,10 @@ func (s *Status) collectPair(ctx context.Context, ch chan<- prometheus.Metric, p
 }
 
 func statusValue(s string) float64 {
-	switch health.Status(s) {
-	case health.OK:
+	switch failure.Severity(s) {
+	case failure.OK:
 		return 0
-	case health.Warning:
+	case failure.Warning:
 		return 1
 	}
 	return 2

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -25,7 +26,7 @@ func TestStatus_WithPolicyNoSourceIsActiveWhileBothAreUnavailable(t *testing.T) 
 	withPolicy.MustRegister(NewStatus(st, []failover.Pair{pair}, nil).WithPolicy(failover.DefaultPolicy()))
 	stateOnly.MustRegister(NewStatus(st, []failover.Pair{pair}, nil))
 	if _, err := st.UpdateFailover(ctx, "conn", state.FailoverState{State: "primary_active"}, func(s *state.FailoverState) ([]state.FailoverTransition, error) {
-		s.Failures, s.LastClass, s.LastError = 2, string(failover.ClassPrimaryDBDown), "connection refused"
+		s.Failures, s.LastClass, s.LastError = 2, string(failure.ClassPrimaryDBDown), "connection refused"
 		s.BackupUnreachable = "connection refused"
 		return nil, nil
 	}); err != nil {

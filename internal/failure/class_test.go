@@ -1,4 +1,4 @@
-package failover
+package failure_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/mysqldriver"
 	"github.com/acode-dev/acode/internal/quality"
@@ -85,24 +86,24 @@ func TestClassify_RealServerErrors(t *testing.T) {
 	cases := []struct {
 		name string
 		err  error
-		want Class
+		want failure.Class
 	}{
-		{"wrong password", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_ok"+suffix, "wrong")), ClassAuthenticationFailed},
-		{"no grant on database", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_nogrant"+suffix, "right")), ClassAuthenticationFailed},
-		{"expired password", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_expired"+suffix, "right")), ClassAuthenticationFailed},
-		{"closed port", openErr(ctx, connConfig("127.0.0.1", closedPort(t), dbName, "root", "")), ClassPrimaryDBDown},
-		{"missing table", queryErr("SELECT * FROM no_such_table"), ClassSchemaChange},
-		{"dropped column", queryErr("SELECT no_such_column FROM t"), ClassSchemaChange},
-		{"discover missing table", discoverErr, ClassSchemaChange},
-		{"syntax error", queryErr("SELEC 1"), ClassUnknown},
+		{"wrong password", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_ok"+suffix, "wrong")), failure.ClassAuthenticationFailed},
+		{"no grant on database", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_nogrant"+suffix, "right")), failure.ClassAuthenticationFailed},
+		{"expired password", openErr(ctx, connConfig(m.Host, m.Port, dbName, "cls_expired"+suffix, "right")), failure.ClassAuthenticationFailed},
+		{"closed port", openErr(ctx, connConfig("127.0.0.1", closedPort(t), dbName, "root", "")), failure.ClassPrimaryDBDown},
+		{"missing table", queryErr("SELECT * FROM no_such_table"), failure.ClassSchemaChange},
+		{"dropped column", queryErr("SELECT no_such_column FROM t"), failure.ClassSchemaChange},
+		{"discover missing table", discoverErr, failure.ClassSchemaChange},
+		{"syntax error", queryErr("SELEC 1"), failure.ClassUnknown},
 	}
 	for _, c := range cases {
 		if c.err == nil {
 			t.Errorf("%s: the server returned no error", c.name)
 			continue
 		}
-		if got := Classify(c.err); got != c.want {
-			t.Errorf("%s: Classify(%T %v) = %q, want %q", c.name, c.err, c.err, got, c.want)
+		if got := failure.Classify(c.err); got != c.want {
+			t.Errorf("%s: failure.Classify(%T %v) = %q, want %q", c.name, c.err, c.err, got, c.want)
 		}
 	}
 }
@@ -125,14 +126,14 @@ func TestClassify_ServerKilledMidQueryIsNetworkPartition(t *testing.T) {
 	m.Kill(t)
 	select {
 	case err := <-done:
-		if got := Classify(err); got != ClassNetworkPartition {
-			t.Errorf("query cut by kill -9: Classify(%T %v) = %q, want network_partition", err, err, got)
+		if got := failure.Classify(err); got != failure.ClassNetworkPartition {
+			t.Errorf("query cut by kill -9: failure.Classify(%T %v) = %q, want network_partition", err, err, got)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("query did not fail after the server was killed")
 	}
 	// The dead server's port now refuses connections.
-	if got := Classify(openErr(ctx, connConfig(m.Host, m.Port, "", "root", ""))); got != ClassPrimaryDBDown {
+	if got := failure.Classify(openErr(ctx, connConfig(m.Host, m.Port, "", "root", ""))); got != failure.ClassPrimaryDBDown {
 		t.Errorf("connecting to the killed server: class %q, want primary_db_down", got)
 	}
 }
@@ -164,8 +165,8 @@ func TestClassify_ToxiproxyFaults(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		defer cancel()
 		err := openErr(cctx, connConfig(p.Host, p.Port, "", "root", ""))
-		if got := Classify(err); got != ClassConnectionTimeout {
-			t.Errorf("Classify(%T %v) = %q, want connection_timeout", err, err, got)
+		if got := failure.Classify(err); got != failure.ClassConnectionTimeout {
+			t.Errorf("failure.Classify(%T %v) = %q, want connection_timeout", err, err, got)
 		}
 	})
 	t.Run("stalled handshake beyond the connect timeout", func(t *testing.T) {
@@ -178,17 +179,17 @@ func TestClassify_ToxiproxyFaults(t *testing.T) {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		err := openErr(cctx, cfg)
-		t.Logf("stalled handshake: %T %v -> %s", err, err, Classify(err))
-		if got := Classify(err); got != ClassConnectionTimeout && got != ClassNetworkPartition {
-			t.Errorf("Classify(%T %v) = %q, want connection_timeout or network_partition", err, err, got)
+		t.Logf("stalled handshake: %T %v -> %s", err, err, failure.Classify(err))
+		if got := failure.Classify(err); got != failure.ClassConnectionTimeout && got != failure.ClassNetworkPartition {
+			t.Errorf("failure.Classify(%T %v) = %q, want connection_timeout or network_partition", err, err, got)
 		}
 	})
 	t.Run("reset peer", func(t *testing.T) {
 		p := tp.Proxy(t, "reset", m.Addr())
 		p.AddToxic(t, "rst", "reset_peer", "upstream", map[string]any{"timeout": 0})
 		err := openErr(ctx, connConfig(p.Host, p.Port, "", "root", ""))
-		if got := Classify(err); got != ClassNetworkPartition {
-			t.Errorf("Classify(%T %v) = %q, want network_partition", err, err, got)
+		if got := failure.Classify(err); got != failure.ClassNetworkPartition {
+			t.Errorf("failure.Classify(%T %v) = %q, want network_partition", err, err, got)
 		}
 	})
 	t.Run("proxy disabled mid-query", func(t *testing.T) {
@@ -207,8 +208,8 @@ func TestClassify_ToxiproxyFaults(t *testing.T) {
 		p.SetEnabled(t, false)
 		select {
 		case err := <-done:
-			if got := Classify(err); got != ClassNetworkPartition {
-				t.Errorf("Classify(%T %v) = %q, want network_partition", err, err, got)
+			if got := failure.Classify(err); got != failure.ClassNetworkPartition {
+				t.Errorf("failure.Classify(%T %v) = %q, want network_partition", err, err, got)
 			}
 		case <-time.After(15 * time.Second):
 			t.Fatal("query did not fail after the proxy was cut")
@@ -224,36 +225,36 @@ func TestClassify_ConstructedTypedErrors(t *testing.T) {
 	cases := []struct {
 		name string
 		err  error
-		want Class
+		want failure.Class
 	}{
-		{"nil", nil, ClassNone},
-		{"1045 wrapped twice", fmt.Errorf("source: %w", fmt.Errorf("connect: %w", &mysqldriver.MySQLError{Number: 1045})), ClassAuthenticationFailed},
-		{"1820", &mysqldriver.MySQLError{Number: 1820}, ClassAuthenticationFailed},
-		{"2003 from a replica", &mysqldriver.MySQLError{Number: 2003}, ClassPrimaryDBDown},
-		{"2013 lost connection", &mysqldriver.MySQLError{Number: 2013}, ClassNetworkPartition},
-		{"unknown number", &mysqldriver.MySQLError{Number: 1213}, ClassUnknown},
-		{"host unreachable", dial(syscall.EHOSTUNREACH), ClassPrimaryDBDown},
-		{"network unreachable", dial(syscall.ENETUNREACH), ClassPrimaryDBDown},
-		{"no such host", &net.OpError{Op: "dial", Err: &net.DNSError{Name: "db.invalid", IsNotFound: true}}, ClassPrimaryDBDown},
-		{"dns timeout", &net.DNSError{Name: "db", IsTimeout: true}, ClassConnectionTimeout},
-		{"read deadline", &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, ClassConnectionTimeout},
-		{"context deadline", fmt.Errorf("ping: %w", context.DeadlineExceeded), ClassConnectionTimeout},
-		{"connection reset", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, ClassNetworkPartition},
-		{"EOF", fmt.Errorf("read packet: %w", io.EOF), ClassNetworkPartition},
-		{"unexpected EOF", io.ErrUnexpectedEOF, ClassNetworkPartition},
-		{"driver invalid conn", mysqldriver.ErrInvalidConn, ClassNetworkPartition},
-		{"bad conn", driver.ErrBadConn, ClassNetworkPartition},
-		{"table not found", fmt.Errorf("discover: %w", &mysql.TableNotFoundError{Database: "d", Table: "t"}), ClassSchemaChange},
-		{"schema drift", fmt.Errorf("stream x: column Data_Processamento: %w", ErrSchemaChange), ClassSchemaChange},
-		{"checksum mismatch", fmt.Errorf("part 3: %w", ErrDataCorruption), ClassDataCorruption},
-		{"quality gate", fmt.Errorf("source: stream x: %w", &quality.FailedError{Stream: "x"}), ClassDataCorruption},
-		{"cancelled", context.Canceled, ClassUnknown},
-		{"plain error", errors.New("connection refused"), ClassUnknown}, // text alone never classifies
-		{"sql no rows", sql.ErrNoRows, ClassUnknown},
+		{"nil", nil, failure.ClassNone},
+		{"1045 wrapped twice", fmt.Errorf("source: %w", fmt.Errorf("connect: %w", &mysqldriver.MySQLError{Number: 1045})), failure.ClassAuthenticationFailed},
+		{"1820", &mysqldriver.MySQLError{Number: 1820}, failure.ClassAuthenticationFailed},
+		{"2003 from a replica", &mysqldriver.MySQLError{Number: 2003}, failure.ClassPrimaryDBDown},
+		{"2013 lost connection", &mysqldriver.MySQLError{Number: 2013}, failure.ClassNetworkPartition},
+		{"unknown number", &mysqldriver.MySQLError{Number: 1213}, failure.ClassUnknown},
+		{"host unreachable", dial(syscall.EHOSTUNREACH), failure.ClassPrimaryDBDown},
+		{"network unreachable", dial(syscall.ENETUNREACH), failure.ClassPrimaryDBDown},
+		{"no such host", &net.OpError{Op: "dial", Err: &net.DNSError{Name: "db.invalid", IsNotFound: true}}, failure.ClassPrimaryDBDown},
+		{"dns timeout", &net.DNSError{Name: "db", IsTimeout: true}, failure.ClassConnectionTimeout},
+		{"read deadline", &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, failure.ClassConnectionTimeout},
+		{"context deadline", fmt.Errorf("ping: %w", context.DeadlineExceeded), failure.ClassConnectionTimeout},
+		{"connection reset", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, failure.ClassNetworkPartition},
+		{"EOF", fmt.Errorf("read packet: %w", io.EOF), failure.ClassNetworkPartition},
+		{"unexpected EOF", io.ErrUnexpectedEOF, failure.ClassNetworkPartition},
+		{"driver invalid conn", mysqldriver.ErrInvalidConn, failure.ClassNetworkPartition},
+		{"bad conn", driver.ErrBadConn, failure.ClassNetworkPartition},
+		{"table not found", fmt.Errorf("discover: %w", &mysql.TableNotFoundError{Database: "d", Table: "t"}), failure.ClassSchemaChange},
+		{"schema drift", fmt.Errorf("stream x: column Data_Processamento: %w", failure.ErrSchemaChange), failure.ClassSchemaChange},
+		{"checksum mismatch", fmt.Errorf("part 3: %w", failure.ErrDataCorruption), failure.ClassDataCorruption},
+		{"quality gate", fmt.Errorf("source: stream x: %w", &quality.FailedError{Stream: "x"}), failure.ClassDataCorruption},
+		{"cancelled", context.Canceled, failure.ClassUnknown},
+		{"plain error", errors.New("connection refused"), failure.ClassUnknown}, // text alone never classifies
+		{"sql no rows", sql.ErrNoRows, failure.ClassUnknown},
 	}
 	for _, c := range cases {
-		if got := Classify(c.err); got != c.want {
-			t.Errorf("%s: Classify(%v) = %q, want %q", c.name, c.err, got, c.want)
+		if got := failure.Classify(c.err); got != c.want {
+			t.Errorf("%s: failure.Classify(%v) = %q, want %q", c.name, c.err, got, c.want)
 		}
 	}
 }

@@ -1,8 +1,10 @@
-// Package failover decides which side of a primary/backup pair acode syncs
-// from: it classifies failures by their type, keeps the state machine
-// (primary_active, backup_active, halted) in the state store, and applies
-// the seed's recovery policy with backoff and failback hysteresis.
-package failover
+// Package failure names what went wrong, for every layer alike: the class
+// of a failure (by its type, never its message), the side it happened on
+// (SourceError, DestinationError), the sentinels other packages wrap, and
+// one Severity vocabulary. It is a leaf: the packages that produce errors
+// (mysql, syncer, quality) and the ones that judge them (health, failover,
+// alert) all import it, so none of them has to import another to classify.
+package failure
 
 import (
 	"context"
@@ -13,9 +15,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/mysqldriver"
-	"github.com/acode-dev/acode/internal/quality"
 )
 
 // Class is the kind of a failure, named as the seed's recovery DAG names
@@ -33,14 +33,18 @@ const (
 	ClassUnknown              Class = "unknown"               // anything else: a person decides
 )
 
-// Sentinels that other packages wrap (fmt.Errorf("...: %w", ErrX)) to give a
-// failure its class when no driver or network type says it.
+// Sentinels that other packages wrap (fmt.Errorf("...: %w", ErrX), or an
+// Unwrap method of their own typed error) to give a failure its class when
+// no driver or network type says it.
 var (
 	// ErrSchemaChange marks a discovered schema that differs from the
-	// catalog in a way that breaks the sync.
+	// catalog in a way that breaks the sync, or a table that is gone.
 	ErrSchemaChange = errors.New("breaking schema change")
 	// ErrDataCorruption marks failed validation or a checksum mismatch.
 	ErrDataCorruption = errors.New("data corruption")
+	// ErrCancelled marks a job ended on purpose (its context cancelled, or
+	// another process ended it): it says nothing about either side.
+	ErrCancelled = errors.New("job cancelled")
 )
 
 // MySQL error numbers by class. Server errors arrive as *mysql.MySQLError;
@@ -81,12 +85,11 @@ func Classify(err error) Class {
 
 // classifyTyped handles acode's and the driver's typed errors.
 func classifyTyped(err error) Class {
-	var notFound *mysql.TableNotFoundError
 	var me *mysqldriver.MySQLError
 	switch {
-	case errors.Is(err, ErrDataCorruption), errors.Is(err, quality.ErrValidationFailed):
+	case errors.Is(err, ErrDataCorruption):
 		return ClassDataCorruption
-	case errors.Is(err, ErrSchemaChange), errors.As(err, &notFound):
+	case errors.Is(err, ErrSchemaChange):
 		return ClassSchemaChange
 	case errors.As(err, &me):
 		if c, ok := mysqlClasses[me.Number]; ok {

@@ -1,4 +1,4 @@
-package failover
+package pairsync
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 	"github.com/acode-dev/acode/internal/storage/file"
-	"github.com/acode-dev/acode/internal/syncer"
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
@@ -28,7 +29,8 @@ type drill struct {
 	replica *testenv.MariaDB
 	proxy   *testenv.ToxiProxy
 	checker *health.Checker
-	m       *Machine
+	pair    failover.Pair
+	m       *failover.Machine
 	clock   *clock
 }
 
@@ -68,23 +70,43 @@ func newDrill(t *testing.T, viaProxy bool) *drill {
 		OpenStore: func(_ context.Context, dst *config.Destination) (storage.Store, error) {
 			return file.New(filepath.Join(bucket, dst.ResourceName))
 		}}
-	pairs, err := PairsFrom(proj)
+	pairs, err := failover.PairsFrom(proj)
 	if err != nil || len(pairs) != 1 {
 		t.Fatalf("pairs = %+v, %v", pairs, err)
 	}
-	d.m = New(st, pairs[0], PolicyFrom(proj.Settings.Failover), WithClock(d.clock.Now))
+	d.pair = pairs[0]
+	d.m = failover.New(st, pairs[0], failover.PolicyFrom(proj.Settings.Failover), failover.WithClock(d.clock.Now))
 	return d
+}
+
+// advance moves the drill's clock.
+func (d *drill) advance(by time.Duration) { _ = d.clock.Sleep(d.ctx, by) }
+
+func wantDecision(t *testing.T, what string, d failover.Decision, st failover.State, sync string) {
+	t.Helper()
+	if d.State != st || d.Sync != sync {
+		t.Fatalf("%s: decision %s sync %q (%s), want %s sync %q", what, d.State, d.Sync, d.Reason, st, sync)
+	}
+}
+
+func hasAlert(d failover.Decision, kind string, sev failure.Severity) bool {
+	for _, a := range d.Alerts {
+		if strings.HasSuffix(a.Key, ":"+kind) && a.Severity == sev {
+			return true
+		}
+	}
+	return false
 }
 
 // round runs every health check and feeds the machine, as one tick of the
 // serve loop.
-func (d *drill) round() (Decision, []health.Result) {
+func (d *drill) round() (failover.Decision, []health.Result) {
 	d.t.Helper()
 	results, err := d.checker.Run(d.ctx)
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	dec, err := d.m.ObserveHealth(d.ctx, results)
+	dec, err := d.m.ObserveHealth(d.ctx, PairHealth(d.pair, results))
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -95,27 +117,27 @@ func TestDrill_LatencyBeyondTheTimeoutRetriesWithBackoffThenFailsOver(t *testing
 	t.Parallel()
 	d := newDrill(t, true)
 	dec, _ := d.round()
-	wantDecision(t, "healthy", dec, PrimaryActive, "connection_mysql_s3_acode")
+	wantDecision(t, "healthy", dec, failover.PrimaryActive, "connection_mysql_s3_acode")
 
 	d.proxy.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 3000})
 	start := d.clock.Now()
 	var waits []time.Duration
-	for i := 0; i < 6 && dec.State == PrimaryActive; i++ {
+	for i := 0; i < 6 && dec.State == failover.PrimaryActive; i++ {
 		var results []health.Result
 		dec, results = d.round()
 		if i == 0 {
 			for _, r := range results {
-				if r.Check == health.CheckConnectivity && r.Target == "source_mysql_acode" && Classify(r.Err) != ClassConnectionTimeout {
-					t.Fatalf("slow primary: class %s (%v)", Classify(r.Err), r.Err)
+				if r.Check == health.CheckConnectivity && r.Target == "source_mysql_acode" && failure.Classify(r.Err) != failure.ClassConnectionTimeout {
+					t.Fatalf("slow primary: class %s (%v)", failure.Classify(r.Err), r.Err)
 				}
 			}
 		}
 		if dec.RetryAt != nil {
 			waits = append(waits, dec.RetryAt.Sub(d.clock.Now()))
-			d.clock.Advance(dec.RetryAt.Sub(d.clock.Now()))
+			d.advance(dec.RetryAt.Sub(d.clock.Now()))
 		}
 	}
-	wantDecision(t, "after the retries", dec, BackupActive, "connection_mysql_s3_acode_backup")
+	wantDecision(t, "after the retries", dec, failover.BackupActive, "connection_mysql_s3_acode_backup")
 	want := []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute}
 	if len(waits) != 3 || waits[0] != want[0] || waits[1] != want[1] || waits[2] != want[2] {
 		t.Errorf("backoff waits = %v, want %v", waits, want)
@@ -123,17 +145,17 @@ func TestDrill_LatencyBeyondTheTimeoutRetriesWithBackoffThenFailsOver(t *testing
 	if got := d.clock.Now().Sub(start); got != 35*time.Minute {
 		t.Errorf("failover after %s of (fake) time, want 35m", got)
 	}
-	if dec.Transition == nil || dec.Transition.Class != string(ClassConnectionTimeout) {
+	if dec.Transition == nil || dec.Transition.Class != string(failure.ClassConnectionTimeout) {
 		t.Errorf("transition: %+v", dec.Transition)
 	}
 
 	// The primary answers again: failback after 3 healthy rounds.
 	d.proxy.RemoveToxic(t, "slow")
 	for i := 0; i < 3; i++ {
-		d.clock.Advance(5 * time.Minute)
+		d.advance(5 * time.Minute)
 		dec, _ = d.round()
 	}
-	wantDecision(t, "failback", dec, PrimaryActive, "connection_mysql_s3_acode")
+	wantDecision(t, "failback", dec, failover.PrimaryActive, "connection_mysql_s3_acode")
 	if len(dec.ReconcileDays) != 1 || dec.ReconcileDays[0] != "2025-08-07" {
 		t.Errorf("reconcile days = %v", dec.ReconcileDays)
 	}
@@ -143,32 +165,32 @@ func TestDrill_StoppedReplicaThenDeadPrimaryMeansBothUnavailable(t *testing.T) {
 	t.Parallel()
 	d := newDrill(t, false)
 	dec, _ := d.round()
-	wantDecision(t, "healthy", dec, PrimaryActive, "connection_mysql_s3_acode")
+	wantDecision(t, "healthy", dec, failover.PrimaryActive, "connection_mysql_s3_acode")
 
 	d.replica.Exec(t, "STOP SLAVE")
 	db := "acode_" + strconv.Itoa(d.primary.Port)
 	d.primary.Exec(t, "INSERT INTO "+db+".farmarcas_si_analitico_diario VALUES (2, UTC_DATE()), (3, UTC_DATE())")
-	d.clock.Advance(5 * time.Minute)
+	d.advance(5 * time.Minute)
 	dec, results := d.round()
-	wantDecision(t, "replica stopped, primary fine", dec, PrimaryActive, "connection_mysql_s3_acode")
+	wantDecision(t, "replica stopped, primary fine", dec, failover.PrimaryActive, "connection_mysql_s3_acode")
 	for _, r := range results {
-		if r.Check == health.CheckReplicationLag && (r.Status != health.Critical || !strings.Contains(r.Message, "IO thread No, SQL thread No")) {
+		if r.Check == health.CheckReplicationLag && (r.Status != failure.Critical || !strings.Contains(r.Message, "IO thread No, SQL thread No")) {
 			t.Errorf("replication_lag of a stopped replica: %+v", r)
 		}
 	}
 
 	d.primary.Kill(t)
-	d.clock.Advance(5 * time.Minute)
+	d.advance(5 * time.Minute)
 	dec, results = d.round()
-	wantDecision(t, "primary dead, replica stale", dec, PrimaryActive, "")
-	if !hasAlert(dec, "both_unavailable", SeverityCritical) || !strings.Contains(dec.Reason, "both unavailable") {
+	wantDecision(t, "primary dead, replica stale", dec, failover.PrimaryActive, "")
+	if !hasAlert(dec, "both_unavailable", failure.Critical) || !strings.Contains(dec.Reason, "both unavailable") {
 		t.Errorf("decision: %+v", dec)
 	}
 	// A sync attempt of the primary fails for real and changes nothing.
 	if results[0].Check != health.CheckConnectivity || results[0].Err == nil {
 		t.Fatalf("first result of the dead primary's round: %+v", results[0])
 	}
-	err := &syncer.SourceError{Err: results[0].Err}
+	err := &failure.SourceError{Err: results[0].Err}
 	if dec, err := d.m.ObserveJob(d.ctx, "connection_mysql_s3_acode", err); err != nil || dec.Sync != "" {
 		t.Errorf("after a failed sync: %+v, %v", dec, err)
 	}
