@@ -11,6 +11,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/mysql"
 )
@@ -55,7 +56,7 @@ func alertCredentials(ctx context.Context, mgr *alert.Manager, p *config.Project
 			continue
 		}
 		expired := mysql.IsPasswordExpired(r.Err)
-		if !expired && r.Status != health.OK {
+		if !expired && r.Status != failure.OK {
 			continue // down for another reason: the check's own alert says so
 		}
 		errs = append(errs, mgr.PasswordExpired(ctx, src.ResourceName, "'"+src.Username+"'", src.Addr(), expired))

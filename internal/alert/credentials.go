@@ -3,6 +3,8 @@ package alert
 import (
 	"context"
 	"fmt"
+
+	"github.com/acode-dev/acode/internal/failure"
 )
 
 // KindPasswordExpired is a MySQL account whose password expired: the
@@ -20,7 +22,7 @@ func (m *Manager) PasswordExpired(ctx context.Context, source, account, server s
 		return m.Clear(ctx, key, Details{Title: title,
 			Message: fmt.Sprintf("✅ %s logs in to %s again.", account, server)})
 	}
-	return m.Raise(ctx, key, Critical, Details{
+	return m.Raise(ctx, key, failure.Critical, Details{
 		Title: title,
 		Message: fmt.Sprintf("The server %s refuses the account %s of source %s: its password has expired (MySQL error 1820/1862). "+
 			"Syncs cannot read this source until a new password is set; a failover pair reads its backup meanwhile.", server, account, source),
