@@ -11,7 +11,6 @@ import (
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
-	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/schedule"
