@@ -48,7 +48,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.AddCommand(newSyncCmd(g), newCheckCmd(g), newJobsCmd(g), newDemoCmd(g), newServeCmd(g),
 		newHealthCmd(g), newStatusCmd(g), newFailoverCmd(g), newFailbackCmd(g), newBenchCmd(g),
-		newValidateCmd(g), newReconcileCmd(g), newConfigCmd(g), newStateCmd(g), newCDCCmd(g))
+		newValidateCmd(g), newReconcileCmd(g), newConfigCmd(g), newStateCmd(g), newCDCCmd(g),
+		newLifecycleCmd(g))
 	return root
 }
 

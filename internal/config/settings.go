@@ -12,15 +12,16 @@ import (
 // reads and validates it; adding a section means adding those two and one
 // line in settingsSections.
 type Settings struct {
-	StateDB  string // state_db: SQLite file, absolute (default <dir>/.acode/state.db), or a postgres:// URL holding a password: never print it
-	Sync     SyncSettings
-	Serve    ServeSettings
-	Health   HealthSettings
-	Failover FailoverSettings
-	Alerts   AlertSettings
-	Quality  QualitySettings
-	Jobs     JobSettings
-	CDC      CDCSettings
+	StateDB   string // state_db: SQLite file, absolute (default <dir>/.acode/state.db), or a postgres:// URL holding a password: never print it
+	Sync      SyncSettings
+	Serve     ServeSettings
+	Health    HealthSettings
+	Failover  FailoverSettings
+	Alerts    AlertSettings
+	Quality   QualitySettings
+	Jobs      JobSettings
+	CDC       CDCSettings
+	Lifecycle LifecycleSettings
 }
 
 // Types settings for the Parquet schema.
@@ -94,13 +95,14 @@ func DefaultSettings(dir string) Settings {
 			MaxRowsPerSecond: 0,
 			SpoolDir:         filepath.Join(dir, ".acode", "scratch"),
 		},
-		Serve:    defaultServeSettings(),
-		Health:   defaultHealthSettings(),
-		Failover: defaultFailoverSettings(),
-		Alerts:   defaultAlertSettings(),
-		Quality:  defaultQualitySettings(),
-		Jobs:     defaultJobSettings(),
-		CDC:      defaultCDCSettings(),
+		Serve:     defaultServeSettings(),
+		Health:    defaultHealthSettings(),
+		Failover:  defaultFailoverSettings(),
+		Alerts:    defaultAlertSettings(),
+		Quality:   defaultQualitySettings(),
+		Jobs:      defaultJobSettings(),
+		CDC:       defaultCDCSettings(),
+		Lifecycle: defaultLifecycleSettings(),
 	}
 }
 
@@ -123,6 +125,7 @@ func (s *Settings) settingsSections() []section {
 		{"quality", s.Quality.decode},
 		{"jobs", s.Jobs.decode},
 		{"cdc", s.CDC.decode},
+		{"lifecycle", s.Lifecycle.decode},
 	}
 }
 
@@ -158,6 +161,13 @@ func (l *loader) loadSettings() Settings {
 		if m := root.child(sec.key); m != nil {
 			sec.decode(m, l.resolve)
 			m.finish()
+		}
+	}
+	if msg := s.checkAbortAfterJobs(); msg != "" {
+		if lm := root.child("lifecycle"); lm != nil && lm.has("abort_incomplete_uploads_days") {
+			lm.errorf("abort_incomplete_uploads_days", "%s", msg)
+		} else {
+			root.errorf("jobs", "lifecycle.abort_incomplete_uploads_days (default %d): %s", s.Lifecycle.AbortIncompleteUploadsDays, msg)
 		}
 	}
 	root.finish()

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoad_LifecycleRulesAreValidatedWithTheirKeys(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t, edit{SettingsFile, "", `lifecycle:
+  rules:
+    - id: my_rule
+      destination: dst
+      transitions: [{days: 10, storage_class: STANDARD_IA}]
+    - id: acode_x
+      destination: dst
+      transitions: [{days: 90, storage_class: GLACIER}, {days: 30, storage_class: DEEP_ARCHIVE}]
+      expiration_days: 20
+    - id: acode_y
+      destination: dst
+      transitions: [{days: 1, storage_class: COLD}]
+`})
+	_, err := Load(dir, minimalEnv)
+	if err == nil {
+		t.Fatal("bad lifecycle rules loaded")
+	}
+	for _, want := range []string{
+		`acode.yaml:3: lifecycle.rules[0].id: must start with "acode_"`,
+		"lifecycle.rules[0].transitions[0].days: S3 moves objects to STANDARD_IA after 30 days at the earliest",
+		"lifecycle.rules[1].transitions[1].days: transitions go by increasing days",
+		"lifecycle.rules[1].expiration_days: must be after the last transition",
+		"lifecycle.rules[2].transitions[0].storage_class",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestLifecycleRules_ExplicitRuleOnABucketGetsTheAbortRule(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t, edit{SettingsFile, "", `lifecycle:
+  abort_incomplete_uploads_days: 3
+  rules:
+    - id: acode_archive
+      destination: dst
+      bucket: archive-bucket
+      prefix: hist/
+      transitions: [{days: 0, storage_class: GLACIER}]
+      expiration_days: 2555
+`})
+	p, err := Load(dir, minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := p.LifecycleRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 2 || rules[0].ID != AbortUploadsRuleID || rules[0].Bucket != "archive-bucket" || rules[0].AbortDays != 3 ||
+		rules[1].ID != "acode_archive" || rules[1].Prefix != "hist/" || rules[1].Via.ResourceName != "dst" {
+		t.Errorf("rules %+v", rules)
+	}
+}
