@@ -101,9 +101,21 @@ func printCheck(w io.Writer, r checkReport) {
 				}
 			}
 		}
+		if c.CDC != nil {
+			printCDCCheck(w, c.CDC)
+		}
 	}
 	if r.OK {
 		fmt.Fprintln(w, "all checks passed")
+	}
+}
+
+func printCDCCheck(w io.Writer, c *preflight.CDCCheck) {
+	fmt.Fprintf(w, "  cdc binlog of %s: %s %s\n", c.Server, okWord(c.OK()), c.Error)
+	for _, f := range c.Findings {
+		if !f.OK {
+			fmt.Fprintf(w, "    %s: %s, needs %s: %s\n", f.Check, f.Have, f.Want, f.Fix)
+		}
 	}
 }
 

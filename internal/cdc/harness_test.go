@@ -17,7 +17,14 @@ import (
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+// TestMain removes the acode binary the process tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if acodeBin != "" {
+		os.RemoveAll(filepath.Dir(acodeBin))
+	}
+	os.Exit(code)
+}
 
 // binlogArgs are the server settings a CDC reader needs (the sandbox
 // already runs ROW format, GTID strict mode and log_slave_updates).

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,15 +22,30 @@ import (
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
-// buildAcode builds the real binary once per test.
+var (
+	buildOnce sync.Once
+	acodeBin  string
+	buildErr  error
+)
+
+// buildAcode builds the real binary once for the package's tests.
 func buildAcode(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "acode")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/acode").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build acode: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "acode-cdc-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		acodeBin = filepath.Join(dir, "acode")
+		if out, err := exec.Command("go", "build", "-o", acodeBin, "../../cmd/acode").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build acode: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return acodeBin
 }
 
 // cdcProcess is one `acode cdc` child whose log lines are scanned.

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/acode-dev/acode/internal/cdc"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/drift"
@@ -23,11 +24,34 @@ type Connection struct {
 	Source      Endpoint `json:"source"`
 	Destination Endpoint `json:"destination"`
 	Streams     []Stream `json:"streams"`
+	// CDC is set for a source with replication_method CDC: the binlog
+	// settings and privileges of the server its reader takes the binlog from.
+	CDC *CDCCheck `json:"cdc,omitempty"`
+}
+
+// CDCCheck is what the check found on the server a CDC reader reads.
+type CDCCheck struct {
+	Server   string        `json:"server"`
+	Findings []cdc.Finding `json:"findings"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// OK says whether a reader can run there.
+func (c *CDCCheck) OK() bool {
+	if c.Error != "" {
+		return false
+	}
+	for _, f := range c.Findings {
+		if !f.OK {
+			return false
+		}
+	}
+	return true
 }
 
 // OK says whether the connection can sync as it is.
 func (c Connection) OK() bool {
-	if !c.Source.OK || !c.Destination.OK {
+	if !c.Source.OK || !c.Destination.OK || (c.CDC != nil && !c.CDC.OK()) {
 		return false
 	}
 	for _, s := range c.Streams {
@@ -92,7 +116,30 @@ func Check(ctx context.Context, p *config.Project, st *state.Store, c *config.Co
 	for _, s := range c.SelectedStreams() {
 		cr.Streams = append(cr.Streams, checkStream(ctx, st, store, db, c, s))
 	}
+	if c.Source.ReplicationMethod == config.ReplicationCDC {
+		cr.CDC = checkCDC(ctx, p, c)
+	}
 	return cr
+}
+
+// checkCDC checks the server the connection's CDC reader would read
+// (cdc.read_from), on a pool of its own.
+func checkCDC(ctx context.Context, p *config.Project, c *config.Connection) *CDCCheck {
+	src, _, err := cdc.ReadSource(p, c)
+	if err != nil {
+		return &CDCCheck{Error: err.Error()}
+	}
+	out := &CDCCheck{Server: src.ResourceName}
+	db, err := connect.Source(ctx, src, p.Settings.Sync, 1)
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	defer db.Close()
+	if out.Findings, err = cdc.CheckServer(ctx, db, p.Settings.CDC.ServerID); err != nil {
+		out.Error = err.Error()
+	}
+	return out
 }
 
 func checkStream(ctx context.Context, st *state.Store, store storage.Store, db *sql.DB, c *config.Connection, s config.Stream) Stream {
