@@ -7,8 +7,8 @@ import (
 	"sync"
 
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/stats"
 )
 
 // Job runs the quality checks of one attempt of a sync job. Each stream

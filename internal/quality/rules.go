@@ -8,7 +8,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failure"
-	"github.com/acode-dev/acode/internal/quality/stats"
+	"github.com/acode-dev/acode/internal/stats"
 )
 
 // Names of the source measures the syncer records in stats.Stream.Source.

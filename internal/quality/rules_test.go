@@ -5,7 +5,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failure"
-	"github.com/acode-dev/acode/internal/quality/stats"
+	"github.com/acode-dev/acode/internal/stats"
 )
 
 func settings() config.QualitySettings {

@@ -7,8 +7,8 @@ import (
 	"fmt"
 
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/stats"
 )
 
 // Source measures a stream on the MySQL side after its reads: the custom

@@ -14,7 +14,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/acode-dev/acode/internal/quality/stats"
+	"github.com/acode-dev/acode/internal/stats"
 	"github.com/acode-dev/acode/internal/storage"
 )
 

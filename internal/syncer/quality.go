@@ -9,10 +9,10 @@ import (
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality"
-	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/stats"
 )
 
 // The hooks of the data-quality checks (package quality) in a stream's run:

@@ -13,9 +13,9 @@ import (
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/quality"
-	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/stats"
 	"github.com/acode-dev/acode/internal/storage"
 )
 

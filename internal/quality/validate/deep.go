@@ -13,8 +13,8 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/quality/partfile"
-	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/stats"
 )
 
 // recomputer rebuilds a snapshot's statistics from its files (--deep): the

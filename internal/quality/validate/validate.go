@@ -20,9 +20,9 @@ import (
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality"
-	"github.com/acode-dev/acode/internal/quality/stats"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/stats"
 	"github.com/acode-dev/acode/internal/storage"
 )
 
