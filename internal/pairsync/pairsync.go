@@ -96,6 +96,9 @@ type Report struct {
 	// Reconcile is what the default reconcile found and did per day and
 	// stream.
 	Reconcile []reconcile.Action `json:"reconcile,omitempty"`
+	// Restored lists the days a full_backup_restore restored from the
+	// backup after data corruption on the primary.
+	Restored []Restored `json:"restored,omitempty"`
 	// FailoverAfter is the time from the first job's failure to the
 	// backup job's commit, when the run failed over.
 	FailoverAfter time.Duration `json:"failover_after_ns,omitempty"`

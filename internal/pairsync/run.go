@@ -56,6 +56,9 @@ func (r *run) auto(ctx context.Context) error {
 		if jobErr == nil {
 			return r.afterSuccess(ctx, d)
 		}
+		if d.Restore && r.rep.Last() != nil && r.rep.Last().Connection == r.pair.Primary {
+			return r.restore(ctx, jobErr) // data_corruption: full_backup_restore
+		}
 		if ctx.Err() != nil || d.Sync == "" || ran[d.Sync] {
 			return jobErr
 		}
@@ -67,6 +70,9 @@ func (r *run) auto(ctx context.Context) error {
 // forced syncs one side by hand; the outcome still feeds the machine.
 func (r *run) forced(ctx context.Context, conn, role string) error {
 	d, err := r.job(ctx, conn, role, true)
+	if err != nil && d.Restore && conn == r.pair.Primary && r.rep.Last() != nil {
+		return r.restore(ctx, err) // data_corruption: full_backup_restore
+	}
 	if err != nil {
 		return err
 	}

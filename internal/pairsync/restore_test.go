@@ -1,0 +1,207 @@
+package pairsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/acode-dev/acode/internal/alert"
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/snapshot"
+)
+
+// futureDatesAreErrors makes a future date in diario fail its quality gate.
+const futureDatesAreErrors = `quality:
+  tables:
+    farmarcas_si_analitico_diario:
+      future_dates:
+        columns: [Data]
+        severity: error
+`
+
+// receiver is a local webhook endpoint: the alerts it was sent.
+type receiver struct {
+	mu     sync.Mutex
+	alerts []alert.Alert
+}
+
+func (rc *receiver) sent(kind string) []alert.Alert {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []alert.Alert
+	for _, a := range rc.alerts {
+		if strings.HasSuffix(a.Condition, "/"+kind) && a.Event == alert.EventRaised {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// withAlerts sends every decision of the orchestrator through an alert
+// manager to a webhook on a local server, as `acode serve` does.
+func (e *env) withAlerts() *receiver {
+	e.t.Helper()
+	rc := &receiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a alert.Alert
+		data, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(data, &a); err == nil {
+			rc.mu.Lock()
+			rc.alerts = append(rc.alerts, a)
+			rc.mu.Unlock()
+		}
+	}))
+	e.t.Cleanup(srv.Close)
+	hook, err := alert.NewWebhook(srv.URL, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mgr, err := alert.New(e.ctx, alert.Config{Store: e.st, Chat: []alert.Sink{hook}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.o.OnDecision = func(ctx context.Context, d failover.Decision) {
+		pd := alert.PairDecision{Pair: d.Pair, State: string(d.State), Reason: d.Reason}
+		for _, a := range d.Alerts {
+			pd.Alerts = append(pd.Alerts, alert.PairAlert{Kind: strings.TrimPrefix(a.Key, d.Pair+":"),
+				Severity: alert.Severity(a.Severity), Summary: a.Summary, Class: string(a.Class)})
+		}
+		if err := mgr.FailoverDecision(ctx, pd); err != nil {
+			e.t.Errorf("alert: %v", err)
+		}
+	}
+	return rc
+}
+
+// plantOnPrimary gives one diario row a future date on the primary only:
+// the change is kept out of the binlog, so the replica keeps the row as it
+// was.
+func (e *env) plantOnPrimary() {
+	e.t.Helper()
+	conn, err := e.primary.Root(e.t).Conn(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"SET SESSION sql_log_bin = 0",
+		fmt.Sprintf("UPDATE %s.%s SET Data = '2099-01-01' ORDER BY idpk LIMIT 1", e.database, diario)} {
+		if _, err := conn.ExecContext(e.ctx, q); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) withSettings(extra string) {
+	e.t.Helper()
+	e.writeSettings("", "0")
+	f, err := os.OpenFile(filepath.Join(e.project.Dir, config.SettingsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(extra); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// A row that fails a quality error rule on the primary only: the primary's
+// day is quarantined, synced from the backup, promoted, validated, and the
+// outcome alerted; DuckDB reads the backup's rows in the primary's
+// partition.
+func TestRun_DataCorruptionOnThePrimaryIsRestoredFromTheBackup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.withSettings(futureDatesAreErrors)
+	e.open()
+	rc := e.withAlerts()
+	e.healthy()
+	e.plantOnPrimary()
+
+	rep, err := e.run(Options{})
+	if err != nil {
+		t.Fatalf("run: %v (transitions %v)", err, transitionsTo(rep))
+	}
+	if len(rep.Jobs) != 2 || rep.Jobs[0].Connection != primaryConn || rep.Jobs[0].Status != "failed" || rep.Jobs[1].Connection != backupConn {
+		t.Fatalf("jobs: want the primary's failed job then the backup's, got %+v", rep.Jobs)
+	}
+	if len(rep.Restored) != 1 || rep.Restored[0].Stream != diario {
+		t.Fatalf("restored %+v, want %s alone", rep.Restored, diario)
+	}
+	part := rep.Restored[0].Partition
+	var primaryDiario string
+	for _, s := range rep.Jobs[0].Streams {
+		if s.Name == diario {
+			primaryDiario = s.Status
+		}
+	}
+	if primaryDiario != snapshot.StatusQuarantined {
+		t.Errorf("the primary's %s is %s, want quarantined", diario, primaryDiario)
+	}
+	store, err := connect.Store(e.ctx, e.o.Project.Connections[primaryConn].Destination)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := snapshot.ReadManifest(e.ctx, store, part+"/"+"_acode_manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "promoted" || m.Source.Role != "backup" || m.JobID != rep.Jobs[1].JobID {
+		t.Errorf("the primary's partition holds %s from %s job %d, want promoted from backup job %d", m.Status, m.Source.Role, m.JobID, rep.Jobs[1].JobID)
+	}
+	e.checkComplete(part, e.replica) // every row as the backup has it, the planted one as it was
+	if q := e.s3.ObjectPath(e.project.Bucket, "origin=airbyte/database=bronze_acode/_quarantine/"+diario); !exists(q) {
+		t.Errorf("the primary's corrupt rows are not kept under %s", q)
+	}
+	if got := rc.sent("restored"); len(got) != 1 || got[0].Severity != alert.Warning || !strings.Contains(got[0].Message, part) {
+		t.Errorf("restored alerts: %+v", got)
+	}
+	if e.state() != failover.PrimaryActive {
+		t.Errorf("state %s after the restore, want primary_active", e.state())
+	}
+}
+
+// When the backup is not usable (its replication stopped), nothing is
+// restored: the pair halts with a critical alert.
+func TestRun_DataCorruptionWithAnUnusableBackupHalts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.withSettings(futureDatesAreErrors)
+	e.open()
+	rc := e.withAlerts()
+	e.replica.Exec(t, "STOP SLAVE")
+	if _, err := e.o.HealthRound(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.plantOnPrimary()
+
+	rep, err := e.run(Options{})
+	var re *RestoreError
+	if !errors.As(err, &re) || len(re.Streams) != 1 || re.Streams[0] != diario {
+		t.Fatalf("want a RestoreError about %s, got %v", diario, err)
+	}
+	if len(rep.Jobs) != 1 {
+		t.Errorf("%d jobs ran, want only the primary's", len(rep.Jobs))
+	}
+	if e.state() != failover.Halted {
+		t.Errorf("state %s, want halted", e.state())
+	}
+	if got := rc.sent("halted"); len(got) != 1 || got[0].Severity != alert.Critical {
+		t.Errorf("halted alerts: %+v", got)
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
