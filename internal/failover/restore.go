@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -28,8 +29,8 @@ func (m *Machine) BackupUsable(ctx context.Context) (bool, string, error) {
 func (m *Machine) Restored(ctx context.Context, summary string) (Decision, error) {
 	return m.step(ctx, func(s *stepper) {
 		s.trs = append(s.trs, state.FailoverTransition{Pair: m.pair.Primary, From: s.st.State, To: s.st.State, Who: "auto",
-			Reason: "restored from the backup: " + summary, Class: string(ClassDataCorruption), At: s.now})
-		s.alert("restored", SeverityWarning, ClassDataCorruption, summary)
+			Reason: "restored from the backup: " + summary, Class: string(failure.ClassDataCorruption), At: s.now})
+		s.alert("restored", failure.Warning, failure.ClassDataCorruption, summary)
 	})
 }
 
@@ -42,7 +43,7 @@ func (m *Machine) RestoreFailed(ctx context.Context, why string) (Decision, erro
 			return
 		}
 		s.transition(Halted, "auto", "data_corruption on the primary and no restore from the backup: "+why+
-			"; nothing is synced until a person runs `acode failback` (primary) or `acode failover` (backup)", ClassDataCorruption)
-		s.alert("halted", SeverityCritical, ClassDataCorruption, fmt.Sprintf("%s halted: %s", m.pair.Primary, s.st.Reason))
+			"; nothing is synced until a person runs `acode failback` (primary) or `acode failover` (backup)", failure.ClassDataCorruption)
+		s.alert("halted", failure.Critical, failure.ClassDataCorruption, fmt.Sprintf("%s halted: %s", m.pair.Primary, s.st.Reason))
 	})
 }

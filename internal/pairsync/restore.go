@@ -9,7 +9,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
-	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/promote"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/storage"
@@ -98,7 +98,7 @@ func corruptStreams(res *syncer.Result, cause error) []string {
 	var se *syncer.StreamsError
 	if errors.As(cause, &se) {
 		for i, err := range se.Errs {
-			if failover.Classify(err) == failover.ClassDataCorruption {
+			if failure.Classify(err) == failure.ClassDataCorruption {
 				out = append(out, se.Failed[i])
 			}
 		}

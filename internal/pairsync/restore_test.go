@@ -18,6 +18,7 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/snapshot"
 )
 
@@ -75,7 +76,7 @@ func (e *env) withAlerts() *receiver {
 		pd := alert.PairDecision{Pair: d.Pair, State: string(d.State), Reason: d.Reason}
 		for _, a := range d.Alerts {
 			pd.Alerts = append(pd.Alerts, alert.PairAlert{Kind: strings.TrimPrefix(a.Key, d.Pair+":"),
-				Severity: alert.Severity(a.Severity), Summary: a.Summary, Class: string(a.Class)})
+				Severity: a.Severity, Summary: a.Summary, Class: a.Class})
 		}
 		if err := mgr.FailoverDecision(ctx, pd); err != nil {
 			e.t.Errorf("alert: %v", err)
@@ -163,7 +164,7 @@ func TestRun_DataCorruptionOnThePrimaryIsRestoredFromTheBackup(t *testing.T) {
 	if q := e.s3.ObjectPath(e.project.Bucket, "origin=airbyte/database=bronze_acode/_quarantine/"+diario); !exists(q) {
 		t.Errorf("the primary's corrupt rows are not kept under %s", q)
 	}
-	if got := rc.sent("restored"); len(got) != 1 || got[0].Severity != alert.Warning || !strings.Contains(got[0].Message, part) {
+	if got := rc.sent("restored"); len(got) != 1 || got[0].Severity != failure.Warning || !strings.Contains(got[0].Message, part) {
 		t.Errorf("restored alerts: %+v", got)
 	}
 	if e.state() != failover.PrimaryActive {
@@ -196,7 +197,7 @@ func TestRun_DataCorruptionWithAnUnusableBackupHalts(t *testing.T) {
 	if e.state() != failover.Halted {
 		t.Errorf("state %s, want halted", e.state())
 	}
-	if got := rc.sent("halted"); len(got) != 1 || got[0].Severity != alert.Critical {
+	if got := rc.sent("halted"); len(got) != 1 || got[0].Severity != failure.Critical {
 		t.Errorf("halted alerts: %+v", got)
 	}
 }
