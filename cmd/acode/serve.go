@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/server"
@@ -73,11 +74,16 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		return err
 	}
 	defer st.Close()
+	node, err := cluster.Join(ctx, st, cluster.Options{Log: log, Addr: settings.Listen})
+	if err != nil {
+		return err
+	}
+	defer leaveCluster(log, node)
 	reg := metrics.New()
 	if err := reg.Jobs.LoadLastSuccess(ctx, st, p.ConnectionNames()); err != nil {
 		return err
 	}
-	alerts, mailer, err := startAlerts(ctx, log, p, st, reg)
+	alerts, mailer, err := startAlerts(ctx, log, p, st, reg, node.IsLeader)
 	if err != nil {
 		return err
 	}
@@ -105,21 +111,20 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		_ = runner.Shutdown(ctx)
 		return err
 	}
-	if err := addStatusPage(log, p, st, srv, reg, alerts, settings); err != nil {
+	if err := addStatusPage(log, p, st, srv, reg, alerts, settings, node); err != nil {
 		ln.Close()
 		_ = runner.Shutdown(ctx)
 		return err
 	}
-	sched, err := newScheduler(log, p, st, runner, alerts, mailer)
-	if err != nil {
+	if _, err := newScheduler(log, p, st, runner, alerts, mailer); err != nil { // a bad schedule fails at start
 		ln.Close()
 		_ = runner.Shutdown(ctx)
 		return err
 	}
-	sched.Start(ctx)
-	defer sched.Stop()
-	stopHealth := startHealthLoop(ctx, log, orch, p.Settings.Health.Interval)
-	defer stopHealth()
+	stopLead := node.WhileLeader(ctx, func(ctx context.Context) {
+		leaderLoops(ctx, log, p, st, runner, alerts, mailer, orch)
+	})
+	defer stopLead()
 	stopWatch := exitOnSecondSignal(ctx, log)
 	defer stopWatch()
 	stopReload := reloadOnSIGHUP(ctx, log, p)

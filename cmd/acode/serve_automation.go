@@ -22,13 +22,14 @@ import (
 // startAlerts builds the alert sinks from acode.yaml and the environment,
 // registers acode_alerts_total on reg and starts the manager's loop. The
 // caller stops it after the jobs have ended, so their outcomes are told.
-func startAlerts(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, reg *metrics.Registry) (*alert.Manager, *alert.Mailer, error) {
+func startAlerts(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, reg *metrics.Registry,
+	lead func() bool) (*alert.Manager, *alert.Mailer, error) {
 	setup, err := alert.FromSettings(p.Settings.Alerts, os.LookupEnv)
 	if err != nil {
 		return nil, nil, &exitError{code: exitConfig, err: err}
 	}
 	cfg := setup.Config
-	cfg.Store, cfg.Log = st, log
+	cfg.Store, cfg.Log, cfg.Lead = st, log, lead
 	mgr, err := alert.New(ctx, cfg)
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/acode-dev/acode/internal/alert"
+	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/scratch"
@@ -19,7 +20,7 @@ import (
 // buttons call, and the health and failover metrics on reg. A manual
 // switch made there is told to the alerts like any other.
 func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *server.Server, reg *metrics.Registry,
-	alerts *alert.Manager, settings config.ServeSettings) error {
+	alerts *alert.Manager, settings config.ServeSettings, node *cluster.Node) error {
 	pairs, err := failover.PairsFrom(p)
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
@@ -34,7 +35,7 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams).WithPolicy(policy))
 	reg.MustRegister(metrics.NewScratch(scratch.Dir{Root: p.Settings.Sync.SpoolDir}, log))
 	pg, err := page.New(page.Options{
-		Project: p, State: st, Pairs: pairs, Policy: policy, Log: log,
+		Project: p, State: st, Pairs: pairs, Policy: policy, Log: log, Replicas: node.Members,
 		OnSwitch: func(ctx context.Context, d failover.Decision) {
 			if d.Transition == nil || alerts == nil {
 				return
@@ -49,5 +50,6 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 	}
 	public := settings.StatusPage == config.StatusPagePublic || settings.Auth == config.AuthNone
 	page.Register(srv, pg, public)
+	srv.Handle("GET /api/acode/cluster", srv.RequireAuth(cluster.Handler(node)))
 	return nil
 }

@@ -48,6 +48,9 @@ func (m *Manager) loop(ctx context.Context, done chan struct{}) {
 		case o := <-m.queue:
 			m.handleQueued(ctx, o)
 		case <-t.C:
+			if m.cfg.Lead != nil && !m.cfg.Lead() {
+				continue
+			}
 			if err := m.Evaluate(ctx); err != nil && ctx.Err() == nil {
 				m.log.Warn("evaluate alerts", "err", err)
 			}

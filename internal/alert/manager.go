@@ -32,6 +32,10 @@ type Config struct {
 	SyncFailingEscalation time.Duration // sync_failing pages after this long, whatever its severity
 	Timeout               time.Duration // per send; 10s when 0
 	EvaluateEvery         time.Duration // how often Start's loop re-evaluates timers; 1m when 0
+	// Lead, when set, says whether this process leads the cluster of
+	// `acode serve` replicas; the loop re-evaluates timers only then, so
+	// one replica sends the escalations and reminders.
+	Lead func() bool
 
 	Now func() time.Time // the clock; time.Now when nil
 	Log *slog.Logger
@@ -96,18 +100,33 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
-	stored, err := cfg.Store.AlertConditions(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("alert manager: %w", err)
+	if err := m.Reload(ctx); err != nil {
+		return nil, err
 	}
+	return m, nil
+}
+
+// Reload replaces the held conditions with those in the store. A replica
+// that becomes the cluster's leader calls it first: the previous leader
+// raised, sent and resolved conditions since this manager last read them,
+// and acting on stale ones would repeat or lose an alert.
+func (m *Manager) Reload(ctx context.Context) error {
+	stored, err := m.cfg.Store.AlertConditions(ctx)
+	if err != nil {
+		return fmt.Errorf("alert manager: %w", err)
+	}
+	conds := make(map[string]*condition, len(stored))
 	for _, st := range stored {
 		c := &condition{st: st}
 		if err := json.Unmarshal([]byte(st.Details), &c.d); err != nil {
 			m.log.Warn("alert condition with unreadable details", "condition", st.Key, "err", err)
 		}
-		m.conds[st.Key] = c
+		conds[st.Key] = c
 	}
-	return m, nil
+	m.mu.Lock()
+	m.conds = conds
+	m.mu.Unlock()
+	return nil
 }
 
 // Collectors are the manager's metrics (acode_alerts_total{sink,severity},

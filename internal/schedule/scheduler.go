@@ -12,9 +12,11 @@ import (
 )
 
 // Store keeps the last fire time of every entry; *state.Store is one.
+// ClaimScheduleFire is a compare-and-set: of several schedulers on one
+// store (replicas overlapping during a leader change) one claims a slot.
 type Store interface {
 	ScheduleFire(ctx context.Context, name string) (time.Time, error) // state.ErrNotFound when never
-	SetScheduleFire(ctx context.Context, name string, at time.Time) error
+	ClaimScheduleFire(ctx context.Context, name string, last, at time.Time) (bool, error)
 }
 
 var _ Store = (*state.Store)(nil)
@@ -88,9 +90,10 @@ func (s *Scheduler) Entries() []Entry { return append([]Entry(nil), s.entries...
 
 // Tick fires every entry that is due now, each once however many of its
 // slots passed since it last fired, and returns the time the next one is
-// due (zero when none ever is). An entry's fire is recorded after Run
-// returns, error or not: a failing Run is logged and waits for its next
-// slot instead of being retried on every tick.
+// due (zero when none ever is). An entry's fire is claimed in the store
+// before Run, so a slot fires once even when several schedulers share the
+// store; a failing Run is logged and waits for its next slot instead of
+// being retried on every tick.
 func (s *Scheduler) Tick(ctx context.Context) (time.Time, error) {
 	var (
 		next time.Time
@@ -117,12 +120,12 @@ func (s *Scheduler) fireIfDue(ctx context.Context, e Entry) (time.Time, error) {
 	case errors.Is(err, state.ErrNotFound) && !e.FireFirst:
 		// First sight: start the clock, so a slot missed while acode was
 		// down later still counts.
-		if err := s.store.SetScheduleFire(ctx, e.Name, now); err != nil {
+		if _, err := s.store.ClaimScheduleFire(ctx, e.Name, time.Time{}, now); err != nil {
 			return time.Time{}, err
 		}
 		return e.Spec.Next(now), nil
 	case errors.Is(err, state.ErrNotFound):
-		// Due at once.
+		last = time.Time{} // due at once
 	case err != nil:
 		return time.Time{}, err
 	default:
@@ -130,15 +133,17 @@ func (s *Scheduler) fireIfDue(ctx context.Context, e Entry) (time.Time, error) {
 			return due, nil
 		}
 	}
-	s.log.Info("schedule fired", "entry", e.Name, "schedule", e.Spec.String())
-	if err := e.Run(ctx); err != nil {
-		if ctx.Err() != nil {
-			return time.Time{}, ctx.Err() // shutting down: it fires after the restart
-		}
-		s.log.Warn("scheduled run failed", "entry", e.Name, "err", err)
-	}
-	if err := s.store.SetScheduleFire(ctx, e.Name, now); err != nil {
+	won, err := s.store.ClaimScheduleFire(ctx, e.Name, last, now)
+	if err != nil {
 		return time.Time{}, err
+	}
+	if !won {
+		s.log.Info("schedule slot already fired by another process", "entry", e.Name)
+		return e.Spec.Next(now), nil
+	}
+	s.log.Info("schedule fired", "entry", e.Name, "schedule", e.Spec.String())
+	if err := e.Run(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("scheduled run failed", "entry", e.Name, "err", err)
 	}
 	return e.Spec.Next(now), nil
 }

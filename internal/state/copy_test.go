@@ -46,6 +46,7 @@ func fillStore(t *testing.T, s *Store) (first, second int64) {
 	must(err)
 	must(s.SaveAlertCondition(ctx, AlertCondition{Key: "sync_failing/conn_a", Severity: "critical", Since: time.Now(), Paged: true, Details: `{"m":1}`}))
 	must(s.SetScheduleFire(ctx, "conn_a", time.Now()))
+	must(s.SeeReplica(ctx, "h:1", "127.0.0.1:8001"))
 	must(s.SaveQualityReport(ctx, QualityReport{JobID: b.ID, Connection: "conn_a", Stream: "users", Partition: "2025-08-07", Status: "committed", Score: 0.975, Report: []byte(`{}`), Stats: []byte(`{}`)}))
 	return a.ID, b.ID
 }

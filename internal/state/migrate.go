@@ -23,6 +23,7 @@ var migrations = []migration{
 	{5, "a job continued by another (in-job failover)", schemaV5},
 	{6, "rows the source counted for each part", schemaV6},
 	{7, "parts uploaded to their published key, waiting for the commit", schemaV7},
+	{8, "replicas of acode serve sharing the store", schemaV8},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in

@@ -33,3 +33,29 @@ func (s *Store) SetScheduleFire(ctx context.Context, name string, at time.Time) 
 	}
 	return nil
 }
+
+// ClaimScheduleFire records that the schedule named name fires at at, but
+// only if its last fire is still last (zero: it never fired). It reports
+// whether this caller won: of several processes deciding the same slot is
+// due, exactly one claims it, so the slot fires once.
+func (s *Store) ClaimScheduleFire(ctx context.Context, name string, last, at time.Time) (bool, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	if last.IsZero() {
+		res, err = s.db.ExecContext(ctx, `INSERT INTO schedule_fires (name, fired_at) VALUES (?, ?)
+			ON CONFLICT (name) DO NOTHING`, name, formatTime(at))
+	} else {
+		res, err = s.db.ExecContext(ctx, `UPDATE schedule_fires SET fired_at = ? WHERE name = ? AND fired_at = ?`,
+			formatTime(at), name, formatTime(last))
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim fire of schedule %s: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim fire of schedule %s: %w", name, err)
+	}
+	return n == 1, nil
+}

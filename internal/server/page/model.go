@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -25,6 +26,7 @@ type view struct {
 	QualityOn   bool
 	Alerts      []alertView
 	Connections []connView
+	Replicas    []cluster.Member // nil when the page was given no Replicas
 }
 
 type pairView struct {
@@ -119,6 +121,11 @@ func (p *Page) build(ctx context.Context) (*view, error) {
 		return nil, err
 	}
 	v.Connections = p.connections(v.Jobs)
+	if p.opts.Replicas != nil {
+		if v.Replicas, err = p.opts.Replicas(ctx); err != nil {
+			return nil, fmt.Errorf("replicas: %w", err)
+		}
+	}
 	return v, nil
 }
 

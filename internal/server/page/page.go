@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/server"
@@ -46,6 +47,9 @@ type Options struct {
 	// through the page's endpoints (e.g. to alert on it); the decision's
 	// Transition is nil when the pair was already there.
 	OnSwitch func(ctx context.Context, d failover.Decision)
+	// Replicas, when set, lists the `acode serve` replicas sharing the
+	// state store and which leads (cluster.Node.Members).
+	Replicas func(ctx context.Context) ([]cluster.Member, error)
 	// Now replaces time.Now in tests.
 	Now func() time.Time
 	Log *slog.Logger
