@@ -81,6 +81,7 @@ func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, fro
 		TimestampStringLocation: time.UTC,
 		RenderJSONAsMySQLText:   true,
 		FillZeroLogPos:          true,
+		EventCacheCount:         1024, // decoded events waiting for the assembler (default 10240)
 		Logger:                  quietLogger(log),
 	})
 	defer syncer.Close()

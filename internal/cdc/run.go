@@ -153,7 +153,7 @@ func (r *run) initial(ctx context.Context, l *landing) error {
 // stopped and waited for before stream returns.
 func (r *run) stream(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
-	txns := make(chan *Txn, 256)
+	txns := make(chan *Txn, 16) // whole transactions: a few bound the memory of big ones
 	done := make(chan error, 1)
 	go func() { done <- read(rctx, r.cfg.Endpoint, r.cfg.Reader, r.tables, r.read.Clone(), txns, r.cfg.Log) }()
 	defer func() { cancel(); <-done }()

@@ -1,0 +1,65 @@
+package cdc_test
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/testenv"
+)
+
+// TestAcodeCDC_BulkLoadThroughput measures how fast a real `acode cdc`
+// catches up on 200k inserts and 200k updates waiting in the replica's
+// binlog: from its start to the change log committed in the bronze layout,
+// and the CPU it used. The floor is far under the target (20k/s) so a
+// loaded machine does not fail it; the figures are logged.
+func TestAcodeCDC_BulkLoadThroughput(t *testing.T) {
+	bin := buildAcode(t)
+	e := newCDCEnv(t, "flush_interval: 2s")
+	p := startCDC(t, bin, e)
+	p.waitLog(t, "cdc reader starting", time.Minute)
+	p.cmd.Process.Signal(syscall.SIGTERM) // checkpoints saved: the load waits in the binlog
+	if err := <-p.done; err != nil {
+		t.Fatal(err)
+	}
+	st := e.state(t)
+	const rows, batch = 200_000, 10_000
+	q := "`" + e.database + "`.`" + demo.TableDiario + "`"
+	started := time.Now()
+	for lo := 1; lo <= rows; lo += batch {
+		e.primary.Exec(t, fmt.Sprintf("INSERT INTO %s (idpk, ACODE_Val_Total, CNPJ, Data, EAN, NF_Numero, Qtd_Trib) "+
+			"SELECT seq, seq / 100, LPAD(seq, 14, '0'), '2026-11-01' + INTERVAL (seq %% 28) DAY, LPAD(seq, 13, '7'), seq, 1.5 "+
+			"FROM `%s`.seq_%d_to_%d", q, e.database, lo, lo+batch-1))
+	}
+	for lo := 1; lo <= rows; lo += batch {
+		e.primary.Exec(t, fmt.Sprintf("UPDATE %s SET ACODE_Val_Total = ACODE_Val_Total + 1 WHERE idpk BETWEEN %d AND %d", q, lo, lo+batch-1))
+	}
+	written := time.Since(started)
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	want := e.primaryPosition(t)
+	started = time.Now()
+	p = startCDC(t, bin, e)
+	poll(t, 10*time.Minute, "the change log to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	elapsed := time.Since(started)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-p.done; err != nil {
+		t.Fatalf("acode cdc after SIGTERM: %v", err)
+	}
+	ps := p.cmd.ProcessState
+	ru := ps.SysUsage().(*syscall.Rusage)
+	rate := float64(2*rows) / elapsed.Seconds()
+	t.Logf("%d row changes (written on the primary in %.1fs): acode cdc committed them %.1fs after its start, %.0f changes/s; "+
+		"its CPU %.1fs user + %.1fs sys, peak RSS %d MiB", 2*rows, written.Seconds(), elapsed.Seconds(), rate,
+		ps.UserTime().Seconds(), ps.SystemTime().Seconds(), ru.Maxrss/1024)
+	duck := testenv.DuckDB(t)
+	res := duck.Query(t, "SELECT count(*) AS n, count(DISTINCT (_acode_gtid, _acode_txn_seq)) AS d FROM read_parquet("+
+		testenv.SQLString(e.changeLogGlob(demo.TableDiario))+", hive_partitioning=true) WHERE _acode_op <> 'r'")
+	if fmt.Sprint(res[0]["n"]) != fmt.Sprint(2*rows) || fmt.Sprint(res[0]["d"]) != fmt.Sprint(2*rows) {
+		t.Errorf("change log holds %v changes (%v distinct), want %d", res[0]["n"], res[0]["d"], 2*rows)
+	}
+	if rate < 2000 {
+		t.Errorf("%.0f changes/s end to end; even a loaded machine does better than 2000", rate)
+	}
+}
