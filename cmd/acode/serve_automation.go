@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/failover"
-	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/schedule"
 	"github.com/acode-dev/acode/internal/server/metrics"
@@ -79,37 +75,4 @@ func newScheduler(log *slog.Logger, p *config.Project, st *state.Store, runner *
 		entries = append(entries, e)
 	}
 	return schedule.New(st, entries, schedule.Options{Log: log})
-}
-
-// alertHealth hands one run of the health checks to the alerts: a check
-// that is warning or critical raises check/<check>/<target>, one that is ok
-// clears it. The health loop calls it after every run.
-func alertHealth(ctx context.Context, mgr *alert.Manager, results []health.Result) error {
-	var errs []error
-	for _, r := range results {
-		metrics := map[string]any{}
-		if r.Value != "" {
-			metrics["value"] = r.Value
-		}
-		if r.Threshold != "" {
-			metrics["threshold"] = r.Threshold
-		}
-		if r.Class != "" {
-			metrics["failure_class"] = r.Class
-		}
-		errs = append(errs, mgr.CheckResult(ctx, r.Check, r.Target, r.Status, r.Message, metrics))
-	}
-	return errors.Join(errs...)
-}
-
-// alertFailover hands one decision of a pair's failover machine to the
-// alerts (see alert.Manager.FailoverDecision). The health loop calls it
-// after every step of every pair.
-func alertFailover(ctx context.Context, mgr *alert.Manager, d failover.Decision) error {
-	pd := alert.PairDecision{Pair: d.Pair, State: string(d.State), Reason: d.Reason}
-	for _, a := range d.Alerts {
-		pd.Alerts = append(pd.Alerts, alert.PairAlert{Kind: strings.TrimPrefix(a.Key, d.Pair+":"),
-			Severity: a.Severity, Summary: a.Summary, Class: a.Class})
-	}
-	return mgr.FailoverDecision(ctx, pd)
 }

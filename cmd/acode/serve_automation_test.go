@@ -15,10 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/acode-dev/acode/internal/alert"
-	"github.com/acode-dev/acode/internal/failover"
-	"github.com/acode-dev/acode/internal/failure"
-	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -152,45 +148,4 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-func TestAlertAdapters_HealthAndFailoverReachTheSinks(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st, err := state.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	recv := newHookReceiver(t)
-	hook, _ := alert.NewWebhook(recv.srv.URL+"/hook", nil)
-	pd, _ := alert.NewPagerDuty(alert.PagerDutyOptions{RoutingKey: "k", EventsURL: recv.srv.URL + "/pd"})
-	mgr, err := alert.New(ctx, alert.Config{Store: st, Chat: []alert.Sink{hook}, Pagers: []alert.Sink{pd}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = alertHealth(ctx, mgr, []health.Result{
-		{Check: health.CheckConnectivity, Target: "source_mysql_acode", Status: failure.Critical, Message: "connection refused", Class: "primary_db_down"},
-		{Check: health.CheckReplicationLag, Target: "source_mysql_acode_backup", Status: failure.OK, Value: "3s"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = alertFailover(ctx, mgr, failover.Decision{Pair: "connection_mysql_s3_acode", State: failover.BackupActive,
-		Alerts: []failover.Alert{{Key: "connection_mysql_s3_acode:both_unavailable", Severity: failure.Critical, Summary: "both down"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conds []string
-	for _, b := range recv.at("/hook") {
-		conds = append(conds, b["condition"].(string))
-	}
-	want := "check/mysql_connectivity/source_mysql_acode,sources_unavailable/connection_mysql_s3_acode,primary_unavailable/connection_mysql_s3_acode"
-	if strings.Join(conds, ",") != want {
-		t.Errorf("conditions sent: %v, want %s", conds, want)
-	}
-	// Critical escalation 0 here: the critical check and both-unavailable page.
-	if p := recv.at("/pd"); len(p) != 3 || p[1]["dedup_key"] != "acode/sources_unavailable/connection_mysql_s3_acode" {
-		t.Errorf("pages: %v", p)
-	}
 }

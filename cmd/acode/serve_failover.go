@@ -23,12 +23,12 @@ func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *
 	return &pairsync.Orchestrator{
 		Project: p, State: st, Log: log,
 		OnHealth: func(ctx context.Context, results []health.Result) {
-			if err := errors.Join(alertHealth(ctx, mgr, results), alertCredentials(ctx, mgr, p, results)); err != nil {
+			if err := errors.Join(mgr.HealthResults(ctx, results), alertCredentials(ctx, mgr, p, results)); err != nil {
 				log.Warn("alert on health results", "err", err)
 			}
 		},
 		OnDecision: func(ctx context.Context, d failover.Decision) {
-			if err := alertFailover(ctx, mgr, d); err != nil {
+			if err := mgr.Failover(ctx, d); err != nil {
 				log.Warn("alert on a failover decision", "pair", d.Pair, "err", err)
 			}
 		},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/failure"
 )
 
@@ -16,7 +17,7 @@ const KindFailover = "failover"
 // PairAlert is one alert of a failover decision, as package failover
 // words it.
 type PairAlert struct {
-	Kind     string // primary_failing, both_unavailable, restore, ...
+	Kind     failover.AlertKind
 	Severity failure.Severity
 	Summary  string
 	Class    failure.Class // when one caused it
@@ -43,7 +44,7 @@ func (m *Manager) FailoverDecision(ctx context.Context, d PairDecision) error {
 	both := false
 	present := map[string]bool{}
 	for _, a := range d.Alerts {
-		if a.Kind == "both_unavailable" {
+		if a.Kind == failover.AlertBothUnavailable {
 			both = true
 			errs = append(errs, m.Raise(ctx, Key(KindSourcesDown, d.Pair), failure.Critical, Details{
 				Title:   "Primary and backup unavailable: " + d.Pair,
@@ -57,10 +58,10 @@ func (m *Manager) FailoverDecision(ctx context.Context, d PairDecision) error {
 		if a.Severity != failure.Warning && a.Severity != failure.Critical {
 			continue
 		}
-		key := Key(KindFailover, d.Pair, a.Kind)
+		key := Key(KindFailover, d.Pair, string(a.Kind))
 		present[key] = true
 		errs = append(errs, m.Raise(ctx, key, a.Severity, Details{
-			Title:   strings.ReplaceAll(a.Kind, "_", " ") + ": " + d.Pair,
+			Title:   strings.ReplaceAll(string(a.Kind), "_", " ") + ": " + d.Pair,
 			Message: a.Summary,
 			System:  "ACODE Redundancy System",
 			Action:  "See the status page; `acode status` shows the pair's state and history.",
@@ -94,4 +95,15 @@ func (m *Manager) openWithPrefix(prefix string) []string {
 		}
 	}
 	return out
+}
+
+// Failover hands one decision of a pair's failover machine to
+// FailoverDecision: the health loop and the jobs call it after every step
+// of every pair.
+func (m *Manager) Failover(ctx context.Context, d failover.Decision) error {
+	pd := PairDecision{Pair: d.Pair, State: string(d.State), Reason: d.Reason}
+	for _, a := range d.Alerts {
+		pd.Alerts = append(pd.Alerts, PairAlert{Kind: a.Kind, Severity: a.Severity, Summary: a.Summary, Class: a.Class})
+	}
+	return m.FailoverDecision(ctx, pd)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/acode-dev/acode/internal/failure"
+	"github.com/acode-dev/acode/internal/health"
 )
 
 // The hooks below turn what the rest of `acode serve` observes (jobs
@@ -65,6 +66,27 @@ func (m *Manager) QueueSyncEnded(o SyncOutcome) {
 	default:
 		m.log.Warn("alert queue full: job outcome not evaluated", "connection", o.Connection, "job_id", o.JobID)
 	}
+}
+
+// HealthResults hands one health round to the alerts: each result is a
+// CheckResult, its value, threshold and failure class the condition's
+// metrics. The health loop calls it after every round.
+func (m *Manager) HealthResults(ctx context.Context, results []health.Result) error {
+	var errs []error
+	for _, r := range results {
+		metrics := map[string]any{}
+		if r.Value != "" {
+			metrics["value"] = r.Value
+		}
+		if r.Threshold != "" {
+			metrics["threshold"] = r.Threshold
+		}
+		if r.Class != "" {
+			metrics["failure_class"] = r.Class
+		}
+		errs = append(errs, m.CheckResult(ctx, r.Check, r.Target, r.Status, r.Message, metrics))
+	}
+	return errors.Join(errs...)
 }
 
 // CheckResult reports the latest status of a health check on a target:

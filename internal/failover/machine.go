@@ -55,7 +55,8 @@ func randomJitter(max time.Duration) time.Duration {
 // Alert is something a person should hear about. Key identifies the
 // condition (pair and kind) so that a sink can send a repeated one once.
 type Alert struct {
-	Key      string           `json:"key"`
+	Key      string           `json:"key"` // <pair>:<kind>, the same for every step that raises it
+	Kind     AlertKind        `json:"kind"`
 	Severity failure.Severity `json:"severity"`
 	Summary  string           `json:"summary"`
 	Class    failure.Class    `json:"class,omitempty"`
@@ -142,7 +143,7 @@ func (m *Machine) ObserveJob(ctx context.Context, connection string, err error) 
 		switch {
 		case cancelled:
 		case connection == m.pair.Backup && err != nil && sourceSide:
-			s.alert("backup_sync_failed", failure.Critical, class,
+			s.alert(AlertBackupSyncFailed, failure.Critical, class,
 				fmt.Sprintf("sync of the backup %s failed (%s): %v", m.pair.Backup, class, err))
 		case connection == m.pair.Backup:
 		case err == nil:
@@ -150,7 +151,7 @@ func (m *Machine) ObserveJob(ctx context.Context, connection string, err error) 
 		case sourceSide:
 			s.primaryFailure(class, err.Error())
 		default:
-			s.alert("sync_failed_outside_source", failure.Warning, class,
+			s.alert(AlertSyncFailedOutsideSource, failure.Warning, class,
 				fmt.Sprintf("sync of %s failed outside the source, failover state unchanged: %v", connection, err))
 		}
 	})

@@ -127,9 +127,11 @@ func wantDecision(t *testing.T, what string, d Decision, st State, sync string) 
 	}
 }
 
-func hasAlert(d Decision, kind string, sev failure.Severity) bool {
+// hasAlert says whether d raised the alert kind with severity sev, its
+// key naming the pair and the kind.
+func hasAlert(d Decision, kind AlertKind, sev failure.Severity) bool {
 	for _, a := range d.Alerts {
-		if strings.HasSuffix(a.Key, ":"+kind) && a.Severity == sev {
+		if a.Kind == kind && a.Key == d.Pair+":"+string(kind) && a.Severity == sev {
 			return true
 		}
 	}

@@ -19,8 +19,8 @@ type stepper struct {
 
 func (s *stepper) pol() Policy { return s.m.policy }
 
-func (s *stepper) alert(kind string, sev failure.Severity, class failure.Class, summary string) {
-	s.dec.Alerts = append(s.dec.Alerts, Alert{Key: s.m.pair.Primary + ":" + kind, Severity: sev, Class: class, Summary: summary})
+func (s *stepper) alert(kind AlertKind, sev failure.Severity, class failure.Class, summary string) {
+	s.dec.Alerts = append(s.dec.Alerts, Alert{Key: s.m.pair.Primary + ":" + string(kind), Kind: kind, Severity: sev, Class: class, Summary: summary})
 }
 
 func (s *stepper) transition(to State, who, reason string, class failure.Class) {
@@ -113,7 +113,7 @@ func (s *stepper) primaryFailure(c failure.Class, msg string) {
 	}
 	st.LastClass, st.LastError = string(c), msg
 	if !pol.Automatic {
-		s.alert("primary_failing", failure.Critical, c, fmt.Sprintf("primary %s failing (%s): %s; automatic failover is off: "+
+		s.alert(AlertPrimaryFailing, failure.Critical, c, fmt.Sprintf("primary %s failing (%s): %s; automatic failover is off: "+
 			"`acode failover --reason ...` switches to the backup", s.m.pair.Primary, c, msg))
 		return
 	}
@@ -122,13 +122,13 @@ func (s *stepper) primaryFailure(c failure.Class, msg string) {
 		if c == failure.ClassSchemaChange || st.Failures >= pol.ConsecutiveFailures {
 			s.transition(Halted, "auto", fmt.Sprintf("%s on the primary: %s; nothing is synced until a person runs "+
 				"`acode failback` (primary) or `acode failover` (backup)", c, msg), c)
-			s.alert("halted", failure.Critical, c, fmt.Sprintf("%s halted: %s", s.m.pair.Primary, st.Reason))
+			s.alert(AlertHalted, failure.Critical, c, fmt.Sprintf("%s halted: %s", s.m.pair.Primary, st.Reason))
 		}
 	case Restore:
 		s.dec.Restore = true
 		s.trs = append(s.trs, state.FailoverTransition{Pair: s.m.pair.Primary, From: st.State, To: st.State, Who: "auto",
 			Reason: "restore from the backup due: " + msg, Class: string(c), At: s.now})
-		s.alert("restore", failure.Critical, c, fmt.Sprintf("%s: %s; quarantine the partition and sync it from %s",
+		s.alert(AlertRestore, failure.Critical, c, fmt.Sprintf("%s: %s; quarantine the partition and sync it from %s",
 			c, msg, s.m.pair.Backup))
 		s.resetFailures() // the primary itself answers: not an outage
 	case RetryPrimary:
@@ -143,7 +143,7 @@ func (s *stepper) primaryFailure(c failure.Class, msg string) {
 		wait += s.m.jitter(pol.Jitter)
 		at := s.now.Add(wait)
 		st.Retries, st.RetryAt = st.Failures, &at
-		s.alert("primary_retry", failure.Warning, c, fmt.Sprintf("primary %s failing (%s): %s; retry %d of %d at %s",
+		s.alert(AlertPrimaryRetry, failure.Warning, c, fmt.Sprintf("primary %s failing (%s): %s; retry %d of %d at %s",
 			s.m.pair.Primary, c, msg, st.Failures, pol.failuresBeforeBackup()-1, at.Format(time.RFC3339)))
 	}
 }
@@ -170,7 +170,7 @@ func (s *stepper) primarySuccess() {
 	switch State(st.State) {
 	case PrimaryActive:
 		if st.Failures > 0 {
-			s.alert("primary_recovered", failure.Info, "", fmt.Sprintf("primary %s answers again after %d failure(s) (%s)",
+			s.alert(AlertPrimaryRecovered, failure.Info, "", fmt.Sprintf("primary %s answers again after %d failure(s) (%s)",
 				s.m.pair.Primary, st.Failures, st.LastClass))
 		}
 		s.resetFailures()
@@ -191,7 +191,7 @@ func (s *stepper) switchToBackup(who, reason string, class failure.Class, manual
 	if manual {
 		sev = failure.Warning
 	}
-	s.alert("failover", sev, class, fmt.Sprintf("%s failed over to %s (%s): %s", s.m.pair.Primary, s.m.pair.Backup, who, reason))
+	s.alert(AlertFailover, sev, class, fmt.Sprintf("%s failed over to %s (%s): %s", s.m.pair.Primary, s.m.pair.Backup, who, reason))
 }
 
 func (s *stepper) switchToPrimary(who, reason string) {
@@ -206,7 +206,7 @@ func (s *stepper) switchToPrimary(who, reason string) {
 	s.transition(PrimaryActive, who, reason, "")
 	s.resetFailures()
 	st.Manual, st.HealthyStreak = false, 0
-	s.alert("failback", failure.Info, "", fmt.Sprintf("%s back on the primary (%s): %s", s.m.pair.Primary, who, reason))
+	s.alert(AlertFailback, failure.Info, "", fmt.Sprintf("%s back on the primary (%s): %s", s.m.pair.Primary, who, reason))
 }
 
 // evaluate turns the state into a decision, failing over first when the
@@ -220,7 +220,7 @@ func (s *stepper) evaluate() {
 		} else {
 			s.decide("", "", fmt.Sprintf("both unavailable: primary %s (%s: %s); backup %s: %s",
 				pair.Primary, st.LastClass, st.LastError, pair.Backup, why))
-			s.alert("both_unavailable", failure.Critical, failure.Class(st.LastClass), s.dec.Reason)
+			s.alert(AlertBothUnavailable, failure.Critical, failure.Class(st.LastClass), s.dec.Reason)
 			return
 		}
 	}
@@ -240,11 +240,11 @@ func (s *stepper) evaluate() {
 			s.decide(pair.Backup, "backup", st.Reason)
 		case st.Manual:
 			s.decide(pair.Backup, "backup", st.Reason)
-			s.alert("backup_forced", failure.Warning, "", fmt.Sprintf("%s used by hand although %s", pair.Backup, why))
+			s.alert(AlertBackupForced, failure.Warning, "", fmt.Sprintf("%s used by hand although %s", pair.Backup, why))
 		default:
 			s.decide("", "", fmt.Sprintf("both unavailable: backup %s: %s; primary %s not healthy for %d checks yet (%d so far)",
 				pair.Backup, why, pair.Primary, s.pol().FailbackAfter, st.HealthyStreak))
-			s.alert("both_unavailable", failure.Critical, "", s.dec.Reason)
+			s.alert(AlertBothUnavailable, failure.Critical, "", s.dec.Reason)
 		}
 	default:
 		s.decide("", "", st.Reason)
