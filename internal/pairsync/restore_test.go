@@ -73,12 +73,7 @@ func (e *env) withAlerts() *receiver {
 		e.t.Fatal(err)
 	}
 	e.o.OnDecision = func(ctx context.Context, d failover.Decision) {
-		pd := alert.PairDecision{Pair: d.Pair, State: string(d.State), Reason: d.Reason}
-		for _, a := range d.Alerts {
-			pd.Alerts = append(pd.Alerts, alert.PairAlert{Kind: strings.TrimPrefix(a.Key, d.Pair+":"),
-				Severity: a.Severity, Summary: a.Summary, Class: a.Class})
-		}
-		if err := mgr.FailoverDecision(ctx, pd); err != nil {
+		if err := mgr.Failover(ctx, d); err != nil {
 			e.t.Errorf("alert: %v", err)
 		}
 	}
