@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/testenv"
 )
 
 // buildAcode builds the real binary the benchmark runs as its child.
@@ -28,6 +30,7 @@ func buildAcode(t *testing.T) string {
 // table (sandbox MariaDB, mysqldump, acode to disk and to versitygw) and
 // checks what a reader of its JSON line relies on.
 func TestRun_SmokePrintsComparableFigures(t *testing.T) {
+	testenv.SkipShort(t, "a MariaDB sandbox")
 	bin := buildAcode(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -5,7 +5,8 @@
 # Idempotent: each step is skipped when its tool is already there. The Go
 # builds (minutes on a bare machine) run in the background while Debian's
 # packages install. `test-deps.sh mariadb` installs only MariaDB (all
-# `acode demo` needs).
+# `acode demo` needs); `test-deps.sh duckdb` only Node and DuckDB's package
+# (all `make test-short` needs).
 set -euo pipefail
 only=${1:-all}
 
@@ -20,6 +21,22 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
+
+install_duckdb() {
+  if ! command -v node >/dev/null 2>&1; then
+    echo "installing nodejs and npm (Debian)"
+    apt_install nodejs npm
+  fi
+  if [ ! -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ]; then
+    echo "installing @duckdb/node-api into $DUCKDB_DIR"
+    mkdir -p "$DUCKDB_DIR"
+    (cd "$DUCKDB_DIR" && npm install --silent --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+  fi
+}
+if [ "$only" = duckdb ]; then
+  install_duckdb
+  exit 0
+fi
 
 if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
   echo "installing mariadb-server (Debian)"
@@ -51,19 +68,11 @@ fi
 if [ ! -x "$GOBIN/toxiproxy-server" ] && [ ! -x "$GOBIN/server" ]; then
   go_install toxiproxy github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0
 fi
-if ! command -v node >/dev/null 2>&1; then
-  echo "installing nodejs and npm (Debian)"
-  apt_install nodejs npm
-fi
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing chromium (Debian) for the status page's browser test"
   apt_install chromium
 fi
-if [ ! -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ]; then
-  echo "installing @duckdb/node-api into $DUCKDB_DIR"
-  mkdir -p "$DUCKDB_DIR"
-  (cd "$DUCKDB_DIR" && npm install --silent --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
-fi
+install_duckdb
 for pid in "${gopids[@]}"; do
   wait "$pid"
 done

@@ -331,6 +331,7 @@ func TestCLI_CheckReportsConnectivityAndDrift(t *testing.T) {
 }
 
 func TestCLI_DemoWritesFilesDuckDBReadsWithExactTypes(t *testing.T) {
+	testenv.SkipShort(t, "the demo's MariaDB primary and replica")
 	t.Parallel()
 	dir, tmp := t.TempDir(), t.TempDir()
 	cmd := exec.Command(acodeBin, "demo", "--rows", "5000", "--dir", dir)

@@ -265,6 +265,7 @@ func loadConnectionID(p *testenv.Project, name string) (string, error) {
 
 // Not parallel: the other demo test looks for leftover demo servers.
 func TestCLI_DemoRunsTheFailureDrill(t *testing.T) {
+	testenv.SkipShort(t, "the demo's MariaDB primary and replica")
 	dir := t.TempDir()
 	start := time.Now()
 	out, err := exec.Command(acodeBin, "demo", "--rows", "3000", "--dir", dir).CombinedOutput()

@@ -69,6 +69,7 @@ func TestCodecs_EveryCodecIsReadableByDuckDB(t *testing.T) {
 // groups: the file must hold several row groups, each near the bound, and the
 // heap must stay far below the data's size while writing.
 func TestRowGroups_ByteBoundKeepsMemoryFlat(t *testing.T) {
+	testenv.SkipShort(t, "seconds of CPU to write 3M rows")
 	// Not parallel: it measures the heap.
 	s := mustSchema(t, acodeTable()[:4], ModeExact)
 	path := filepath.Join(t.TempDir(), "big.parquet")

@@ -15,6 +15,7 @@ import (
 // group keeps growing by tens of MiB, the file must read back whole, and no
 // page file may be left in the spool dir.
 func TestSpoolDir_KeepsRowGroupPagesOffTheHeap(t *testing.T) {
+	testenv.SkipShort(t, "seconds of CPU to write 2M rows")
 	// Not parallel: it measures the heap.
 	s := mustSchema(t, acodeTable()[:6], ModeExact)
 	dir := t.TempDir()

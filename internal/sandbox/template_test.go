@@ -20,6 +20,9 @@ func templateDir() string {
 // Two servers copy one bootstrapped template, both work, and the template
 // goes with the last Close.
 func TestStart_ServersShareOneBootstrapRemovedWithTheLast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs MariaDB; skipped with -short")
+	}
 	if err := Available(); err != nil {
 		t.Fatal(err)
 	}

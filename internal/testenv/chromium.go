@@ -36,6 +36,7 @@ type Browser struct {
 // command.
 func Chromium(t testing.TB) *Browser {
 	t.Helper()
+	SkipShort(t, "Chromium")
 	bin, err := findChromium()
 	if err != nil {
 		t.Fatal(err)

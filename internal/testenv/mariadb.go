@@ -21,6 +21,7 @@ type MariaDB struct{ *sandbox.Server }
 // with binlog ROW and GTID strict mode, and stops it at cleanup.
 func StartMariaDB(t testing.TB, opts MariaDBOptions) *MariaDB {
 	t.Helper()
+	SkipShort(t, "MariaDB")
 	s, err := sandbox.Start(t.TempDir(), opts)
 	if err != nil {
 		t.Fatalf("start mariadb: %v", err)

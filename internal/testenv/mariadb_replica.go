@@ -12,6 +12,7 @@ import (
 // (at most one) configure the replica's server.
 func StartReplica(t testing.TB, primary *MariaDB, opts ...MariaDBOptions) *MariaDB {
 	t.Helper()
+	SkipShort(t, "a MariaDB replica")
 	r, err := sandbox.StartReplica(t.TempDir(), primary.Server, opts...)
 	if err != nil {
 		t.Fatal(err)

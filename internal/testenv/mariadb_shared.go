@@ -26,6 +26,7 @@ var dbSeq atomic.Int64
 // Tests must isolate themselves with NewDatabase and must not Kill it.
 func SharedMariaDB(t testing.TB) *MariaDB {
 	t.Helper()
+	SkipShort(t, "MariaDB")
 	shared.once.Do(func() {
 		shared.dir, shared.err = os.MkdirTemp("", "acode-mariadb-")
 		if shared.err != nil {

@@ -25,6 +25,7 @@ var sharedPG struct {
 // isolate themselves with NewDatabase and must not stop it.
 func SharedPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	SkipShort(t, "PostgreSQL")
 	sharedPG.once.Do(func() {
 		// Directly under /tmp: the socket path must be short, and the
 		// postgres user must be able to reach the directory.
@@ -48,6 +49,7 @@ func SharedPostgres(t testing.TB) *Postgres {
 // stopped and removed at cleanup.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
+	SkipShort(t, "PostgreSQL")
 	dir, err := os.MkdirTemp("/tmp", "acode-pg-")
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,7 @@ type S3Server struct {
 // the install command.
 func StartS3(t testing.TB) *S3Server {
 	t.Helper()
+	SkipShort(t, "an S3 server (versitygw)")
 	bin, err := findVersitygw()
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,7 @@ type ToxiProxy struct {
 // command.
 func StartToxiproxy(t testing.TB) *Toxiproxy {
 	t.Helper()
+	SkipShort(t, "toxiproxy")
 	bin, err := findToxiproxy()
 	if err != nil {
 		t.Fatal(err)
