@@ -27,7 +27,8 @@ var Stages = [][]string{
 	// Backends: read MySQL, encode Parquet, store objects; statistics
 	// gathered while encoding.
 	{"internal/mysql", "internal/parquet", "internal/stats", "internal/storage", "internal/storage/file",
-		"internal/storage/s3", "internal/storage/storagetest", "internal/connect", "internal/configexport"},
+		"internal/storage/s3", "internal/storage/storagetest", "internal/connect", "internal/configexport",
+		"internal/lifecycle"},
 	// The commit protocol over a store.
 	{"internal/snapshot"},
 	// A job: sync (and change data capture), the quality gate beside its
@@ -37,9 +38,10 @@ var Stages = [][]string{
 		"internal/drift", "internal/preflight", "internal/promote", "internal/health"},
 	// Redundancy: the failover machine and what runs a pair's sync with it.
 	{"internal/failover", "internal/pairsync", "internal/reconcile"},
-	// The service: job runner, schedules, HTTP, alerts.
+	// The service: job runner, schedules, HTTP, alerts, the leader among
+	// several serve processes.
 	{"internal/jobs", "internal/schedule", "internal/server/metrics", "internal/server/page", "internal/server",
-		"internal/alert"},
+		"internal/alert", "internal/cluster"},
 	// Commands and what only tests and tools use.
 	{"cmd/acode", "bench", "deploy", "internal/testenv", "internal/demo/demotest"},
 }
