@@ -26,7 +26,7 @@ func fixture(t *testing.T) (*Archiver, storage.Store) {
 	}
 	conn := &config.Connection{ResourceName: "conn", Source: &config.Source{Database: "db"},
 		Destination: &config.Destination{Kind: config.KindLocal, BucketPath: "bronze", PathFormat: "${STREAM_NAME}/cog_dt_ingestion=${YEAR}-${MONTH}-${DAY}/file_${STREAM_NAME}"},
-		Streams: []config.Stream{{Name: "t1", Selected: true}}}
+		Streams:     []config.Stream{{Name: "t1", Selected: true}}}
 	for i, day := range []time.Time{time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)} {
 		commit(t, st, conn, day, int64(i+1), []byte("parquet bytes of job "+string(rune('A'+i))))
 	}
