@@ -34,8 +34,13 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 	policy := failover.PolicyFrom(p.Settings.Failover)
 	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams).WithPolicy(policy))
 	reg.MustRegister(metrics.NewScratch(scratch.Dir{Root: p.Settings.Sync.SpoolDir}, log))
-	pg, err := page.New(page.Options{
-		Project: p, State: st, Pairs: pairs, Policy: policy, Log: log, Replicas: node.Members,
+	pg, err := page.New(page.Options{Project: p, State: st, Pairs: pairs, Policy: policy, Log: log, Replicas: node.Members})
+	if err != nil {
+		return err
+	}
+	public := settings.StatusPage == config.StatusPagePublic || settings.Auth == config.AuthNone
+	srv.HandlePage(pg, page.AssetPrefix, page.Assets(), public)
+	srv.HandlePairSwitches(server.PairSwitches{State: st, Pairs: pairs, Policy: policy, Log: log,
 		OnSwitch: func(ctx context.Context, d failover.Decision) {
 			if d.Transition == nil || alerts == nil {
 				return
@@ -43,13 +48,7 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 			if err := alerts.FailoverChanged(ctx, d.Pair, d.Transition.From, d.Transition.To, d.Transition.Reason, nil); err != nil {
 				log.Warn("alert on a manual switch", "pair", d.Pair, "err", err)
 			}
-		},
-	})
-	if err != nil {
-		return err
-	}
-	public := settings.StatusPage == config.StatusPagePublic || settings.Auth == config.AuthNone
-	page.Register(srv, pg, public)
+		}})
 	srv.Handle("GET /api/acode/cluster", srv.RequireAuth(cluster.Handler(node)))
 	return nil
 }

@@ -51,7 +51,8 @@ var Stages = [][]string{
 // a job syncs, how quality is judged, how MySQL is read or how the health
 // checks run; the status page is served by the server, not the reverse.
 var Forbidden = map[string][]string{
-	"internal/failover": {"internal/syncer", "internal/quality", "internal/mysql", "internal/health"},
+	"internal/failover":    {"internal/syncer", "internal/quality", "internal/mysql", "internal/health"},
+	"internal/server/page": {"internal/server"},
 }
 
 // Violations returns what breaks the order in imports, which maps each

@@ -91,16 +91,18 @@ func serve(t *testing.T, p *config.Project, public bool) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, project: p, state: st, pairs: pairs, now: time.Now().UTC()}
-	pg, err := New(Options{Project: p, State: st, Pairs: pairs, Policy: failover.PolicyFrom(p.Settings.Failover), Log: log,
+	policy := failover.PolicyFrom(p.Settings.Failover)
+	pg, err := New(Options{Project: p, State: st, Pairs: pairs, Policy: policy, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.HandlePage(pg, AssetPrefix, Assets(), public)
+	srv.HandlePairSwitches(server.PairSwitches{State: st, Pairs: pairs, Policy: policy, Log: log,
 		OnSwitch: func(_ context.Context, d failover.Decision) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.switches = append(e.switches, d)
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	Register(srv, pg, public)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -3,7 +3,6 @@ package page
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -268,5 +267,3 @@ func (p *Page) connections(jobs []jobRow) []connView {
 	}
 	return out
 }
-
-var errNoPair = errors.New("no such failover pair")

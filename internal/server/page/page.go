@@ -2,7 +2,8 @@
 // that the person on call reads at a glance at 3 a.m. (which source each
 // pair reads and why, every health check in its colour, recent jobs, the
 // last 30 days of partitions per stream, quality scores, open alerts),
-// with buttons that POST to the JSON API behind the API's credentials.
+// with buttons that POST to the JSON API behind the API's credentials
+// (package server serves the page and those endpoints).
 // It reads the state store only: rendering never changes anything.
 package page
 
@@ -19,7 +20,6 @@ import (
 	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failover"
-	"github.com/acode-dev/acode/internal/server"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -43,10 +43,6 @@ type Options struct {
 	Quality QualitySource
 	// Days is the length of the partition strip (default DefaultDays).
 	Days int
-	// OnSwitch, when set, hears of every manual failover or failback made
-	// through the page's endpoints (e.g. to alert on it); the decision's
-	// Transition is nil when the pair was already there.
-	OnSwitch func(ctx context.Context, d failover.Decision)
 	// Replicas, when set, lists the `acode serve` replicas sharing the
 	// state store and which leads (cluster.Node.Members).
 	Replicas func(ctx context.Context) ([]cluster.Member, error)
@@ -118,21 +114,4 @@ func Assets() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		files.ServeHTTP(w, r)
 	})
-}
-
-// Register adds the page at GET /, its assets, and the pair actions
-// (POST /api/acode/pairs/{pair}/failover and /failback) to srv. The page
-// needs the API credentials unless public: it names hosts, tables and
-// errors, which need not be shown to whoever reaches the port. The
-// actions always need them.
-func Register(srv *server.Server, p *Page, public bool) {
-	page := http.HandlerFunc(p.ServeHTTP)
-	if !public {
-		page = srv.RequireAuth(page)
-	}
-	srv.Handle("GET /{$}", page)
-	srv.Handle("GET "+AssetPrefix, Assets())
-	a := &actions{page: p}
-	srv.Handle("POST /api/acode/pairs/{pair}/failover", srv.RequireAuth(a.failover))
-	srv.Handle("POST /api/acode/pairs/{pair}/failback", srv.RequireAuth(a.failback))
 }
