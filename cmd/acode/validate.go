@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -19,7 +21,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 		date, connection   string
 		asJSON, asMarkdown bool
 		compareBackup      bool
-		deep               bool
+		deep, restore      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "validate",
@@ -81,12 +83,17 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if !passed && restore && restoreDays(cmd, g, p, st, results, day) {
+				return nil // every corrupt day of a pair's primary was restored and validates
+			}
 			if !passed {
 				return &exitError{code: exitFailed, err: errors.New("validation failed"), printed: true}
 			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&restore, "restore", false, "restore a failover pair's primary day found corrupt from its backup, "+
+		"as failover.strategies.data_corruption (full_backup_restore) says")
 	cmd.Flags().StringVar(&date, "date", "", "day to validate, YYYY-MM-DD (default: today, UTC)")
 	cmd.Flags().StringVar(&connection, "connection", "", "connection to validate (default: every connection with a commit that day)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -94,6 +101,42 @@ func newValidateCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&deep, "deep", false, "re-read the files and recompute the statistics (one full read of each partition)")
 	cmd.Flags().BoolVar(&compareBackup, "compare-backup", false, "compare the primary's partitions with the backup connection's")
 	return cmd
+}
+
+// restoreDays hands each pair primary's failing streams of day to the
+// pair's data_corruption strategy and reports what it did on stderr. It
+// returns true when every failing connection was restored.
+func restoreDays(cmd *cobra.Command, g *globals, p *config.Project, st *state.Store, results []validate.Result, day time.Time) bool {
+	o := &pairsync.Orchestrator{Project: p, State: st, Log: g.log}
+	all := true
+	for _, r := range results {
+		var broken, problems []string
+		for _, c := range r.Partitions {
+			errs := c.Report.Errors()
+			if c.Valid() && len(errs) == 0 {
+				continue
+			}
+			broken = append(broken, c.Stream)
+			problems = append(problems, c.Problems...)
+			for _, e := range errs {
+				problems = append(problems, c.Stream+": rule "+e.Rule+" failed")
+			}
+		}
+		if len(broken) == 0 {
+			all = all && r.Passed
+			continue
+		}
+		rep, err := o.RestoreDay(cmd.Context(), r.Connection, day, broken, errors.New(strings.Join(problems, "; ")))
+		if err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: not restored: %v\n", r.Connection, err)
+			all = false
+			continue
+		}
+		for _, x := range rep.Restored {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s restored from backup job %d (%d rows), validated\n", r.Connection, x.Partition, x.BackupJob, x.Rows)
+		}
+	}
+	return all
 }
 
 // parseDay reads --date; empty is today in UTC, as partitions are named.

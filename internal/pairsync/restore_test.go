@@ -19,6 +19,7 @@ import (
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/failure"
+	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/snapshot"
 )
 
@@ -200,4 +201,76 @@ func TestRun_DataCorruptionWithAnUnusableBackupHalts(t *testing.T) {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// A committed file of the primary corrupted on the server (its bytes no
+// longer match the manifest's SHA-256): the day fails validation, the
+// corrupt snapshot is copied under _quarantine/, the day is synced from
+// the backup, promoted and validated, and the outcome alerted.
+func TestRestoreDay_ACorruptedCommittedFileIsRestoredFromTheBackup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.open()
+	rc := e.withAlerts()
+	e.healthy()
+	first, err := e.run(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var part string
+	var files []string
+	for _, s := range first.Last().Streams {
+		if s.Name == diario {
+			part, files = s.Partition, s.Files
+		}
+	}
+	path := e.s3.ObjectPath(e.project.Bucket, files[0])
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(data) / 3; i < len(data)/3+64; i++ {
+		data[i] ^= 0xff
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	primary := e.o.Project.Connections[primaryConn]
+	day := first.Last().StartedAt
+	res, err := validate.Day(e.ctx, e.o.Project, primary, day, e.st, validate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var broken []string
+	var problems []string
+	for _, c := range res.Partitions {
+		if !c.Valid() {
+			broken = append(broken, c.Stream)
+			problems = append(problems, c.Problems...)
+		}
+	}
+	if len(broken) != 1 || broken[0] != diario {
+		t.Fatalf("validate finds %v broken, want %s alone", broken, diario)
+	}
+	rep, err := e.o.RestoreDay(e.ctx, primaryConn, day, broken, errors.New(strings.Join(problems, "; ")))
+	if err != nil {
+		t.Fatalf("restore: %v (transitions %v)", err, transitionsTo(rep))
+	}
+	if len(rep.Restored) != 1 || rep.Restored[0].Partition != part || len(rep.Jobs) != 1 || rep.Jobs[0].Connection != backupConn {
+		t.Fatalf("restored %+v by jobs %+v, want %s from one backup job", rep.Restored, rep.Jobs, part)
+	}
+	e.checkComplete(part, e.replica)
+	after, err := validate.Day(e.ctx, e.o.Project, primary, day, e.st, validate.Options{Deep: true})
+	if err != nil || !after.Passed {
+		t.Errorf("the restored day does not validate (%v): %+v", err, after)
+	}
+	kept := e.s3.ObjectPath(e.project.Bucket, snapshot.QuarantinePrefix(primary.Destination.BucketPath, diario,
+		day.UTC().Format("2006-01-02"), first.Last().JobID)+"/"+filepath.Base(files[0]))
+	if got, err := os.ReadFile(kept); err != nil || string(got) != string(data) {
+		t.Errorf("the corrupt file is not kept under _quarantine/ (%v)", err)
+	}
+	if got := rc.sent("restored"); len(got) != 1 || !strings.Contains(got[0].Message, part) {
+		t.Errorf("restored alerts: %+v", got)
+	}
 }

@@ -43,6 +43,9 @@ type Promoter struct {
 	// live commit (status promoted, source backup).
 	State *state.Store
 	Log   *slog.Logger
+	// Replace promotes over the primary's own snapshot even when it is as
+	// new or newer: a restore replaces a day found corrupt.
+	Replace bool
 	// OpenStore reaches a destination; connect.Store when nil.
 	OpenStore func(ctx context.Context, dst *config.Destination) (storage.Store, error)
 }
@@ -78,7 +81,7 @@ func (p *Promoter) Partition(ctx context.Context, backup, primary *config.Connec
 		Namespace: m.Namespace, Stream: m.Stream, Time: m.StartedAt, UUID: promoteUUID(m),
 	})
 	res := Result{Stream: m.Stream, From: m.Partition, To: l.Partition, JobID: m.JobID, Rows: m.Rows}
-	if why, err := skipReason(ctx, to, l, m); err != nil || why != "" {
+	if why, err := skipReason(ctx, to, l, m, p.Replace); err != nil || why != "" {
 		res.Skipped = why
 		return res, err
 	}
@@ -118,7 +121,7 @@ func (p *Promoter) Partition(ctx context.Context, backup, primary *config.Connec
 }
 
 // skipReason says why the primary partition must keep what it has.
-func skipReason(ctx context.Context, to storage.Store, l layout.Stream, m *snapshot.Manifest) (string, error) {
+func skipReason(ctx context.Context, to storage.Store, l layout.Stream, m *snapshot.Manifest, replace bool) (string, error) {
 	switch m.Status {
 	case "committed", StatusPromoted:
 	default:
@@ -132,7 +135,7 @@ func skipReason(ctx context.Context, to storage.Store, l layout.Stream, m *snaps
 		return "", fmt.Errorf("promote: read the primary's manifest: %w", err)
 	case cur.Connection == m.Connection && cur.JobID == m.JobID:
 		return "already promoted", nil
-	case cur.Source.Role != RoleBackup && !cur.StartedAt.Before(m.StartedAt):
+	case !replace && cur.Source.Role != RoleBackup && !cur.StartedAt.Before(m.StartedAt):
 		return fmt.Sprintf("the primary's own snapshot (job %d) is as new or newer", cur.JobID), nil
 	}
 	return "", nil
