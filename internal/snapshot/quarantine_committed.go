@@ -3,8 +3,8 @@ package snapshot
 import (
 	"context"
 	"errors"
-	"path"
 	"fmt"
+	"path"
 
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/storage"
