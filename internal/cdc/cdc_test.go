@@ -94,6 +94,12 @@ func backfillStart(t *testing.T, e *cdcEnv, duck *testenv.Duck, table string) ui
 // out, is the source table's content, value for value.
 func checkNewestRows(t *testing.T, e *cdcEnv, duck *testenv.Duck) {
 	t.Helper()
+	checkNewestRowsOn(t, e, e.primary, duck)
+}
+
+// checkNewestRowsOn is checkNewestRows against server (after a promotion).
+func checkNewestRowsOn(t *testing.T, e *cdcEnv, server *testenv.MariaDB, duck *testenv.Duck) {
+	t.Helper()
 	src := "read_parquet(" + testenv.SQLString(e.changeLogGlob(demo.TableDiario)) + ", hive_partitioning=true)"
 	rows := duck.Query(t, `SELECT idpk, CAST(ACODE_Val_Total AS VARCHAR) AS v, CNPJ, CAST(Data AS VARCHAR) AS d FROM (
 		SELECT *, row_number() OVER (PARTITION BY idpk ORDER BY _acode_gtid_domain, _acode_gtid_seq DESC, _acode_txn_seq DESC) AS rn FROM `+src+`)
@@ -102,7 +108,7 @@ func checkNewestRows(t *testing.T, e *cdcEnv, duck *testenv.Duck) {
 	for _, r := range rows {
 		got = append(got, fmt.Sprintf("%v|%v|%v|%v", r["idpk"], r["v"], r["CNPJ"], r["d"]))
 	}
-	res, err := e.primary.Root(t).Query("SELECT idpk, CAST(ACODE_Val_Total AS CHAR), CNPJ, CAST(Data AS CHAR) FROM `" + e.database + "`.`" + demo.TableDiario + "` ORDER BY idpk")
+	res, err := server.Root(t).Query("SELECT idpk, CAST(ACODE_Val_Total AS CHAR), CNPJ, CAST(Data AS CHAR) FROM `" + e.database + "`.`" + demo.TableDiario + "` ORDER BY idpk")
 	if err != nil {
 		t.Fatal(err)
 	}

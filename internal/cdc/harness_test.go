@@ -42,6 +42,32 @@ type cdcEnv struct {
 
 func newCDCEnv(t *testing.T, cdcSettings ...string) *cdcEnv {
 	t.Helper()
+	e := startCDCServers(t)
+	p := e.project
+	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", `method: "STANDARD"`, `method: "CDC"`)
+	p.Edit(t, "connections/"+cdcConnection+"/configuration.yaml",
+		"sources/source_mysql_acode/configuration.yaml", "sources/source_mysql_acode_backup/configuration.yaml",
+		"sync_mode: full_refresh", "sync_mode: incremental")
+	writeSettings(t, p, "cdc:\n  read_from: primary\n", cdcSettings)
+	return e
+}
+
+// newCDCPairEnv makes the local connection (on the primary's source, CDC)
+// the primary of a failover pair whose backup reads the replica: its
+// reader reads the replica (read_from backup) and has the primary to fall
+// back on.
+func newCDCPairEnv(t *testing.T, cdcSettings ...string) *cdcEnv {
+	t.Helper()
+	e := startCDCServers(t)
+	p := e.project
+	p.Edit(t, "sources/source_mysql_acode/configuration.yaml", `method: "STANDARD"`, `method: "CDC"`)
+	p.Edit(t, "connections/"+cdcConnection+"/configuration.yaml", "sync_mode: full_refresh", "sync_mode: incremental")
+	writeSettings(t, p, "failover:\n  pairs:\n    - primary: "+cdcConnection+"\n      backup: connection_mysql_s3_acode_backup\ncdc:\n  read_from: backup\n", cdcSettings)
+	return e
+}
+
+func startCDCServers(t *testing.T) *cdcEnv {
+	t.Helper()
 	primary := testenv.StartMariaDB(t, binlogArgs)
 	replica := testenv.StartReplica(t, primary, binlogArgs)
 	e := &cdcEnv{primary: primary, replica: replica, database: "acode_cdc"}
@@ -51,11 +77,16 @@ func newCDCEnv(t *testing.T, cdcSettings ...string) *cdcEnv {
 	p := testenv.NewProject(t, primary, e.database, nil)
 	primary.Exec(t, "GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
 	p.PointBackup(t, replica)
-	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", `method: "STANDARD"`, `method: "CDC"`)
-	p.Edit(t, "connections/"+cdcConnection+"/configuration.yaml",
-		"sources/source_mysql_acode/configuration.yaml", "sources/source_mysql_acode_backup/configuration.yaml",
-		"sync_mode: full_refresh", "sync_mode: incremental")
-	body := "state_db: .acode/state.db\nsync:\n  spool_dir: spool\n  chunk_rows: 100\ncdc:\n  read_from: primary\n"
+	replica.WaitReplicaCaughtUp(t, primary)
+	e.project = p
+	return e
+}
+
+// writeSettings writes acode.yaml: a small chunk_rows, the spool in the
+// project, extra sections, then cdcSettings under cdc (which extra opens).
+func writeSettings(t *testing.T, p *testenv.Project, extra string, cdcSettings []string) {
+	t.Helper()
+	body := "state_db: .acode/state.db\nsync:\n  spool_dir: spool\n  chunk_rows: 100\n" + extra
 	for _, l := range cdcSettings {
 		body += "  " + l + "\n"
 	}
@@ -65,9 +96,6 @@ func newCDCEnv(t *testing.T, cdcSettings ...string) *cdcEnv {
 	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	replica.WaitReplicaCaughtUp(t, primary)
-	e.project = p
-	return e
 }
 
 // changeLogGlob is where a stream's change-log files are.

@@ -10,6 +10,8 @@ import (
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/acode-dev/acode/internal/snapshot"
 )
 
 // Endpoint is the server a reader takes the binlog from.
@@ -20,6 +22,8 @@ type Endpoint struct {
 	User     string
 	Password string
 	TLS      *tls.Config // nil: plain
+	// Source is what a manifest says about this server (role, name, host).
+	Source snapshot.Source
 }
 
 // ReaderConfig is how a reader connects and notices a dead connection.

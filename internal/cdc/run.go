@@ -11,8 +11,15 @@ import (
 // Config is one reader: the server it reads, the streams it lands, and
 // when it commits.
 type Config struct {
-	Connection    string
-	Endpoint      Endpoint
+	Connection string
+	Endpoint   Endpoint
+	// Fallback are the other servers of the topology (a failover pair's
+	// other side): after SwitchAfter failed connections in a row the reader
+	// continues on the next one from the same GTID position, which, with
+	// gtid_strict_mode and log_slave_updates, names the same transactions
+	// there.
+	Fallback      []Endpoint
+	SwitchAfter   int
 	Reader        ReaderConfig
 	Tables        []*Table
 	Sink          *Sink
@@ -39,6 +46,9 @@ type run struct {
 	byTable  map[*Table]*landing
 	read     Position // after the last whole transaction handed to the landings
 	flushed  time.Time
+	servers  []Endpoint // Endpoint, then Fallback
+	server   int        // the one read now
+	landed   bool       // a transaction landed since the last connection
 }
 
 // Run reads the binlog and lands it until ctx ends (then it commits what
@@ -50,15 +60,24 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	pause := time.Second
+	pause, failures := time.Second, 0
 	for {
+		r.landed = false
 		err := r.stream(ctx)
 		var conn *ConnectionError
 		switch {
 		case ctx.Err() != nil:
 			return r.stop()
 		case errors.As(err, &conn):
-			cfg.Log.Warn("cdc reader lost its connection; reconnecting", "source", cfg.Endpoint.Name, "err", err, "pause", pause)
+			if r.landed {
+				failures, pause = 0, time.Second
+			}
+			failures++
+			cfg.Log.Warn("cdc reader lost its connection; reconnecting", "source", r.servers[r.server].Name, "err", err, "pause", pause)
+			if failures >= max(cfg.SwitchAfter, 1) && len(r.servers) > 1 {
+				r.switchServer()
+				failures, pause = 0, time.Second
+			}
 		default:
 			if cerr := r.commitAll(context.WithoutCancel(ctx)); cerr != nil {
 				cfg.Log.Error("cdc commit before stopping", "err", cerr)
@@ -74,12 +93,26 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
+// switchServer moves the reader to the next server of the topology; the
+// commits after it name that server in their manifests.
+func (r *run) switchServer() {
+	from := r.servers[r.server]
+	r.server = (r.server + 1) % len(r.servers)
+	to := r.servers[r.server]
+	if to.Source.Name != "" {
+		r.cfg.Sink.Source = to.Source
+	}
+	r.cfg.Log.Warn("cdc reader continues on another server from its GTID position",
+		"from", from.Name, "to", to.Name, "position", r.read.String())
+}
+
 func start(ctx context.Context, cfg Config) (*run, error) {
 	if len(cfg.Tables) == 0 {
 		return nil, fmt.Errorf("%w: %s has no stream to land", ErrNotCDC, cfg.Connection)
 	}
 	cfg.Sink.checkpoints = checkpoints{store: cfg.Cursors, connection: cfg.Connection}
-	r := &run{cfg: cfg, tables: Tables{}, byTable: map[*Table]*landing{}, flushed: time.Now()}
+	r := &run{cfg: cfg, tables: Tables{}, byTable: map[*Table]*landing{}, flushed: time.Now(),
+		servers: append([]Endpoint{cfg.Endpoint}, cfg.Fallback...)}
 	if err := cfg.Sink.clearStaging(ctx); err != nil {
 		return nil, err
 	}
@@ -155,7 +188,8 @@ func (r *run) stream(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
 	txns := make(chan *Txn, 16) // whole transactions: a few bound the memory of big ones
 	done := make(chan error, 1)
-	go func() { done <- read(rctx, r.cfg.Endpoint, r.cfg.Reader, r.tables, r.read.Clone(), txns, r.cfg.Log) }()
+	ep := r.servers[r.server]
+	go func() { done <- read(rctx, ep, r.cfg.Reader, r.tables, r.read.Clone(), txns, r.cfg.Log) }()
 	defer func() { cancel(); <-done }()
 	tick := time.NewTicker(min(time.Second, r.cfg.FlushInterval/4))
 	defer tick.Stop()
@@ -219,6 +253,7 @@ func (r *run) land(ctx context.Context, txn *Txn) error {
 		}
 	}
 	r.read.Advance(txn.GTID)
+	r.landed = true
 	r.cfg.Stats.landed(txn)
 	for _, l := range r.landings {
 		if r.cfg.FlushBytes > 0 && l.size() >= r.cfg.FlushBytes {

@@ -51,26 +51,40 @@ func sourceFile(conn *config.Connection) string {
 
 // ReadSource is the source a connection's reader takes the binlog from:
 // with read_from backup, the backup side of the connection's failover pair
-// when it is a pair's primary; the connection's own source otherwise.
-func ReadSource(p *config.Project, conn *config.Connection) (*config.Source, string, error) {
-	if p.Settings.CDC.ReadFrom != config.CDCReadBackup {
-		return conn.Source, "primary", nil
-	}
+// when it is a pair's primary; the connection's own source otherwise. role
+// is primary or backup.
+func ReadSource(p *config.Project, conn *config.Connection) (src *config.Source, role string, err error) {
+	read, _, role, err := sources(p, conn)
+	return read, role, err
+}
+
+// sources returns the source read, the other side of the connection's
+// failover pair (nil when it is in none), and the role of the one read.
+func sources(p *config.Project, conn *config.Connection) (read, other *config.Source, role string, err error) {
 	pairs, err := p.FailoverPairs()
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
+	primary, backup := conn.Source, (*config.Source)(nil)
 	for _, pair := range pairs {
 		if pair.Primary == conn.ResourceName {
 			if b, ok := p.Connections[pair.Backup]; ok && b.Source != nil {
-				return b.Source, "backup", nil
+				backup = b.Source
 			}
 		}
 		if pair.Backup == conn.ResourceName {
-			return conn.Source, "backup", nil
+			if pc, ok := p.Connections[pair.Primary]; ok && pc.Source != nil {
+				primary, backup = pc.Source, conn.Source
+			}
 		}
 	}
-	return conn.Source, "primary", nil
+	if backup == nil {
+		return conn.Source, nil, "primary", nil
+	}
+	if p.Settings.CDC.ReadFrom == config.CDCReadBackup {
+		return backup, primary, "backup", nil
+	}
+	return primary, backup, "primary", nil
 }
 
 // Opened is a reader's configuration with the resources it holds.
@@ -93,7 +107,7 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 	if err != nil {
 		return nil, err
 	}
-	src, role, err := ReadSource(p, conn)
+	src, other, role, err := sources(p, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +116,7 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 		return nil, err
 	}
 	o := &Opened{db: db}
-	if err := o.build(ctx, p, conn, streams, src, role, cursors, log); err != nil {
+	if err := o.build(ctx, p, conn, streams, src, other, role, cursors, log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -110,7 +124,7 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 }
 
 func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Connection, streams []config.Stream,
-	src *config.Source, role string, cursors CursorStore, log *slog.Logger) error {
+	src, other *config.Source, role string, cursors CursorStore, log *slog.Logger) error {
 	tables, err := discover(ctx, o.db, conn, streams)
 	if err != nil {
 		return err
@@ -127,6 +141,12 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	if err != nil {
 		return fmt.Errorf("source %s: %w", src.ResourceName, err)
 	}
+	ep.Source = snapshot.Source{Role: role, Name: src.ResourceName, Host: src.Host, Port: src.Port,
+		Database: src.Database, ServerVersion: server.Version}
+	var fallback []Endpoint
+	if other != nil {
+		fallback = append(fallback, otherEndpoint(ep, other, role))
+	}
 	st, cdc := p.Settings.Sync, p.Settings.CDC
 	f := conn.Destination.Format
 	spool := st.SpoolDir
@@ -135,15 +155,16 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	}
 	pause, _ := time.ParseDuration(os.Getenv("ACODE_CDC_PAUSE_BEFORE_COMMIT"))
 	o.Config = Config{
-		Connection: conn.ResourceName,
-		Endpoint:   ep,
-		Reader:     ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout},
-		Tables:     tables,
+		Connection:  conn.ResourceName,
+		Endpoint:    ep,
+		Fallback:    fallback,
+		SwitchAfter: cdc.SwitchAfter,
+		Reader:      ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout},
+		Tables:      tables,
 		Sink: &Sink{
 			Store: store, BucketPath: conn.Destination.BucketPath, PathFormat: conn.Destination.PathFormat,
 			Connection: conn.ResourceName,
-			Source: snapshot.Source{Role: role, Name: src.ResourceName, Host: src.Host, Port: src.Port,
-				Database: src.Database, ServerVersion: server.Version},
+			Source:     ep.Source,
 			Options: parquet.Options{Codec: f.CompressionCodec, PageBytes: f.PageSizeKB << 10,
 				Dictionary: f.DictionaryEncoding, RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20},
 			Mode: parquet.Mode(st.Types), TypeMode: st.Types, SpoolDir: spool, Log: log, PauseBeforeCommit: pause,
@@ -194,6 +215,19 @@ func endpoint(ctx context.Context, db *sql.DB, src *config.Source, st config.Syn
 	}
 	return Endpoint{Name: src.ResourceName, Host: src.Host, Port: src.Port, User: src.Username,
 		Password: src.Password.Reveal(), TLS: tc}, nil
+}
+
+// otherEndpoint is the pair's other server, reached like the one read (a
+// preferred TLS mode decided there holds for the topology).
+func otherEndpoint(read Endpoint, src *config.Source, readRole string) Endpoint {
+	role := "primary"
+	if readRole == "primary" {
+		role = "backup"
+	}
+	ep := Endpoint{Name: src.ResourceName, Host: src.Host, Port: src.Port, User: src.Username,
+		Password: src.Password.Reveal(), TLS: read.TLS}
+	ep.Source = snapshot.Source{Role: role, Name: src.ResourceName, Host: src.Host, Port: src.Port, Database: src.Database}
+	return ep
 }
 
 // CurrentPosition is the server's @@gtid_binlog_pos: the last transaction

@@ -30,6 +30,9 @@ type CDCSettings struct {
 	ReadTimeout time.Duration
 	// RetryMax (retry_max): the longest pause between reconnects.
 	RetryMax time.Duration
+	// SwitchAfter (switch_after): failed connections in a row to the server
+	// read before the reader continues on the failover pair's other server.
+	SwitchAfter int
 	// Backfill (backfill): a stream without a checkpoint first lands its
 	// table's current rows by primary-key ranges, each with its snapshot's
 	// binlog position; false starts it at the server's position now.
@@ -46,6 +49,7 @@ func defaultCDCSettings() CDCSettings {
 		ReadTimeout:   30 * time.Second,
 		RetryMax:      30 * time.Second,
 		Backfill:      true,
+		SwitchAfter:   3,
 	}
 }
 
@@ -58,6 +62,7 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.duration("read_timeout", &s.ReadTimeout)
 	m.duration("retry_max", &s.RetryMax)
 	m.boolean("backfill", &s.Backfill)
+	m.integer("switch_after", &s.SwitchAfter, 1, 1000)
 	if s.FlushInterval < time.Second && !m.wasBad("flush_interval") {
 		m.errorf("flush_interval", "must be at least 1s")
 	}
