@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,30 +10,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/mysql"
+	"github.com/acode-dev/acode/internal/preflight"
 )
-
-// credentialReport is one source's line of `acode check --credentials`.
-type credentialReport struct {
-	Source   string                `json:"source"`
-	Username string                `json:"username"`
-	Error    string                `json:"error,omitempty"` // the login or the query failed
-	Password *mysql.PasswordStatus `json:"password,omitempty"`
-	// AgeDays and ExpiresInDays are whole days; nil when unknown or never.
-	AgeDays       *int `json:"age_days,omitempty"`
-	ExpiresInDays *int `json:"expires_in_days,omitempty"`
-}
 
 // runCheckCredentials logs in to every source and reports its account's
 // password age and lifetime; an expired or refused account fails the check.
 func runCheckCredentials(cmd *cobra.Command, p *config.Project, asJSON bool) error {
 	now := time.Now()
-	var reps []credentialReport
+	var reps []preflight.Credential
 	ok := true
 	for _, name := range sortedKeys(p.Sources) {
-		r := checkCredential(cmd.Context(), p, p.Sources[name], now)
-		ok = ok && r.Error == "" && (r.Password == nil || !r.Password.Expired)
+		r := preflight.Credentials(cmd.Context(), p, p.Sources[name], now)
+		ok = ok && r.OK()
 		reps = append(reps, r)
 	}
 	if asJSON {
@@ -48,38 +36,7 @@ func runCheckCredentials(cmd *cobra.Command, p *config.Project, asJSON bool) err
 	return nil
 }
 
-func checkCredential(ctx context.Context, p *config.Project, src *config.Source, now time.Time) credentialReport {
-	r := credentialReport{Source: src.ResourceName, Username: src.Username}
-	db, err := connect.Source(ctx, src, p.Settings.Sync, 1)
-	if err != nil {
-		r.Error = err.Error()
-		if mysql.IsPasswordExpired(err) {
-			r.Password = &mysql.PasswordStatus{Account: "'" + src.Username + "'", Expired: true}
-		}
-		return r
-	}
-	defer db.Close()
-	ps, err := mysql.ReadPasswordStatus(ctx, db)
-	if err != nil && !mysql.IsPasswordExpired(err) {
-		r.Error = err.Error()
-		return r
-	}
-	if err != nil { // a sandboxed session: logged in, but expired
-		ps = mysql.PasswordStatus{Account: "'" + src.Username + "'", Expired: true}
-	}
-	r.Password = &ps
-	if ps.LastChanged != nil {
-		age := int(now.Sub(*ps.LastChanged).Hours() / 24)
-		r.AgeDays = &age
-	}
-	if at := ps.ExpiresAt(); at != nil {
-		left := int(at.Sub(now).Hours() / 24)
-		r.ExpiresInDays = &left
-	}
-	return r
-}
-
-func printCredentials(w io.Writer, reps []credentialReport) {
+func printCredentials(w io.Writer, reps []preflight.Credential) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tACCOUNT\tLAST CHANGED\tAGE\tLIFETIME\tEXPIRES\tNOTE")
 	for _, r := range reps {

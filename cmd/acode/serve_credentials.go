@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 
-	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/failure"
-	"github.com/acode-dev/acode/internal/health"
-	"github.com/acode-dev/acode/internal/mysql"
 )
 
 // reloadOnSIGHUP re-reads the project's secrets (config.Project.
@@ -43,23 +38,4 @@ func reloadOnSIGHUP(ctx context.Context, log *slog.Logger, p *config.Project) (s
 		}
 	}()
 	return func() { cancel(); wg.Wait() }
-}
-
-// alertCredentials raises password_expired/<source> when a source's
-// connectivity check was refused for an expired password, and clears it
-// when the source answers again.
-func alertCredentials(ctx context.Context, mgr *alert.Manager, p *config.Project, results []health.Result) error {
-	var errs []error
-	for _, r := range results {
-		src := p.Sources[r.Target]
-		if r.Check != health.CheckConnectivity || src == nil {
-			continue
-		}
-		expired := mysql.IsPasswordExpired(r.Err)
-		if !expired && r.Status != failure.OK {
-			continue // down for another reason: the check's own alert says so
-		}
-		errs = append(errs, mgr.PasswordExpired(ctx, src.ResourceName, "'"+src.Username+"'", src.Addr(), expired))
-	}
-	return errors.Join(errs...)
 }

@@ -23,7 +23,7 @@ func newOrchestrator(log *slog.Logger, p *config.Project, st *state.Store, mgr *
 	return &pairsync.Orchestrator{
 		Project: p, State: st, Log: log,
 		OnHealth: func(ctx context.Context, results []health.Result) {
-			if err := errors.Join(mgr.HealthResults(ctx, results), alertCredentials(ctx, mgr, p, results)); err != nil {
+			if err := errors.Join(mgr.HealthResults(ctx, results), mgr.CredentialResults(ctx, p.Sources, results)); err != nil {
 				log.Warn("alert on health results", "err", err)
 			}
 		},

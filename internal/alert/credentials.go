@@ -2,9 +2,13 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failure"
+	"github.com/acode-dev/acode/internal/health"
+	"github.com/acode-dev/acode/internal/mysql"
 )
 
 // KindPasswordExpired is a MySQL account whose password expired: the
@@ -32,4 +36,24 @@ func (m *Manager) PasswordExpired(ctx context.Context, source, account, server s
 			"(kill -HUP <pid>): no restart is needed. `acode check --credentials` shows each account's password age and lifetime.", server, account),
 		Metrics: map[string]any{"account": account, "server": server},
 	})
+}
+
+// CredentialResults hands one health round to the password_expired
+// conditions: a source's connectivity check refused for an expired
+// password raises password_expired/<source>, one that answers clears it.
+// A source down for another reason is left to its check's own condition.
+func (m *Manager) CredentialResults(ctx context.Context, sources map[string]*config.Source, results []health.Result) error {
+	var errs []error
+	for _, r := range results {
+		src := sources[r.Target]
+		if r.Check != health.CheckConnectivity || src == nil {
+			continue
+		}
+		expired := mysql.IsPasswordExpired(r.Err)
+		if !expired && r.Status != failure.OK {
+			continue
+		}
+		errs = append(errs, m.PasswordExpired(ctx, src.ResourceName, "'"+src.Username+"'", src.Addr(), expired))
+	}
+	return errors.Join(errs...)
 }
