@@ -23,6 +23,7 @@ type QualitySettings struct {
 	CountSource           bool                  // count_source: count each range (COUNT(*)) in its read's snapshot for completeness; false spares the source that second primary-key scan and skips the rule
 	CompletenessTolerance int                   // completeness_tolerance: rows written may differ from the source count by this many
 	CompletenessSeverity  failure.Severity      // completeness_severity
+	NulledSeverity        failure.Severity      // nulled_values_severity: of values written as NULL because their type cannot hold them (zero dates)
 	BackupVarianceRows    int                   // backup_variance_rows: primary vs backup row difference above this is a warning
 	ListKeys              int                   // list_keys: how many differing keys compare and reconcile print
 	Tables                map[string]TableRules // tables: rules per stream name; replaces the defaults when present
@@ -105,7 +106,7 @@ func defaultQualitySettings() QualitySettings {
 	share := func(f float64) *float64 { return &f }
 	return QualitySettings{
 		Enabled: true, ScoreThreshold: 0.95, Quarantine: true, CountSource: true,
-		CompletenessTolerance: 0, CompletenessSeverity: failure.Error,
+		CompletenessTolerance: 0, CompletenessSeverity: failure.Error, NulledSeverity: failure.Warning,
 		BackupVarianceRows: 1000, ListKeys: 20,
 		Tables: map[string]TableRules{
 			"farmarcas_si_analitico_diario": {
@@ -145,6 +146,7 @@ func (s *QualitySettings) decode(m *mapNode, _ func(string) string) {
 	m.boolean("count_source", &s.CountSource)
 	m.integer("completeness_tolerance", &s.CompletenessTolerance, 0, maxInt32)
 	m.severity("completeness_severity", &s.CompletenessSeverity)
+	m.severity("nulled_values_severity", &s.NulledSeverity)
 	m.integer("backup_variance_rows", &s.BackupVarianceRows, 0, maxInt32)
 	m.integer("list_keys", &s.ListKeys, 0, 10000)
 	if tm := m.child("tables"); tm != nil {

@@ -72,6 +72,7 @@ type Stream struct {
 	rules    config.TableRules
 	gatherer *stats.Gatherer
 	partial  bool
+	nulled   map[string]int64
 }
 
 // Begin prepares the statistics of stream, read from table. catalogKey is
@@ -255,6 +256,14 @@ func (s *Stream) ReadsDone() {
 	js.once.Do(func() { close(js.done) })
 }
 
+// NoteNulled records, per column, the values the encoder wrote as NULL
+// because their Parquet type cannot hold them; Finish reports them.
+func (s *Stream) NoteNulled(counts map[string]int64) {
+	if s != nil && len(counts) > 0 {
+		s.nulled = counts
+	}
+}
+
 // Finish measures what needs the source (completeness, custom SQL), the
 // references to other streams, and evaluates every rule. written is the
 // number of rows this job wrote for the stream, counted the source's count
@@ -264,6 +273,7 @@ func (s *Stream) Finish(ctx context.Context, src *Source, written, counted int64
 		return nil, StreamReport{}
 	}
 	st := s.gatherer.Result()
+	st.Nulled = s.nulled
 	if src != nil {
 		src.measure(ctx, st, s.rules.SQL, counted)
 	}

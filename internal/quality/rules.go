@@ -2,6 +2,7 @@ package quality
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,9 @@ func Evaluate(in Input) StreamReport {
 	}
 	for _, q := range rules.SQL {
 		add(sqlRule(st, q))
+	}
+	for _, r := range nulledValues(st, in.Stream, in.Settings.NulledSeverity) {
+		add(r)
 	}
 	rep.score()
 	return rep
@@ -326,4 +330,25 @@ func ratio(n, d int64) float64 {
 
 func pct(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
+}
+
+// nulledValues reports, one result per column, the values written as NULL
+// because the column's Parquet type cannot hold them (zero and partial
+// zero dates): a warning by default, so the change is never silent, or an
+// error (quarantine) with quality.nulled_values_severity: error. Columns
+// without such values add no result.
+func nulledValues(st *stats.Stream, stream string, severity failure.Severity) []Result {
+	cols := make([]string, 0, len(st.Nulled))
+	for c, n := range st.Nulled {
+		if n > 0 {
+			cols = append(cols, c)
+		}
+	}
+	sort.Strings(cols)
+	out := make([]Result, len(cols))
+	for i, c := range cols {
+		out[i] = Result{Rule: "nulled_values." + c, Severity: severity, Measured: fmt.Sprintf("%d values", st.Nulled[c]),
+			Threshold: "0", Detail: "zero or partial zero dates, which no Parquet DATE/TIMESTAMP holds, written as NULL (sync.columns " + stream + "." + c + ": string keeps their text)"}
+	}
+	return out
 }

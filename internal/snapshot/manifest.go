@@ -49,6 +49,10 @@ type Manifest struct {
 	Stats *stats.Stream `json:"stats,omitempty"`
 	// Quality is the outcome of the rules when the files were written.
 	Quality *Quality `json:"quality,omitempty"`
+	// NulledValues counts, per column, the values written as NULL because
+	// the column's Parquet type cannot hold them (zero and partial zero
+	// dates), so that no value changes silently.
+	NulledValues map[string]int64 `json:"nulled_values,omitempty"`
 	// Merge is set on a snapshot `acode reconcile` built by merging the
 	// primary's and the backup's partitions of an incremental stream.
 	Merge *Merge `json:"merge,omitempty"`

@@ -127,6 +127,11 @@ type Stream struct {
 	// the completeness count, custom SQL rules, cross-stream checks. The
 	// syncer fills it; rules read it.
 	Source map[string]Measure `json:"source,omitempty"`
+	// Nulled counts, per column, the values written as NULL because the
+	// column's Parquet type cannot hold them (zero and partial zero
+	// dates): the encoder counts them, the syncer fills this, and the
+	// nulled_values rule reports them.
+	Nulled map[string]int64 `json:"nulled_values,omitempty"`
 }
 
 // Measure is one value measured at sync time, with a note saying how, or

@@ -2,7 +2,9 @@ package syncer
 
 import (
 	"errors"
+	"maps"
 	"strings"
+	"sync"
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failure"
@@ -35,4 +37,33 @@ func (r *streamRun) parquetSchema(table schema.Table) (*parquet.Schema, error) {
 		return nil, failure.Source(r.stream.Name, err)
 	}
 	return s, nil
+}
+
+// nulledCounter sums, per column, the values the stream's parts wrote as
+// NULL because their Parquet type cannot hold them; every read worker adds
+// its closed parts' counts.
+type nulledCounter struct {
+	mu     sync.Mutex
+	counts map[string]int64
+}
+
+func (c *nulledCounter) add(counts map[string]int64) {
+	if len(counts) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil {
+		c.counts = map[string]int64{}
+	}
+	for col, n := range counts {
+		c.counts[col] += n
+	}
+}
+
+// nulledCounts is a copy of the stream's counts so far; nil when none.
+func (r *streamRun) nulledCounts() map[string]int64 {
+	r.nulled.mu.Lock()
+	defer r.nulled.mu.Unlock()
+	return maps.Clone(r.nulled.counts)
 }

@@ -2,14 +2,19 @@ package syncer
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
@@ -334,6 +339,60 @@ func TestSync_EveryLegalValueArrivesUnchanged(t *testing.T) {
 		}
 	}
 	checkDomainTypes(t, globs)
+	checkNulledCounts(t, m, database, p, res, fams)
+}
+
+// checkNulledCounts checks that every date MySQL holds with a zero month
+// or day (the values the files hold as NULL) is counted, per column, in
+// the --json result, the manifest and the quality report's warnings.
+func checkNulledCounts(t *testing.T, m *testenv.MariaDB, database string, p *testenv.Project, res *Result, fams []family) {
+	t.Helper()
+	db := m.Root(t)
+	for _, f := range fams {
+		want := map[string]int64{}
+		for _, c := range f.cols {
+			ddl := strings.Fields(c.ddl)[0]
+			if !strings.HasPrefix(ddl, "DATE") && !strings.HasPrefix(ddl, "TIMESTAMP") || f.table == "names" && c.name == "dt_text" {
+				continue
+			}
+			var n int64
+			if err := db.QueryRowContext(t.Context(), fmt.Sprintf("SELECT COUNT(*) FROM %s.%s WHERE MONTH(%s) = 0 OR DAYOFMONTH(%s) = 0",
+				q(database), q(f.table), q(c.name), q(c.name))).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				want[c.name] = n
+			}
+		}
+		var st StreamResult
+		for _, s := range res.Streams {
+			if s.Name == f.table {
+				st = s
+			}
+		}
+		if !maps.Equal(st.NulledValues, want) {
+			t.Errorf("%s: --json nulled_values %v, want %v", f.table, st.NulledValues, want)
+		}
+		data, err := os.ReadFile(filepath.Join(p.LocalRoot(), st.Partition, layout.ManifestName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var man snapshot.Manifest
+		if err := json.Unmarshal(data, &man); err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(man.NulledValues, want) || !maps.Equal(man.Stats.Nulled, want) {
+			t.Errorf("%s: manifest nulled_values %v, stats %v, want %v", f.table, man.NulledValues, man.Stats.Nulled, want)
+		}
+		for col := range want {
+			if !slices.Contains(man.Quality.Warnings, "nulled_values."+col) {
+				t.Errorf("%s: quality warnings %v lack nulled_values.%s", f.table, man.Quality.Warnings, col)
+			}
+		}
+		if len(want) == 0 && slices.ContainsFunc(man.Quality.Warnings, func(w string) bool { return strings.HasPrefix(w, "nulled_values.") }) {
+			t.Errorf("%s: quality warnings %v without any nulled value", f.table, man.Quality.Warnings)
+		}
+	}
 }
 
 // createFamily creates the family's table and inserts its rows, ids 1..n.

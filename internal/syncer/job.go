@@ -113,9 +113,13 @@ type StreamResult struct {
 	Partition string   `json:"partition"`
 	// RangesResumed counts the key ranges a retried attempt did not read
 	// again because an earlier attempt had uploaded them.
-	RangesResumed int    `json:"ranges_resumed,omitempty"`
-	Manifest      string `json:"manifest,omitempty"`
-	Error         string `json:"error,omitempty"`
+	RangesResumed int `json:"ranges_resumed,omitempty"`
+	// NulledValues counts, per column, the values this attempt wrote as
+	// NULL because the column's Parquet type cannot hold them (zero and
+	// partial zero dates); also in the manifest and the quality report.
+	NulledValues map[string]int64 `json:"nulled_values,omitempty"`
+	Manifest     string           `json:"manifest,omitempty"`
+	Error        string           `json:"error,omitempty"`
 }
 
 // Run creates a job for the connection and runs it to its end. The returned

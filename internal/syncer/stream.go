@@ -36,6 +36,7 @@ type streamRun struct {
 	log      *slog.Logger
 	direct   *direct // set when parts go straight to their published keys
 	scratch  string  // the job's scratch dir: spool and kept files
+	nulled   nulledCounter
 }
 
 func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
@@ -65,7 +66,7 @@ func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
 	sp.setState("committed")
 	res.Status = StreamCommitted
 	res.Rows, res.Bytes, res.Files, res.Manifest = out.rows, out.bytes, out.files, l.ManifestKey()
-	res.RangesResumed = out.resumed
+	res.RangesResumed, res.NulledValues = out.resumed, r.nulledCounts()
 	r.saveResult(ctx, res)
 	return res, nil
 }
@@ -74,7 +75,7 @@ func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
 // quality gate (its files are under _quarantine/), cancelled when the job
 // was, else failed.
 func (r *streamRun) failed(ctx context.Context, res StreamResult, out streamOutput, err error) (StreamResult, error) {
-	res.Status, res.Error = StreamFailed, err.Error()
+	res.Status, res.Error, res.NulledValues = StreamFailed, err.Error(), r.nulledCounts()
 	switch {
 	case errors.Is(err, quality.ErrValidationFailed):
 		res.Status, res.Rows, res.Bytes, res.Files = snapshot.StatusQuarantined, out.rows, out.bytes, out.files

@@ -37,6 +37,8 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 		return streamOutput{files: []string{}}, nil // nothing new: the partition stays as it is
 	}
 	m := r.manifest(table, s, p)
+	m.NulledValues = r.nulledCounts()
+	q.stream.NoteNulled(m.NulledValues)
 	var rep quality.StreamReport
 	m.Stats, m.Quality, rep = r.checkQuality(ctx, q, staged, sourceRows(parts))
 	if len(rep.Errors()) > 0 && r.syncer.Project.Settings.Quality.Quarantine {

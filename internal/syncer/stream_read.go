@@ -215,6 +215,7 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 	if err := cur.close(); err != nil {
 		return failure.Destination(r.stream.Name, err)
 	}
+	r.nulled.add(cur.w.Unheld())
 	return up.start(cur)
 }
 
