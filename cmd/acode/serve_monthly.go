@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/acode-dev/acode/internal/archive"
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/configexport"
+	"github.com/acode-dev/acode/internal/connect"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// monthlyCareSchedule is the schedule_fires row of the monthly care: the
+// first instant of the last month it ran for.
+const monthlyCareSchedule = "care/monthly"
+
+// configBackupPrefix is where serve's monthly config export goes in the
+// destination of the first failover pair's primary, beside the archives.
+const configBackupPrefix = "acode_historical/config_backups"
+
+// startMonthlyCare runs the seed's monthly care on the leader, once per
+// month (checked at start and every hour): the config backup
+// (acode-connections-YYYYMM.json) and the archive of the month that ended.
+// Both are idempotent, so the month is recorded done only after they
+// succeed: a leader that dies half-way leaves the month to the next one.
+func startMonthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if err := monthlyCare(ctx, log, p, st, time.Now().UTC()); err != nil && ctx.Err() == nil {
+				log.Error("monthly care (config backup, archive): retried in an hour", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+func monthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, now time.Time) error {
+	slot := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	last, err := st.ScheduleFire(ctx, monthlyCareSchedule)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return err
+	}
+	if !last.Before(slot) {
+		return nil
+	}
+	conns, err := archiveConnections(p, "")
+	if err != nil || len(conns) == 0 {
+		return err
+	}
+	first, err := connect.Store(ctx, backupHome(p, conns).Destination)
+	if err != nil {
+		return err
+	}
+	doc, err := configexport.Export(p, now)
+	if err != nil {
+		return err
+	}
+	key, err := configexport.Upload(ctx, first, configBackupPrefix, doc)
+	if err != nil {
+		return err
+	}
+	log.Info("monthly config backup", "location", first.Location(key), "files", len(doc.Files))
+	for _, c := range conns {
+		cs, err := connect.Store(ctx, c.Destination)
+		if err != nil {
+			return err
+		}
+		res, err := (&archive.Archiver{Store: cs, Conn: c, Log: log}).Month(ctx, slot.AddDate(0, -1, 0))
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			log.Info("monthly archive", "connection", r.Connection, "stream", r.Stream, "month", r.Month, "did", r.Did)
+		}
+	}
+	if _, err := st.ClaimScheduleFire(ctx, monthlyCareSchedule, last, slot); err != nil {
+		return err
+	}
+	return nil
+}
+
+// backupHome is the connection whose destination keeps the config backups:
+// the first failover pair's primary, else the first connection.
+func backupHome(p *config.Project, conns []*config.Connection) *config.Connection {
+	if pairs, err := p.FailoverPairs(); err == nil && len(pairs) > 0 {
+		if c := p.Connections[pairs[0].Primary]; c != nil {
+			return c
+		}
+	}
+	return conns[0]
+}
