@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/alert"
+	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/failover"
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/server/metrics"
@@ -47,6 +48,12 @@ func exported(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	reg.MustRegister(mgr.Collectors()...)
+	node, err := cluster.Join(ctx, st, cluster.Options{Addr: "127.0.0.1:8001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Leave(ctx)
+	reg.MustRegister(node.Collectors()...)
 
 	now := time.Now()
 	reg.Jobs.Observe(&syncer.Result{Connection: "conn", Status: "succeeded", Duration: 60, EndedAt: now,

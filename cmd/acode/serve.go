@@ -78,7 +78,17 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	if err != nil {
 		return err
 	}
-	defer leaveCluster(log, node)
+	// Resign as soon as the shutdown begins, not after the jobs' grace:
+	// another replica takes over the loops at once.
+	served := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-served:
+		}
+		leaveCluster(log, node)
+	}()
+	defer func() { close(served); leaveCluster(log, node) }()
 	reg := metrics.New()
 	if err := reg.Jobs.LoadLastSuccess(ctx, st, p.ConnectionNames()); err != nil {
 		return err

@@ -63,7 +63,8 @@ func catchUpHealth(ctx context.Context, log *slog.Logger, st *state.Store, orch 
 }
 
 // leaveCluster resigns the leadership at once (another replica takes over
-// without waiting for the lease) and removes this replica's row.
+// without waiting for the lease) and removes this replica's row. It may run
+// twice (at the shutdown's start and at serve's end); Leave is idempotent.
 func leaveCluster(log *slog.Logger, node *cluster.Node) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

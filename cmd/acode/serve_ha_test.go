@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,6 +167,36 @@ func TestServeHA_KillTheLeaderOfThreeReplicas(t *testing.T) {
 	if len(perSlot) < 3 {
 		t.Errorf("only %d slots fired over the test; the schedule stopped", len(perSlot))
 	}
+	leading := 0
+	for _, r := range rest {
+		if _, m := r.get(t, "/metrics", true); strings.Contains(m, "\nacode_cluster_leader 1\n") {
+			leading++
+		}
+	}
+	if leading != 1 {
+		t.Errorf("%d surviving replicas export acode_cluster_leader 1, want exactly 1", leading)
+	}
+
+	// SIGTERM of the new leader: it resigns as it stops, and the last
+	// replica leads without waiting out a lease.
+	var last, stopping *serveProcess
+	for _, r := range rest {
+		if strings.HasSuffix(next, ":"+strconv.Itoa(r.cmd.Process.Pid)) {
+			stopping = r
+		} else {
+			last = r
+		}
+	}
+	if err := stopping.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	termAt := time.Now()
+	waitUntil(t, 12*time.Second, "the last replica to lead after SIGTERM of the leader", func() bool {
+		return last.cluster(t).Leader == last.cluster(t).Self
+	})
+	t.Logf("leader after SIGTERM of %s: %v", next, time.Since(termAt).Round(100*time.Millisecond))
+	<-stopping.exited
+
 	for _, r := range reps {
 		if strings.Contains(r.stderr.String(), pgPass) {
 			t.Error("a replica's log shows the PostgreSQL password")

@@ -33,6 +33,7 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 	}
 	policy := failover.PolicyFrom(p.Settings.Failover)
 	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams).WithPolicy(policy))
+	reg.MustRegister(node.Collectors()...)
 	reg.MustRegister(metrics.NewScratch(scratch.Dir{Root: p.Settings.Sync.SpoolDir}, log))
 	pg, err := page.New(page.Options{Project: p, State: st, Pairs: pairs, Policy: policy, Log: log, Replicas: node.Members})
 	if err != nil {

@@ -55,9 +55,11 @@ type Node struct {
 	leaderID atomic.Pointer[string]
 	changed  chan struct{} // closed and replaced at every change of leadership
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu        sync.Mutex // guards changed
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when loop returns
+	leaveOnce sync.Once
+	leaveErr  error
 }
 
 // Join registers this process as a replica of st and, on PostgreSQL, takes
@@ -120,16 +122,15 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 
 // Leave stops taking part: River's client stops (resigning the leadership,
 // so another replica takes over at once) and the replica row is removed.
+// Later and concurrent calls wait for the first and return its result.
 func (n *Node) Leave(ctx context.Context) error {
-	n.mu.Lock()
-	cancel, done := n.cancel, n.done
-	n.cancel = nil
-	n.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	<-done
+	n.leaveOnce.Do(func() { n.leaveErr = n.leave(ctx) })
+	return n.leaveErr
+}
+
+func (n *Node) leave(ctx context.Context) error {
+	n.cancel()
+	<-n.done
 	var errs []error
 	if n.river != nil {
 		if err := n.river.Stop(ctx); err != nil {
