@@ -34,10 +34,10 @@ var Stages = [][]string{
 	// A job: sync (and change data capture), the quality gate beside its
 	// commit, the drift check before it; promotion of a committed snapshot;
 	// the health checks.
-	{"internal/syncer", "internal/cdc", "internal/quality", "internal/quality/partfile", "internal/quality/validate",
+	{"internal/syncer", "internal/cdc", "internal/quality", "internal/quality/validate",
 		"internal/drift", "internal/preflight", "internal/promote", "internal/health"},
 	// Redundancy: the failover machine and what runs a pair's sync with it.
-	{"internal/failover", "internal/pairsync", "internal/reconcile"},
+	{"internal/failover", "internal/pairsync", "internal/reconcile", "internal/archive"},
 	// The service: job runner, schedules, HTTP, alerts, the leader among
 	// several serve processes.
 	{"internal/jobs", "internal/schedule", "internal/server/metrics", "internal/server/page", "internal/server",

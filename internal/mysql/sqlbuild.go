@@ -102,20 +102,11 @@ func keyArg(c schema.Column, v string) (any, error) {
 	}
 }
 
-func isIntegerType(dataType string) bool {
-	switch dataType {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
-		return true
-	}
-	return false
-}
+func isIntegerType(dataType string) bool { return schema.FamilyOf(dataType) == schema.FamilyInteger }
 
 func isBinaryType(dataType string) bool {
-	switch dataType {
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit":
-		return true
-	}
-	return false
+	f := schema.FamilyOf(dataType)
+	return f == schema.FamilyBinary || f == schema.FamilyBit
 }
 
 // keyCompare builds "key > vals" (op ">") or "key <= vals" (op "<=") for a

@@ -91,31 +91,9 @@ func intBounds(dataType string, unsigned bool) (lo, hi int64, ok bool) {
 	return -(1 << (bits - 1)), 1<<(bits-1) - 1, true
 }
 
-// family groups MySQL DATA_TYPEs by how they are encoded.
-func family(dataType string) string {
-	switch dataType {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
-		return "int"
-	case "decimal", "numeric":
-		return "decimal"
-	case "float":
-		return "float"
-	case "double", "real", "double precision":
-		return "double"
-	case "date", "datetime", "timestamp", "time", "year", "bit":
-		return dataType
-	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext",
-		"enum", "set", "json", "uuid", "inet4", "inet6":
-		return "string"
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
-		return "binary"
-	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
-		"multipolygon", "geometrycollection", "geomcollection":
-		return "spatial"
-	default:
-		return "" // anything a future server adds
-	}
-}
+// family is the column type's family (schema.FamilyOf), as the names the
+// mapping switches on.
+func family(dataType string) string { return string(schema.FamilyOf(dataType)) }
 
 func unsupported(c schema.Column) error {
 	return fmt.Errorf("column %s: %w %s", c.Name, ErrUnsupportedType, c.ColumnType)

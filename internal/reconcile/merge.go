@@ -14,7 +14,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/acode-dev/acode/internal/config"
-	"github.com/acode-dev/acode/internal/quality/partfile"
+	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -52,9 +52,9 @@ type mergeInput struct {
 	primary     *snapshot.Manifest
 	backup      *snapshot.Manifest
 	backupKey   string
-	files       []*partfile.Local // the primary's files, then the backup's
+	files       []*parquet.Local // the primary's files, then the backup's
 	nPrimary    int
-	decoders    []*partfile.Decoder
+	decoders    []*parquet.Decoder
 	keyCols     []int
 	keyNames    []string
 	cursorCol   int
@@ -83,7 +83,7 @@ func planMerge(s config.Stream, pm, bm *snapshot.Manifest) (*mergeInput, error) 
 		return nil, fmt.Errorf("%w: the primary's schema (%s, %s) differs from the backup's (%s, %s)", ErrNotMergeable,
 			pm.Schema.Fingerprint, pm.Schema.TypeMode, bm.Schema.Fingerprint, bm.Schema.TypeMode)
 	}
-	table := partfile.TableOf(pm)
+	table := pm.Table()
 	in := &mergeInput{stream: s, primary: pm, backup: bm, keysPerPass: DefaultKeysPerPass, seed: maphash.MakeSeed()}
 	index := func(name string) int {
 		for i, c := range table.Columns {
@@ -112,9 +112,9 @@ func planMerge(s config.Stream, pm, bm *snapshot.Manifest) (*mergeInput, error) 
 // fetch downloads both sides' files and checks them against their
 // manifests' checksums.
 func (in *mergeInput) fetch(ctx context.Context, pStore, bStore storage.Store) error {
-	table := partfile.TableOf(in.primary)
+	table := in.primary.Table()
 	get := func(store storage.Store, f snapshot.File) error {
-		l, err := partfile.Fetch(ctx, store, f.Key)
+		l, err := parquet.Fetch(ctx, store, f.Key)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (in *mergeInput) fetch(ctx context.Context, pStore, bStore storage.Store) e
 		if f.SHA256 != "" && l.SHA256 != f.SHA256 {
 			return fmt.Errorf("%s changed since it was validated (SHA-256 %s, manifest %s)", f.Key, l.SHA256, f.SHA256)
 		}
-		d, err := partfile.NewDecoder(l.File, table)
+		d, err := parquet.NewDecoder(l.File, table)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Key, err)
 		}
@@ -194,7 +194,7 @@ func (in *mergeInput) keyPass(bucket, buckets int) (map[string]winner, error) {
 	var kb []byte
 	for fi, f := range in.files {
 		dec, row := in.decoders[fi], int64(-1)
-		err := partfile.EachRow(f.File, func(r pq.Row) error {
+		err := parquet.EachRow(f.File, func(r pq.Row) error {
 			row++
 			text, err := dec.Text(r)
 			if err != nil {

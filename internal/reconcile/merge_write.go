@@ -18,9 +18,9 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/promote"
 	"github.com/acode-dev/acode/internal/quality"
-	"github.com/acode-dev/acode/internal/quality/partfile"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/stats"
@@ -53,7 +53,7 @@ func (in *mergeInput) write(out *mergeOutput, keys map[string]winner, statsColum
 		in.decodeOnly(statsColumns)
 		for fi, f := range in.files {
 			dec, row := in.decoders[fi], int64(-1)
-			err := partfile.EachRow(f.File, func(r pq.Row) error {
+			err := parquet.EachRow(f.File, func(r pq.Row) error {
 				row++
 				text, err := dec.Text(r)
 				if err != nil {
@@ -90,7 +90,7 @@ func (r *Reconciler) commitMerge(ctx context.Context, store storage.Store, prima
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	table := partfile.TableOf(in.primary)
+	table := in.primary.Table()
 	day := in.primary.StartedAt.UTC().Format(time.DateOnly)
 	settings := r.Project.Settings.Quality
 	spec := quality.SpecFor(settings, in.stream.Name, table, in.keyNames, day)

@@ -14,6 +14,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/stats"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -179,4 +180,18 @@ func writeJSON(ctx context.Context, store storage.Store, key string, v any) erro
 		return fmt.Errorf("write %s: %w", key, err)
 	}
 	return nil
+}
+
+// Table rebuilds the table the snapshot was written from, out of the
+// columns the manifest records with their MySQL type. The primary key is
+// not recorded, so PrimaryKey is empty.
+func (m *Manifest) Table() schema.Table {
+	t := schema.Table{Namespace: m.Namespace, Name: m.Stream}
+	for _, c := range m.Schema.Columns {
+		if c.MySQLType == "" {
+			continue // Airbyte's metadata columns
+		}
+		t.Columns = append(t.Columns, schema.ColumnOf(c.Name, c.MySQLType, c.Nullable))
+	}
+	return t
 }

@@ -36,18 +36,18 @@ func KindOf(c schema.Column) Kind {
 	if c.IsBoolean() {
 		return KindBoolean
 	}
-	switch c.DataType {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year":
+	switch c.Family() {
+	case schema.FamilyInteger, schema.FamilyYear:
 		return KindInteger
-	case "decimal", "numeric":
+	case schema.FamilyDecimal:
 		return KindDecimal
-	case "float", "double", "real":
+	case schema.FamilyFloat, schema.FamilyDouble:
 		return KindFloat
-	case "date":
+	case schema.FamilyDate:
 		return KindDate
-	case "datetime", "timestamp":
+	case schema.FamilyDateTime, schema.FamilyTimestamp:
 		return KindDateTime
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit":
+	case schema.FamilyBinary, schema.FamilyBit:
 		return KindBinary
 	default:
 		return KindString

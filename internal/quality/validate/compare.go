@@ -11,6 +11,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -192,13 +193,13 @@ func keyDiff(ctx context.Context, pStore, bStore storage.Store, pm, bm *snapshot
 func readKeys(ctx context.Context, store storage.Store, m *snapshot.Manifest, key string) ([]int64, error) {
 	keys := make([]int64, 0, m.Rows)
 	for _, f := range m.Files {
-		lf, err := fetch(ctx, store, f.Key)
+		lf, err := parquet.Download(ctx, store, f.Key)
 		if err != nil {
 			return nil, fmt.Errorf("compare: %w", err)
 		}
-		pf, err := pq.OpenFile(lf.f, lf.size)
+		pf, err := lf.Open()
 		if err == nil {
-			err = ColumnValues(pf, key, func(v pq.Value) {
+			err = parquet.ColumnValues(pf, key, func(v pq.Value) {
 				if v.Kind() == pq.Int32 {
 					keys = append(keys, int64(v.Int32()))
 				} else {

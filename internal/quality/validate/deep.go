@@ -11,8 +11,8 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/quality"
-	"github.com/acode-dev/acode/internal/quality/partfile"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/stats"
 )
@@ -30,7 +30,7 @@ type recomputer struct {
 }
 
 func newRecomputer(settings config.QualitySettings, m *snapshot.Manifest) (*recomputer, error) {
-	table := partfile.TableOf(m)
+	table := m.Table()
 	var key []string
 	day := m.StartedAt.UTC().Format(time.DateOnly)
 	if m.Stats != nil {
@@ -51,12 +51,12 @@ func newRecomputer(settings config.QualitySettings, m *snapshot.Manifest) (*reco
 
 // observe feeds every row of one part.
 func (r *recomputer) observe(pf *pq.File) error {
-	dec, err := partfile.NewDecoder(pf, partfile.TableOf(r.m))
+	dec, err := parquet.NewDecoder(pf, r.m.Table())
 	if err != nil {
 		return err
 	}
 	dec.Only(r.columns)
-	return partfile.EachRow(pf, func(row pq.Row) error {
+	return parquet.EachRow(pf, func(row pq.Row) error {
 		text, err := dec.Text(row)
 		if err != nil {
 			return err

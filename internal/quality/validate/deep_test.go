@@ -14,7 +14,6 @@ import (
 
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/parquet"
-	"github.com/acode-dev/acode/internal/quality/partfile"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/snapshot"
 )
@@ -119,8 +118,8 @@ func forge(t *testing.T, path string, m *snapshot.Manifest, edit func(row [][]by
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := partfile.TableOf(m)
-	dec, err := partfile.NewDecoder(pf, table)
+	table := m.Table()
+	dec, err := parquet.NewDecoder(pf, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +141,7 @@ func forge(t *testing.T, path string, m *snapshot.Manifest, edit func(row [][]by
 		t.Fatalf("no column %s", name)
 		return -1
 	}
-	err = partfile.EachRow(pf, func(r pq.Row) error {
+	err = parquet.EachRow(pf, func(r pq.Row) error {
 		row, err := dec.Text(r)
 		if err != nil {
 			return err

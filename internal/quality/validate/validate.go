@@ -3,7 +3,7 @@
 // recorded size and SHA-256, every file a readable Parquet file with the
 // recorded row count and schema, and the data-quality rules re-evaluated on
 // the statistics the manifest kept. With Options.Deep it re-reads the rows
-// (package partfile), recomputes the statistics with the sync's own spec and
+// (package parquet's Decoder), recomputes the statistics with the sync's own spec and
 // reports every difference from the stored ones (deep.go). It also compares
 // a primary partition with its backup (see compare.go).
 package validate

@@ -1,4 +1,4 @@
-package partfile
+package parquet
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 
 	pq "github.com/parquet-go/parquet-go"
 
-	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/schema"
 )
 
@@ -22,7 +21,7 @@ func roundTripTable() schema.Table {
 	}
 	t := schema.Table{Name: "t"}
 	for _, c := range cols {
-		t.Columns = append(t.Columns, ColumnOf(c.name, c.typ, true))
+		t.Columns = append(t.Columns, schema.ColumnOf(c.name, c.typ, true))
 	}
 	return t
 }
@@ -54,19 +53,19 @@ func rows() [][][]byte {
 func TestDecoder_RoundTripsTheEncodersTextInBothModes(t *testing.T) {
 	t.Parallel()
 	table := roundTripTable()
-	for _, mode := range []parquet.Mode{parquet.ModeExact, parquet.ModeAirbyte} {
+	for _, mode := range []Mode{ModeExact, ModeAirbyte} {
 		t.Run(string(mode), func(t *testing.T) {
-			s, err := parquet.NewSchema(table, mode)
+			s, err := NewSchema(table, mode)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			w, err := parquet.NewWriter(&buf, s, time.Now(), parquet.DefaultOptions())
+			w, err := NewWriter(&buf, s, time.Now(), DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
 			in := rows()
-			if mode == parquet.ModeAirbyte {
+			if mode == ModeAirbyte {
 				in[0][1] = []byte("9223372036854775807") // INT64 in Airbyte's layout
 			}
 			for _, r := range in {
@@ -96,7 +95,7 @@ func TestDecoder_RoundTripsTheEncodersTextInBothModes(t *testing.T) {
 					if string(want) == "0000-00-00 00:00:00" {
 						want = nil
 					}
-					if mode == parquet.ModeAirbyte && (table.Columns[c].Name == "huge" || table.Columns[c].Name == "wide") && len(want) > 5 {
+					if mode == ModeAirbyte && (table.Columns[c].Name == "huge" || table.Columns[c].Name == "wide") && len(want) > 5 {
 						continue // a DOUBLE holds 15-17 digits: the airbyte layout's known loss
 					}
 					if (want == nil) != (v == nil) || !bytes.Equal(want, v) {
@@ -118,12 +117,12 @@ func TestDecoder_RoundTripsTheEncodersTextInBothModes(t *testing.T) {
 func TestDecoder_OnlyKeepsNullsOfSkippedColumns(t *testing.T) {
 	t.Parallel()
 	table := roundTripTable()
-	s, err := parquet.NewSchema(table, parquet.ModeExact)
+	s, err := NewSchema(table, ModeExact)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w, _ := parquet.NewWriter(&buf, s, time.Now(), parquet.DefaultOptions())
+	w, _ := NewWriter(&buf, s, time.Now(), DefaultOptions())
 	in := rows()
 	for _, r := range in {
 		if err := w.Write(r); err != nil {
@@ -174,21 +173,4 @@ func show(v []byte) string {
 		return "NULL"
 	}
 	return fmt.Sprintf("%q", v)
-}
-
-func TestColumnOf_ParsesColumnTypes(t *testing.T) {
-	t.Parallel()
-	for typ, want := range map[string]schema.Column{
-		"decimal(15,2)":       {DataType: "decimal", Precision: 15, Scale: 2},
-		"bigint(20) unsigned": {DataType: "bigint", Unsigned: true},
-		"datetime(6)":         {DataType: "datetime", Precision: 6},
-		"varchar(14)":         {DataType: "varchar"},
-		"enum('a','b')":       {DataType: "enum"},
-		"date":                {DataType: "date"},
-	} {
-		c := ColumnOf("c", typ, true)
-		if c.DataType != want.DataType || c.Precision != want.Precision || c.Scale != want.Scale || c.Unsigned != want.Unsigned {
-			t.Errorf("%s: %+v", typ, c)
-		}
-	}
 }

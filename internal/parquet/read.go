@@ -1,4 +1,4 @@
-package partfile
+package parquet
 
 import (
 	"encoding/base64"
@@ -14,6 +14,13 @@ import (
 	"github.com/acode-dev/acode/internal/schema"
 )
 
+// Decoder reads committed parts back in the form the MySQL reader handed
+// them to the encoder: one value per table column, MySQL's text, nil for
+// NULL. With it the statistics of package stats have one definition
+// whether they are gathered while a sync writes the files or recomputed
+// from the files later (`acode validate --deep`, the merge of `acode
+// reconcile`).
+//
 // Decoder turns rows of one part back into the reader's text form. It is
 // the inverse of package parquet's encoder in both type modes: exact (one
 // leaf per column) and airbyte ({member0, member1} groups for dates,
@@ -21,7 +28,7 @@ import (
 type Decoder struct {
 	table  schema.Table
 	leaves []leaf // by leaf column index of the file
-	cols   []column
+	cols   []readColumn
 	out    [][]byte
 	buf    []byte
 	ends   []int
@@ -33,7 +40,7 @@ type leaf struct {
 	member int // 0 the column's only leaf, 1 member0, 2 member1 of a group
 }
 
-type column struct {
+type readColumn struct {
 	conv  conv
 	scale int // DECIMAL scale
 	fsp   int // fractional digits of DATETIME, TIMESTAMP, TIME
@@ -66,7 +73,7 @@ const (
 // file lacks is an error naming it.
 func NewDecoder(pf *pq.File, t schema.Table) (*Decoder, error) {
 	s := pf.Schema()
-	d := &Decoder{table: t, leaves: make([]leaf, len(s.Columns())), cols: make([]column, len(t.Columns)),
+	d := &Decoder{table: t, leaves: make([]leaf, len(s.Columns())), cols: make([]readColumn, len(t.Columns)),
 		out: make([][]byte, len(t.Columns)), ends: make([]int, len(t.Columns)),
 		buf: make([]byte, 0, 256)} // never nil: an empty value must not read as NULL
 	for i := range d.leaves {
@@ -111,8 +118,8 @@ func (d *Decoder) Only(names []string) {
 // (member0 for an airbyte group), for comparing raw values.
 func (d *Decoder) Leaf(i int) int { return d.cols[i].leaf }
 
-func plan(c schema.Column, n pq.Node) column {
-	col := column{scale: c.Scale, fsp: c.Precision}
+func plan(c schema.Column, n pq.Node) readColumn {
+	col := readColumn{scale: c.Scale, fsp: c.Precision}
 	lt := n.Type().LogicalType()
 	var v format.LogicalTypeValue
 	if lt != nil {
@@ -153,13 +160,12 @@ func plan(c schema.Column, n pq.Node) column {
 		col.conv = convFloat32
 	case pq.Double:
 		col.conv = convFloat64
-		if c.DataType == "decimal" || c.DataType == "numeric" {
+		if c.Family() == schema.FamilyDecimal {
 			col.conv = convFloatDecimal
 		}
 	default:
 		col.conv = convRaw
-		if lt != nil && (c.DataType == "binary" || c.DataType == "varbinary" || c.DataType == "bit" ||
-			c.DataType == "tinyblob" || c.DataType == "blob" || c.DataType == "mediumblob" || c.DataType == "longblob") {
+		if f := c.Family(); lt != nil && (f == schema.FamilyBinary || f == schema.FamilyBit) {
 			col.conv = convBase64
 		}
 	}
@@ -232,7 +238,7 @@ func (d *Decoder) Value(i int) pq.Value { return d.cols[i].typed }
 
 const dateTimeLayout = "2006-01-02 15:04:05"
 
-func (c *column) format(b []byte, v pq.Value) ([]byte, error) {
+func (c *readColumn) format(b []byte, v pq.Value) ([]byte, error) {
 	switch c.conv {
 	case convInt:
 		return strconv.AppendInt(b, v.Int64(), 10), nil
@@ -288,7 +294,7 @@ func (c *column) format(b []byte, v pq.Value) ([]byte, error) {
 
 // appendFraction writes the column's fractional digits as MySQL does:
 // exactly fsp of them, none when fsp is 0.
-func (c *column) appendFraction(b []byte, frac int64) []byte {
+func (c *readColumn) appendFraction(b []byte, frac int64) []byte {
 	if c.fsp <= 0 {
 		return b
 	}
