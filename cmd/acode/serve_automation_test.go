@@ -83,14 +83,23 @@ func TestServe_ScheduledSyncThatFailsAlertsSlackAndCountsIt(t *testing.T) {
 		t.Errorf("paged before sync_failing_escalation: %v", recv.at("/v2/enqueue"))
 	}
 
-	resp, err := http.Get(sp.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `acode_alerts_total{severity="critical",sink="slack"} 1`) {
-		t.Errorf("/metrics lacks the alert count:\n%s", grepLines(string(body), "acode_alert"))
+	// The count follows the delivery: Slack has the message a moment
+	// before the sink's answer is counted.
+	var body []byte
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get(sp.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `acode_alerts_total{severity="critical",sink="slack"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks the alert count 30s after Slack had it:\n%s", grepLines(string(body), "acode_alert"))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	if err := sp.cmd.Process.Signal(syscall.SIGTERM); err != nil {
