@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +136,33 @@ func TestSync_AFailingStreamSparesTheOthersAndTheRetryRunsOnlyIt(t *testing.T) {
 		}
 		if m.Attempt != wantAttempt {
 			t.Errorf("%s committed by attempt %d, want %d (only the failed stream runs again)", s.Name, m.Attempt, wantAttempt)
+		}
+	}
+}
+
+// A value a column's Parquet type cannot hold (2 in a TINYINT(1) made
+// BOOLEAN by sync.columns) fails that stream alone, naming the column; the
+// other streams commit.
+func TestSync_ABadValueFailsItsStreamAlone(t *testing.T) {
+	t.Parallel()
+	m, database := seeded(t, 2000)
+	const produtos = "farmarcas_si_analitico_diario_produtos"
+	m.Exec(t, "ALTER TABLE `"+database+"`.`"+produtos+"` ADD COLUMN ativo TINYINT(1) NOT NULL DEFAULT 1",
+		"UPDATE `"+database+"`.`"+produtos+"` SET ativo = 2 ORDER BY idpk LIMIT 1")
+	f := newFixture(t, m, database, nil)
+	f.Settings(t, "columns:", "  "+produtos+".ativo: boolean")
+	res, err := f.run(t, "connection_mysql_local_acode", Options{})
+	var se *StreamsError
+	if !errors.As(err, &se) || len(se.Failed) != 1 || se.Failed[0] != produtos || !strings.Contains(err.Error(), "ativo") {
+		t.Fatalf("want the job to fail on %s's ativo alone, got %v", produtos, err)
+	}
+	for _, s := range res.Streams {
+		want := StreamCommitted
+		if s.Name == produtos {
+			want = StreamFailed
+		}
+		if s.Status != want {
+			t.Errorf("%s: %s (%s), want %s", s.Name, s.Status, s.Error, want)
 		}
 	}
 }
