@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,6 +72,24 @@ func TestServeHA_KillTheLeaderOfThreeReplicas(t *testing.T) {
 	}
 	p.Edit(t, "connections/connection_mysql_local_acode/configuration.yaml", "schedule_type: manual",
 		"schedule_type: cron\n  schedule_data:\n    cron:\n      cron_expression: \"0/10 * * * * ?\"\n      cron_time_zone: UTC")
+	// The backup source is down for the whole test: its connectivity check
+	// is critical in every round, and the alert about it is sent once, by
+	// whichever replica leads, kill or not.
+	_, closedPort, _ := strings.Cut(freeAddr(t), ":")
+	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+closedPort)
+	recv := newHookReceiver(t)
+	const slackPath = "/services/T1/B1/haSlackPath"
+	p.Env["ACODE_SLACK_WEBHOOK_URL"] = recv.srv.URL + slackPath
+	backupAlerts := func() int {
+		n := 0
+		for _, m := range recv.at(slackPath) {
+			if b, _ := json.Marshal(m); strings.Contains(string(b), "mysql_connectivity on source_mysql_acode_backup") &&
+				!strings.Contains(string(b), "is ok again") {
+				n++
+			}
+		}
+		return n
+	}
 	st, err := state.Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +133,7 @@ func TestServeHA_KillTheLeaderOfThreeReplicas(t *testing.T) {
 	}
 	// Let the leader run two health rounds, then kill it right after one.
 	waitUntil(t, 4*interval, "two health rounds by the first leader", func() bool { return len(healthRounds(t, st)) >= 2 })
+	waitUntil(t, 2*interval, "the alert on the unreachable backup", func() bool { return backupAlerts() > 0 })
 	if err := killed.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +186,12 @@ func TestServeHA_KillTheLeaderOfThreeReplicas(t *testing.T) {
 	}
 	if len(perSlot) < 3 {
 		t.Errorf("only %d slots fired over the test; the schedule stopped", len(perSlot))
+	}
+	if n := backupAlerts(); n != 1 {
+		t.Errorf("the unreachable backup was alerted %d times across the leader change, want once", n)
+	}
+	if conds, err := st.AlertConditions(context.Background()); err != nil || !strings.Contains(fmt.Sprint(conds), "source_mysql_acode_backup") {
+		t.Errorf("the backup's alert condition is not held after the takeover: %v %v", conds, err)
 	}
 	leading := 0
 	for _, r := range rest {
