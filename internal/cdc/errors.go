@@ -21,6 +21,11 @@ var (
 type SchemaChangedError struct {
 	Table  string
 	Detail string
+	// Final is set when the change cannot be followed (a column dropped or
+	// retyped); otherwise the reader may discover the table again and go
+	// on with its added columns.
+	Final bool
+	table *Table
 }
 
 func (e *SchemaChangedError) Error() string {

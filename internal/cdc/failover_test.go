@@ -48,19 +48,29 @@ func runInProcess(t *testing.T, e *cdcEnv) (*syncBuffer, func() error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cdc.Run(ctx, o.Config) }()
-	stopped := false
+	var once sync.Once
+	var result error
+	finish := func(err error) { once.Do(func() { result = err; o.Close() }) }
 	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
 		cancel()
-		err := <-done
-		o.Close()
-		return err
+		select {
+		case err := <-done:
+			finish(err)
+		default:
+		}
+		if result == nil {
+			finish(<-done)
+		}
+		return result
 	}
 	t.Cleanup(func() { stop() })
 	return logs, stop
+}
+
+// waitRunEnd waits for a Run started by runInProcess to end on its own.
+func waitRunEnd(t *testing.T, logs *syncBuffer, what string) {
+	t.Helper()
+	poll(t, time.Minute, what, func() bool { return strings.Contains(logs.String(), "cdc reader halted") })
 }
 
 func TestRun_ReadingTheReplicaThroughKillNineOfThePrimaryAndPromotion(t *testing.T) {

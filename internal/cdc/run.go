@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/acode-dev/acode/internal/schema"
 )
 
 // Config is one reader: the server it reads, the streams it lands, and
@@ -36,6 +38,9 @@ type Config struct {
 	// Backfill, when set, gives a stream without a checkpoint its current
 	// rows first; without it such a stream starts at Current.
 	Backfill *Backfill
+	// Discover, when set, reads a landed table's columns again after the
+	// binlog shows them changed: added columns are followed.
+	Discover func(ctx context.Context, t *Table) (schema.Table, error)
 }
 
 // run is one Run's state: the landings and the position read up to.
@@ -56,6 +61,14 @@ type run struct {
 // lost connection is reopened from the last whole transaction after a
 // pause growing to RetryMax.
 func Run(ctx context.Context, cfg Config) error {
+	err := runReader(ctx, cfg)
+	if err != nil && ctx.Err() == nil {
+		cfg.Log.Error("cdc reader halted", "connection", cfg.Connection, "err", err)
+	}
+	return err
+}
+
+func runReader(ctx context.Context, cfg Config) error {
 	r, err := start(ctx, cfg)
 	if err != nil {
 		return err
@@ -65,9 +78,15 @@ func Run(ctx context.Context, cfg Config) error {
 		r.landed = false
 		err := r.stream(ctx)
 		var conn *ConnectionError
+		var changed *SchemaChangedError
 		switch {
 		case ctx.Err() != nil:
 			return r.stop()
+		case errors.As(err, &changed) && !changed.Final && changed.table != nil && cfg.Discover != nil:
+			if err := r.evolve(ctx, changed.table); err != nil {
+				return err
+			}
+			continue // read again from the transaction that showed the new columns
 		case errors.As(err, &conn):
 			if r.landed {
 				failures, pause = 0, time.Second
@@ -91,6 +110,41 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		pause = min(2*pause, cfg.RetryMax)
 	}
+}
+
+// evolve follows a landed table whose columns grew: every open file is
+// committed first (its transactions all have the old columns), then the
+// table is discovered again and its change log goes on with the new
+// columns, in new files. A dropped or retyped column stops the reader.
+func (r *run) evolve(ctx context.Context, t *Table) error {
+	if err := r.commitAll(ctx); err != nil {
+		return err
+	}
+	now, err := r.cfg.Discover(ctx, t)
+	if err != nil {
+		return fmt.Errorf("discover %s again after its columns changed: %w", t.Source.Name, err)
+	}
+	if err := t.grown(now); err != nil {
+		return err
+	}
+	old := r.byTable[t]
+	prev := t.Source
+	t.Source = now
+	l, err := newLanding(r.cfg.Sink, t)
+	if err != nil {
+		t.Source = prev
+		return err
+	}
+	l.pos, l.repaired = old.pos, old.repaired
+	for i := range r.landings {
+		if r.landings[i] == old {
+			r.landings[i] = l
+		}
+	}
+	r.byTable[t] = l
+	r.cfg.Log.Warn("cdc stream's table gained columns; its change log goes on with them in new files",
+		"table", t.Name, "columns_before", len(prev.Columns), "columns_now", len(now.Columns), "fingerprint", l.log.Fingerprint())
+	return nil
 }
 
 // switchServer moves the reader to the next server of the topology; the

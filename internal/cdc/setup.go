@@ -13,6 +13,7 @@ import (
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
+	"github.com/acode-dev/acode/internal/schema"
 	"github.com/acode-dev/acode/internal/snapshot"
 )
 
@@ -176,6 +177,13 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 		Current:       func(ctx context.Context) (Position, error) { return CurrentPosition(ctx, o.db) },
 		Log:           log,
 		Stats:         &Stats{},
+	}
+	o.Config.Discover = func(ctx context.Context, t *Table) (schema.Table, error) {
+		found, err := mysql.Discover(ctx, o.db, t.Source.Namespace, []string{t.Source.Name})
+		if err != nil {
+			return schema.Table{}, err
+		}
+		return found[0], nil
 	}
 	if cdc.Backfill {
 		o.Config.Backfill = &Backfill{DB: o.db, ChunkRows: st.ChunkRows}

@@ -44,7 +44,7 @@ func ChangeLogName(stream config.Stream) string {
 // the reader started.
 func (t *Table) checkColumns(names []string, count int) error {
 	if count != len(t.Source.Columns) {
-		return &SchemaChangedError{Table: t.Source.Namespace + "." + t.Source.Name,
+		return &SchemaChangedError{table: t, Table: t.Source.Namespace + "." + t.Source.Name,
 			Detail: fmt.Sprintf("the binlog has %d columns, the table had %d when the reader started", count, len(t.Source.Columns))}
 	}
 	if len(names) == 0 {
@@ -53,9 +53,32 @@ func (t *Table) checkColumns(names []string, count int) error {
 	}
 	for i, n := range names {
 		if !strings.EqualFold(n, t.Source.Columns[i].Name) {
-			return &SchemaChangedError{Table: t.Source.Namespace + "." + t.Source.Name,
+			return &SchemaChangedError{table: t, Table: t.Source.Namespace + "." + t.Source.Name,
 				Detail: fmt.Sprintf("column %d is %s in the binlog, %s when the reader started", i+1, n, t.Source.Columns[i].Name)}
 		}
+	}
+	return nil
+}
+
+// grown checks that now, the table as discovered again, only adds columns
+// after those of t (same names and types in the same order): the change
+// log can then go on with the new columns. Anything else is final.
+func (t *Table) grown(now schema.Table) error {
+	name := t.Source.Namespace + "." + t.Source.Name
+	for i, c := range t.Source.Columns {
+		if i >= len(now.Columns) {
+			return &SchemaChangedError{Table: name, Final: true,
+				Detail: fmt.Sprintf("column %s was dropped: the stream stops, as a sync stops on drift; land it again from a backfill", c.Name)}
+		}
+		n := now.Columns[i]
+		if !strings.EqualFold(n.Name, c.Name) || n.ColumnType != c.ColumnType {
+			return &SchemaChangedError{Table: name, Final: true,
+				Detail: fmt.Sprintf("column %d was %s %s and is now %s %s: the stream stops, as a sync stops on drift", i+1, c.Name, c.ColumnType, n.Name, n.ColumnType)}
+		}
+	}
+	if len(now.Columns) == len(t.Source.Columns) {
+		return &SchemaChangedError{Table: name, Final: true,
+			Detail: "the binlog's columns differ from the table's, which has not changed since the reader started"}
 	}
 	return nil
 }
