@@ -274,6 +274,9 @@ func (s *Stream) Finish(ctx context.Context, src *Source, written, counted int64
 	}
 	st := s.gatherer.Result()
 	st.Nulled = s.nulled
+	for i := range st.Columns { // the gatherer saw their text; the files hold NULL
+		st.Columns[i].Nulls += s.nulled[st.Columns[i].Name]
+	}
 	if src != nil {
 		src.measure(ctx, st, s.rules.SQL, counted)
 	}

@@ -2,7 +2,8 @@ package quality
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -332,23 +333,26 @@ func pct(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 2, 64) + "%"
 }
 
-// nulledValues reports, one result per column, the values written as NULL
-// because the column's Parquet type cannot hold them (zero and partial
-// zero dates): a warning by default, so the change is never silent, or an
-// error (quarantine) with quality.nulled_values_severity: error. Columns
-// without such values add no result.
+// nulledValues reports the values written as NULL because the column's
+// Parquet type cannot hold them (zero and partial zero dates), with each
+// column's count: a warning by default, so the change is never silent, or
+// an error (quarantine) with quality.nulled_values_severity: error. One
+// rule for the stream, so that a table with many date columns is not
+// scored down once per column; none when there were none.
 func nulledValues(st *stats.Stream, stream string, severity failure.Severity) []Result {
-	cols := make([]string, 0, len(st.Nulled))
-	for c, n := range st.Nulled {
-		if n > 0 {
-			cols = append(cols, c)
+	var total int64
+	var cols []string
+	for _, c := range slices.Sorted(maps.Keys(st.Nulled)) {
+		if n := st.Nulled[c]; n > 0 {
+			total += n
+			cols = append(cols, fmt.Sprintf("%s %d", c, n))
 		}
 	}
-	sort.Strings(cols)
-	out := make([]Result, len(cols))
-	for i, c := range cols {
-		out[i] = Result{Rule: "nulled_values." + c, Severity: severity, Measured: fmt.Sprintf("%d values", st.Nulled[c]),
-			Threshold: "0", Detail: "zero or partial zero dates, which no Parquet DATE/TIMESTAMP holds, written as NULL (sync.columns " + stream + "." + c + ": string keeps their text)"}
+	if total == 0 {
+		return nil
 	}
-	return out
+	return []Result{{Rule: "nulled_values", Severity: severity, Threshold: "0",
+		Measured: fmt.Sprintf("%d values in %d columns (%s)", total, len(cols), strings.Join(cols, ", ")),
+		Detail: "zero or partial zero dates, which no Parquet DATE/TIMESTAMP holds, written as NULL; " +
+			"sync.columns " + stream + ".COLUMN: string keeps their text"}}
 }

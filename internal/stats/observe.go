@@ -125,8 +125,7 @@ func (w *Worker) observeDates(row [][]byte) {
 		if v == nil {
 			continue
 		}
-		if isZeroDate(v) { // written as NULL, so counted as one
-			w.nulls[i]++
+		if isZeroDate(v) { // written as NULL: counted by the encoder, added to Nulls by the syncer
 			continue
 		}
 		k, _ := textKeyOf(v)
@@ -142,8 +141,10 @@ func (w *Worker) observeDates(row [][]byte) {
 	}
 }
 
+// isZeroDate reports a zero or partial zero date ("0000-00-00",
+// "2025-00-10"): it names no day, so it is neither a minimum nor a maximum.
 func isZeroDate(v []byte) bool {
-	return len(v) >= 10 && string(v[:10]) == "0000-00-00"
+	return len(v) >= 10 && (v[5] == '0' && v[6] == '0' || v[8] == '0' && v[9] == '0')
 }
 
 // isDay reports whether v, a date column's value, names a day.

