@@ -27,14 +27,23 @@ type Replica struct {
 	SeenAt    time.Time // its last sign of life
 }
 
-// SeeReplica records that replica id is alive now; the first call also
-// records when it started.
+// replicaForgetAfter is how long a silent replica's row is kept (a killed
+// replica never removes it).
+const replicaForgetAfter = 10 * time.Minute
+
+// SeeReplica records that replica id is alive now (the first call also
+// records when it started) and deletes the rows of replicas silent for
+// replicaForgetAfter.
 func (s *Store) SeeReplica(ctx context.Context, id, addr string) error {
-	now := formatTime(s.clock())
+	clock := s.clock()
+	now := formatTime(clock)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO replicas (id, addr, started_at, seen_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, seen_at = excluded.seen_at`, id, addr, now, now)
 	if err != nil {
 		return fmt.Errorf("record replica %s: %w", id, err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM replicas WHERE seen_at < ?`, formatTime(clock.Add(-replicaForgetAfter))); err != nil {
+		return fmt.Errorf("prune replicas: %w", err)
 	}
 	return nil
 }
@@ -47,13 +56,10 @@ func (s *Store) ForgetReplica(ctx context.Context, id string) error {
 	return nil
 }
 
-// Replicas returns the replicas seen within fresh, oldest first, and
-// deletes the rows of those not seen for ten times as long (killed ones).
+// Replicas returns the replicas seen within fresh, oldest first. It only
+// reads (status pages call it).
 func (s *Store) Replicas(ctx context.Context, fresh time.Duration) ([]Replica, error) {
 	now := s.clock()
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM replicas WHERE seen_at < ?`, formatTime(now.Add(-10*fresh))); err != nil {
-		return nil, fmt.Errorf("prune replicas: %w", err)
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, addr, started_at, seen_at FROM replicas WHERE seen_at >= ?
 		ORDER BY started_at, id`, formatTime(now.Add(-fresh)))
 	if err != nil {

@@ -85,5 +85,12 @@ func TestReplicas_SeenListedAndForgotten(t *testing.T) {
 		if rs, _ = s.Replicas(ctx, time.Hour); len(rs) != 1 || rs[0].ID != "a:1" {
 			t.Errorf("after forgetting b:2: %+v; want only the quiet a:1 within an hour", rs)
 		}
+		clock.Advance(replicaForgetAfter)
+		if err := s.SeeReplica(ctx, "c:3", ""); err != nil {
+			t.Fatal(err)
+		}
+		if rs, _ = s.Replicas(ctx, 24*time.Hour); len(rs) != 1 || rs[0].ID != "c:3" {
+			t.Errorf("after a:1 was silent for %v: %+v; want its row gone, only c:3", replicaForgetAfter, rs)
+		}
 	})
 }
