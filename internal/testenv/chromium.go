@@ -202,7 +202,7 @@ func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := b.screenshot(ctx)
 	if err != nil {
 		b.t.Fatalf("chromium: screenshot: %v", err)
 	}
@@ -222,4 +222,31 @@ func (b *Browser) Screenshot(name string) string {
 		b.t.Logf("screenshot copied to %s", path)
 	}
 	return path
+}
+
+// screenshot takes a full-page PNG once the page is laid out. A page that
+// reloads itself (the status page does after a switch) has no layout for a
+// moment, and Chromium refuses a screenshot of zero width then: poll until
+// the page is complete and wide, and retry a refused capture until ctx ends.
+func (b *Browser) screenshot(ctx context.Context) ([]byte, error) {
+	const ready = `document.readyState === "complete" && document.documentElement.scrollWidth > 0`
+	last := errors.New("the page never finished loading")
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](ready))
+		switch {
+		case err != nil:
+			last = err
+		case ok:
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err == nil {
+				return png, nil
+			}
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (waited until %v)", last, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
