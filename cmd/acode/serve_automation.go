@@ -73,6 +73,11 @@ func newScheduler(log *slog.Logger, p *config.Project, st *state.Store, runner *
 			return nil, &exitError{code: exitConfig, err: err}
 		}
 		entries = append(entries, e)
+		reports, err := reportEntries(p, st, mailer)
+		if err != nil {
+			return nil, &exitError{code: exitConfig, err: err}
+		}
+		entries = append(entries, reports...)
 	}
 	return schedule.New(st, entries, schedule.Options{Log: log})
 }
