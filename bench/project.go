@@ -57,7 +57,7 @@ configuration:
     compression_codec: SNAPPY
 `, strconv.Quote(filepath.Join(dir, "out")))
 	if dest == "s3" {
-		env = append(env, "ACODE_BENCH_S3_KEY="+s3.accessKey, "ACODE_BENCH_S3_SECRET="+s3.secretKey)
+		env = append(env, "ACODE_BENCH_S3_KEY="+s3.AccessKey, "ACODE_BENCH_S3_SECRET="+s3.SecretKey)
 		destination = fmt.Sprintf(`resource_name: destination_bench
 definition_type: destination
 configuration:
@@ -71,7 +71,7 @@ configuration:
   format:
     format_type: Parquet
     compression_codec: SNAPPY
-`, s3.bucket, s3.region, s3.endpoint)
+`, s3.bucket, s3.Region, s3.Endpoint)
 	}
 	files := map[string]string{
 		"sources/source_bench/configuration.yaml": fmt.Sprintf(`resource_name: source_bench

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/acode-dev/acode/internal/humanize"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -50,7 +51,7 @@ func newJobsCmd(g *globals) *cobra.Command {
 			chain := chainNotes(jobs)
 			for _, j := range listed {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status,
-					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanBytes(j.Bytes), chain[j.ID], streamStatuses(j.Streams), truncate(j.Error, 80))
+					j.CreatedAt.Format("2006-01-02 15:04:05Z"), j.Rows, humanize.Bytes(j.Bytes), chain[j.ID], streamStatuses(j.Streams), truncate(j.Error, 80))
 			}
 			return tw.Flush()
 		},

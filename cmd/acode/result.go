@@ -5,32 +5,20 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/acode-dev/acode/internal/humanize"
 	"github.com/acode-dev/acode/internal/syncer"
 )
 
 func printResult(w io.Writer, r *syncer.Result) {
 	fmt.Fprintf(w, "job %d of %s %s in %.1fs (%d attempt(s)): %d rows, %s\n",
-		r.JobID, r.Connection, r.Status, r.Duration, r.Attempts, r.Rows, humanBytes(r.Bytes))
+		r.JobID, r.Connection, r.Status, r.Duration, r.Attempts, r.Rows, humanize.Bytes(r.Bytes))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tSTATUS\tROWS\tBYTES\tFILES\tPARTITION")
 	for _, s := range r.Streams {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", s.Name, s.Status, s.Rows, humanBytes(s.Bytes), len(s.Files), s.Partition)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", s.Name, s.Status, s.Rows, humanize.Bytes(s.Bytes), len(s.Files), s.Partition)
 	}
 	tw.Flush()
 	if r.Error != "" {
 		fmt.Fprintln(w, "error:", r.Error)
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

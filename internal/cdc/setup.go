@@ -194,10 +194,7 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 func discover(ctx context.Context, db *sql.DB, conn *config.Connection, streams []config.Stream) ([]*Table, error) {
 	var out []*Table
 	for _, s := range streams {
-		ns := s.Namespace
-		if ns == "" {
-			ns = conn.Source.Database
-		}
+		ns := conn.Namespace(s)
 		found, err := mysql.Discover(ctx, db, ns, []string{s.Name})
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", s.Name, err)

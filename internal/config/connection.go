@@ -75,6 +75,15 @@ func (c *Connection) SelectedStreams() []Stream {
 	return out
 }
 
+// Namespace is the database a stream is read from: its catalog namespace,
+// else the source's database.
+func (c *Connection) Namespace(s Stream) string {
+	if s.Namespace != "" {
+		return s.Namespace
+	}
+	return c.Source.Database
+}
+
 // connectionNamespace makes connection IDs distinct from other UUIDv5s.
 var connectionNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/acode-dev/acode/connection"))
 

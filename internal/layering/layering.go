@@ -23,7 +23,7 @@ var Stages = [][]string{
 	// The MySQL driver, the scratch directory and the example project are
 	// here too: they import nothing of acode's.
 	{"internal/config", "internal/schema", "internal/failure", "internal/state", "internal/layout",
-		"internal/mysqldriver", "internal/scratch", "internal/layering", "internal/sandbox", "internal/demo", "examples"},
+		"internal/mysqldriver", "internal/scratch", "internal/humanize", "internal/layering", "internal/sandbox", "internal/demo", "examples"},
 	// Backends: read MySQL, encode Parquet, store objects; statistics
 	// gathered while encoding.
 	{"internal/mysql", "internal/parquet", "internal/stats", "internal/storage", "internal/storage/file",

@@ -31,10 +31,7 @@ func (r *run) driftCheck(ctx context.Context, connName string) error {
 		return nil
 	}
 	for _, s := range conn.SelectedStreams() {
-		ns := s.Namespace
-		if ns == "" {
-			ns = conn.Source.Database
-		}
+		ns := conn.Namespace(s)
 		rep, _, err := drift.Discover(ctx, db, r.o.State, store, connName, ns, s.Name)
 		var missing *mysql.TableNotFoundError
 		if err != nil {

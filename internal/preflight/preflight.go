@@ -144,10 +144,7 @@ func checkCDC(ctx context.Context, p *config.Project, c *config.Connection) *CDC
 
 func checkStream(ctx context.Context, st *state.Store, store storage.Store, db *sql.DB, c *config.Connection, s config.Stream) Stream {
 	sr := Stream{Name: s.Name}
-	ns := s.Namespace
-	if ns == "" {
-		ns = c.Source.Database
-	}
+	ns := c.Namespace(s)
 	tables, err := mysql.Discover(ctx, db, ns, []string{s.Name})
 	if err != nil {
 		sr.Error = err.Error()

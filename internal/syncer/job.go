@@ -320,7 +320,7 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 	// or unreadable fails its stream alone (see streamRun.run).
 	ep.undiscovered = map[string]error{}
 	for _, str := range streams {
-		ns := namespaceOf(conn, str)
+		ns := conn.Namespace(str)
 		tables, err := mysql.Discover(ctx, db, ns, []string{str.Name})
 		if err != nil {
 			ep.undiscovered[ns+"."+str.Name] = failure.Source(str.Name, err)
@@ -329,13 +329,6 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 		ep.tables[ns+"."+str.Name] = tables[0]
 	}
 	return ep, nil
-}
-
-func namespaceOf(conn *config.Connection, s config.Stream) string {
-	if s.Namespace != "" {
-		return s.Namespace
-	}
-	return conn.Source.Database
 }
 
 func (s *Syncer) discardStaging(ctx context.Context, conn *config.Connection, jobID int64, log *slog.Logger) {

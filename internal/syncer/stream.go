@@ -40,7 +40,7 @@ type streamRun struct {
 }
 
 func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
-	ns := namespaceOf(r.conn, r.stream)
+	ns := r.conn.Namespace(r.stream)
 	res := StreamResult{Name: r.stream.Name, Namespace: ns, Status: StreamRunning, Files: []string{}}
 	table, ok := r.ep.tables[ns+"."+r.stream.Name]
 	if !ok {

@@ -14,7 +14,7 @@ import (
 func (s *Syncer) pendingStreams(ctx context.Context, conn *config.Connection, job state.Job, log *slog.Logger) []StreamResult {
 	var out []StreamResult
 	for _, str := range conn.SelectedStreams() {
-		r := StreamResult{Name: str.Name, Namespace: namespaceOf(conn, str), Status: StreamPending, Files: []string{}}
+		r := StreamResult{Name: str.Name, Namespace: conn.Namespace(str), Status: StreamPending, Files: []string{}}
 		out = append(out, r)
 		s.saveStream(ctx, job, r, log)
 	}

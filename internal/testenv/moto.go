@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/sandbox"
 )
 
 // StartLifecycleS3 starts moto's S3 server (moto_server, Apache-2.0) on a
@@ -25,7 +27,7 @@ func StartLifecycleS3(t testing.TB) *S3Server {
 	if err != nil {
 		t.Fatal(errors.New("moto_server not found in PATH: install Python's moto with its server extra (moto[server])"))
 	}
-	s := &S3Server{AccessKey: "test", SecretKey: "testsecret", Region: "us-east-1"}
+	s := &S3Server{S3: &sandbox.S3{AccessKey: "test", SecretKey: "testsecret", Region: "us-east-1"}}
 	logPath := filepath.Join(t.TempDir(), "moto.log")
 	for attempt := 0; ; attempt++ {
 		err = s.launchMoto(t, bin, logPath)
@@ -61,7 +63,7 @@ func (s *S3Server) launchMoto(t testing.TB, bin, logPath string) error {
 		<-exited
 	}
 	s.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := waitHTTP(s.Endpoint, exited, 30*time.Second); err != nil {
+	if err := sandbox.WaitHTTP(s.Endpoint, exited, 30*time.Second); err != nil {
 		stop()
 		return err
 	}

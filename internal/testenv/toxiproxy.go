@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/acode-dev/acode/internal/sandbox"
 )
 
 const toxiproxyInstallHint = "run scripts/test-deps.sh (go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0, " +
@@ -83,7 +85,7 @@ func launchToxiproxy(t testing.TB, bin, logPath string) (*Toxiproxy, error) {
 		<-exited
 	}
 	tp := &Toxiproxy{API: "http://127.0.0.1:" + strconv.Itoa(port), client: &http.Client{Timeout: 10 * time.Second}}
-	if err := waitHTTP(tp.API+"/version", exited, 15*time.Second); err != nil {
+	if err := sandbox.WaitHTTP(tp.API+"/version", exited, 15*time.Second); err != nil {
 		stop()
 		return nil, err
 	}
@@ -176,10 +178,10 @@ func (tp *Toxiproxy) call(method, path string, body any) error {
 // install .../cmd/server` names the binary "server"; that name is accepted
 // when the binary says it is toxiproxy.
 func findToxiproxy() (string, error) {
-	if p, ok := findGoTool("toxiproxy-server"); ok {
+	if p, ok := sandbox.FindGoTool("toxiproxy-server"); ok {
 		return p, nil
 	}
-	for _, d := range goBinDirs() {
+	for _, d := range sandbox.GoBinDirs() {
 		p := filepath.Join(d, "server")
 		if st, err := os.Stat(p); err != nil || st.IsDir() {
 			continue

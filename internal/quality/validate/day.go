@@ -17,10 +17,7 @@ import (
 // partition a job started that day wrote. Path formats holding a time of
 // day (${HOUR}, ${EPOCH}...) render for midnight UTC.
 func StreamLayout(conn *config.Connection, s config.Stream, day time.Time) layout.Stream {
-	ns := s.Namespace
-	if ns == "" {
-		ns = conn.Source.Database
-	}
+	ns := conn.Namespace(s)
 	return layout.ForStream(conn.Destination.BucketPath, conn.Destination.PathFormat, layout.Vars{
 		Namespace: ns, Stream: s.Name, Time: day.UTC(),
 	})

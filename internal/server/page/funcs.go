@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/acode-dev/acode/internal/humanize"
 )
 
 // funcs are the template's formatting helpers.
@@ -14,7 +16,7 @@ var funcs = template.FuncMap{
 	"ago":      ago,
 	"dur":      shortDuration,
 	"count":    thousands,
-	"bytes":    humanBytes,
+	"bytes":    humanize.Bytes,
 	"clip":     clip,
 	"pct":      func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
 	"stateTxt": stateText,
@@ -89,19 +91,6 @@ func thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // clip shortens s to n runes for a table cell; the full text goes in the

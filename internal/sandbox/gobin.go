@@ -1,4 +1,4 @@
-package testenv
+package sandbox
 
 import (
 	"go/build"
@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 )
 
-// goBinDirs are where `go install` puts binaries: $GOBIN, else each
+// GoBinDirs are where `go install` puts binaries: $GOBIN, else each
 // $GOPATH/bin.
-func goBinDirs() []string {
+func GoBinDirs() []string {
 	var dirs []string
 	if gobin := os.Getenv("GOBIN"); gobin != "" {
 		dirs = append(dirs, gobin)
@@ -20,13 +20,13 @@ func goBinDirs() []string {
 	return dirs
 }
 
-// findGoTool finds a binary installed with `go install`: in PATH, else in
+// FindGoTool finds a binary installed with `go install`: in PATH, else in
 // the Go bin dirs.
-func findGoTool(name string) (string, bool) {
+func FindGoTool(name string) (string, bool) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, true
 	}
-	for _, d := range goBinDirs() {
+	for _, d := range GoBinDirs() {
 		p := filepath.Join(d, name)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, true
