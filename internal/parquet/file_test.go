@@ -70,6 +70,11 @@ func TestCodecs_EveryCodecIsReadableByDuckDB(t *testing.T) {
 // heap must stay far below the data's size while writing.
 func TestRowGroups_ByteBoundKeepsMemoryFlat(t *testing.T) {
 	testenv.SkipShort(t, "seconds of CPU to write 3M rows")
+	if testenv.RaceEnabled {
+		// One goroutine writing millions of rows: nothing for the race
+		// detector, which makes it minutes long. .ci/run runs it without.
+		t.Skip("a heap measurement of one goroutine; run without -race")
+	}
 	// Not parallel: it measures the heap.
 	s := mustSchema(t, acodeTable()[:4], ModeExact)
 	path := filepath.Join(t.TempDir(), "big.parquet")

@@ -16,6 +16,11 @@ import (
 // page file may be left in the spool dir.
 func TestSpoolDir_KeepsRowGroupPagesOffTheHeap(t *testing.T) {
 	testenv.SkipShort(t, "seconds of CPU to write 2M rows")
+	if testenv.RaceEnabled {
+		// One goroutine writing millions of rows: nothing for the race
+		// detector, which makes it minutes long. .ci/run runs it without.
+		t.Skip("a heap measurement of one goroutine; run without -race")
+	}
 	// Not parallel: it measures the heap.
 	s := mustSchema(t, acodeTable()[:6], ModeExact)
 	dir := t.TempDir()
