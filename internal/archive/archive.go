@@ -52,18 +52,27 @@ type Archiver struct {
 	Log    *slog.Logger
 }
 
+// Outcome is what archiving one stream's month did.
+type Outcome string
+
+const (
+	Archived         Outcome = "archived"           // the month's last snapshot was copied to the archive
+	AlreadyArchived  Outcome = "already archived"   // the archive holds that snapshot already
+	NothingToArchive Outcome = "nothing to archive" // no snapshot was committed in the month
+)
+
 // Result is one stream's archive of one month.
 type Result struct {
-	Connection string `json:"connection"`
-	Stream     string `json:"stream"`
-	Month      string `json:"month"`
-	From       string `json:"from,omitempty"` // the archived bronze partition
-	JobID      int64  `json:"job_id,omitempty"`
-	Rows       int64  `json:"rows,omitempty"`
-	Bytes      int64  `json:"bytes,omitempty"`
-	Files      int    `json:"files,omitempty"`
-	Manifest   string `json:"manifest,omitempty"`
-	Did        string `json:"did"` // archived, already archived, nothing to archive
+	Connection string  `json:"connection"`
+	Stream     string  `json:"stream"`
+	Month      string  `json:"month"`
+	From       string  `json:"from,omitempty"` // the archived bronze partition
+	JobID      int64   `json:"job_id,omitempty"`
+	Rows       int64   `json:"rows,omitempty"`
+	Bytes      int64   `json:"bytes,omitempty"`
+	Files      int     `json:"files,omitempty"`
+	Manifest   string  `json:"manifest,omitempty"`
+	Did        Outcome `json:"did"`
 }
 
 // Month archives the last committed snapshot of each selected stream in
@@ -84,7 +93,7 @@ func (a *Archiver) stream(ctx context.Context, s config.Stream, month time.Time)
 	res := Result{Connection: a.Conn.ResourceName, Stream: s.Name, Month: monthName(month)}
 	src, err := a.lastSnapshot(ctx, s, month)
 	if err != nil || src == nil {
-		res.Did = "nothing to archive"
+		res.Did = NothingToArchive
 		return res, err
 	}
 	res.From, res.JobID, res.Rows, res.Bytes, res.Files = src.Partition, src.JobID, src.Rows, src.Bytes, len(src.Files)
@@ -93,7 +102,7 @@ func (a *Archiver) stream(ctx context.Context, s config.Stream, month time.Time)
 	cur, err := snapshot.ReadManifest(ctx, a.Store, l.ManifestKey())
 	switch {
 	case err == nil && cur.Connection == src.Connection && cur.JobID == src.JobID && cur.Rows == src.Rows:
-		res.Did = "already archived"
+		res.Did = AlreadyArchived
 		return res, a.dropStaging(ctx, s.Name, month)
 	case err != nil && !errors.Is(err, storage.ErrNotExist):
 		return res, fmt.Errorf("archive %s %s: read the archive's manifest: %w", s.Name, res.Month, err)
@@ -103,7 +112,7 @@ func (a *Archiver) stream(ctx context.Context, s config.Stream, month time.Time)
 	if err := a.publish(ctx, l, m, a.stagingPrefix(s.Name, month)); err != nil {
 		return res, fmt.Errorf("archive %s %s: %w", s.Name, res.Month, err)
 	}
-	res.Did = "archived"
+	res.Did = Archived
 	a.log().Info("month archived", "connection", res.Connection, "stream", s.Name, "month", res.Month,
 		"from", src.Partition, "job_id", src.JobID, "rows", src.Rows)
 	return res, nil

@@ -63,7 +63,7 @@ func TestMonth_TakesTheLastDayAndFinishesWhatACrashedRunLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 1 || res[0].Did != "archived" || res[0].JobID != 2 || res[0].Rows != 20 {
+	if len(res) != 1 || res[0].Did != Archived || res[0].JobID != 2 || res[0].Rows != 20 {
 		t.Fatalf("archive %+v, want job 2 of Nov 28", res)
 	}
 	m, err := snapshot.ReadManifest(ctx, st, res[0].Manifest)
@@ -85,7 +85,7 @@ func TestMonth_TakesTheLastDayAndFinishesWhatACrashedRunLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err := a.Month(ctx, nov)
-	if err != nil || again[0].Did != "already archived" {
+	if err != nil || again[0].Did != AlreadyArchived {
 		t.Fatalf("second run %+v, %v", again, err)
 	}
 	var left []string
@@ -98,7 +98,7 @@ func TestMonth_TakesTheLastDayAndFinishesWhatACrashedRunLeft(t *testing.T) {
 		t.Errorf("list %+v, %v", entries, err)
 	}
 	// A month without commits has nothing to archive.
-	if res, err := a.Month(ctx, nov.AddDate(0, 1, 0)); err != nil || res[0].Did != "nothing to archive" {
+	if res, err := a.Month(ctx, nov.AddDate(0, 1, 0)); err != nil || res[0].Did != NothingToArchive {
 		t.Errorf("December: %+v, %v", res, err)
 	}
 }
