@@ -205,6 +205,12 @@ func newPartWriter(dir string, like *pq.File) *partWriter {
 			opts = append(opts, pq.Compression(c))
 		}
 	}
+	if geo, ok := like.Lookup("geo"); ok {
+		// GeoParquet metadata: without it readers see the spatial columns
+		// as plain bytes. Both sides are the same table, so one side's says
+		// what the merged values are.
+		opts = append(opts, pq.KeyValueMetadata("geo", geo))
+	}
 	return &partWriter{dir: dir, schema: like.Schema(), opts: opts, one: make([]pq.Row, 1)}
 }
 
