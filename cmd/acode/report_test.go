@@ -45,6 +45,14 @@ type reportJSON struct {
 		Reports   int
 		MeanScore float64 `json:"mean_score"`
 	}
+	Storage []struct {
+		Connection, Stream string
+		Partitions         int
+		Bytes              int64
+		New                int   `json:"partitions_in_period"`
+		RowsBefore         int64 `json:"rows_before"`
+		RowsAtEnd          int64 `json:"rows_at_end"`
+	}
 }
 
 func TestCLI_ReportWeeklyFromARealWeekOfSyncsChecksAndAFailover(t *testing.T) {
@@ -103,6 +111,22 @@ func TestCLI_ReportWeeklyFromARealWeekOfSyncsChecksAndAFailover(t *testing.T) {
 	}
 	if len(r.Quality) != 3 || r.Quality[0].Reports != 2 || r.Quality[0].MeanScore <= 0 {
 		t.Errorf("quality %+v", r.Quality)
+	}
+
+	// Both syncs wrote today's partition: one partition per stream, holding
+	// the second sync's rows.
+	if len(r.Storage) != 3 {
+		t.Fatalf("storage %+v", r.Storage)
+	}
+	var stored int64
+	for _, s := range r.Storage {
+		if s.Connection != "connection_mysql_s3_acode" || s.Partitions != 1 || s.New != 1 || s.Bytes == 0 || s.RowsBefore != 0 {
+			t.Errorf("storage %+v", s)
+		}
+		stored += s.RowsAtEnd
+	}
+	if stored*2 != rows {
+		t.Errorf("rows at the end %d, want the last sync's %d", stored, rows/2)
 	}
 
 	md, _, _ := acode(t, p, "report", "weekly", "--end", tomorrow)

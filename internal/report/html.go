@@ -114,6 +114,10 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#ee
 <table id="quality"><tr><th>connection</th><th>stream</th><th>reports</th><th>mean score</th><th>min score</th><th>quarantined</th></tr>
 {{range .R.Quality}}<tr><td>{{.Connection}}</td><td>{{.Stream}}</td><td>{{.Reports}}</td><td>{{printf "%.2f" .MeanScore}}</td><td>{{printf "%.2f" .MinScore}}</td><td>{{.Quarantined}}</td></tr>
 {{end}}</table>
+<h2>Storage and growth</h2>
+<table id="storage"><tr><th>connection</th><th>stream</th><th>partitions</th><th>bytes</th><th>new partitions</th><th>bytes added</th><th>rows before</th><th>rows at end</th></tr>
+{{range .R.Storage}}<tr><td>{{.Connection}}</td><td>{{.Stream}}</td><td>{{.Partitions}}</td><td>{{.Bytes}}</td><td>{{.NewInPeriod}}</td><td>{{.BytesAdded}}</td><td>{{.RowsBefore}}</td><td>{{.RowsAtEnd}}</td></tr>
+{{end}}</table>
 </body></html>
 `))
 

@@ -74,6 +74,10 @@ func Markdown(r *Report) string {
 	for _, q := range r.Quality {
 		fmt.Fprintf(&b, "| %s | %s | %d | %.2f | %.2f | %d |\n", q.Connection, q.Stream, q.Reports, q.MeanScore, q.MinScore, q.Quarantined)
 	}
+	b.WriteString("\n## Storage and growth\n\n| connection | stream | partitions | bytes | new partitions | bytes added | rows before | rows at end |\n|---|---|---|---|---|---|---|---|\n")
+	for _, s := range r.Storage {
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d |\n", s.Connection, s.Stream, s.Partitions, s.Bytes, s.NewInPeriod, s.BytesAdded, s.RowsBefore, s.RowsAtEnd)
+	}
 	return b.String()
 }
 

@@ -3,7 +3,7 @@
 // (share of health rounds with a usable source) and the downtime budget
 // left, data-freshness compliance, syncs per day with duration p50/p95,
 // rows and bytes, failovers with their recovery time against the 2-hour
-// RTO, and quality scores. Render writes it as Markdown, JSON or HTML (with
+// RTO, quality scores, and each stream's stored bytes and row growth. Render writes it as Markdown, JSON or HTML (with
 // a server-rendered SVG plot).
 package report
 
@@ -41,6 +41,7 @@ type Report struct {
 	Days         []Day          `json:"days"`
 	Failovers    []Failover     `json:"failovers"`
 	Quality      []Quality      `json:"quality"`
+	Storage      []Storage      `json:"storage"`
 }
 
 // Availability of one pair: the share of health rounds in which its
@@ -165,5 +166,8 @@ func Build(ctx context.Context, st *state.Store, p *config.Project, kind string,
 	}
 	qs = slices.DeleteFunc(qs, func(q state.QualityReport) bool { return !q.CreatedAt.Before(to) })
 	r.Quality = quality(qs)
+	if r.Storage, err = storage(ctx, st, p, from, to); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
