@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,13 +59,20 @@ type Config struct {
 	// cost of gathering statistics in the same pass shows as
 	// statistics_overhead and quality_overhead.
 	MeasureQuality bool
+	// WAN, when set, puts a network link between the tools and the source
+	// (see wanLink): every tool crosses it, mysqldump also runs with
+	// --compress and acode also with the protocol's compression. Not with
+	// S3 (the S3 server is not reachable from the link's namespace).
+	WAN *WAN
 }
 
 // Report is the result of a run: one entry per table size.
 type Report struct {
 	Cores int        `json:"cores"`
 	Sizes []SizeRuns `json:"sizes"`
-	Error string     `json:"error,omitempty"`
+	// WAN is the link the tools crossed, e.g. "10ms round trip, 200mbit shared".
+	WAN   string `json:"wan,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // SizeRuns are the measurements of one table size.
@@ -118,6 +126,17 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		defer s3.Close()
 	}
 	rep := &Report{Cores: runtime.NumCPU()}
+	if cfg.WAN != nil {
+		host, port := src.addr()
+		link, err := startWAN(ctx, *cfg.WAN, net.JoinHostPort(host, strconv.Itoa(port)), filepath.Join(dir, "toxiproxy.log"))
+		if err != nil {
+			return nil, fmt.Errorf("wan link: %w", err)
+		}
+		defer link.Close()
+		src.wan = link
+		rep.WAN = cfg.WAN.String()
+		fmt.Fprintf(out, "# every tool crosses a link of %s (tbf on a veth pair, toxiproxy latency)\n", rep.WAN)
+	}
 	printHeader(out)
 	for _, n := range cfg.Rows {
 		sr, err := measureSize(ctx, cfg, src, s3, dir, n, out)
@@ -148,6 +167,9 @@ func withDefaults(cfg Config) (Config, error) {
 	if cfg.Binary == "" {
 		return cfg, errors.New("bench: no acode binary to run")
 	}
+	if cfg.WAN != nil && cfg.S3 {
+		return cfg, errors.New("bench: --wan and --s3 together are not supported: the S3 server is not reachable from the WAN link's namespace")
+	}
 	if cfg.Database == "" {
 		cfg.Database = "acode_bench"
 	}
@@ -177,34 +199,47 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 	sr := &SizeRuns{Rows: n, TableBytes: src.tableBytes(ctx)}
 	// A warm-up dump brings the table into the buffer pool, so the first
 	// timed tool does not pay for reading it from disk.
-	if _, err := src.dump(ctx); err != nil {
+	if _, err := src.dump(ctx, false); err != nil {
 		return sr, err
 	}
-	dump, err := best(cfg.Repeat, func() (Measurement, error) {
-		return src.timed(ctx, func() (Measurement, error) { return src.dump(ctx) })
-	})
-	if err != nil {
-		return sr, err
+	dumps := []bool{false}
+	if cfg.WAN != nil {
+		dumps = append(dumps, true) // mysqldump --compress
 	}
-	sr.Runs = append(sr.Runs, dump)
-	printRow(out, n, dump)
-	dests := []string{"local"}
-	if s3 != nil {
-		dests = append(dests, "s3")
-	}
-	for _, d := range dests {
-		p, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-%s", n, d)), src, s3, d, cfg.Settings, qualityOn)
+	var dump, dumpCompressed Measurement
+	for _, compress := range dumps {
+		m, err := best(cfg.Repeat, func() (Measurement, error) {
+			return src.timed(ctx, func() (Measurement, error) { return src.dump(ctx, compress) })
+		})
 		if err != nil {
 			return sr, err
 		}
-		if d == "local" && cfg.MeasureQuality {
+		if compress {
+			dumpCompressed = m
+			m.Ratio = m.RowsPerSec / dump.RowsPerSec
+		} else {
+			dump = m
+		}
+		sr.Runs = append(sr.Runs, m)
+		printRow(out, n, m)
+	}
+	for _, v := range syncVariants(cfg, s3 != nil) {
+		name := fmt.Sprintf("project-%d-%s", n, v.dest)
+		if v.compress {
+			name += "-compress"
+		}
+		p, err := writeProject(filepath.Join(dir, name), src, s3, v.dest, cfg.Settings, qualityOn, v.compress)
+		if err != nil {
+			return sr, err
+		}
+		if v.dest == "local" && !v.compress && cfg.MeasureQuality {
 			if err := measureQuality(ctx, cfg, src, p, dir, n, dump, sr, out); err != nil {
 				return sr, err
 			}
 			continue
 		}
 		run := func() (Measurement, error) { return p.sync(ctx, cfg) }
-		if d == "s3" {
+		if v.dest == "s3" {
 			run = s3.timed(run)
 		}
 		m, err := best(cfg.Repeat, func() (Measurement, error) { return src.timed(ctx, run) })
@@ -212,10 +247,32 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 			return sr, err
 		}
 		m.Ratio = m.RowsPerSec / dump.RowsPerSec
+		if dumpCompressed.RowsPerSec > 0 {
+			m.RatioCompressed = m.RowsPerSec / dumpCompressed.RowsPerSec
+		}
 		sr.Runs = append(sr.Runs, m)
 		printRow(out, n, m)
 	}
 	return sr, nil
+}
+
+// syncVariant is one way the benchmark runs acode sync.
+type syncVariant struct {
+	dest     string // local or s3
+	compress bool   // the MySQL protocol's compression on
+}
+
+// syncVariants are the syncs of a run: local, S3 when asked, and over a
+// WAN link also local with the protocol's compression.
+func syncVariants(cfg Config, s3 bool) []syncVariant {
+	vs := []syncVariant{{dest: "local"}}
+	if s3 {
+		vs = append(vs, syncVariant{dest: "s3"})
+	}
+	if cfg.WAN != nil {
+		vs = append(vs, syncVariant{dest: "local", compress: true})
+	}
+	return vs
 }
 
 // measureQuality times the local sync with quality checks on (p), without
@@ -224,7 +281,7 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 func measureQuality(ctx context.Context, cfg Config, src *source, p *project, dir string, n int, dump Measurement, sr *SizeRuns, out io.Writer) error {
 	projects := []*project{p}
 	for _, q := range []string{qualityNoCount, qualityOff} {
-		v, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-local%s", n, q)), src, nil, "local", cfg.Settings, q)
+		v, err := writeProject(filepath.Join(dir, fmt.Sprintf("project-%d-local%s", n, q)), src, nil, "local", cfg.Settings, q, false)
 		if err != nil {
 			return err
 		}

@@ -33,10 +33,15 @@ type Measurement struct {
 	// the server runs on this machine (0 otherwise): on a machine of few
 	// cores, the server's and the tool's CPU together bound the speed.
 	ServerCPUSeconds float64 `json:"server_cpu_seconds,omitempty"`
+	// ServerBytesSent is what the MySQL server sent during the run (its
+	// Bytes_sent), which the protocol's compression shrinks.
+	ServerBytesSent int64 `json:"server_bytes_sent,omitempty"`
 	// S3CPUSeconds is the S3 test server's CPU time during an S3 run.
 	S3CPUSeconds float64 `json:"s3_server_cpu_seconds,omitempty"`
 	// Ratio is this tool's rows/s over mysqldump's in the same run.
 	Ratio float64 `json:"ratio_vs_mysqldump,omitempty"`
+	// RatioCompressed is rows/s over `mysqldump --compress`'s, in --wan runs.
+	RatioCompressed float64 `json:"ratio_vs_mysqldump_compress,omitempty"`
 	// Load1 is the machine's one-minute load average when the run started:
 	// other processes on the machine skew every figure.
 	Load1 float64 `json:"load1"`
@@ -116,6 +121,9 @@ func printRow(out io.Writer, n int, m Measurement) {
 	}
 	fmt.Fprintf(out, "%-11d %-21s %9.2f %11.0f %9.1f %10.1f %9.2f %9.2f %8s %7.2f",
 		n, m.Tool, m.Seconds, m.RowsPerSec, m.MBPerSec, m.PeakRSSMiB, m.CPUSeconds, m.ServerCPUSeconds, ratio, m.Load1)
+	if m.RatioCompressed > 0 {
+		fmt.Fprintf(out, "  (%.2fx mysqldump --compress)", m.RatioCompressed)
+	}
 	if m.S3CPUSeconds > 0 {
 		fmt.Fprintf(out, "  (S3 server: %.2f s CPU)", m.S3CPUSeconds)
 	}

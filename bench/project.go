@@ -20,6 +20,7 @@ type project struct {
 	dir  string
 	tool string // the name its runs are reported under
 	env  []string
+	src  *source // runs its syncs as it runs its tools (see source.command)
 }
 
 const benchConnection = "connection_bench"
@@ -41,7 +42,9 @@ var qualityYAML = map[string]string{
 }
 
 // quality is one of the variants above; it also suffixes the tool's name.
-func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string, quality string) (*project, error) {
+// compress turns on the MySQL protocol's compression (jdbc_url_params
+// useCompression=true) and suffixes the name with _compress.
+func writeProject(dir string, src *source, s3 *s3Server, dest string, settings []string, quality string, compress bool) (*project, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -73,6 +76,11 @@ configuration:
     compression_codec: SNAPPY
 `, s3.bucket, s3.Region, s3.Endpoint)
 	}
+	host, port := src.addr()
+	params, suffix := "", ""
+	if compress {
+		params, suffix = "  jdbc_url_params: useCompression=true\n", "_compress"
+	}
 	files := map[string]string{
 		"sources/source_bench/configuration.yaml": fmt.Sprintf(`resource_name: source_bench
 definition_type: source
@@ -82,9 +90,9 @@ configuration:
   database: %s
   username: %s
   password: ${ACODE_BENCH_PASS}
-  ssl_mode:
+%s  ssl_mode:
     mode: preferred
-`, src.host, src.port, src.database, src.user),
+`, host, port, src.database, src.user, params),
 		"destinations/destination_bench/configuration.yaml": destination,
 		"connections/" + benchConnection + "/configuration.yaml": fmt.Sprintf(`resource_name: %s
 definition_type: connection
@@ -117,7 +125,7 @@ configuration:
 	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
 		return nil, err
 	}
-	return &project{dir: dir, tool: "acode_" + dest + quality, env: env}, nil
+	return &project{dir: dir, tool: "acode_" + dest + quality + suffix, env: env, src: src}, nil
 }
 
 func indent(lines []string) string {
@@ -152,7 +160,8 @@ func (p *project) sync(ctx context.Context, cfg Config) (Measurement, error) {
 	}
 	args := []string{"--config", p.dir, "--log-level", level, "sync", "--json", benchConnection}
 	l := load1()
-	c, err := runChild(ctx, cfg.Binary, args, env, nil, log)
+	name, args := p.src.command(cfg.Binary, args)
+	c, err := runChild(ctx, name, args, env, nil, log)
 	if err != nil {
 		return Measurement{}, err
 	}

@@ -62,11 +62,27 @@ func (s *source) serverPID(ctx context.Context) string {
 	return strings.TrimSpace(string(b))
 }
 
-// timed runs one tool's measurement and adds the server's CPU time during it.
+// timed runs one tool's measurement and adds the server's CPU time and the
+// bytes it sent during it.
 func (s *source) timed(ctx context.Context, run func() (Measurement, error)) (Measurement, error) {
+	sent, ok := s.bytesSent(ctx)
 	m, cpu, err := cpuDuring(func() (time.Duration, bool) { return s.serverCPU(ctx) }, run)
 	m.ServerCPUSeconds = cpu
+	if after, ok2 := s.bytesSent(ctx); ok && ok2 && err == nil {
+		m.ServerBytesSent = after - sent
+	}
 	return m, err
+}
+
+// bytesSent is the server's Bytes_sent so far: what crossed the network,
+// after the protocol's compression when a client asked for it.
+func (s *source) bytesSent(ctx context.Context) (int64, bool) {
+	var name string
+	var n int64
+	if err := s.root.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Bytes_sent'").Scan(&name, &n); err != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // cpuDuring runs run and returns the seconds of CPU that cpu (a server

@@ -31,6 +31,26 @@ type source struct {
 	root     *sql.DB // loads the data; closed by Close
 	server   *sandbox.Server
 	rows     int64 // in the table, set by fill
+	// wan, when set, is the link the tools cross: they run in its
+	// namespace and connect to its proxy instead of host:port.
+	wan *wanLink
+}
+
+// addr is where the measured tools connect: the server, or the WAN proxy.
+func (s *source) addr() (string, int) {
+	if s.wan != nil {
+		return s.wan.hostIP, s.wan.port
+	}
+	return s.host, s.port
+}
+
+// command is name with args as the measured tools run: inside the WAN
+// link's namespace when there is one.
+func (s *source) command(name string, args []string) (string, []string) {
+	if s.wan != nil {
+		return s.wan.command(name, args)
+	}
+	return name, args
 }
 
 func openSource(ctx context.Context, cfg Config, dir string) (*source, error) {
@@ -144,8 +164,9 @@ func (s *source) qualified() string {
 }
 
 // dump times `mysqldump --single-transaction --quick` of the table over
-// TCP into /dev/null. The password goes through MYSQL_PWD, not argv.
-func (s *source) dump(ctx context.Context) (Measurement, error) {
+// TCP into /dev/null, with --compress when compress is set (reported as
+// mysqldump_compress). The password goes through MYSQL_PWD, not argv.
+func (s *source) dump(ctx context.Context, compress bool) (Measurement, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return Measurement{}, err
@@ -155,15 +176,21 @@ func (s *source) dump(ctx context.Context) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, err
 	}
+	host, port := s.addr()
 	args := []string{"--single-transaction", "--quick", "--protocol=TCP",
-		"-h", s.host, "-P", strconv.Itoa(s.port), "-u", s.user, s.database, demo.TableDiario}
+		"-h", host, "-P", strconv.Itoa(port), "-u", s.user, s.database, demo.TableDiario}
+	tool := "mysqldump"
+	if compress {
+		args, tool = append([]string{"--compress"}, args...), "mysqldump_compress"
+	}
 	env := append(os.Environ(), "MYSQL_PWD="+s.password)
 	l := load1()
-	c, err := runChild(ctx, bin, args, env, devnull, nil)
+	name, args := s.command(bin, args)
+	c, err := runChild(ctx, name, args, env, devnull, nil)
 	if err != nil {
 		return Measurement{}, err
 	}
-	return c.measurement("mysqldump", s.rows, 0, l), nil
+	return c.measurement(tool, s.rows, 0, l), nil
 }
 
 // findTool finds the first of names in PATH or the usual bin directories.

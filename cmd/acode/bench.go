@@ -17,6 +17,7 @@ func newBenchCmd(_ *globals) *cobra.Command {
 		cfg     bench.Config
 		rows    []string
 		profile string
+		wan     string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -27,12 +28,22 @@ size, then times mysqldump --single-transaction --quick of it to /dev/null
 and acode sync of it (this binary, as a child process) to a local directory,
 and with --s3 to a versitygw server it starts. Prints wall seconds, rows/s,
 MB/s of Parquet, the child's peak RSS and CPU, the ratio to mysqldump and the
-load average per run, then the whole report as one JSON line.`,
+load average per run, then the whole report as one JSON line.
+
+--wan LATENCY,BANDWIDTH (e.g. 10ms,200mbit, root only) puts every tool
+behind one shaped link: a network namespace and veth pair with tbf for the
+bandwidth all connections share, toxiproxy for the latency; it also times
+mysqldump --compress and acode with the protocol's compression.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
 			if cfg.Rows, err = parseCounts(rows); err != nil {
 				return &exitError{code: exitConfig, err: err}
+			}
+			if wan != "" {
+				if cfg.WAN, err = bench.ParseWAN(wan); err != nil {
+					return &exitError{code: exitConfig, err: err}
+				}
 			}
 			if cfg.Binary, err = os.Executable(); err != nil {
 				return err
@@ -60,6 +71,7 @@ load average per run, then the whole report as one JSON line.`,
 	f.StringVar(&cfg.Dir, "dir", "", "working directory, kept after the run (default: a temp dir, removed)")
 	f.StringArrayVar(&cfg.Settings, "set", nil, `extra sync setting for the bench project's acode.yaml, e.g. --set "max_parallel_reads: 2"`)
 	f.StringArrayVar(&cfg.ChildEnv, "env", nil, `extra environment for every acode sync, e.g. --env GOGC=200 or --env GODEBUG=gctrace=1 (its stderr is not shown)`)
+	f.StringVar(&wan, "wan", "", "put the tools behind one link of LATENCY,BANDWIDTH (round trip, shared by all connections), e.g. 10ms,200mbit; needs root")
 	f.StringVar(&profile, "profile", "", "write each sync's CPU and heap profiles and debug log (cpu-TOOL.pprof, mem-TOOL.pprof, log-TOOL.txt, e.g. cpu-acode_local.pprof) into this directory")
 	return cmd
 }
