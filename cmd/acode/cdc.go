@@ -77,7 +77,8 @@ func logCDCProgress(ctx context.Context, log *slog.Logger, s *cdc.Stats, period 
 				now := s.Snapshot()
 				log.Info("cdc progress", "transactions", now.Transactions, "changes", now.Changes,
 					"changes_per_second", float64(now.Changes-last.Changes)/period.Seconds(),
-					"committed", now.Committed, "last_commit_on_source", now.LastCommit)
+					"committed", now.Committed, "last_commit_on_source", now.LastCommit,
+					"lag_p50_seconds", now.LagP50.Seconds(), "lag_p95_seconds", now.LagP95.Seconds(), "lag_max_seconds", now.LagMax.Seconds())
 				last = now
 			}
 		}

@@ -17,6 +17,7 @@ import (
 )
 
 func TestRun_BackfillsByRangesWhileWritesGoOnThenStreamsFromTheEarliestSnapshot(t *testing.T) {
+	t.Parallel()
 	e := newCDCEnv(t, "flush_interval: 1s")
 	duck := testenv.DuckDB(t)
 	st := e.state(t)

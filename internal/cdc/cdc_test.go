@@ -130,6 +130,7 @@ func checkNewestRowsOn(t *testing.T, e *cdcEnv, server *testenv.MariaDB, duck *t
 }
 
 func TestRun_LandsEveryTransactionOnceWithItsRowImages(t *testing.T) {
+	t.Parallel()
 	e := newCDCEnv(t, "flush_interval: 1s")
 	duck := testenv.DuckDB(t)
 	st := e.state(t)
@@ -160,6 +161,14 @@ func TestRun_LandsEveryTransactionOnceWithItsRowImages(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	// Lag from the commit on the primary to the commit in the change log,
+	// through the replica: the target is p95 <= 2 x flush_interval (MySQL's
+	// commit times are whole seconds: one more second of rounding).
+	tot := o.Stats.Snapshot()
+	t.Logf("%d transactions, %d changes; lag p50 %s, p95 %s, max %s with flush_interval 1s", tot.Transactions, tot.Changes, tot.LagP50, tot.LagP95, tot.LagMax)
+	if tot.Transactions < 150 || tot.LagP95 > 3*time.Second {
+		t.Errorf("lag p95 %s over %d transactions; want <= 3s", tot.LagP95, tot.Transactions)
 	}
 	checkExactlyOnce(t, e, w, duck)
 	checkNewestRows(t, e, duck)

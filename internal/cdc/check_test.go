@@ -30,6 +30,7 @@ func checkAs(t *testing.T, m *testenv.MariaDB, user string) map[string]cdc.Findi
 }
 
 func TestCheckServer_NamesEachMissingSettingAndPrivilegeWithItsFix(t *testing.T) {
+	t.Parallel()
 	bare := testenv.StartMariaDB(t, testenv.MariaDBOptions{Args: []string{"--binlog-expire-logs-seconds=3600"}})
 	bare.CreateUser(t, "reader", "pw", false, "SELECT ON *.*")
 	got := checkAs(t, bare, "reader")

@@ -32,6 +32,7 @@ func checkJSON(t *testing.T, e *cdcEnv) (map[string]any, int) {
 }
 
 func TestAcodeCheck_VerifiesTheBinlogSettingsOfTheServerRead(t *testing.T) {
+	t.Parallel()
 	e := newCDCEnv(t)
 	cdc, code := checkJSON(t, e)
 	if code != 0 || cdc["server"] != "source_mysql_acode_backup" {

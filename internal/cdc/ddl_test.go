@@ -14,6 +14,7 @@ import (
 )
 
 func TestRun_AddColumnMidStreamGoesOnDropColumnStops(t *testing.T) {
+	t.Parallel()
 	e := newCDCEnv(t, "flush_interval: 1s")
 	duck := testenv.DuckDB(t)
 	st := e.state(t)

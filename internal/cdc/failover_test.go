@@ -50,17 +50,8 @@ func runInProcess(t *testing.T, e *cdcEnv) (*syncBuffer, func() error) {
 	go func() { done <- cdc.Run(ctx, o.Config) }()
 	var once sync.Once
 	var result error
-	finish := func(err error) { once.Do(func() { result = err; o.Close() }) }
-	stop := func() error {
-		cancel()
-		select {
-		case err := <-done:
-			finish(err)
-		default:
-		}
-		if result == nil {
-			finish(<-done)
-		}
+	stop := func() error { // the first call stops Run (or collects how it ended); later ones repeat the answer
+		once.Do(func() { cancel(); result = <-done; o.Close() })
 		return result
 	}
 	t.Cleanup(func() { stop() })
@@ -70,10 +61,17 @@ func runInProcess(t *testing.T, e *cdcEnv) (*syncBuffer, func() error) {
 // waitRunEnd waits for a Run started by runInProcess to end on its own.
 func waitRunEnd(t *testing.T, logs *syncBuffer, what string) {
 	t.Helper()
-	poll(t, time.Minute, what, func() bool { return strings.Contains(logs.String(), "cdc reader halted") })
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(logs.String(), "cdc reader halted") {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; the reader logged:\n%s", what, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func TestRun_ReadingTheReplicaThroughKillNineOfThePrimaryAndPromotion(t *testing.T) {
+	t.Parallel()
 	e := newCDCPairEnv(t, "flush_interval: 1s")
 	duck := testenv.DuckDB(t)
 	st := e.state(t)
@@ -109,6 +107,7 @@ func TestRun_ReadingTheReplicaThroughKillNineOfThePrimaryAndPromotion(t *testing
 }
 
 func TestRun_TheServerReadDiesAndTheReaderContinuesOnTheOtherByGTID(t *testing.T) {
+	t.Parallel()
 	e := newCDCPairEnv(t, "flush_interval: 1s", "switch_after: 2", "retry_max: 2s", "heartbeat: 1s", "read_timeout: 3s")
 	duck := testenv.DuckDB(t)
 	st := e.state(t)

@@ -145,6 +145,7 @@ func checkPartitionsClean(t *testing.T, e *cdcEnv) {
 }
 
 func TestAcodeCDC_KillNineBetweenUploadAndCommitLosesAndRepeatsNothing(t *testing.T) {
+	t.Parallel()
 	bin := buildAcode(t)
 	e := newCDCEnv(t, "flush_interval: 1s")
 	duck := testenv.DuckDB(t)

@@ -12,13 +12,22 @@ type Totals struct {
 	LastCommit   time.Time // commit time, on MySQL, of the last transaction landed
 	Committed    string    // the position last committed
 	CommittedAt  time.Time
+	// LagP50, LagP95 and LagMax are how long after their commit on MySQL
+	// the transactions committed so far were committed in the change log
+	// (MySQL's commit times have whole seconds).
+	LagP50, LagP95, LagMax time.Duration
 }
+
+// maxLagSeconds bounds the lag histogram; longer lags count in its last slot.
+const maxLagSeconds = 3600
 
 // Stats are updated by a running reader and read by its progress log and
 // metrics. A nil *Stats ignores updates.
 type Stats struct {
-	mu sync.Mutex
-	t  Totals
+	mu      sync.Mutex
+	t       Totals
+	waiting map[int64]int64 // MySQL commit second -> transactions landed, not yet committed
+	lags    []int64         // lags[s]: transactions committed s seconds after their MySQL commit
 }
 
 func (s *Stats) landed(t *Txn) {
@@ -30,20 +39,55 @@ func (s *Stats) landed(t *Txn) {
 	s.t.Transactions++
 	s.t.Changes += int64(len(t.Changes))
 	s.t.LastCommit = t.CommitTime
+	if s.waiting == nil {
+		s.waiting = map[int64]int64{}
+	}
+	s.waiting[t.CommitTime.Unix()]++
 }
 
+// committed records a commit of everything landed so far.
 func (s *Stats) committed(p Position) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.t.Committed, s.t.CommittedAt = p.String(), time.Now()
+	now := time.Now()
+	s.t.Committed, s.t.CommittedAt = p.String(), now
+	if s.lags == nil {
+		s.lags = make([]int64, maxLagSeconds+1)
+	}
+	for sec, n := range s.waiting {
+		lag := min(max(now.Unix()-sec, 0), maxLagSeconds)
+		s.lags[lag] += n
+		delete(s.waiting, sec)
+	}
 }
 
 // Snapshot copies the totals.
 func (s *Stats) Snapshot() Totals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t
+	t := s.t
+	t.LagP50, t.LagP95, t.LagMax = s.percentile(0.50), s.percentile(0.95), s.percentile(1)
+	return t
+}
+
+func (s *Stats) percentile(q float64) time.Duration {
+	var total int64
+	for _, n := range s.lags {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	need := int64(q*float64(total) + 0.5)
+	var seen int64
+	for sec, n := range s.lags {
+		seen += n
+		if seen >= need && n > 0 {
+			return time.Duration(sec) * time.Second
+		}
+	}
+	return maxLagSeconds * time.Second
 }

@@ -11,11 +11,12 @@ import (
 )
 
 // TestAcodeCDC_BulkLoadThroughput measures how fast a real `acode cdc`
-// catches up on 200k inserts and 200k updates waiting in the replica's
+// catches up on 100k inserts and 100k updates waiting in the replica's
 // binlog: from its start to the change log committed in the bronze layout,
 // and the CPU it used. The floor is far under the target (20k/s) so a
 // loaded machine does not fail it; the figures are logged.
 func TestAcodeCDC_BulkLoadThroughput(t *testing.T) {
+	t.Parallel()
 	bin := buildAcode(t)
 	e := newCDCEnv(t, "flush_interval: 2s")
 	p := startCDC(t, bin, e)
@@ -25,7 +26,7 @@ func TestAcodeCDC_BulkLoadThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := e.state(t)
-	const rows, batch = 200_000, 10_000
+	const rows, batch = 100_000, 10_000
 	q := "`" + e.database + "`.`" + demo.TableDiario + "`"
 	started := time.Now()
 	for lo := 1; lo <= rows; lo += batch {
