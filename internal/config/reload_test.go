@@ -132,3 +132,23 @@ func replaceIn(t *testing.T, path, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+func TestReloadSecrets_TakesARotatedAWSKey(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t, edit{dstFile, "s3_bucket_path: p", "s3_bucket_path: p\n  access_key_id: ${file:aws/id}\n  secret_access_key: ${file:aws/secret}"})
+	writeSecret(t, filepath.Join(dir, "aws", "id"), "AKIAOLD")
+	writeSecret(t, filepath.Join(dir, "aws", "secret"), "old-secret")
+	p, err := Load(dir, minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSecret(t, filepath.Join(dir, "aws", "id"), "AKIANEW")
+	writeSecret(t, filepath.Join(dir, "aws", "secret"), "new-secret")
+	changed, err := p.ReloadSecrets()
+	if err != nil || strings.Join(changed, ",") != "dst access_key_id,dst secret_access_key" {
+		t.Fatalf("changed %v, %v", changed, err)
+	}
+	if k := p.Destinations["dst"].Keys(); k.AccessKeyID.Reveal() != "AKIANEW" || k.SecretAccessKey.Reveal() != "new-secret" {
+		t.Errorf("keys after reload: %q", k.AccessKeyID.Reveal())
+	}
+}
