@@ -56,7 +56,9 @@ func healthRounds(t *testing.T, st *state.Store) []time.Time {
 // PostgreSQL state: exactly one leads (every replica says which, the status
 // page lists all three); after kill -9 of the leader another leads within
 // 25 s and the health rounds go on; the scheduled connection fires at most
-// once per slot across the replicas and the kill, and keeps firing.
+// once per slot across the replicas and the kill, and keeps firing; SIGTERM
+// of a leader hands over at once; with every replica gone, one restarted
+// replica leads and the schedule resumes.
 func TestServeHA_KillTheLeaderOfThreeReplicas(t *testing.T) {
 	t.Parallel()
 	const interval, slot = 10 * time.Second, 10 * time.Second
@@ -223,6 +225,39 @@ func TestServeHA_KillTheLeaderOfThreeReplicas(t *testing.T) {
 	t.Logf("leader after SIGTERM of %s: %v", next, time.Since(termAt).Round(100*time.Millisecond))
 	<-stopping.exited
 
+	// Every replica gone (the last one killed too), then one started again:
+	// it leads once the dead leader's lease has run out, and the schedule
+	// resumes, firing the slots missed meanwhile once.
+	if err := last.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-last.exited
+	downAt := time.Now()
+	time.Sleep(slot) // at least one slot passes with no replica at all
+	again := startServe(t, p)
+	reps = append(reps, again)
+	waitUntil(t, 30*time.Second, "the restarted replica to lead", func() bool {
+		c := again.cluster(t)
+		return c.Leader != "" && c.Leader == c.Self
+	})
+	waitUntil(t, 3*slot, "a scheduled job after the restart", func() bool {
+		js, _ := st.JobsSince(context.Background(), downAt.Add(slot))
+		return len(js) > 0
+	})
+
+	jobs, err = st.JobsSince(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perSlot = map[time.Time]int{}
+	for _, j := range jobs {
+		perSlot[j.CreatedAt.Truncate(slot)]++
+	}
+	for s, n := range perSlot {
+		if n > 1 {
+			t.Errorf("after the restart: slot %v fired %d jobs, want 1", s, n)
+		}
+	}
 	for _, r := range reps {
 		if strings.Contains(r.stderr.String(), pgPass) {
 			t.Error("a replica's log shows the PostgreSQL password")
