@@ -21,6 +21,7 @@ import (
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/syncer"
 )
 
 // futureDatesAreErrors makes a future date in diario fail its quality gate.
@@ -136,13 +137,13 @@ func TestRun_DataCorruptionOnThePrimaryIsRestoredFromTheBackup(t *testing.T) {
 		t.Fatalf("restored %+v, want %s alone", rep.Restored, diario)
 	}
 	part := rep.Restored[0].Partition
-	var primaryDiario string
+	var primaryDiario syncer.StreamStatus
 	for _, s := range rep.Jobs[0].Streams {
 		if s.Name == diario {
 			primaryDiario = s.Status
 		}
 	}
-	if primaryDiario != snapshot.StatusQuarantined {
+	if primaryDiario != syncer.StreamQuarantined {
 		t.Errorf("the primary's %s is %s, want quarantined", diario, primaryDiario)
 	}
 	store, err := connect.Store(e.ctx, e.o.Project.Connections[primaryConn].Destination)

@@ -12,7 +12,6 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/mysql"
-	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -109,7 +108,7 @@ func streamsError(streams []config.Stream, errs []error) error {
 func committedStreams(res *Result) map[string]StreamResult {
 	out := map[string]StreamResult{}
 	for _, r := range res.Streams {
-		if r.Status == "committed" || r.Status == snapshot.StatusQuarantined {
+		if r.Status == StreamCommitted || r.Status == StreamQuarantined {
 			out[r.Name] = r
 		}
 	}

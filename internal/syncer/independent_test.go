@@ -100,7 +100,7 @@ func TestSync_AFailingStreamSparesTheOthersAndTheRetryRunsOnlyIt(t *testing.T) {
 		t.Fatalf("the store lists %d streams of the job (%v), want 3", len(recorded), err)
 	}
 	for _, r := range recorded {
-		if wantStatus := map[bool]string{true: StreamFailed, false: StreamCommitted}[r.Stream == diario]; r.Status != wantStatus {
+		if wantStatus := map[bool]StreamStatus{true: StreamFailed, false: StreamCommitted}[r.Stream == diario]; r.Status != string(wantStatus) {
 			t.Errorf("stored %s: %s, want %s", r.Stream, r.Status, wantStatus)
 		}
 	}

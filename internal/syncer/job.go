@@ -36,6 +36,7 @@ import (
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -92,25 +93,28 @@ type Result struct {
 	Error      string         `json:"error,omitempty"`
 }
 
-// A stream's status in a job, as StreamResult.Status, the jobs API and
-// `acode jobs` say it. A quarantined stream is snapshot.StatusQuarantined.
+// StreamStatus is a stream's status in a job, as StreamResult.Status, the
+// jobs API and `acode jobs` say it.
+type StreamStatus string
+
 const (
-	StreamPending   = "pending"   // not started yet
-	StreamRunning   = "running"   // reading, uploading or committing
-	StreamCommitted = "committed" // published as its partition's snapshot
-	StreamFailed    = "failed"    // failed; the other streams went on
-	StreamCancelled = "cancelled" // stopped with the job (cancel, maximum duration)
+	StreamPending     StreamStatus = "pending"                  // not started yet
+	StreamRunning     StreamStatus = "running"                  // reading, uploading or committing
+	StreamCommitted   StreamStatus = "committed"                // published as its partition's snapshot
+	StreamQuarantined StreamStatus = snapshot.StatusQuarantined // failed its quality gate: committed under _quarantine/
+	StreamFailed      StreamStatus = "failed"                   // failed; the other streams went on
+	StreamCancelled   StreamStatus = "cancelled"                // stopped with the job (cancel, maximum duration)
 )
 
 // StreamResult is one stream's outcome.
 type StreamResult struct {
-	Name      string   `json:"name"`
-	Namespace string   `json:"namespace"`
-	Status    string   `json:"status"`
-	Rows      int64    `json:"rows"`
-	Bytes     int64    `json:"bytes"`
-	Files     []string `json:"files"`
-	Partition string   `json:"partition"`
+	Name      string       `json:"name"`
+	Namespace string       `json:"namespace"`
+	Status    StreamStatus `json:"status"`
+	Rows      int64        `json:"rows"`
+	Bytes     int64        `json:"bytes"`
+	Files     []string     `json:"files"`
+	Partition string       `json:"partition"`
 	// RangesResumed counts the key ranges a retried attempt did not read
 	// again because an earlier attempt had uploaded them.
 	RangesResumed int `json:"ranges_resumed,omitempty"`

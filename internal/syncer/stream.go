@@ -78,7 +78,7 @@ func (r *streamRun) failed(ctx context.Context, res StreamResult, out streamOutp
 	res.Status, res.Error, res.NulledValues = StreamFailed, err.Error(), r.nulledCounts()
 	switch {
 	case errors.Is(err, quality.ErrValidationFailed):
-		res.Status, res.Rows, res.Bytes, res.Files = snapshot.StatusQuarantined, out.rows, out.bytes, out.files
+		res.Status, res.Rows, res.Bytes, res.Files = StreamQuarantined, out.rows, out.bytes, out.files
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		res.Status = StreamCancelled
 	}
@@ -147,7 +147,7 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 func (r *streamRun) saveResult(ctx context.Context, res StreamResult) {
 	ctx = context.WithoutCancel(ctx)
 	err := r.syncer.State.SaveStreamResult(ctx, state.StreamResult{
-		JobID: r.job.ID, Stream: res.Name, Partition: res.Partition, Status: res.Status,
+		JobID: r.job.ID, Stream: res.Name, Partition: res.Partition, Status: string(res.Status),
 		Rows: res.Rows, Bytes: res.Bytes, Files: res.Files, ManifestKey: res.Manifest, Error: res.Error,
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {

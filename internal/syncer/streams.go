@@ -43,7 +43,7 @@ func (s *Syncer) closeStreams(ctx context.Context, job state.Job, res *Result, l
 
 func (s *Syncer) saveStream(ctx context.Context, job state.Job, r StreamResult, log *slog.Logger) {
 	err := s.State.SaveStreamResult(context.WithoutCancel(ctx), state.StreamResult{
-		JobID: job.ID, Stream: r.Name, Partition: r.Partition, Status: r.Status,
+		JobID: job.ID, Stream: r.Name, Partition: r.Partition, Status: string(r.Status),
 		Rows: r.Rows, Bytes: r.Bytes, Files: r.Files, ManifestKey: r.Manifest, Error: r.Error,
 	})
 	if err != nil {
