@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the integration tests start: MariaDB and PostgreSQL from Debian's packages,
 # versitygw (the S3 test server), toxiproxy (fault injection), DuckDB's Node
-# package (the independent Parquet reader) and Chromium (the status page test).
+# package (the independent Parquet reader), Chromium (the status page test),
+# PostgreSQL (the second state engine) and moto (S3 lifecycle).
 # Idempotent: each step is skipped when its tool is already there. The Go
 # builds (minutes on a bare machine) run in the background while Debian's
 # packages install. `test-deps.sh mariadb` installs only MariaDB (all
@@ -73,6 +74,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium
 fi
 install_duckdb
+# moto's S3 server: the lifecycle tests' S3 (versitygw answers NotImplemented
+# to bucket lifecycle calls). This machine kind ships it with its Python; no
+# Debian package holds it, so elsewhere it comes from pip when PyPI answers.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "installing moto[server] (pip) for the lifecycle tests"
+  python3 -m pip install -q 'moto[server]' ||
+    echo "moto_server is missing and pip could not install it: the lifecycle tests will fail naming it"
+fi
 for pid in "${gopids[@]}"; do
   wait "$pid"
 done
