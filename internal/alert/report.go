@@ -8,6 +8,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -167,10 +168,10 @@ func summariseChecks(recs []state.HealthRecord) []CheckSummary {
 			by[k] = c
 		}
 		c.Runs++
-		switch h.Status {
-		case "warning":
+		switch failure.Severity(h.Status) {
+		case failure.Warning:
 			c.Warning++
-		case "critical":
+		case failure.Critical:
 			c.Critical++
 		}
 		c.Latest, c.LatestMessage, c.LatestAt = h.Status, h.Message, h.Time

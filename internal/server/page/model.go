@@ -9,6 +9,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -185,17 +186,17 @@ func (p *Page) checks(ctx context.Context, now time.Time) ([]checkView, string, 
 		return nil, "", fmt.Errorf("latest health: %w", err)
 	}
 	stale := 2 * p.opts.Project.Settings.Health.Interval
-	overall := "unknown"
-	rank := map[string]int{"unknown": -1, "ok": 0, "warning": 1, "critical": 2}
+	overall := "unknown" // ranks below every severity
+	worse := func(a, b string) bool { return failure.Severity(a).Worse(failure.Severity(b)) }
 	out := make([]checkView, 0, len(recs))
 	for _, r := range recs {
 		out = append(out, checkView{HealthRecord: r, Stale: stale > 0 && now.Sub(r.Time) > stale})
-		if rank[r.Status] > rank[overall] {
+		if worse(r.Status, overall) {
 			overall = r.Status
 		}
 	}
 	// Worst first, so the red ones are on top.
-	sort.SliceStable(out, func(i, j int) bool { return rank[out[i].Status] > rank[out[j].Status] })
+	sort.SliceStable(out, func(i, j int) bool { return worse(out[i].Status, out[j].Status) })
 	return out, overall, nil
 }
 
@@ -231,7 +232,8 @@ func (p *Page) alerts(ctx context.Context) ([]alertView, error) {
 		out = append(out, alertView{Key: c.Key, Severity: c.Severity, Title: d.Title, Message: d.Message, Action: d.Action,
 			Since: c.Since, Clearing: c.ClearedAt != nil, Paged: c.Paged})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity == "critical" && out[j].Severity != "critical" })
+	critical := func(v alertView) bool { return failure.Severity(v.Severity) == failure.Critical }
+	sort.SliceStable(out, func(i, j int) bool { return critical(out[i]) && !critical(out[j]) })
 	return out, nil
 }
 
