@@ -14,6 +14,8 @@ import (
 // DDL is a GTID event flagged standalone followed by its one query.
 type assembler struct {
 	tables  Tables
+	spill   int64  // a transaction holding more bytes is handed over in chunks (0: never)
+	emitted int    // changes of cur already handed over in chunks
 	file    string // current binlog file, from rotate events
 	cur     *Txn
 	alone   bool // cur is a standalone (DDL or non-transactional) event group
@@ -22,8 +24,8 @@ type assembler struct {
 	checked map[*replication.TableMapEvent]bool
 }
 
-func newAssembler(tables Tables) *assembler {
-	return &assembler{tables: tables, checked: map[*replication.TableMapEvent]bool{}}
+func newAssembler(tables Tables, spill int64) *assembler {
+	return &assembler{tables: tables, spill: spill, checked: map[*replication.TableMapEvent]bool{}}
 }
 
 // add feeds one event; it returns the transaction that event completed, if any.
@@ -32,11 +34,15 @@ func (a *assembler) add(ev *replication.BinlogEvent) (*Txn, error) {
 	case *replication.RotateEvent:
 		a.file = string(e.NextLogName)
 	case *replication.MariadbGTIDEvent:
-		a.cur = &Txn{GTID: GTID{Domain: e.GTID.DomainID, Server: e.GTID.ServerID, Seq: e.GTID.SequenceNumber}}
-		a.alone = e.IsStandalone()
+		a.cur = &Txn{GTID: GTID{Domain: e.GTID.DomainID, Server: e.GTID.ServerID, Seq: e.GTID.SequenceNumber},
+			CommitTime: time.Unix(int64(ev.Header.Timestamp), 0).UTC()}
+		a.alone, a.emitted = e.IsStandalone(), 0
 	case *replication.RowsEvent:
 		if a.cur != nil {
-			return nil, a.addRows(ev.Header, e)
+			if err := a.addRows(ev.Header, e); err != nil {
+				return nil, err
+			}
+			return a.chunk(ev.Header), nil
 		}
 	case *replication.XIDEvent:
 		return a.finish(ev.Header), nil
@@ -63,12 +69,28 @@ func (a *assembler) query(h *replication.EventHeader, e *replication.QueryEvent)
 	return nil
 }
 
+// chunk hands over the changes held so far as a partial transaction once
+// they pass the spill size, so a transaction of any size holds at most that
+// much in memory; nil while under it.
+func (a *assembler) chunk(h *replication.EventHeader) *Txn {
+	if a.spill <= 0 || a.cur.Bytes < a.spill {
+		return nil
+	}
+	c := *a.cur
+	c.Partial, c.SeqBase = true, a.emitted
+	c.LogFile, c.LogPos = a.file, h.LogPos
+	a.emitted += len(c.Changes)
+	a.cur.Changes, a.cur.Bytes = nil, 0
+	return &c
+}
+
 func (a *assembler) finish(h *replication.EventHeader) *Txn {
 	t := a.cur
 	if t == nil {
 		return nil
 	}
 	a.cur = nil
+	t.SeqBase = a.emitted
 	t.CommitTime = time.Unix(int64(h.Timestamp), 0).UTC()
 	t.LogFile, t.LogPos = a.file, h.LogPos
 	return t
@@ -118,7 +140,7 @@ func (a *assembler) addRows(h *replication.EventHeader, e *replication.RowsEvent
 			return err
 		}
 		a.cur.Changes = append(a.cur.Changes, Change{Table: t, Op: op, Row: row})
-		a.cur.Bytes += int64(n) + 64
+		a.cur.Bytes += int64(n) + 40*int64(len(row)) + 64 // values, their slice headers and allocations, the change
 	}
 	return nil
 }

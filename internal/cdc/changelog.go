@@ -109,7 +109,7 @@ func (lf *logFile) Write(b []byte) (int, error) {
 // add writes one transaction's changes of this stream.
 func (lf *logFile) add(txn *Txn, changes []Change) error {
 	for i, c := range changes {
-		if err := lf.w.Write(meta(c.Row, txn, c.Op, i+1)); err != nil {
+		if err := lf.w.Write(meta(c.Row, txn, c.Op, txn.SeqBase+i+1)); err != nil {
 			return fmt.Errorf("write change %d of transaction %s to the change log of %s: %w", i+1, txn.GTID, c.Table.Name, err)
 		}
 		lf.rows++
@@ -117,8 +117,10 @@ func (lf *logFile) add(txn *Txn, changes []Change) error {
 	if lf.txns == 0 {
 		lf.first = txn.GTID
 	}
+	if lf.last != txn.GTID || lf.txns == 0 { // the chunks of a spilled transaction count once
+		lf.txns++
+	}
 	lf.last = txn.GTID
-	lf.txns++
 	return nil
 }
 

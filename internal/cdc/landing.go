@@ -91,8 +91,14 @@ func newLanding(s *Sink, t *Table) (*landing, error) {
 // add appends the stream's changes of txn. A transaction of another commit
 // day first commits the open file (at upTo, the position before txn), so
 // every file holds one day, as its partition says.
-func (l *landing) add(ctx context.Context, txn *Txn, changes []Change, upTo Position) error {
+//
+// continuing says that txn is a further chunk of a spilled transaction
+// whose earlier chunks are in the open file: it stays in that file.
+func (l *landing) add(ctx context.Context, txn *Txn, changes []Change, upTo Position, continuing bool) error {
 	day := txn.CommitTime.Truncate(24 * time.Hour)
+	if l.open != nil && continuing && l.open.last == txn.GTID {
+		day = l.open.day
+	}
 	if l.open != nil && !l.open.day.Equal(day) {
 		if err := l.commit(ctx, upTo); err != nil {
 			return err

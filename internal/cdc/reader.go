@@ -31,6 +31,9 @@ type ReaderConfig struct {
 	ServerID    uint32
 	Heartbeat   time.Duration
 	ReadTimeout time.Duration
+	// SpillBytes: a transaction holding more is landed in chunks as it is
+	// read (0: whole transactions only).
+	SpillBytes int64
 }
 
 // ConnectionError wraps a failure to reach or keep reading the server:
@@ -97,7 +100,7 @@ func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, fro
 	if err != nil {
 		return classify(ep, from, err)
 	}
-	asm := newAssembler(tables)
+	asm := newAssembler(tables, cfg.SpillBytes)
 	for {
 		ev, err := stream.GetEvent(ctx)
 		if err != nil {
@@ -113,12 +116,31 @@ func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, fro
 		if txn == nil {
 			continue
 		}
+		if err := waitForRoom(ctx, out, txn); err != nil {
+			return err
+		}
 		select {
 		case out <- txn:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// bigTxn is the size past which a transaction (or a chunk) waits for the
+// landing to take everything queued before it: the queue holds many small
+// transactions, but never several big ones at once.
+const bigTxn = 1 << 20
+
+func waitForRoom(ctx context.Context, out chan<- *Txn, txn *Txn) error {
+	for txn.Bytes >= bigTxn && len(out) > 0 {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 func classify(ep Endpoint, from Position, err error) error {

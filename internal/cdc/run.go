@@ -54,6 +54,7 @@ type run struct {
 	servers  []Endpoint // Endpoint, then Fallback
 	server   int        // the one read now
 	landed   bool       // a transaction landed since the last connection
+	inTxn    bool       // chunks of a spilled transaction are in the open files, its end is not
 }
 
 // Run reads the binlog and lands it until ctx ends (then it commits what
@@ -77,6 +78,7 @@ func runReader(ctx context.Context, cfg Config) error {
 	for {
 		r.landed = false
 		err := r.stream(ctx)
+		r.abandonPartial()
 		var conn *ConnectionError
 		var changed *SchemaChangedError
 		switch {
@@ -254,7 +256,7 @@ func (r *run) stream(ctx context.Context) error {
 				return err
 			}
 		case <-tick.C:
-			if time.Since(r.flushed) >= r.cfg.FlushInterval {
+			if !r.inTxn && time.Since(r.flushed) >= r.cfg.FlushInterval {
 				if err := r.commitAll(ctx); err != nil {
 					return err
 				}
@@ -269,6 +271,22 @@ func (r *run) stream(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// abandonPartial drops the open files when the connection ended inside a
+// spilled transaction: they hold part of it, so every stream reads again
+// from its last commit.
+func (r *run) abandonPartial() {
+	if !r.inTxn {
+		return
+	}
+	var positions []Position
+	for _, l := range r.landings {
+		l.drop()
+		positions = append(positions, l.pos)
+	}
+	r.read, r.inTxn = Earliest(positions), false
+	r.cfg.Log.Warn("cdc reader stopped inside a transaction landed in chunks; its streams read again from their last commit", "from", r.read.String())
 }
 
 // drain lands the whole transactions a stopped reader had already decoded.
@@ -301,14 +319,19 @@ func (r *run) land(ctx context.Context, txn *Txn) error {
 	}
 	for _, l := range r.landings { // in stream order, so commits are too
 		if ch := groups[l]; len(ch) > 0 {
-			if err := l.add(ctx, txn, ch, r.read); err != nil {
+			if err := l.add(ctx, txn, ch, r.read, r.inTxn); err != nil {
 				return err
 			}
 		}
 	}
+	r.cfg.Stats.landed(txn)
+	if txn.Partial {
+		r.inTxn = true // nothing commits before its end
+		return nil
+	}
+	r.inTxn = false
 	r.read.Advance(txn.GTID)
 	r.landed = true
-	r.cfg.Stats.landed(txn)
 	for _, l := range r.landings {
 		if r.cfg.FlushBytes > 0 && l.size() >= r.cfg.FlushBytes {
 			if err := l.commit(ctx, r.read.Clone()); err != nil {

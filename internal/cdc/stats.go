@@ -36,8 +36,11 @@ func (s *Stats) landed(t *Txn) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.t.Transactions++
 	s.t.Changes += int64(len(t.Changes))
+	if t.Partial {
+		return
+	}
+	s.t.Transactions++
 	s.t.LastCommit = t.CommitTime
 	if s.waiting == nil {
 		s.waiting = map[int64]int64{}

@@ -37,4 +37,11 @@ type Txn struct {
 	DDLSchema string
 	// Bytes is about what the changes hold in memory.
 	Bytes int64
+	// Partial marks a chunk of a transaction too big to hold in memory:
+	// more chunks follow, the last one (Partial false) ends it. A chunk
+	// has the GTID event's time and its rows event's position, since the
+	// commit is not read yet. SeqBase is how many changes of the
+	// transaction came in earlier chunks.
+	Partial bool
+	SeqBase int
 }

@@ -33,6 +33,10 @@ type CDCSettings struct {
 	// SwitchAfter (switch_after): failed connections in a row to the server
 	// read before the reader continues on the failover pair's other server.
 	SwitchAfter int
+	// SpillMB (spill_mb): a transaction holding more row images than this
+	// is written to the open change-log files as it is read, instead of
+	// waiting whole in memory.
+	SpillMB int
 	// Backfill (backfill): a stream without a checkpoint first lands its
 	// table's current rows by primary-key ranges, each with its snapshot's
 	// binlog position; false starts it at the server's position now.
@@ -50,6 +54,7 @@ func defaultCDCSettings() CDCSettings {
 		RetryMax:      30 * time.Second,
 		Backfill:      true,
 		SwitchAfter:   3,
+		SpillMB:       8,
 	}
 }
 
@@ -63,6 +68,7 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.duration("retry_max", &s.RetryMax)
 	m.boolean("backfill", &s.Backfill)
 	m.integer("switch_after", &s.SwitchAfter, 1, 1000)
+	m.integer("spill_mb", &s.SpillMB, 1, 1<<16)
 	if s.FlushInterval < time.Second && !m.wasBad("flush_interval") {
 		m.errorf("flush_interval", "must be at least 1s")
 	}
