@@ -72,6 +72,8 @@ type Alert struct {
 	Since     time.Time        `json:"since"`     // when the condition began
 	DedupKey  string           `json:"dedup_key"` // stable per condition (PagerDuty's dedup_key)
 	StatusURL string           `json:"status_url,omitempty"`
+	// Escalation is set on the notifications of the escalation matrix.
+	Escalation *EscalationInfo `json:"escalation,omitempty"`
 }
 
 // Sink delivers alerts somewhere. Send must honour ctx and must not put

@@ -21,6 +21,7 @@ func (m *Manager) evaluate(ctx context.Context, c *condition, now time.Time) err
 		case !due && c.st.Paged:
 			c.st.Paged = !m.send(ctx, m.cfg.Pagers, c, EventResolve, now)
 		}
+		m.escalate(ctx, c, now)
 		return m.save(ctx, c)
 	}
 	if now.Sub(*c.st.ClearedAt) < m.cfg.ClearAfter {
@@ -29,6 +30,7 @@ func (m *Manager) evaluate(ctx context.Context, c *condition, now time.Time) err
 	if c.st.Paged {
 		c.st.Paged = !m.send(ctx, m.cfg.Pagers, c, EventResolve, now)
 	}
+	m.resolveEscalation(ctx, c, now)
 	if c.st.Notified != "" {
 		m.send(ctx, m.cfg.Chat, c, EventResolved, now)
 		c.st.Notified = ""
@@ -95,21 +97,29 @@ func (m *Manager) send(ctx context.Context, sinks []Sink, c *condition, ev Event
 	a := m.alertFor(c, ev, now)
 	ok := false
 	for _, s := range sinks {
-		sctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
-		err := s.Send(sctx, a)
-		cancel()
-		if err != nil {
-			m.failed.WithLabelValues(s.Name()).Inc()
-			m.log.Warn("alert not delivered", "sink", s.Name(), "condition", c.st.Key, "event", ev, "err", err)
-			m.record(ctx, c, ev, s.Name(), state.AlertFailed, err.Error(), now)
-			continue
+		if m.deliver(ctx, s, c, a) {
+			ok = true
 		}
-		ok = true
-		m.sent.WithLabelValues(s.Name(), c.st.Severity).Inc()
-		m.log.Info("alert sent", "sink", s.Name(), "condition", c.st.Key, "event", ev, "severity", c.st.Severity)
-		m.record(ctx, c, ev, s.Name(), state.AlertSent, "", now)
 	}
 	return ok
+}
+
+// deliver hands a to one sink and records the outcome; it reports whether
+// the sink took it.
+func (m *Manager) deliver(ctx context.Context, s Sink, c *condition, a Alert) bool {
+	sctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	err := s.Send(sctx, a)
+	cancel()
+	if err != nil {
+		m.failed.WithLabelValues(s.Name()).Inc()
+		m.log.Warn("alert not delivered", "sink", s.Name(), "condition", c.st.Key, "event", a.Event, "err", err)
+		m.record(ctx, c, a.Event, s.Name(), state.AlertFailed, err.Error(), a.Time)
+		return false
+	}
+	m.sent.WithLabelValues(s.Name(), c.st.Severity).Inc()
+	m.log.Info("alert sent", "sink", s.Name(), "condition", c.st.Key, "event", a.Event, "severity", c.st.Severity)
+	m.record(ctx, c, a.Event, s.Name(), state.AlertSent, "", a.Time)
+	return true
 }
 
 func (m *Manager) alertFor(c *condition, ev Event, now time.Time) Alert {

@@ -32,6 +32,9 @@ type Config struct {
 	SyncFailingEscalation time.Duration // sync_failing pages after this long, whatever its severity
 	Timeout               time.Duration // per send; 10s when 0
 	EvaluateEvery         time.Duration // how often Start's loop re-evaluates timers; 1m when 0
+	// Escalation, when set, is the escalation matrix: levels told in
+	// turn of a condition nobody acknowledged.
+	Escalation *Escalation
 	// Lead, when set, says whether this process leads the cluster of
 	// `acode serve` replicas; the loop re-evaluates timers only then, so
 	// one replica sends the escalations and reminders.

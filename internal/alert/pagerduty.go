@@ -109,6 +109,11 @@ func pdPayloadFor(a Alert) *pdPayload {
 	for k, v := range a.Metrics {
 		details[k] = v
 	}
+	if e := a.Escalation; e != nil {
+		details["escalation_level"] = e.Level
+		details["escalation_name"] = e.Name
+		details["escalation_priority"] = e.Priority
+	}
 	sev := "critical"
 	if a.Severity == failure.Warning {
 		sev = "warning"

@@ -68,6 +68,12 @@ func FromSettings(s config.AlertSettings, lookupEnv func(string) (string, bool))
 		out.Config.Pagers = append(out.Config.Pagers, pd)
 		out.Active = append(out.Active, pd.Name())
 	}
+	esc, active, err := escalationFromSettings(s, out.Config, env, client)
+	if err != nil {
+		return Setup{}, err
+	}
+	out.Config.Escalation = esc
+	out.Active = append(out.Active, active...)
 	if e := s.Email; e.SMTPHost != "" {
 		m, err := NewMailer(MailOptions{Host: e.SMTPHost, Port: e.SMTPPort, TLS: e.TLS,
 			Username: env(e.UsernameEnv), Password: env(e.PasswordEnv), From: e.From, To: e.To, Timeout: 3 * s.Timeout})

@@ -29,6 +29,7 @@ type AlertSettings struct {
 	PagerDuty             PagerDutySettings
 	Webhook               WebhookSettings
 	Email                 EmailSettings
+	Escalation            EscalationSettings // escalation: the escalation matrix (DefaultEscalation)
 }
 
 // SlackSettings: an incoming webhook, or a bot token posting with
@@ -86,7 +87,8 @@ func defaultAlertSettings() AlertSettings {
 			RoutingKeyEnv: "ACODE_PAGERDUTY_ROUTING_KEY",
 			EventsURL:     "https://events.pagerduty.com/v2/enqueue",
 		},
-		Webhook: WebhookSettings{URLEnv: "ACODE_ALERT_WEBHOOK_URL"},
+		Webhook:    WebhookSettings{URLEnv: "ACODE_ALERT_WEBHOOK_URL"},
+		Escalation: DefaultEscalation(),
 		Email: EmailSettings{
 			SMTPPort:    587,
 			TLS:         SMTPStartTLS,
@@ -135,6 +137,10 @@ func (s *AlertSettings) decode(m *mapNode, _ func(string) string) {
 	}
 	if c := m.child("email"); c != nil {
 		s.Email.decode(c)
+		c.finish()
+	}
+	if c := m.child("escalation"); c != nil {
+		s.Escalation.decode(c)
 		c.finish()
 	}
 }

@@ -160,6 +160,16 @@ type AlertCondition struct {
 	Paged         bool       // a page is open for it
 	Details       string     // JSON of what the alert says (message, action, metrics)
 	UpdatedAt     time.Time
+
+	// The escalation matrix's progress this episode (see schemaV9).
+	EscalationPriority string     // critical, high, medium or low; "" before the first level
+	EscalationLevel    int        // levels notified so far
+	EscalatedAt        *time.Time // when the last level was notified (or the escalation began)
+	// AckedAt and AckedBy are written by AckAlertCondition only: a save
+	// by the alert manager never touches them, so an ack taken by one
+	// replica's API is not lost to the leader's next save.
+	AckedAt *time.Time
+	AckedBy string
 }
 
 // SaveAlertCondition inserts or replaces c.
@@ -169,14 +179,17 @@ func (s *Store) SaveAlertCondition(ctx context.Context, c AlertCondition) error 
 	}
 	paged := boolInt(c.Paged)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_conditions
-		(key, severity, since, critical_since, cleared_at, notified, last_sent_at, paged, details, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(key, severity, since, critical_since, cleared_at, notified, last_sent_at, paged, details, updated_at,
+		 escalation_priority, escalation_level, escalated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET severity = excluded.severity, since = excluded.since,
 			critical_since = excluded.critical_since, cleared_at = excluded.cleared_at, notified = excluded.notified,
 			last_sent_at = excluded.last_sent_at, paged = excluded.paged, details = excluded.details,
-			updated_at = excluded.updated_at`,
+			updated_at = excluded.updated_at, escalation_priority = excluded.escalation_priority,
+			escalation_level = excluded.escalation_level, escalated_at = excluded.escalated_at`,
 		c.Key, c.Severity, formatTime(c.Since), formatOptTime(c.CriticalSince), formatOptTime(c.ClearedAt),
-		c.Notified, formatOptTime(c.LastSentAt), paged, c.Details, formatTime(s.clock()))
+		c.Notified, formatOptTime(c.LastSentAt), paged, c.Details, formatTime(s.clock()),
+		c.EscalationPriority, c.EscalationLevel, formatOptTime(c.EscalatedAt))
 	if err != nil {
 		return fmt.Errorf("save alert condition %s: %w", c.Key, err)
 	}
@@ -194,8 +207,7 @@ func (s *Store) DeleteAlertCondition(ctx context.Context, key string) error {
 
 // AlertConditions returns every held condition, ordered by key.
 func (s *Store) AlertConditions(ctx context.Context) ([]AlertCondition, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, severity, since, critical_since, cleared_at, notified,
-		last_sent_at, paged, details, updated_at FROM alert_conditions ORDER BY key`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+alertConditionColumns+` FROM alert_conditions ORDER BY key`)
 	if err != nil {
 		return nil, fmt.Errorf("read alert conditions: %w", err)
 	}
@@ -214,14 +226,19 @@ func (s *Store) AlertConditions(ctx context.Context) ([]AlertCondition, error) {
 	return out, nil
 }
 
+const alertConditionColumns = `key, severity, since, critical_since, cleared_at, notified,
+		last_sent_at, paged, details, updated_at, escalation_priority, escalation_level, escalated_at, acked_at, acked_by`
+
 func scanAlertCondition(r rowScanner) (AlertCondition, error) {
 	var (
 		c                           AlertCondition
 		since, updated              string
 		critical, cleared, lastSent sql.NullString
+		escalated, acked            sql.NullString
 		paged                       int
 	)
-	err := r.Scan(&c.Key, &c.Severity, &since, &critical, &cleared, &c.Notified, &lastSent, &paged, &c.Details, &updated)
+	err := r.Scan(&c.Key, &c.Severity, &since, &critical, &cleared, &c.Notified, &lastSent, &paged, &c.Details, &updated,
+		&c.EscalationPriority, &c.EscalationLevel, &escalated, &acked, &c.AckedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AlertCondition{}, ErrNotFound
 	}
@@ -238,7 +255,7 @@ func scanAlertCondition(r rowScanner) (AlertCondition, error) {
 	for _, f := range []struct {
 		src sql.NullString
 		dst **time.Time
-	}{{critical, &c.CriticalSince}, {cleared, &c.ClearedAt}, {lastSent, &c.LastSentAt}} {
+	}{{critical, &c.CriticalSince}, {cleared, &c.ClearedAt}, {lastSent, &c.LastSentAt}, {escalated, &c.EscalatedAt}, {acked, &c.AckedAt}} {
 		if *f.dst, err = parseOptTime(f.src); err != nil {
 			return AlertCondition{}, err
 		}

@@ -24,6 +24,7 @@ var migrations = []migration{
 	{6, "rows the source counted for each part", schemaV6},
 	{7, "parts uploaded to their published key, waiting for the commit", schemaV7},
 	{8, "replicas of acode serve sharing the store", schemaV8},
+	{9, "escalation levels notified and acknowledgements of alert conditions", schemaV9},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in

@@ -114,6 +114,37 @@ func TestPage_InChromium(t *testing.T) {
 		t.Errorf("the page logged problems:\n%s", strings.Join(probs, "\n"))
 	}
 
+	// An open critical alert escalated to its second level: the
+	// Acknowledge button records who (the prompt's answer and the API user)
+	// and the page shows it.
+	now := time.Now().UTC()
+	key := "sources_unavailable/" + primary
+	if err := e.state.SaveAlertCondition(ctx, state.AlertCondition{Key: key, Severity: "critical", Since: now,
+		CriticalSince: &now, EscalationPriority: "critical", EscalationLevel: 2, EscalatedAt: &now,
+		Details: `{"title":"Syncs halted"}`}); err != nil {
+		t.Fatal(err)
+	}
+	b.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#alerts button.ack")))
+	if got := b.Text("#alerts li"); !strings.Contains(got, "critical priority, escalated to level 2") {
+		t.Errorf("escalated alert shown as %q", got)
+	}
+	b.AnswerDialogs("joao.silva")
+	b.Do(chromedp.Click(chromedp.CSS(`button[data-url="/api/acode/alerts/` + key + `/ack"]`)))
+	waitFor(t, "the ack to be recorded", func() bool {
+		c, err := e.state.AlertCondition(ctx, key)
+		return err == nil && c.AckedAt != nil
+	})
+	if c, _ := e.state.AlertCondition(ctx, key); c.AckedBy != "joao.silva (api:"+apiUser+")" {
+		t.Errorf("ack from the page recorded by %q", c.AckedBy)
+	}
+	waitFor(t, "the page to reload with the ack", func() bool {
+		return strings.Contains(testenv.Eval[string](b, `(document.querySelector('#alerts')||{}).textContent||""`), "acknowledged by joao.silva")
+	})
+	b.Screenshot("status-page-alert-acknowledged")
+	if probs := b.Problems(); len(probs) > 0 {
+		t.Errorf("the page logged problems:\n%s", strings.Join(probs, "\n"))
+	}
+
 	// /metrics tells the same story.
 	body := e.do("GET", "/metrics", false, "").body
 	for _, want := range []string{

@@ -75,6 +75,12 @@ type alertView struct {
 	Since                  time.Time
 	Clearing               bool
 	Paged                  bool
+	// The escalation matrix: the priority, the levels told so far, and
+	// the ack that stopped it (AckURL is the API endpoint the button calls).
+	Priority        string
+	Escalated       int
+	AckedBy, AckURL string
+	AckedAt         *time.Time
 }
 
 // QualityScore is the data-quality score of one stream's partition.
@@ -230,7 +236,9 @@ func (p *Page) alerts(ctx context.Context) ([]alertView, error) {
 	for _, c := range conds {
 		d := details(c.Details)
 		out = append(out, alertView{Key: c.Key, Severity: c.Severity, Title: d.Title, Message: d.Message, Action: d.Action,
-			Since: c.Since, Clearing: c.ClearedAt != nil, Paged: c.Paged})
+			Since: c.Since, Clearing: c.ClearedAt != nil, Paged: c.Paged,
+			Priority: c.EscalationPriority, Escalated: c.EscalationLevel, AckedBy: c.AckedBy, AckedAt: c.AckedAt,
+			AckURL: "/api/acode/alerts/" + c.Key + "/ack"})
 	}
 	critical := func(v alertView) bool { return failure.Severity(v.Severity) == failure.Critical }
 	sort.SliceStable(out, func(i, j int) bool { return critical(out[i]) && !critical(out[j]) })

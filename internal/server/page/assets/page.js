@@ -37,7 +37,8 @@
         busy = false;
         return;
       }
-      const what = data.id ? "job " + data.id + " " + data.status : (data.state ? data.pair + ": " + data.state : "done");
+      const what = data.id ? "job " + data.id + " " + data.status : (data.state ? data.pair + ": " + data.state :
+        (data.acknowledged_by ? data.condition + " acknowledged by " + data.acknowledged_by : "done"));
       show(what + "; reloading", false);
       window.setTimeout(function () { window.location.reload(); }, 800);
     } catch (e) {

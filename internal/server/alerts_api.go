@@ -1,0 +1,88 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// ackRequest is the optional body of an acknowledgement: who, when the
+// API user is shared (the status page asks).
+type ackRequest struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"` // the status page's prompt sends its answer as reason
+}
+
+type ackView struct {
+	Condition       string    `json:"condition"`
+	Severity        string    `json:"severity"`
+	AcknowledgedAt  time.Time `json:"acknowledged_at"`
+	AcknowledgedBy  string    `json:"acknowledged_by"`
+	EscalationLevel int       `json:"escalation_level"`
+}
+
+// handleAlert takes POST /api/acode/alerts/{key}/ack. A condition key holds
+// "/" (check/replication_lag/pair): it may be sent as is or escaped. The
+// ack lives in the state store, so the leader's alert manager sees it
+// whichever replica took it, and stops escalating the condition.
+func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutSuffix(r.PathValue("rest"), "/ack")
+	if !ok || key == "" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint POST %s: use /api/acode/alerts/{condition}/ack", r.URL.Path))
+		return
+	}
+	var req ackRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+		return
+	}
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &req); err != nil {
+			writeError(w, http.StatusBadRequest, `body: want {"by": "name"}: `+err.Error())
+			return
+		}
+	}
+	who := s.apiUser(r)
+	if by := strings.TrimSpace(req.By + " " + req.Reason); by != "" {
+		who = by + " (" + who + ")"
+	}
+	c, err := s.state.AckAlertCondition(r.Context(), key, who, s.now())
+	if errors.Is(err, state.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no open alert %q (GET / lists the open alerts)", key))
+		return
+	}
+	if err != nil {
+		s.log.Error("acknowledge alert", "condition", key, "err", err)
+		writeError(w, http.StatusInternalServerError, "the acknowledgement could not be recorded; see the service log")
+		return
+	}
+	if c.AckedBy == who {
+		if _, err := s.state.RecordAlert(r.Context(), state.AlertRecord{Condition: key, Severity: c.Severity,
+			Event: "acknowledged", Sink: "api", Title: key, Message: "acknowledged by " + who,
+			Status: state.AlertSent, At: *c.AckedAt}); err != nil {
+			s.log.Warn("record acknowledgement", "condition", key, "err", err)
+		}
+	}
+	s.log.Info("alert acknowledged", "condition", key, "by", c.AckedBy)
+	writeJSON(w, http.StatusOK, ackView{Condition: c.Key, Severity: c.Severity, AcknowledgedAt: *c.AckedAt,
+		AcknowledgedBy: c.AckedBy, EscalationLevel: c.EscalationLevel})
+}
+
+// apiUser names the caller for the records: "api:<user>" with basic auth,
+// "api:token" with a bearer token, "api" without auth.
+func (s *Server) apiUser(r *http.Request) string {
+	if user, _, ok := r.BasicAuth(); ok && user != "" {
+		return "api:" + user
+	}
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		return "api:token"
+	}
+	return "api"
+}
