@@ -80,11 +80,12 @@ func (e *Escalation) rank(p string) int {
 
 // escalate notifies the next level of c's policy when it is due and c is
 // not acknowledged. A condition whose priority becomes more urgent starts
-// the more urgent policy from its first level. The caller holds m.mu and
-// saves c.
+// the more urgent policy from its first level. Only the cluster's leader
+// escalates (a condition another replica raised is escalated by the
+// leader's next evaluation). The caller holds m.mu and saves c.
 func (m *Manager) escalate(ctx context.Context, c *condition, now time.Time) {
 	e := m.cfg.Escalation
-	if e == nil {
+	if e == nil || m.cfg.Lead != nil && !m.cfg.Lead() {
 		return
 	}
 	prio := e.priorityOf(c)

@@ -210,3 +210,44 @@ func TestEscalation_ConfigKnowsEveryConditionKind(t *testing.T) {
 		}
 	}
 }
+
+// Two replicas on one store: a job on the follower raises the condition,
+// the leader escalates it, and the follower raising it again neither
+// notifies a level nor undoes the leader's progress.
+func TestEscalation_TheLeaderEscalatesWhatAFollowerRaised(t *testing.T) {
+	t.Parallel()
+	r := newEscalationRig(t)
+	ctx := context.Background()
+	r.m.cfg.Lead = func() bool { return true }
+	followerCfg := r.cfg
+	followerCfg.Store, followerCfg.Lead = r.store, func() bool { return false }
+	follower, err := New(ctx, followerCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := Key(KindSourcesDown, "connection_mysql_s3_acode")
+	if err := follower.Raise(ctx, key, failure.Critical, Details{Title: "Syncs halted"}); err != nil {
+		t.Fatal(err)
+	}
+	r.wantPaged(t, "raised on the follower")
+	r.evaluate(t) // the leader's loop
+	r.wantPaged(t, "the leader's evaluation", "oncall:trigger")
+	r.clock.Advance(15 * time.Minute)
+	r.evaluate(t)
+	r.wantPaged(t, "15 minutes", "oncall:trigger", "lead:trigger")
+	// The follower's job fails again: it holds the condition as it raised
+	// it (level 0), but re-reads it first.
+	r.clock.Advance(5 * time.Minute)
+	if err := follower.Raise(ctx, key, failure.Critical, Details{Title: "Syncs halted", Message: "still"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.store.AlertCondition(ctx, key); c.EscalationLevel != 2 {
+		t.Fatalf("the follower's raise left level %d, want the leader's 2", c.EscalationLevel)
+	}
+	r.clock.Advance(10 * time.Minute)
+	r.evaluate(t)
+	r.wantPaged(t, "30 minutes", "oncall:trigger", "lead:trigger", "cto:trigger")
+	if got := titles(r.slack()); len(got) != 1 {
+		t.Errorf("slack: %v, want the one raise", got)
+	}
+}

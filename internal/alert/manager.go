@@ -114,22 +114,56 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 // raised, sent and resolved conditions since this manager last read them,
 // and acting on stale ones would repeat or lose an alert.
 func (m *Manager) Reload(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reload(ctx)
+}
+
+// reload is Reload with m.mu held. A throttle already recorded for a
+// condition stays recorded.
+func (m *Manager) reload(ctx context.Context) error {
 	stored, err := m.cfg.Store.AlertConditions(ctx)
 	if err != nil {
 		return fmt.Errorf("alert manager: %w", err)
 	}
 	conds := make(map[string]*condition, len(stored))
 	for _, st := range stored {
-		c := &condition{st: st}
-		if err := json.Unmarshal([]byte(st.Details), &c.d); err != nil {
-			m.log.Warn("alert condition with unreadable details", "condition", st.Key, "err", err)
+		c := m.fromStore(st)
+		if old, ok := m.conds[st.Key]; ok {
+			c.suppressed = old.suppressed
 		}
 		conds[st.Key] = c
 	}
-	m.mu.Lock()
 	m.conds = conds
-	m.mu.Unlock()
 	return nil
+}
+
+func (m *Manager) fromStore(st state.AlertCondition) *condition {
+	c := &condition{st: st}
+	if err := json.Unmarshal([]byte(st.Details), &c.d); err != nil {
+		m.log.Warn("alert condition with unreadable details", "condition", st.Key, "err", err)
+	}
+	return c
+}
+
+// refresh re-reads condition key from the store before it changes: with
+// several replicas another one (the leader escalating it, a replica whose
+// job raised it) may have moved it on, and acting on the held copy would
+// repeat a notification or undo a step. The caller holds m.mu.
+func (m *Manager) refresh(ctx context.Context, key string) {
+	st, err := m.cfg.Store.AlertCondition(ctx, key)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		delete(m.conds, key) // resolved elsewhere, or never raised
+	case err != nil:
+		m.log.Warn("re-read alert condition; using the held one", "condition", key, "err", err)
+	default:
+		c := m.fromStore(st)
+		if old, ok := m.conds[key]; ok {
+			c.suppressed = old.suppressed
+		}
+		m.conds[key] = c
+	}
 }
 
 // Collectors are the manager's metrics (acode_alerts_total{sink,severity},
@@ -148,6 +182,7 @@ func (m *Manager) Raise(ctx context.Context, key string, sev failure.Severity, d
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.refresh(ctx, key)
 	now := m.now()
 	c, ok := m.conds[key]
 	if !ok {
@@ -176,6 +211,7 @@ func (m *Manager) Raise(ctx context.Context, key string, sev failure.Severity, d
 func (m *Manager) Clear(ctx context.Context, key string, d Details) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.refresh(ctx, key)
 	c, ok := m.conds[key]
 	if !ok {
 		return nil
@@ -199,6 +235,11 @@ func (m *Manager) Clear(ctx context.Context, key string, d Details) error {
 func (m *Manager) Evaluate(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// What other replicas raised, escalated or resolved since is in the
+	// store: start from it.
+	if err := m.reload(ctx); err != nil {
+		return err
+	}
 	now := m.now()
 	keys := make([]string, 0, len(m.conds))
 	for k := range m.conds {
