@@ -86,3 +86,44 @@ func (s *Server) apiUser(r *http.Request) string {
 	}
 	return "api"
 }
+
+// alertView is one open alert condition in GET /api/acode/alerts.
+type alertView struct {
+	Condition          string     `json:"condition"`
+	Kind               string     `json:"kind"`
+	Severity           string     `json:"severity"`
+	Title              string     `json:"title,omitempty"`
+	Message            string     `json:"message,omitempty"`
+	Action             string     `json:"action,omitempty"`
+	Since              time.Time  `json:"since"`
+	Clearing           bool       `json:"clearing"`
+	Paged              bool       `json:"paged"`
+	EscalationPriority string     `json:"escalation_priority,omitempty"`
+	EscalationLevel    int        `json:"escalation_level"`
+	EscalatedAt        *time.Time `json:"escalated_at,omitempty"`
+	AcknowledgedAt     *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy     string     `json:"acknowledged_by,omitempty"`
+	AckURL             string     `json:"ack_url"`
+}
+
+// handleListAlerts answers GET /api/acode/alerts: the conditions the alert
+// manager holds open (or is clearing), with their escalation and ack, so a
+// script can find the key to acknowledge.
+func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) {
+	conds, err := s.state.AlertConditions(r.Context())
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	out := make([]alertView, 0, len(conds))
+	for _, c := range conds {
+		var d struct{ Title, Message, Action string }
+		_ = json.Unmarshal([]byte(c.Details), &d) // unreadable details show the key only
+		kind, _, _ := strings.Cut(c.Key, "/")
+		out = append(out, alertView{Condition: c.Key, Kind: kind, Severity: c.Severity, Title: d.Title, Message: d.Message,
+			Action: d.Action, Since: c.Since, Clearing: c.ClearedAt != nil, Paged: c.Paged,
+			EscalationPriority: c.EscalationPriority, EscalationLevel: c.EscalationLevel, EscalatedAt: c.EscalatedAt,
+			AcknowledgedAt: c.AckedAt, AcknowledgedBy: c.AckedBy, AckURL: "/api/acode/alerts/" + c.Key + "/ack"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}

@@ -124,6 +124,22 @@ func TestAPI_AckStopsTheEscalation(t *testing.T) {
 		t.Fatalf("ack: %d %s", r.status, r.body)
 	}
 
+	var list struct {
+		Alerts []struct {
+			Condition          string `json:"condition"`
+			AcknowledgedBy     string `json:"acknowledged_by"`
+			AckURL             string `json:"ack_url"`
+			EscalationPriority string `json:"escalation_priority"`
+			EscalationLevel    int    `json:"escalation_level"`
+		}
+	}
+	if r := e.doJSON(http.MethodGet, "/api/acode/alerts", nil, nil); r.status != http.StatusOK {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	} else if r.json(t, &list); len(list.Alerts) != 1 || list.Alerts[0].Condition != key || list.Alerts[0].AcknowledgedBy != ack.AcknowledgedBy ||
+		list.Alerts[0].EscalationPriority != "critical" || list.Alerts[0].EscalationLevel != 2 || list.Alerts[0].AckURL != path {
+		t.Errorf("list: %s", r.body)
+	}
+
 	// The CTO would be paged at 30 minutes: the ack stopped it, also for
 	// a new process on the same store.
 	advance(time.Hour)

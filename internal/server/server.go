@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/acode/jobs/{id}", s.handleGetJob)
 	m.HandleFunc("POST /api/acode/jobs/{id}/cancel", s.requireAuth(s.handleCancelJob))
 	m.HandleFunc("POST /api/acode/connections/{name}/sync", s.requireAuth(s.handleSync))
+	m.HandleFunc("GET /api/acode/alerts", s.handleListAlerts)
 	m.HandleFunc("POST /api/acode/alerts/{rest...}", s.requireAuth(s.handleAlert))
 
 	m.Handle("GET /metrics", s.metrics.Handler())
