@@ -69,7 +69,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	if settings.Auth == config.AuthNone {
 		log.Warn("serve.auth is none: anyone who reaches " + settings.Listen + " can start and cancel jobs")
 	}
-	st, err := state.Open(ctx, p.Settings.StateDB)
+	st, err := state.Open(ctx, p.Settings.StateDB, state.WithLease(jobLease(p.Settings.StateDB)))
 	if err != nil {
 		return err
 	}
@@ -108,9 +108,11 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		MaxAttempts: settings.JobAttempts,
 		RetryDelay:  settings.RetryDelay,
 		Grace:       settings.ShutdownGrace,
-		ReapEvery:   state.DefaultLease / 2,
+		ReapEvery:   reapEvery(st),
 		OnJobEnd:    onJobEnd(reg, alerts),
 		Run:         orch.RunJob, // a failover pair's jobs read the side its state names
+		TakeOver:    takeOverRule(st, orch),
+		Owner:       node.ID(),
 	})
 	srv, err := server.New(server.Config{
 		Project: p, State: st, Runner: runner, Metrics: reg, Log: log,

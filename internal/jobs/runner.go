@@ -55,6 +55,16 @@ type Options struct {
 	// machine names. It must call opts.OnJobCreated once, with the job it
 	// hands to the caller, and return the result of the job it ran last.
 	Run func(ctx context.Context, connection string, opts syncer.Options) (*syncer.Result, error)
+	// TakeOver, when set (a PostgreSQL state shared by several replicas),
+	// makes the reaper take over abandoned jobs for which it returns true
+	// and run them on here under their own id (syncer.Resume) instead of
+	// failing them; the others are failed as before. It also lets Cancel
+	// end a job another replica runs: the cancel is recorded in the state,
+	// and that replica's heartbeat stops the run.
+	TakeOver func(state.Job) bool
+	// Owner names this process in the jobs it takes over; state's
+	// DefaultOwner when empty.
+	Owner string
 	// OnJobEnd, when set, is called with every job's result when it ends
 	// (metrics, alerts). It runs on the job's goroutine and must not block.
 	OnJobEnd func(res *syncer.Result, err error)
@@ -201,7 +211,10 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
 		return state.Job{}, err
 	}
 	if !ok && !j.Status.Terminal() {
-		return j, &NotOwnedError{Job: j}
+		if r.opts.TakeOver == nil {
+			return j, &NotOwnedError{Job: j}
+		}
+		return r.cancelElsewhere(ctx, j)
 	}
 	return j, nil
 }
@@ -308,6 +321,7 @@ func (r *Runner) reap() {
 		case <-r.base.Done():
 			return
 		case <-t.C:
+			r.takeOver()
 			jobs, err := r.syncer.State.ReapAbandoned(r.base)
 			if err != nil && r.base.Err() == nil {
 				r.log.Warn("reap abandoned jobs", "err", err)

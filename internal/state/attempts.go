@@ -34,17 +34,28 @@ type Attempt struct {
 // superseded: its runner is gone. A job that already ended returns
 // ErrJobEnded.
 func (s *Store) StartAttempt(ctx context.Context, jobID int64) (Attempt, error) {
+	return s.StartAttemptAs(ctx, jobID, "")
+}
+
+// StartAttemptAs is StartAttempt for a runner that names its owner: when
+// another process has taken the job over it returns ErrLostJob instead of
+// superseding that process's attempt. An empty owner skips the check.
+func (s *Store) StartAttemptAs(ctx context.Context, jobID int64, owner string) (Attempt, error) {
 	var a Attempt
 	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		ts := formatTime(now)
 		var status JobStatus
-		err := tx.QueryRowContext(ctx, `SELECT status FROM jobs WHERE id = ?`, jobID).Scan(&status)
+		var holder string
+		err := tx.QueryRowContext(ctx, `SELECT status, owner FROM jobs WHERE id = ?`, jobID).Scan(&status, &holder)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		if owner != "" && holder != owner {
+			return fmt.Errorf("%w (now run by %s)", ErrLostJob, holder)
 		}
 		if status.Terminal() {
 			return fmt.Errorf("%w (status %s)", ErrJobEnded, status)

@@ -32,6 +32,9 @@ type Commit struct {
 	Source      string // "primary" or "backup"
 	Status      CommitStatus
 	CommittedAt time.Time
+	// Attempt, when set, is the attempt of JobID that committed: the record
+	// is refused with ErrLostJob unless that attempt still runs. Not stored.
+	Attempt int
 }
 
 // RecordCommit records c as the partition's live snapshot, replacing the
@@ -44,14 +47,22 @@ func (s *Store) RecordCommit(ctx context.Context, c Commit) error {
 	if at.IsZero() {
 		at = s.clock()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO commits
+	err := inTx(ctx, s.db, func(tx *txn) error {
+		if c.Attempt > 0 {
+			if err := fence(ctx, tx, c.JobID, c.Attempt); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO commits
 		(connection, stream, partition, job_id, manifest_key, rows, bytes, files, source, status, committed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (connection, stream, partition) DO UPDATE SET job_id = excluded.job_id,
 			manifest_key = excluded.manifest_key, rows = excluded.rows, bytes = excluded.bytes, files = excluded.files,
 			source = excluded.source, status = excluded.status, committed_at = excluded.committed_at`,
-		c.Connection, c.Stream, c.Partition, c.JobID, c.ManifestKey, c.Rows, c.Bytes, c.Files, c.Source, c.Status,
-		formatTime(at))
+			c.Connection, c.Stream, c.Partition, c.JobID, c.ManifestKey, c.Rows, c.Bytes, c.Files, c.Source, c.Status,
+			formatTime(at))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("record commit %s/%s/%s: %w", c.Connection, c.Stream, c.Partition, err)
 	}

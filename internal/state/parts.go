@@ -43,6 +43,10 @@ type Part struct {
 	// then that published key. Empty for a part in the staging area.
 	Pending   string
 	CreatedAt time.Time
+	// Attempt, when set, is the attempt that uploaded the part: the record
+	// is refused with ErrLostJob unless that attempt still runs (fencing
+	// a stalled worker whose job was taken over). Not stored.
+	Attempt int
 }
 
 // RecordPart records an uploaded file. Recording the same key again replaces
@@ -57,12 +61,20 @@ func (s *Store) RecordPart(ctx context.Context, p Part) error {
 	if created.IsZero() {
 		created = s.clock()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at)
+	err = inTx(ctx, s.db, func(tx *txn) error {
+		if p.Attempt > 0 {
+			if err := fence(ctx, tx, p.JobID, p.Attempt); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
 			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
 			pending = excluded.pending`,
-		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending, formatTime(created))
+			p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending, formatTime(created))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("record part %s: %w", p.Key, err)
 	}

@@ -138,6 +138,29 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	return s.runJob(ctx, conn, job, opts)
+}
+
+// Resume runs on a job this process has taken over (state.ClaimAbandoned)
+// from one that died or stalled: same job id, so whoever polls it (Airflow)
+// sees it end, and its next attempt skips the ranges earlier attempts
+// uploaded, as a retry does. opts.Owner must be the claim's owner.
+func (s *Syncer) Resume(ctx context.Context, job state.Job, opts Options) (*Result, error) {
+	conn, err := s.Project.Connection(job.Connection)
+	if err != nil {
+		return nil, err
+	}
+	opts = withDefaults(opts)
+	if opts.Role == "primary" && job.Source != "" {
+		opts.Role = job.Source
+	}
+	return s.runJob(ctx, conn, job, opts)
+}
+
+// runJob runs job's attempts to the job's end. A job lost to another
+// process (state.ErrLostJob) is left as that process has it: not finished,
+// its staging kept.
+func (s *Syncer) runJob(ctx context.Context, conn *config.Connection, job state.Job, opts Options) (*Result, error) {
 	if opts.OnJobCreated != nil {
 		opts.OnJobCreated(job)
 	}
@@ -150,7 +173,7 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 
 	res.Streams = s.pendingStreams(ctx, conn, job, log)
 	runCtx, cancelRun := context.WithCancelCause(ctx)
-	stopHeartbeat := s.heartbeat(runCtx, job.ID, opts.heartbeatEvery, cancelRun, log)
+	stopHeartbeat := s.heartbeat(runCtx, job.ID, opts.Owner, opts.heartbeatEvery, cancelRun, log)
 	runErr := s.attempts(runCtx, conn, job, opts, res, log)
 	stopHeartbeat()
 	if cause := context.Cause(runCtx); errors.Is(cause, state.ErrJobEnded) {
@@ -161,6 +184,11 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 		runErr = fmt.Errorf("%w: %w", cause, runErr)
 	}
 	cancelRun(nil)
+	if lost := context.Cause(runCtx); errors.Is(lost, state.ErrLostJob) || errors.Is(runErr, state.ErrLostJob) {
+		res.Status, res.Error = string(state.JobRunning), fmt.Sprintf("this process lost the job to another: %v", runErr)
+		log.Warn("job taken over by another process; this process stops without recording its end", "err", runErr)
+		return res, fmt.Errorf("job %d: %w", job.ID, state.ErrLostJob)
+	}
 
 	res.EndedAt = time.Now().UTC()
 	res.Duration = res.EndedAt.Sub(res.StartedAt).Seconds()
@@ -233,7 +261,7 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 				return errors.Join(err, serr)
 			}
 		}
-		att, aerr := s.State.StartAttempt(ctx, job.ID)
+		att, aerr := s.State.StartAttemptAs(ctx, job.ID, opts.Owner)
 		if aerr != nil {
 			return aerr
 		}
@@ -246,7 +274,7 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 		if ferr := s.State.FinishAttempt(context.WithoutCancel(ctx), job.ID, att.Number, status, msg); ferr != nil {
 			log.Error("record attempt end", "err", ferr)
 		}
-		if err == nil || ctx.Err() != nil || !retryable(err) {
+		if err == nil || ctx.Err() != nil || errors.Is(err, state.ErrLostJob) || !retryable(err) {
 			return err // a quality failure is in the data: another attempt reads the same rows
 		}
 		if n < opts.MaxAttempts {
@@ -266,7 +294,7 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 // job from one whose process died. When the store says the job has ended
 // meanwhile (cancelled from the API, or declared abandoned), it stops the
 // run: nothing may be written for a job that is over.
-func (s *Syncer) heartbeat(ctx context.Context, jobID int64, every time.Duration, stopRun context.CancelCauseFunc, log *slog.Logger) (stop func()) {
+func (s *Syncer) heartbeat(ctx context.Context, jobID int64, owner string, every time.Duration, stopRun context.CancelCauseFunc, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -279,8 +307,12 @@ func (s *Syncer) heartbeat(ctx context.Context, jobID int64, every time.Duration
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				err := s.State.Heartbeat(ctx, jobID)
+				err := s.State.HeartbeatAs(ctx, jobID, owner)
 				switch {
+				case errors.Is(err, state.ErrLostJob):
+					log.Warn("job taken over by another process; stopping")
+					stopRun(err)
+					return
 				case errors.Is(err, state.ErrJobEnded):
 					log.Warn("job ended elsewhere; stopping")
 					stopRun(err)

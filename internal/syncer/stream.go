@@ -133,6 +133,7 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 	}
 	if resumed > 0 {
 		q.stream.MarkPartial()
+		r.log.Info("ranges resumed from earlier attempts", "attempt", r.attempt, "ranges_resumed", resumed, "ranges", len(p.Ranges))
 	}
 	q.stream.ReadsDone()
 	sp.setState("publishing")

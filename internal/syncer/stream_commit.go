@@ -44,6 +44,11 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 	if len(rep.Errors()) > 0 && r.syncer.Project.Settings.Quality.Quarantine {
 		return r.quarantine(ctx, l, m, staged, rep)
 	}
+	// A worker that stalled and lost its job must not publish: the one
+	// that took it over commits (and the record below is fenced again).
+	if err := r.syncer.State.CheckAttempt(ctx, r.job.ID, r.attempt); err != nil {
+		return streamOutput{}, err
+	}
 	committed, err := snapshot.Publish(ctx, r.ep.store, l, m, staged, incremental)
 	if err != nil {
 		if committed == nil {
@@ -56,6 +61,7 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 		Connection: r.conn.ResourceName, Stream: r.stream.Name, Partition: l.Partition,
 		JobID: r.job.ID, ManifestKey: l.ManifestKey(), Rows: committed.Rows, Bytes: committed.Bytes,
 		Files: len(committed.Files), Source: r.role, Status: state.CommitStatus(committed.Status),
+		Attempt: r.attempt,
 	}); err != nil {
 		return streamOutput{}, err
 	}

@@ -233,6 +233,7 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	return r.syncer.State.RecordPart(ctx, state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
 		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: counted, Pending: out.pending,
+		Attempt: r.attempt,
 	})
 }
 

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/acode-dev/acode/internal/pairsync"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// sharedJobLease is a job's heartbeat lease when replicas share a
+// PostgreSQL state: a job whose process died is taken over by another
+// replica within this lease plus sharedReapEvery (the target is 60 s).
+// Runners heartbeat every 15 s, so a live job misses more than two beats
+// before it counts as abandoned.
+const (
+	sharedJobLease  = 40 * time.Second
+	sharedReapEvery = 5 * time.Second
+)
+
+// jobLease is the lease serve opens the state with: the short shared one
+// on PostgreSQL, the default (one process, nobody to take over) on SQLite.
+func jobLease(stateDB string) time.Duration {
+	if strings.HasPrefix(stateDB, "postgres://") || strings.HasPrefix(stateDB, "postgresql://") {
+		return sharedJobLease
+	}
+	return state.DefaultLease
+}
+
+// reapEvery is how often serve looks for abandoned jobs.
+func reapEvery(st *state.Store) time.Duration {
+	if st.Engine() == "postgres" {
+		return sharedReapEvery
+	}
+	return state.DefaultLease / 2
+}
+
+// takeOverRule says which abandoned jobs a replica takes over and runs on
+// (nil on SQLite: one process, its dead jobs are failed as before). A
+// failover pair's job is not taken over: its run is a chain of jobs the
+// pair's orchestrator drives, which a resumed single job would not redo;
+// it is failed, and the pair's next run starts afresh.
+func takeOverRule(st *state.Store, orch *pairsync.Orchestrator) func(state.Job) bool {
+	if st.Engine() != "postgres" {
+		return nil
+	}
+	return func(j state.Job) bool {
+		_, err := orch.Pair(j.Connection)
+		return errors.Is(err, pairsync.ErrNotInPair)
+	}
+}
