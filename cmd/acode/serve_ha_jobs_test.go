@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,20 +17,26 @@ import (
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
-// TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID runs three `acode
-// serve` on one PostgreSQL state with a throttled MariaDB source: a sync
-// triggered through one replica's Airbyte API runs on that replica; kill -9
-// of it mid-stream hands the job, under the id Airflow holds, to another
-// replica, which resumes the ranges already uploaded; the job ends
-// succeeded through every replica's jobs/get, and DuckDB reads every
-// primary key exactly once.
-func TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID(t *testing.T) {
-	t.Parallel()
+// haJobStreams are the two streams the HA job tests sync.
+var haJobStreams = []string{demo.TableDiario, demo.TableProdutos}
+
+// haJobCluster is three `acode serve` on one PostgreSQL state syncing a
+// throttled MariaDB source (two streams) to the local destination.
+type haJobCluster struct {
+	p    *testenv.Project
+	st   *state.Store
+	reps []*serveProcess
+}
+
+func startHAJobCluster(t *testing.T, rowsPerSecond int) *haJobCluster {
+	t.Helper()
 	p := seededProject(t, 40000, nil)
-	pg := testenv.SharedPostgres(t)
-	dbURL := pg.NewDatabase(t)
-	settings := "state_db: " + dbURL + "\nsync:\n  chunk_rows: 500\n  file_size_mb: 1\n  max_parallel_reads: 1\n  parallel_streams: 1\n  max_rows_per_second: 4000\n" +
-		"serve:\n  job_attempts: 3\n  retry_delay: 1s\n"
+	p.Edit(t, "connections/connection_mysql_local_acode/configuration.yaml",
+		"alias_name: farmarcas_si_analitico_diario_complemento\n          cursor_field: []\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: true",
+		"alias_name: farmarcas_si_analitico_diario_complemento\n          cursor_field: []\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: false")
+	dbURL := testenv.SharedPostgres(t).NewDatabase(t)
+	settings := "state_db: " + dbURL + "\nsync:\n  chunk_rows: 500\n  file_size_mb: 1\n  max_parallel_reads: 1\n  parallel_streams: 1\n" +
+		"  max_rows_per_second: " + strconv.Itoa(rowsPerSecond) + "\nserve:\n  job_attempts: 3\n  retry_delay: 1s\n"
 	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte(settings), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -37,32 +44,33 @@ func TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	var reps []*serveProcess
+	t.Cleanup(func() { st.Close() })
+	c := &haJobCluster{p: p, st: st}
 	for range 3 {
-		reps = append(reps, startServe(t, p))
+		c.reps = append(c.reps, startServe(t, p))
 	}
-	code, job := reps[0].post(t, "connections/sync", map[string]string{"connectionId": "connection_mysql_local_acode"})
+	return c
+}
+
+// trigger starts the sync through replica 0's Airbyte API, waits until it
+// has uploaded a part of a stream it has not committed yet, and returns the
+// job id and the replica running it.
+func (c *haJobCluster) trigger(t *testing.T) (int64, *serveProcess) {
+	t.Helper()
+	code, job := c.reps[0].post(t, "connections/sync", map[string]string{"connectionId": "connection_mysql_local_acode"})
 	if code != http.StatusOK {
 		t.Fatalf("connections/sync: %d %v", code, job)
 	}
 	id := int64(jobField(job, "id").(float64))
-
-	// Wait until the job has uploaded some ranges of a stream, then kill -9
-	// the replica that runs it while it reads on.
 	var worker *serveProcess
-	waitUntil(t, 150*time.Second, "uploaded parts of the running job", func() bool {
-		j, err := st.Job(context.Background(), id)
+	waitUntil(t, 150*time.Second, "an uploaded part of the running job", func() bool {
+		j, err := c.st.Job(context.Background(), id)
 		if err != nil || j.Status != state.JobRunning {
 			return false
 		}
-		for _, r := range reps {
-			if strings.HasSuffix(j.Owner, ":"+strconv.Itoa(r.cmd.Process.Pid)) {
-				worker = r
-			}
-		}
-		for _, s := range []string{demo.TableDiario, demo.TableProdutos, demo.TableComplemento} {
-			if ps, _ := st.Parts(context.Background(), id, s); len(ps) >= 1 {
+		worker = c.owner(j)
+		for _, s := range haJobStreams {
+			if ps, _ := c.st.Parts(context.Background(), id, s); len(ps) >= 1 {
 				return true
 			}
 		}
@@ -71,28 +79,49 @@ func TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID(t *testing.T) {
 	if worker == nil {
 		t.Fatal("the job's owner is none of the replicas")
 	}
-	if err := worker.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	killedAt := time.Now()
-	<-worker.exited
-	var rest []*serveProcess
-	for _, r := range reps {
-		if r != worker {
-			rest = append(rest, r)
+	return id, worker
+}
+
+func (c *haJobCluster) owner(j state.Job) *serveProcess {
+	for _, r := range c.reps {
+		if strings.HasSuffix(j.Owner, ":"+strconv.Itoa(r.cmd.Process.Pid)) {
+			return r
 		}
 	}
-	var restartedIn time.Duration
-	waitUntil(t, 60*time.Second, "another replica to take the job over", func() bool {
-		j, err := st.Job(context.Background(), id)
-		if err == nil && j.Owner != "" && !strings.HasSuffix(j.Owner, ":"+strconv.Itoa(worker.cmd.Process.Pid)) {
-			restartedIn = time.Since(killedAt)
+	return nil
+}
+
+// others are the replicas but w.
+func (c *haJobCluster) others(w *serveProcess) []*serveProcess {
+	var out []*serveProcess
+	for _, r := range c.reps {
+		if r != w {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// waitTakeover waits until a replica other than w owns job id and returns
+// how long it took since from.
+func (c *haJobCluster) waitTakeover(t *testing.T, id int64, w *serveProcess, from time.Time, limit time.Duration) time.Duration {
+	t.Helper()
+	var took time.Duration
+	waitUntil(t, limit, "another replica to take the job over", func() bool {
+		j, err := c.st.Job(context.Background(), id)
+		if err == nil && c.owner(j) != nil && c.owner(j) != w {
+			took = time.Since(from)
 			return true
 		}
 		return false
 	})
-	t.Logf("job %d taken over %v after kill -9 of its worker", id, restartedIn.Round(100*time.Millisecond))
-	for _, r := range rest {
+	return took
+}
+
+// waitSucceeded polls jobs/get on each of reps with id until it says succeeded.
+func waitSucceeded(t *testing.T, id int64, reps []*serveProcess) {
+	t.Helper()
+	for _, r := range reps {
 		deadline := time.Now().Add(3 * time.Minute)
 		for status := ""; status != "succeeded"; {
 			if time.Now().After(deadline) {
@@ -102,39 +131,107 @@ func TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID(t *testing.T) {
 			_, got := r.post(t, "jobs/get", map[string]int64{"id": id})
 			status, _ = jobField(got, "status").(string)
 			if status == "failed" || status == "cancelled" {
-				t.Fatalf("job %d %s:\n%s\n%s", id, status, rest[0].stderr, rest[1].stderr)
+				t.Fatalf("job %d %s:\n%s", id, status, r.stderr)
 			}
 		}
 	}
-	// The taker resumed the uploaded ranges instead of reading them again.
-	resumedLine := regexp.MustCompile(`ranges resumed from earlier attempts.*job_id=` + strconv.FormatInt(id, 10) + `\b|job_id=` + strconv.FormatInt(id, 10) + `\b.*ranges resumed from earlier attempts`)
+}
+
+// checkResumedAndExactlyOnce checks that a replica of reps logged resumed
+// ranges for job id, that the first attempt was superseded, and that DuckDB
+// reads every primary key of both streams exactly once.
+func (c *haJobCluster) checkResumedAndExactlyOnce(t *testing.T, id int64, reps []*serveProcess) {
+	t.Helper()
+	job := `job_id=` + strconv.FormatInt(id, 10) + `\b`
+	resumedLine := regexp.MustCompile(`ranges resumed from earlier attempts.*` + job + `|` + job + `.*ranges resumed from earlier attempts`)
 	resumed := false
-	for _, r := range rest {
+	for _, r := range reps {
 		if resumedLine.MatchString(r.stderr.String()) {
 			resumed = true
 		}
 	}
 	if !resumed {
-		t.Errorf("no surviving replica logged ranges resumed for job %d:\n%s\n%s", id, rest[0].stderr, rest[1].stderr)
+		t.Errorf("no replica that took job %d over logged resumed ranges", id)
 	}
-	atts, err := st.Attempts(context.Background(), id)
+	atts, err := c.st.Attempts(context.Background(), id)
 	if err != nil || len(atts) < 2 || !strings.Contains(atts[0].Error, "superseded") {
-		t.Errorf("attempts of job %d: %+v %v; want the killed one superseded, then another", id, atts, err)
+		t.Errorf("attempts of job %d: %+v %v; want the first superseded, then another", id, atts, err)
 	}
-
-	// Every primary key exactly once, as many as the source holds.
-	root := p.DB.Root(t)
+	root := c.p.DB.Root(t)
 	duck := testenv.DuckDB(t)
-	for _, table := range []string{demo.TableDiario, demo.TableProdutos, demo.TableComplemento} {
+	for _, table := range haJobStreams {
 		var want int64
-		if err := root.QueryRow("SELECT COUNT(*) FROM `" + p.Database + "`.`" + table + "`").Scan(&want); err != nil {
+		if err := root.QueryRow("SELECT COUNT(*) FROM `" + c.p.Database + "`.`" + table + "`").Scan(&want); err != nil {
 			t.Fatal(err)
 		}
-		glob := testenv.SQLString(filepath.Join(p.LocalRoot(), "origin=airbyte", "database=*", table, "*", "*.parquet"))
+		glob := testenv.SQLString(filepath.Join(c.p.LocalRoot(), "origin=airbyte", "database=*", table, "*", "*.parquet"))
 		res := duck.Run(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS d FROM read_parquet("+glob+")")
 		n, d := res[0].Rows[0]["n"], res[0].Rows[0]["d"]
-		if n != strconv.FormatInt(want, 10) || d != n {
+		if want == 0 || n != strconv.FormatInt(want, 10) || d != n {
 			t.Errorf("%s: DuckDB reads %v rows, %v distinct keys; the source holds %d", table, n, d, want)
 		}
+	}
+}
+
+// TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID: a sync triggered
+// through one replica's Airbyte API; kill -9 of the replica running it
+// mid-stream hands the job, under the id Airflow holds, to another
+// replica, which resumes the ranges already uploaded; the job ends
+// succeeded through both surviving replicas' jobs/get, and DuckDB reads
+// every primary key exactly once.
+func TestServeHA_KillTheWorkerMidRangeTheJobEndsUnderItsID(t *testing.T) {
+	t.Parallel()
+	c := startHAJobCluster(t, 4000)
+	id, worker := c.trigger(t)
+	if err := worker.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	<-worker.exited
+	took := c.waitTakeover(t, id, worker, killedAt, 60*time.Second)
+	t.Logf("job %d taken over %v after kill -9 of its worker", id, took.Round(100*time.Millisecond))
+	rest := c.others(worker)
+	waitSucceeded(t, id, rest)
+	c.checkResumedAndExactlyOnce(t, id, rest)
+}
+
+// TestServeHA_AStalledWorkerThatWakesCannotRecordOrCommit: the replica
+// running a job is stopped (SIGSTOP) past the job's lease; another replica
+// takes the job over; the stalled one, woken, notices it lost the job and
+// records nothing, and the job ends succeeded with every key once.
+func TestServeHA_AStalledWorkerThatWakesCannotRecordOrCommit(t *testing.T) {
+	t.Parallel()
+	c := startHAJobCluster(t, 1500)
+	id, worker := c.trigger(t)
+	if err := worker.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stoppedAt := time.Now()
+	took := c.waitTakeover(t, id, worker, stoppedAt, 90*time.Second)
+	t.Logf("job %d taken over %v after SIGSTOP of its worker (lease 40 s)", id, took.Round(100*time.Millisecond))
+	if took < 30*time.Second {
+		t.Errorf("a stalled but live worker lost its job after %v, before its lease ran out", took)
+	}
+	if err := worker.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 40*time.Second, "the woken worker to see it lost the job", func() bool {
+		return strings.Contains(worker.stderr.String(), "taken over by another process")
+	})
+	waitSucceeded(t, id, c.reps)
+	c.checkResumedAndExactlyOnce(t, id, c.others(worker))
+	j, err := c.st.Job(context.Background(), id)
+	if err != nil || c.owner(j) == worker {
+		t.Errorf("job %d ends owned by the stalled worker: %+v %v", id, j, err)
+	}
+	for _, l := range strings.Split(worker.stderr.String(), "\n") {
+		if strings.Contains(l, "taken over") || strings.Contains(l, "lost") {
+			t.Logf("stalled worker: %s", l)
+		}
+	}
+	// It stopped without ending the job it lost (the taker ended it).
+	ended := regexp.MustCompile(`(?m)^.*"?job ended"?.*job_id=` + strconv.FormatInt(id, 10) + `\b.*$`)
+	if m := ended.FindString(worker.stderr.String()); m != "" {
+		t.Errorf("the stalled worker ended the job it had lost: %s", m)
 	}
 }
