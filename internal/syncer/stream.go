@@ -76,6 +76,9 @@ func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
 // was, else failed.
 func (r *streamRun) failed(ctx context.Context, res StreamResult, out streamOutput, err error) (StreamResult, error) {
 	res.Status, res.Error, res.NulledValues = StreamFailed, err.Error(), r.nulledCounts()
+	if errors.Is(err, state.ErrLostJob) || errors.Is(context.Cause(ctx), state.ErrLostJob) {
+		return res, err // the process that took the job over records its streams
+	}
 	switch {
 	case errors.Is(err, quality.ErrValidationFailed):
 		res.Status, res.Rows, res.Bytes, res.Files = StreamQuarantined, out.rows, out.bytes, out.files
