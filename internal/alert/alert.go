@@ -74,6 +74,8 @@ type Alert struct {
 	StatusURL string           `json:"status_url,omitempty"`
 	// Escalation is set on the notifications of the escalation matrix.
 	Escalation *EscalationInfo `json:"escalation,omitempty"`
+	// AcknowledgedBy is set on EventAcknowledged.
+	AcknowledgedBy string `json:"acknowledged_by,omitempty"`
 }
 
 // Sink delivers alerts somewhere. Send must honour ctx and must not put

@@ -15,6 +15,10 @@ import (
 // EventTrigger instead.
 const EventEscalated Event = "escalated"
 
+// EventAcknowledged tells the sinks that heard of a condition who
+// acknowledged it; PagerDuty acknowledges the incident.
+const EventAcknowledged Event = "acknowledged"
+
 // Escalation is the escalation matrix: by priority, the levels told in turn
 // of a condition that stays open and unacknowledged.
 type Escalation struct {
@@ -188,4 +192,37 @@ func (m *Manager) resolveEscalation(ctx context.Context, c *condition, now time.
 		}
 	}
 	c.st.EscalationLevel = 0
+}
+
+// forwardAck tells, once, the sinks that heard of an acknowledged
+// condition who took it: the notified levels, the open page, and the chat
+// sinks when they were told of it. Only the leader does. The caller holds
+// m.mu and saves c.
+func (m *Manager) forwardAck(ctx context.Context, c *condition, now time.Time) {
+	if c.st.AckedAt == nil || c.st.AckNotified || m.cfg.Lead != nil && !m.cfg.Lead() {
+		return
+	}
+	c.st.AckNotified = true
+	a := m.alertFor(c, EventAcknowledged, now)
+	a.AcknowledgedBy = c.st.AckedBy
+	if e := m.cfg.Escalation; e != nil {
+		levels := e.Policies[c.st.EscalationPriority]
+		for i := 0; i < c.st.EscalationLevel && i < len(levels); i++ {
+			for _, s := range levels[i].Sinks {
+				if !s.Chat {
+					m.deliver(ctx, s.Sink, c, a)
+				}
+			}
+		}
+	}
+	if c.st.Paged {
+		for _, s := range m.cfg.Pagers {
+			m.deliver(ctx, s, c, a)
+		}
+	}
+	if c.st.Notified != "" {
+		for _, s := range m.cfg.Chat {
+			m.deliver(ctx, s, c, a)
+		}
+	}
 }

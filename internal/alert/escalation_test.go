@@ -138,9 +138,20 @@ func TestEscalation_AcknowledgedOrResolvedStopsIt(t *testing.T) {
 	if _, err := r.store.AckAlertCondition(ctx, acked, "joao.silva", r.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	r.evaluate(t)
+	// The page is acknowledged on PagerDuty's side too, and the channel
+	// hears who took it; both once, across a restart.
+	r.wantPaged(t, "acknowledged", "oncall:trigger", "oncall:acknowledge")
+	if got := titles(r.slack()); len(got) != 2 || got[1] != "✋ Acknowledged by joao.silva: S3 unreachable - CRITICAL" {
+		t.Errorf("slack: %q", got)
+	}
+	r.restart(t)
 	r.clock.Advance(2 * time.Hour)
 	r.evaluate(t)
-	r.wantPaged(t, "acknowledged", "oncall:trigger")
+	r.wantPaged(t, "acknowledged, 2 hours later", "oncall:trigger", "oncall:acknowledge")
+	if got := titles(r.slack()); len(got) != 2 {
+		t.Errorf("slack after a restart: %q", got)
+	}
 	if c, err := r.store.AlertCondition(ctx, acked); err != nil || c.EscalationLevel != 1 || c.AckedBy != "joao.silva" {
 		t.Fatalf("stored: %+v, %v", c, err)
 	}
@@ -151,7 +162,7 @@ func TestEscalation_AcknowledgedOrResolvedStopsIt(t *testing.T) {
 	if err := r.m.Raise(ctx, other, failure.Critical, Details{}); err != nil {
 		t.Fatal(err)
 	}
-	r.wantPaged(t, "second condition", "oncall:trigger", "oncall:trigger")
+	r.wantPaged(t, "second condition", "oncall:trigger", "oncall:acknowledge", "oncall:trigger")
 	r.clock.Advance(10 * time.Minute)
 	if err := r.m.Clear(ctx, other, Details{}); err != nil {
 		t.Fatal(err)
@@ -160,7 +171,7 @@ func TestEscalation_AcknowledgedOrResolvedStopsIt(t *testing.T) {
 	r.evaluate(t)
 	r.clock.Advance(time.Hour)
 	r.evaluate(t)
-	r.wantPaged(t, "cleared", "oncall:trigger", "oncall:trigger", "oncall:resolve")
+	r.wantPaged(t, "cleared", "oncall:trigger", "oncall:acknowledge", "oncall:trigger", "oncall:resolve")
 }
 
 func TestEscalation_WorsePriorityStartsItsPolicyAndWarningsUseMedium(t *testing.T) {

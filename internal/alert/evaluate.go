@@ -21,6 +21,7 @@ func (m *Manager) evaluate(ctx context.Context, c *condition, now time.Time) err
 		case !due && c.st.Paged:
 			c.st.Paged = !m.send(ctx, m.cfg.Pagers, c, EventResolve, now)
 		}
+		m.forwardAck(ctx, c, now)
 		m.escalate(ctx, c, now)
 		return m.save(ctx, c)
 	}

@@ -84,6 +84,8 @@ func (p *PagerDuty) Send(ctx context.Context, a Alert) error {
 		}
 	case EventResolve:
 		ev.EventAction = "resolve"
+	case EventAcknowledged:
+		ev.EventAction = "acknowledge"
 	default:
 		return nil
 	}

@@ -137,6 +137,9 @@ func slackTitle(a Alert) string {
 		return "✅ Resolved: " + a.Title
 	}
 	icon := map[failure.Severity]string{failure.Critical: "🚨", failure.Warning: "⚠️", failure.Info: "ℹ️"}[a.Severity]
+	if a.Event == EventAcknowledged {
+		return fmt.Sprintf("✋ Acknowledged by %s: %s - %s", a.AcknowledgedBy, a.Title, strings.ToUpper(string(a.Severity)))
+	}
 	if e := a.Escalation; e != nil {
 		return fmt.Sprintf("⏫ Escalated to %s (level %d, %s priority): %s - %s", e.Name, e.Level, e.Priority, a.Title, strings.ToUpper(string(a.Severity)))
 	}

@@ -170,6 +170,9 @@ type AlertCondition struct {
 	// replica's API is not lost to the leader's next save.
 	AckedAt *time.Time
 	AckedBy string
+	// AckNotified says the sinks were told of the ack (saved by the
+	// manager, like the escalation's progress).
+	AckNotified bool
 }
 
 // SaveAlertCondition inserts or replaces c.
@@ -180,16 +183,17 @@ func (s *Store) SaveAlertCondition(ctx context.Context, c AlertCondition) error 
 	paged := boolInt(c.Paged)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_conditions
 		(key, severity, since, critical_since, cleared_at, notified, last_sent_at, paged, details, updated_at,
-		 escalation_priority, escalation_level, escalated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 escalation_priority, escalation_level, escalated_at, ack_notified)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET severity = excluded.severity, since = excluded.since,
 			critical_since = excluded.critical_since, cleared_at = excluded.cleared_at, notified = excluded.notified,
 			last_sent_at = excluded.last_sent_at, paged = excluded.paged, details = excluded.details,
 			updated_at = excluded.updated_at, escalation_priority = excluded.escalation_priority,
-			escalation_level = excluded.escalation_level, escalated_at = excluded.escalated_at`,
+			escalation_level = excluded.escalation_level, escalated_at = excluded.escalated_at,
+			ack_notified = excluded.ack_notified`,
 		c.Key, c.Severity, formatTime(c.Since), formatOptTime(c.CriticalSince), formatOptTime(c.ClearedAt),
 		c.Notified, formatOptTime(c.LastSentAt), paged, c.Details, formatTime(s.clock()),
-		c.EscalationPriority, c.EscalationLevel, formatOptTime(c.EscalatedAt))
+		c.EscalationPriority, c.EscalationLevel, formatOptTime(c.EscalatedAt), boolInt(c.AckNotified))
 	if err != nil {
 		return fmt.Errorf("save alert condition %s: %w", c.Key, err)
 	}
@@ -227,7 +231,7 @@ func (s *Store) AlertConditions(ctx context.Context) ([]AlertCondition, error) {
 }
 
 const alertConditionColumns = `key, severity, since, critical_since, cleared_at, notified,
-		last_sent_at, paged, details, updated_at, escalation_priority, escalation_level, escalated_at, acked_at, acked_by`
+		last_sent_at, paged, details, updated_at, escalation_priority, escalation_level, escalated_at, acked_at, acked_by, ack_notified`
 
 func scanAlertCondition(r rowScanner) (AlertCondition, error) {
 	var (
@@ -235,17 +239,17 @@ func scanAlertCondition(r rowScanner) (AlertCondition, error) {
 		since, updated              string
 		critical, cleared, lastSent sql.NullString
 		escalated, acked            sql.NullString
-		paged                       int
+		paged, ackNotified          int
 	)
 	err := r.Scan(&c.Key, &c.Severity, &since, &critical, &cleared, &c.Notified, &lastSent, &paged, &c.Details, &updated,
-		&c.EscalationPriority, &c.EscalationLevel, &escalated, &acked, &c.AckedBy)
+		&c.EscalationPriority, &c.EscalationLevel, &escalated, &acked, &c.AckedBy, &ackNotified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AlertCondition{}, ErrNotFound
 	}
 	if err != nil {
 		return AlertCondition{}, err
 	}
-	c.Paged = paged != 0
+	c.Paged, c.AckNotified = paged != 0, ackNotified != 0
 	if c.Since, err = parseTime(since); err != nil {
 		return AlertCondition{}, err
 	}

@@ -19,6 +19,13 @@ ALTER TABLE alert_conditions ADD COLUMN acked_at TEXT;
 ALTER TABLE alert_conditions ADD COLUMN acked_by TEXT NOT NULL DEFAULT '';
 `
 
+// schemaV10 remembers that an acknowledgement was passed on to the sinks
+// (PagerDuty's acknowledge, the chat's "acknowledged by"), so it is told
+// once across restarts and leaders.
+const schemaV10 = `
+ALTER TABLE alert_conditions ADD COLUMN ack_notified INTEGER NOT NULL DEFAULT 0;
+`
+
 // AlertCondition returns the held condition key, or ErrNotFound.
 func (s *Store) AlertCondition(ctx context.Context, key string) (AlertCondition, error) {
 	c, err := scanAlertCondition(s.db.QueryRowContext(ctx,

@@ -25,6 +25,7 @@ var migrations = []migration{
 	{7, "parts uploaded to their published key, waiting for the commit", schemaV7},
 	{8, "replicas of acode serve sharing the store", schemaV8},
 	{9, "escalation levels notified and acknowledgements of alert conditions", schemaV9},
+	{10, "acknowledgements passed on to the alert sinks", schemaV10},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in
