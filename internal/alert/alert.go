@@ -4,7 +4,9 @@
 // both sources down) and notifies on changes only: raised, worse, resolved.
 // Throttling and hysteresis keep a flapping check from spamming, pages go
 // to PagerDuty only for the seed's critical conditions, and every
-// notification is recorded in the state store.
+// notification is recorded in the state store. On top, the escalation
+// matrix (Escalation) tells its levels in turn of a condition nobody
+// acknowledged; the levels reached and the ack live in the store.
 package alert
 
 import (

@@ -230,8 +230,10 @@ func (m *Manager) Clear(ctx context.Context, key string, d Details) error {
 }
 
 // Evaluate applies the passing of time to every condition: escalation to a
-// page, the end of a throttle window, a cleared condition resolving. Start
-// calls it every EvaluateEvery; tests call it after moving the clock.
+// page or the matrix's next level, the end of a throttle window, a cleared
+// condition resolving, an ack passed on. It starts from the store, where
+// other replicas' raises and acks are. Start calls it every EvaluateEvery
+// on the leader; tests call it after moving the clock.
 func (m *Manager) Evaluate(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -195,13 +195,22 @@ func decodeEscalationSink(sm *mapNode, name string) (EscalationSink, bool) {
 
 func (e *EscalationSettings) decodePolicy(pm *mapNode, priority string) (EscalationPolicy, bool) {
 	pol, _ := e.Policy(priority)
+	was := pol.After
 	pm.duration("after", &pol.After)
 	items := pm.seq("levels")
 	if items == nil {
 		if pm.has("levels") || pm.wasBad("levels") {
 			return pol, false
 		}
-		return pol, true // after alone changes the response time of the default levels
+		// after alone changes the response time of the levels kept: those
+		// that waited the old one wait the new one.
+		pol.Levels = slices.Clone(pol.Levels)
+		for i := range pol.Levels {
+			if i > 0 && pol.Levels[i].After == was {
+				pol.Levels[i].After = pol.After
+			}
+		}
+		return pol, true
 	}
 	pol.Levels = nil
 	for i, it := range items {
