@@ -235,3 +235,44 @@ func TestServeHA_AStalledWorkerThatWakesCannotRecordOrCommit(t *testing.T) {
 		t.Errorf("the stalled worker ended the job it had lost: %s", m)
 	}
 }
+
+// TestServeHA_CancelThroughAReplicaThatDoesNotRunTheJob: Airflow's
+// jobs/cancel reaches a replica other than the one running the job; the job
+// reads cancelled at once through every replica, and the running replica
+// stops it (its heartbeat sees the cancel) without committing.
+func TestServeHA_CancelThroughAReplicaThatDoesNotRunTheJob(t *testing.T) {
+	t.Parallel()
+	c := startHAJobCluster(t, 1500)
+	id, worker := c.trigger(t)
+	other := c.others(worker)[0]
+	cancelAt := time.Now()
+	code, got := other.post(t, "jobs/cancel", map[string]int64{"id": id})
+	if status, _ := jobField(got, "status").(string); code != http.StatusOK || status != "cancelled" {
+		t.Fatalf("jobs/cancel through a replica that does not run job %d: %d %v", id, code, got)
+	}
+	for _, r := range c.reps {
+		_, got := r.post(t, "jobs/get", map[string]int64{"id": id})
+		if status, _ := jobField(got, "status").(string); status != "cancelled" {
+			t.Errorf("jobs/get of job %d on %s: %q, want cancelled", id, r.url, status)
+		}
+	}
+	// Its next heartbeat or its next record (both see the job ended) stops it.
+	waitUntil(t, 40*time.Second, "the running replica to end its run as cancelled", func() bool {
+		return regexp.MustCompile(`job ended.*job_id=` + strconv.FormatInt(id, 10) + `\b.*status=cancelled`).MatchString(worker.stderr.String())
+	})
+	for _, table := range haJobStreams {
+		cms, err := c.st.Commits(context.Background(), "connection_mysql_local_acode", table, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cm := range cms {
+			if cm.JobID == id && cm.CommittedAt.After(cancelAt) {
+				t.Errorf("stream %s committed by job %d at %v, after its cancel at %v", table, id, cm.CommittedAt, cancelAt)
+			}
+		}
+	}
+	j, err := c.st.Job(context.Background(), id)
+	if err != nil || j.Status != state.JobCancelled || !strings.Contains(j.Error, "cancelled through") {
+		t.Errorf("job %d in the state: %+v %v, want cancelled through the other replica", id, j, err)
+	}
+}

@@ -41,9 +41,11 @@ func (c jobChain) last() state.Job  { return c.jobs[len(c.jobs)-1] }
 // (the primary's job failed and the backup's job is about to start, or the
 // backup's job committed and its promotion runs): a poller must not read a
 // failure the run is recovering from, nor a success before the run ends.
+// A cancel is final at once, even one recorded through another replica
+// while this one's run is still stopping.
 func (c jobChain) status() state.JobStatus {
 	st := c.last().Status
-	if c.live && st.Terminal() {
+	if c.live && st.Terminal() && st != state.JobCancelled {
 		return state.JobRunning
 	}
 	return st

@@ -79,17 +79,25 @@ func (s *Store) HeartbeatAs(ctx context.Context, jobID int64, owner string) erro
 	return fmt.Errorf("heartbeat job %d: %w (now run by %s)", jobID, ErrLostJob, j.Owner)
 }
 
-// fence returns ErrLostJob unless attempt number of job is still running:
-// a takeover (ClaimAbandoned, or a later StartAttempt) has failed it. It
-// runs inside the write transaction of the record it guards.
+// fence returns ErrLostJob unless attempt number of job is still running
+// (a takeover, ClaimAbandoned or a later StartAttempt, has failed it), and
+// ErrJobEnded when the job has ended (cancelled through another replica).
+// It runs inside the write transaction of the record it guards.
 func fence(ctx context.Context, tx *txn, jobID int64, number int) error {
-	var st AttemptStatus
-	err := tx.QueryRowContext(ctx, `SELECT status FROM attempts WHERE job_id = ? AND number = ?`, jobID, number).Scan(&st)
+	var (
+		st  AttemptStatus
+		job JobStatus
+	)
+	err := tx.QueryRowContext(ctx, `SELECT a.status, j.status FROM attempts a JOIN jobs j ON j.id = a.job_id
+		WHERE a.job_id = ? AND a.number = ?`, jobID, number).Scan(&st, &job)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("attempt %d of job %d: %w", number, jobID, ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("attempt %d of job %d: %w", number, jobID, err)
+	}
+	if job.Terminal() {
+		return fmt.Errorf("job %d is %s: %w", jobID, job, ErrJobEnded)
 	}
 	if st != AttemptRunning {
 		return fmt.Errorf("attempt %d of job %d is %s: %w", number, jobID, st, ErrLostJob)

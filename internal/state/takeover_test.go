@@ -62,5 +62,12 @@ func TestClaimAbandoned_FencesTheStalledOwner(t *testing.T) {
 		if err := st.RecordCommit(ctx, Commit{Connection: "conn", Stream: "s", Partition: "p", JobID: j.ID, Status: CommitCommitted, Attempt: att.Number}); err != nil {
 			t.Errorf("commit by the new owner: %v", err)
 		}
+		// A cancel recorded elsewhere ends the job: nothing more commits.
+		if err := st.FinishJob(ctx, j.ID, JobCancelled, "cancelled through another replica", -1, -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordCommit(ctx, Commit{Connection: "conn", Stream: "s2", Partition: "p", JobID: j.ID, Status: CommitCommitted, Attempt: att.Number}); !errors.Is(err, ErrJobEnded) {
+			t.Errorf("commit of a cancelled job: %v, want ErrJobEnded", err)
+		}
 	})
 }

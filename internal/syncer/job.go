@@ -176,7 +176,7 @@ func (s *Syncer) runJob(ctx context.Context, conn *config.Connection, job state.
 	stopHeartbeat := s.heartbeat(runCtx, job.ID, opts.Owner, opts.heartbeatEvery, cancelRun, log)
 	runErr := s.attempts(runCtx, conn, job, opts, res, log)
 	stopHeartbeat()
-	if cause := context.Cause(runCtx); errors.Is(cause, state.ErrJobEnded) {
+	if cause := context.Cause(runCtx); errors.Is(cause, state.ErrJobEnded) || errors.Is(runErr, state.ErrJobEnded) {
 		runErr = fmt.Errorf("%w: the job was ended by another process (cancelled, or declared abandoned after a stall)", failure.ErrCancelled)
 	} else if cause := context.Cause(ctx); runErr != nil && cause != nil && cause != ctx.Err() {
 		// The caller's deadline or cancel carries a reason (e.g. the
