@@ -245,7 +245,6 @@ func TestServeHA_CancelThroughAReplicaThatDoesNotRunTheJob(t *testing.T) {
 	c := startHAJobCluster(t, 1500)
 	id, worker := c.trigger(t)
 	other := c.others(worker)[0]
-	cancelAt := time.Now()
 	code, got := other.post(t, "jobs/cancel", map[string]int64{"id": id})
 	if status, _ := jobField(got, "status").(string); code != http.StatusOK || status != "cancelled" {
 		t.Fatalf("jobs/cancel through a replica that does not run job %d: %d %v", id, code, got)
@@ -260,19 +259,19 @@ func TestServeHA_CancelThroughAReplicaThatDoesNotRunTheJob(t *testing.T) {
 	waitUntil(t, 40*time.Second, "the running replica to end its run as cancelled", func() bool {
 		return regexp.MustCompile(`job ended.*job_id=` + strconv.FormatInt(id, 10) + `\b.*status=cancelled`).MatchString(worker.stderr.String())
 	})
+	j, err := c.st.Job(context.Background(), id)
+	if err != nil || j.Status != state.JobCancelled || !strings.Contains(j.Error, "cancelled through") || j.EndedAt == nil {
+		t.Fatalf("job %d in the state: %+v %v, want cancelled through the other replica", id, j, err)
+	}
 	for _, table := range haJobStreams {
 		cms, err := c.st.Commits(context.Background(), "connection_mysql_local_acode", table, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, cm := range cms {
-			if cm.JobID == id && cm.CommittedAt.After(cancelAt) {
-				t.Errorf("stream %s committed by job %d at %v, after its cancel at %v", table, id, cm.CommittedAt, cancelAt)
+			if cm.JobID == id && cm.CommittedAt.After(*j.EndedAt) {
+				t.Errorf("stream %s committed by job %d at %v, after its cancel was recorded at %v", table, id, cm.CommittedAt, *j.EndedAt)
 			}
 		}
-	}
-	j, err := c.st.Job(context.Background(), id)
-	if err != nil || j.Status != state.JobCancelled || !strings.Contains(j.Error, "cancelled through") {
-		t.Errorf("job %d in the state: %+v %v, want cancelled through the other replica", id, j, err)
 	}
 }
