@@ -30,8 +30,7 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", acodeBin, ".").CombinedOutput(); err != nil {
 		panic("build acode: " + err.Error() + "\n" + string(out))
 	}
-	defer os.RemoveAll(dir)
-	testenv.Main(m)
+	testenv.Main(m, func() { os.RemoveAll(dir) })
 }
 
 // acode runs the real binary against the project and returns stdout, stderr

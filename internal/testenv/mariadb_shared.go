@@ -44,11 +44,15 @@ func SharedMariaDB(t testing.TB) *MariaDB {
 	return shared.m
 }
 
-// Main runs the package's tests and then stops the shared instances
-// (MariaDB, PostgreSQL). Call it from TestMain:
+// Main runs the package's tests, then runs atExit (a TestMain's own
+// cleanup: a defer in TestMain never runs, since Main ends the process) and
+// stops the shared instances (MariaDB, PostgreSQL). Call it from TestMain:
 // func TestMain(m *testing.M) { testenv.Main(m) }.
-func Main(m *testing.M) {
+func Main(m *testing.M, atExit ...func()) {
 	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
 	stopSharedPostgres()
 	if shared.m != nil {
 		shared.m.Close()
