@@ -133,10 +133,15 @@ func Start(dir string, opts Options) (*Server, error) {
 }
 
 // install fills Dir/data with a copy of the process's bootstrapped template
-// (see template.go) and creates the server's private tmpdir.
+// (see template.go) and creates the server's private tmpdir. A data
+// directory that already holds a server's system tables is kept as it is:
+// `acode bench --dir` starts its sandbox again on the table it filled.
 func (m *Server) install() error {
 	if err := os.MkdirAll(filepath.Join(m.Dir, "tmp"), 0o700); err != nil {
 		return fmt.Errorf("create tmpdir: %w", err)
+	}
+	if st, err := os.Stat(filepath.Join(m.Dir, "data", "mysql")); err == nil && st.IsDir() {
+		return nil
 	}
 	src, err := acquireTemplate()
 	if err != nil {

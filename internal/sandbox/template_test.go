@@ -111,3 +111,41 @@ func TestCopyTree_SameBytesHolesForZeros(t *testing.T) {
 		t.Errorf("copy of a 4 MiB file of zeros allocates %d bytes: not sparse", blocks)
 	}
 }
+
+// A server started again on the directory of one that stopped keeps its
+// data (acode bench --dir reuses the table it filled).
+func TestStart_AgainOnItsDirectoryKeepsTheData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs MariaDB; skipped with -short")
+	}
+	if err := Available(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	a, err := Start(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := a.Root()
+	if err == nil {
+		_, err = db.ExecContext(ctx, "CREATE DATABASE kept")
+	}
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Start(dir, Options{})
+	if err != nil {
+		t.Fatalf("start again on %s: %v", dir, err)
+	}
+	defer b.Close()
+	db, err = b.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	if err := db.QueryRowContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'kept'").Scan(&name); err != nil {
+		t.Errorf("database created before the restart: %v", err)
+	}
+}
