@@ -15,6 +15,7 @@ var copyTables = []string{
 	"jobs", "attempts", "stream_results", "parts", "plans", "cursors", "commits",
 	"health_results", "failover_state", "failover_transitions",
 	"alerts", "alert_conditions", "schedule_fires", "quality_reports", "replicas",
+	"table_sizes",
 }
 
 // identityTables are the tables whose id the engine numbers; after a copy

@@ -48,6 +48,7 @@ func fillStore(t *testing.T, s *Store) (first, second int64) {
 	must(s.SetScheduleFire(ctx, "conn_a", time.Now()))
 	must(s.SeeReplica(ctx, "h:1", "127.0.0.1:8001"))
 	must(s.SaveQualityReport(ctx, QualityReport{JobID: b.ID, Connection: "conn_a", Stream: "users", Partition: "2025-08-07", Status: "committed", Score: 0.975, Report: []byte(`{}`), Stats: []byte(`{}`)}))
+	must(s.RecordTableSizes(ctx, []TableSize{{Source: "src_a", Schema: "db", Table: "users", MeasuredAt: time.Date(2025, 8, 4, 8, 0, 0, 0, time.UTC), Rows: 42, DataLength: 16384}}))
 	return a.ID, b.ID
 }
 

@@ -26,6 +26,7 @@ var migrations = []migration{
 	{8, "replicas of acode serve sharing the store", schemaV8},
 	{9, "escalation levels notified and acknowledgements of alert conditions", schemaV9},
 	{10, "acknowledgements passed on to the alert sinks", schemaV10},
+	{11, "information_schema sizes of the source tables, weekly", schemaV11},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in
