@@ -15,11 +15,11 @@ import (
 
 // leaderLoops runs, while this replica leads, what the cluster runs once:
 // the health round (and the failover decisions it feeds), the schedules
-// (with the daily e-mail), and, through the alert manager's Lead, alert
+// (with the daily e-mail), the CDC binlog readers, and, through the alert manager's Lead, alert
 // evaluation. ctx ends when the leadership is lost or serve stops.
 func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, runner *jobs.Runner,
 	alerts *alert.Manager, mailer *alert.Mailer, orch *pairsync.Orchestrator) {
-	log.Info("this replica leads: health rounds, failover decisions, alert evaluation and schedules run here")
+	log.Info("this replica leads: health rounds, failover decisions, alert evaluation, schedules and CDC readers run here")
 	if err := alerts.Reload(ctx); err != nil {
 		log.Warn("reload alert conditions", "err", err)
 	}
@@ -32,7 +32,9 @@ func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	catchUpHealth(ctx, log, st, orch, p.Settings.Health.Interval)
 	stopHealth := startHealthLoop(ctx, log, orch, p.Settings.Health.Interval)
 	stopCare := startMonthlyCare(ctx, log, p, st)
+	stopCDC := startCDCReaders(ctx, log, p, st)
 	<-ctx.Done()
+	stopCDC()
 	stopCare()
 	stopHealth()
 	sched.Stop()

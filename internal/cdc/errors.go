@@ -13,6 +13,10 @@ var (
 	// ErrNotCDC marks a connection whose source does not use
 	// replication_method CDC, or with no stream to land.
 	ErrNotCDC = errors.New("connection is not set up for CDC")
+	// ErrCommitLost marks a stream whose change-log commit failed in this
+	// process: its checkpoint stays before that file, so the reader stops
+	// and the next one reads those transactions again.
+	ErrCommitLost = errors.New("an earlier change-log commit of this stream failed; its transactions are read again by the next reader")
 )
 
 // SchemaChangedError says that a landed table's columns in the binlog no

@@ -57,7 +57,12 @@ type cdcProcess struct {
 
 func startCDC(t *testing.T, bin string, e *cdcEnv, env ...string) *cdcProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "cdc", cdcConnection)
+	return startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "cdc", cdcConnection), e, env...)
+}
+
+// startProcess starts an acode command in the project's environment.
+func startProcess(t *testing.T, cmd *exec.Cmd, e *cdcEnv, env ...string) *cdcProcess {
+	t.Helper()
 	cmd.Env = append(e.project.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()

@@ -66,12 +66,16 @@ func (s *Sink) clearStaging(ctx context.Context) error {
 // landing is one stream's change log: its committed position, the file
 // being written, and the partitions this process already repaired.
 type landing struct {
-	sink     *Sink
-	table    *Table
-	log      schema.Table
-	schema   *parquet.Schema
-	pos      Position // committed: every transaction at or before it is in a committed file
-	open     *logFile
+	sink   *Sink
+	table  *Table
+	log    schema.Table
+	schema *parquet.Schema
+	pos    Position // committed: every transaction at or before it is in a committed file
+	open   *logFile
+	// lost is set when a commit failed after its file was taken: the
+	// checkpoint must then never move past that file's transactions in
+	// this process (they are read again by the next one).
+	lost     bool
 	repaired map[string]bool
 	started  time.Time
 }
@@ -123,6 +127,9 @@ func (l *landing) layoutFor(day time.Time) layout.Stream {
 // commit makes the open file part of its partition and then moves the
 // checkpoint to upTo. With no open file it only moves the checkpoint.
 func (l *landing) commit(ctx context.Context, upTo Position) error {
+	if l.lost {
+		return fmt.Errorf("%w: %s", ErrCommitLost, l.table.Name)
+	}
 	cp := l.sink.checkpoints
 	if l.open == nil {
 		if !l.pos.Behind(upTo) {
@@ -137,6 +144,17 @@ func (l *landing) commit(ctx context.Context, upTo Position) error {
 	lf := l.open
 	l.open = nil
 	defer lf.discard()
+	if err := l.publishFile(ctx, lf, upTo); err != nil {
+		l.lost = true
+		return err
+	}
+	return nil
+}
+
+// publishFile stages lf, commits it into its partition and moves the
+// checkpoint to upTo.
+func (l *landing) publishFile(ctx context.Context, lf *logFile, upTo Position) error {
+	cp := l.sink.checkpoints
 	sha, err := lf.close()
 	if err != nil {
 		return err

@@ -257,7 +257,9 @@ func (r *run) stream(ctx context.Context) error {
 			}
 		case <-tick.C:
 			if !r.inTxn && time.Since(r.flushed) >= r.cfg.FlushInterval {
-				if err := r.commitAll(ctx); err != nil {
+				// A shutdown does not cut a commit in half: it ends, then
+				// the loop sees ctx and stops.
+				if err := r.commitAll(context.WithoutCancel(ctx)); err != nil {
 					return err
 				}
 			}

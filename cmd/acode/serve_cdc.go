@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/acode-dev/acode/internal/cdc"
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// cdcRetryMax bounds the pause before a halted reader is started again.
+const cdcRetryMax = 5 * time.Minute
+
+// cdcConnections names the connections whose source reads the binlog
+// (replication_method CDC) and have incremental streams to land: each gets
+// one long-running reader on the leader.
+func cdcConnections(log *slog.Logger, p *config.Project) []string {
+	var out []string
+	for _, name := range p.ConnectionNames() {
+		c := p.Connections[name]
+		if c == nil || c.Source == nil || c.Source.ReplicationMethod != config.ReplicationCDC {
+			continue
+		}
+		if _, err := cdc.Streams(c); err != nil {
+			// Another connection on the same source may land its changes;
+			// this one's full_refresh streams stay with its syncs.
+			log.Info("no cdc reader for this connection", "connection", name, "reason", err)
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// startCDCReaders runs, while this replica leads, one binlog reader per CDC
+// connection until ctx ends (leadership lost or serve stopping); stop waits
+// for every reader to commit what it holds and return. The connection's
+// file lock keeps a reader of another process (a foreground `acode cdc`, a
+// former leader still committing) from running at the same time; the
+// checkpoint saved after each commit is where the next reader continues.
+func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, name := range cdcConnections(log, p) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keepReading(ctx, log.With("connection", name), p, st, name)
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// keepReading runs the connection's reader and starts it again, after a
+// pause growing to cdcRetryMax, when it halts or its lock is held.
+func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, name string) {
+	pause := time.Second
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := readOnce(ctx, log, p, st, name)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, cdc.ErrReaderRunning):
+			log.Warn("cdc reader not started: another process reads this connection; trying again", "err", err, "pause", pause)
+		case err != nil:
+			log.Error("cdc reader halted; starting it again", "err", err, "pause", pause)
+		}
+		if time.Since(start) > cdcRetryMax {
+			pause = time.Second // it ran a while: the failure is new
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, cdcRetryMax)
+	}
+}
+
+// readOnce is one reader's life: lock, open, run until ctx ends or it halts.
+func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, name string) error {
+	unlock, err := cdc.Lock(p.Settings.StateDB, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	o, err := cdc.Open(ctx, p, name, st, log)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	return cdc.Run(ctx, o.Config)
+}
