@@ -13,6 +13,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/hadrill"
 	"github.com/acode-dev/acode/internal/sandbox"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
@@ -25,6 +26,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 		rows    int
 		dir     string
 		noDrill bool
+		ha      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -39,13 +41,32 @@ from the replica and promotes its partitions, restarts the primary, fails
 back after the hysteresis and reconciles. Then it stops the servers.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ha {
+				return runHADemo(cmd.Context(), cmd.OutOrStdout(), rows)
+			}
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), g, rows, dir, !noDrill)
 		},
 	}
 	cmd.Flags().IntVar(&rows, "rows", 200000, "rows of farmarcas_si_analitico_diario (produtos and complemento scale with it)")
 	cmd.Flags().StringVar(&dir, "dir", "demo-data", "where the bronze files and the demo's project go")
 	cmd.Flags().BoolVar(&noDrill, "no-drill", false, "skip the failure drill (kill the primary, failover, promotion, failback)")
+	cmd.Flags().BoolVar(&ha, "ha", false, "instead: three acode serve on a throwaway PostgreSQL state; kill the leader, then the replica running a sync, and print the takeover times")
 	return cmd
+}
+
+// runHADemo is `acode demo --ha`: the drill runs this binary as its replicas.
+func runHADemo(ctx context.Context, w io.Writer, rows int) error {
+	if err := sandbox.Available(); err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := hadrill.Run(ctx, hadrill.Options{Exe: exe, Rows: rows, Out: w}); err != nil {
+		return fmt.Errorf("ha drill: %w", err)
+	}
+	return nil
 }
 
 func runDemo(ctx context.Context, w io.Writer, g *globals, rows int, dir string, drill bool) error {

@@ -41,7 +41,7 @@ var Stages = [][]string{
 	// The service: job runner, schedules, HTTP, alerts, the leader among
 	// several serve processes.
 	{"internal/jobs", "internal/schedule", "internal/server/metrics", "internal/server/page", "internal/server",
-		"internal/alert", "internal/cluster", "internal/report"},
+		"internal/alert", "internal/cluster", "internal/report", "internal/hadrill"},
 	// Commands and what only tests and tools use.
 	{"cmd/acode", "bench", "deploy", "internal/testenv", "internal/demo/demotest"},
 }
