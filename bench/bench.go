@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/acode-dev/acode/internal/sandbox"
 )
 
 // Config is one benchmark run.
@@ -64,6 +66,10 @@ type Config struct {
 	// --compress and acode also with the protocol's compression. Not with
 	// S3 (the S3 server is not reachable from the link's namespace).
 	WAN *WAN
+	// StatePostgres also runs the local sync with its state_db on a
+	// throwaway PostgreSQL the benchmark starts (acode_local_pgstate),
+	// beside the SQLite one, and prints the difference.
+	StatePostgres bool
 }
 
 // Report is the result of a run: one entry per table size.
@@ -85,6 +91,9 @@ type SizeRuns struct {
 	// the source's COUNT(*) per range (quality.count_source false).
 	QualityOverhead    *Overhead `json:"quality_overhead,omitempty"`
 	StatisticsOverhead *Overhead `json:"statistics_overhead,omitempty"`
+	// PostgresStateOverhead is set with Config.StatePostgres: the local
+	// sync with PostgreSQL state against the same with SQLite state.
+	PostgresStateOverhead *Overhead `json:"postgres_state_overhead,omitempty"`
 }
 
 // Overhead compares a run with a feature to the same run without it:
@@ -137,9 +146,17 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		rep.WAN = cfg.WAN.String()
 		fmt.Fprintf(out, "# every tool crosses a link of %s (tbf on a veth pair, toxiproxy latency)\n", rep.WAN)
 	}
+	var pg *sandbox.Postgres
+	if cfg.StatePostgres {
+		stop, err := startStatePostgres(&pg)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	printHeader(out)
 	for _, n := range cfg.Rows {
-		sr, err := measureSize(ctx, cfg, src, s3, dir, n, out)
+		sr, err := measureSize(ctx, cfg, src, s3, pg, dir, n, out)
 		if sr != nil {
 			rep.Sizes = append(rep.Sizes, *sr)
 		}
@@ -192,7 +209,7 @@ func withDefaults(cfg Config) (Config, error) {
 }
 
 // measureSize fills the table with n rows and runs every tool on it.
-func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir string, n int, out io.Writer) (*SizeRuns, error) {
+func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, pg *sandbox.Postgres, dir string, n int, out io.Writer) (*SizeRuns, error) {
 	if err := src.fill(ctx, n, out); err != nil {
 		return nil, err
 	}
@@ -228,11 +245,19 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 		if v.compress {
 			name += "-compress"
 		}
+		if v.pgState {
+			name += "-pgstate"
+		}
 		p, err := writeProject(filepath.Join(dir, name), src, s3, v.dest, cfg.Settings, qualityOn, v.compress)
 		if err != nil {
 			return sr, err
 		}
-		if v.dest == "local" && !v.compress && cfg.MeasureQuality {
+		if v.pgState {
+			if err := p.usePostgresState(ctx, pg, fmt.Sprintf("bench_state_%d", n)); err != nil {
+				return sr, err
+			}
+		}
+		if v.dest == "local" && !v.compress && !v.pgState && cfg.MeasureQuality {
 			if err := measureQuality(ctx, cfg, src, p, dir, n, dump, sr, out); err != nil {
 				return sr, err
 			}
@@ -253,6 +278,7 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 		sr.Runs = append(sr.Runs, m)
 		printRow(out, n, m)
 	}
+	comparePostgresState(out, sr)
 	return sr, nil
 }
 
@@ -260,6 +286,7 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, dir
 type syncVariant struct {
 	dest     string // local or s3
 	compress bool   // the MySQL protocol's compression on
+	pgState  bool   // state_db on PostgreSQL instead of SQLite
 }
 
 // syncVariants are the syncs of a run: local, S3 when asked, and over a
@@ -271,6 +298,9 @@ func syncVariants(cfg Config, s3 bool) []syncVariant {
 	}
 	if cfg.WAN != nil {
 		vs = append(vs, syncVariant{dest: "local", compress: true})
+	}
+	if cfg.StatePostgres {
+		vs = append(vs, syncVariant{dest: "local", pgState: true})
 	}
 	return vs
 }

@@ -36,7 +36,7 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, MeasureQuality: true, Dir: dir, BufferPool: "256M",
+	_, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, S3: true, MeasureQuality: true, StatePostgres: true, Dir: dir, BufferPool: "256M",
 		ProfileDir: filepath.Join(dir, "profiles")}, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
@@ -49,11 +49,14 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	if rep.Cores < 1 || len(rep.Sizes) != 1 || rep.Sizes[0].Rows != 20_000 || rep.Sizes[0].TableBytes <= 0 {
 		t.Fatalf("report = %+v", rep)
 	}
+	if rep.Sizes[0].PostgresStateOverhead == nil || !strings.Contains(out.String(), "PostgreSQL state against SQLite state") {
+		t.Errorf("no PostgreSQL state comparison in the report:\n%s", out.String())
+	}
 	tools := map[string]Measurement{}
 	for _, m := range rep.Sizes[0].Runs {
 		tools[m.Tool] = m
 	}
-	for _, name := range []string{"mysqldump", "acode_local", "acode_local_nocount", "acode_local_noquality", "acode_s3"} {
+	for _, name := range []string{"mysqldump", "acode_local", "acode_local_nocount", "acode_local_noquality", "acode_s3", "acode_local_pgstate"} {
 		m, ok := tools[name]
 		if !ok {
 			t.Fatalf("no %s run in %+v", name, rep.Sizes[0].Runs)

@@ -18,6 +18,7 @@ func newBenchCmd(_ *globals) *cobra.Command {
 		rows    []string
 		profile string
 		wan     string
+		stateDB string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -39,6 +40,13 @@ mysqldump --compress and acode with the protocol's compression.`,
 			var err error
 			if cfg.Rows, err = parseCounts(rows); err != nil {
 				return &exitError{code: exitConfig, err: err}
+			}
+			switch stateDB {
+			case "sqlite":
+			case "postgres":
+				cfg.StatePostgres = true
+			default:
+				return &exitError{code: exitConfig, err: fmt.Errorf("--state %q: want sqlite or postgres", stateDB)}
 			}
 			if wan != "" {
 				if cfg.WAN, err = bench.ParseWAN(wan); err != nil {
@@ -71,6 +79,7 @@ mysqldump --compress and acode with the protocol's compression.`,
 	f.StringVar(&cfg.Dir, "dir", "", "working directory, kept after the run (default: a temp dir, removed)")
 	f.StringArrayVar(&cfg.Settings, "set", nil, `extra sync setting for the bench project's acode.yaml, e.g. --set "max_parallel_reads: 2"`)
 	f.StringArrayVar(&cfg.ChildEnv, "env", nil, `extra environment for every acode sync, e.g. --env GOGC=200 or --env GODEBUG=gctrace=1 (its stderr is not shown)`)
+	f.StringVar(&stateDB, "state", "sqlite", "postgres: also sync with state_db on a throwaway PostgreSQL the benchmark starts (acode_local_pgstate) and print its difference to the SQLite state")
 	f.StringVar(&wan, "wan", "", "put the tools behind one link of LATENCY,BANDWIDTH (round trip, shared by all connections), e.g. 10ms,200mbit; needs root")
 	f.StringVar(&profile, "profile", "", "write each sync's CPU and heap profiles and debug log (cpu-TOOL.pprof, mem-TOOL.pprof, log-TOOL.txt, e.g. cpu-acode_local.pprof) into this directory")
 	return cmd
