@@ -134,7 +134,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		return err
 	}
 	stopLead := node.WhileLeader(ctx, func(ctx context.Context) {
-		leaderLoops(ctx, log, p, st, runner, alerts, mailer, orch)
+		leaderLoops(ctx, log, p, st, runner, alerts, mailer, orch, reg)
 	})
 	defer stopLead()
 	stopWatch := exitOnSecondSignal(ctx, log)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/cdc"
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -42,14 +43,14 @@ func cdcConnections(log *slog.Logger, p *config.Project) []string {
 // file lock keeps a reader of another process (a foreground `acode cdc`, a
 // former leader still committing) from running at the same time; the
 // checkpoint saved after each commit is where the next reader continues.
-func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store) (stop func()) {
+func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, name := range cdcConnections(log, p) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			keepReading(ctx, log.With("connection", name), p, st, name)
+			keepReading(ctx, log.With("connection", name), p, st, exposed, name)
 		}()
 	}
 	return func() { cancel(); wg.Wait() }
@@ -57,11 +58,11 @@ func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, s
 
 // keepReading runs the connection's reader and starts it again, after a
 // pause growing to cdcRetryMax, when it halts or its lock is held.
-func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, name string) {
+func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, name string) {
 	pause := time.Second
 	for ctx.Err() == nil {
 		start := time.Now()
-		err := readOnce(ctx, log, p, st, name)
+		err := readOnce(ctx, log, p, st, exposed, name)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -82,8 +83,9 @@ func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	}
 }
 
-// readOnce is one reader's life: lock, open, run until ctx ends or it halts.
-func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, name string) error {
+// readOnce is one reader's life: lock, open, run until ctx ends or it
+// halts; /metrics shows its figures while it runs.
+func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, name string) error {
 	unlock, err := cdc.Lock(p.Settings.StateDB, name)
 	if err != nil {
 		return err
@@ -94,5 +96,7 @@ func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *stat
 		return err
 	}
 	defer o.Close()
+	exposed.Set(name, o.Stats)
+	defer exposed.Set(name, nil)
 	return cdc.Run(ctx, o.Config)
 }

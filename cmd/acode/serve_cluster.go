@@ -10,6 +10,7 @@ import (
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/jobs"
 	"github.com/acode-dev/acode/internal/pairsync"
+	"github.com/acode-dev/acode/internal/server/metrics"
 	"github.com/acode-dev/acode/internal/state"
 )
 
@@ -18,7 +19,7 @@ import (
 // (with the daily e-mail), the CDC binlog readers, and, through the alert manager's Lead, alert
 // evaluation. ctx ends when the leadership is lost or serve stops.
 func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, runner *jobs.Runner,
-	alerts *alert.Manager, mailer *alert.Mailer, orch *pairsync.Orchestrator) {
+	alerts *alert.Manager, mailer *alert.Mailer, orch *pairsync.Orchestrator, reg *metrics.Registry) {
 	log.Info("this replica leads: health rounds, failover decisions, alert evaluation, schedules and CDC readers run here")
 	if err := alerts.Reload(ctx); err != nil {
 		log.Warn("reload alert conditions", "err", err)
@@ -32,7 +33,7 @@ func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	catchUpHealth(ctx, log, st, orch, p.Settings.Health.Interval)
 	stopHealth := startHealthLoop(ctx, log, orch, p.Settings.Health.Interval)
 	stopCare := startMonthlyCare(ctx, log, p, st)
-	stopCDC := startCDCReaders(ctx, log, p, st)
+	stopCDC := startCDCReaders(ctx, log, p, st, reg.CDC)
 	<-ctx.Done()
 	stopCDC()
 	stopCare()

@@ -2,8 +2,12 @@ package cdc_test
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,7 +17,7 @@ import (
 
 // startServe runs `acode serve` on a free port; as the only replica (SQLite
 // state) it leads, so it runs the CDC connection's reader.
-func startServe(t *testing.T, bin string, e *cdcEnv) *cdcProcess {
+func startServe(t *testing.T, bin string, e *cdcEnv) (*cdcProcess, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -22,7 +26,33 @@ func startServe(t *testing.T, bin string, e *cdcEnv) *cdcProcess {
 	addr := ln.Addr().String()
 	ln.Close()
 	return startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "serve", "--listen", addr),
-		e, "ACODE_API_USER=airflow", "ACODE_API_PASSWORD=serve-test-password")
+		e, "ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePassword), "http://" + addr
+}
+
+const serveUser, servePassword = "airflow", "serve-test-password"
+
+// scrape returns the value of the /metrics sample whose name and labels
+// are series, and whether it is there.
+func scrape(t *testing.T, url, series string) (float64, bool) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	req.SetBasicAuth(serveUser, servePassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s: %s", resp.Status, body)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }
 
 func (p *cdcProcess) terminate(t *testing.T) {
@@ -41,7 +71,7 @@ func TestAcodeServe_RunsTheCDCReaderAndContinuesFromItsCheckpointAfterARestart(t
 	duck := testenv.DuckDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sp := startServe(t, bin, e)
+	sp, _ := startServe(t, bin, e)
 	sp.waitLog(t, "cdc reader starting", time.Minute)
 	w := newWriter(t, e.primary, e.database)
 	writes := make(chan error, 1)
@@ -49,7 +79,7 @@ func TestAcodeServe_RunsTheCDCReaderAndContinuesFromItsCheckpointAfterARestart(t
 	sp.waitLog(t, "cdc file committed", 2*time.Minute)
 	sp.terminate(t) // while the writer goes on
 
-	sp = startServe(t, bin, e)
+	sp, url := startServe(t, bin, e)
 	sp.waitLog(t, "cdc reader starting", time.Minute)
 	if err := <-writes; err != nil {
 		t.Fatal(err)
@@ -57,8 +87,31 @@ func TestAcodeServe_RunsTheCDCReaderAndContinuesFromItsCheckpointAfterARestart(t
 	want := e.primaryPosition(t)
 	st := e.state(t)
 	poll(t, 3*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	checkReaderMetrics(t, url)
 	sp.terminate(t)
 	checkExactlyOnce(t, e, w, duck)
 	checkNewestRows(t, e, duck)
 	checkPartitionsClean(t, e)
+}
+
+// checkReaderMetrics asserts what /metrics tells of the running reader:
+// the changes it landed, a recent checkpoint and a lag of a few seconds.
+func checkReaderMetrics(t *testing.T, url string) {
+	t.Helper()
+	label := `{connection="` + cdcConnection + `"}`
+	if n, ok := scrape(t, url, "acode_cdc_changes_total"+label); !ok || n <= 0 {
+		t.Errorf("acode_cdc_changes_total: %v (present %v), want > 0 after the writer's changes", n, ok)
+	}
+	var at float64
+	poll(t, time.Minute, "a checkpoint in /metrics", func() bool {
+		var ok bool
+		at, ok = scrape(t, url, "acode_cdc_last_checkpoint_timestamp_seconds"+label)
+		return ok
+	})
+	if age := time.Since(time.Unix(int64(at), 0)); age < 0 || age > 5*time.Minute {
+		t.Errorf("last checkpoint %s ago, want within the last minutes", age)
+	}
+	if lag, ok := scrape(t, url, "acode_cdc_lag_seconds"+label); !ok || lag < 0 || lag > 60 {
+		t.Errorf("acode_cdc_lag_seconds %v (present %v), want 0-60 with flush_interval 1s", lag, ok)
+	}
 }

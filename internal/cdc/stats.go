@@ -12,6 +12,9 @@ type Totals struct {
 	LastCommit   time.Time // commit time, on MySQL, of the last transaction landed
 	Committed    string    // the position last committed
 	CommittedAt  time.Time
+	// LastLag is the lag of the oldest transaction the last commit held:
+	// how far bronze was behind MySQL then.
+	LastLag time.Duration
 	// LagP50, LagP95 and LagMax are how long after their commit on MySQL
 	// the transactions committed so far were committed in the change log
 	// (MySQL's commit times have whole seconds).
@@ -60,11 +63,14 @@ func (s *Stats) committed(p Position) {
 	if s.lags == nil {
 		s.lags = make([]int64, maxLagSeconds+1)
 	}
+	oldest := int64(0)
 	for sec, n := range s.waiting {
 		lag := min(max(now.Unix()-sec, 0), maxLagSeconds)
+		oldest = max(oldest, lag)
 		s.lags[lag] += n
 		delete(s.waiting, sec)
 	}
+	s.t.LastLag = time.Duration(oldest) * time.Second // 0: nothing was waiting, bronze is current
 }
 
 // Snapshot copies the totals.

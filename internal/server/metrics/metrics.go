@@ -27,6 +27,7 @@ const Namespace = "acode"
 type Registry struct {
 	reg  *prometheus.Registry
 	Jobs *Jobs
+	CDC  *CDC
 }
 
 // New returns a Registry with the job metrics and the Go runtime and
@@ -39,7 +40,9 @@ func New() *Registry {
 	)
 	jobs := newJobs()
 	reg.MustRegister(jobs.collectors()...)
-	return &Registry{reg: reg, Jobs: jobs}
+	c := newCDC()
+	reg.MustRegister(c)
+	return &Registry{reg: reg, Jobs: jobs, CDC: c}
 }
 
 // MustRegister adds collectors; it panics on a duplicate name, a bug found
