@@ -118,6 +118,10 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#ee
 <table id="storage"><tr><th>connection</th><th>stream</th><th>partitions</th><th>bytes</th><th>new partitions</th><th>bytes added</th><th>rows before</th><th>rows at end</th></tr>
 {{range .R.Storage}}<tr><td>{{.Connection}}</td><td>{{.Stream}}</td><td>{{.Partitions}}</td><td>{{.Bytes}}</td><td>{{.NewInPeriod}}</td><td>{{.BytesAdded}}</td><td>{{.RowsBefore}}</td><td>{{.RowsAtEnd}}</td></tr>
 {{end}}</table>
+<h2>Source tables (information_schema, weekly)</h2>
+<table id="tables"><tr><th>source</th><th>table</th><th>rows before</th><th>rows at end</th><th>data bytes before</th><th>data bytes at end</th><th>index bytes at end</th></tr>
+{{range .R.Tables}}<tr><td>{{.Source}}</td><td>{{.Schema}}.{{.Table}}</td><td>{{.RowsBefore}}</td><td>{{.RowsAtEnd}}</td><td>{{.DataBytesBefore}}</td><td>{{.DataBytesAtEnd}}</td><td>{{.IndexBytesAtEnd}}</td></tr>
+{{end}}</table>
 </body></html>
 `))
 

@@ -78,6 +78,10 @@ func Markdown(r *Report) string {
 	for _, s := range r.Storage {
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d |\n", s.Connection, s.Stream, s.Partitions, s.Bytes, s.NewInPeriod, s.BytesAdded, s.RowsBefore, s.RowsAtEnd)
 	}
+	b.WriteString("\n## Source tables (information_schema, weekly)\n\n| source | table | rows before | rows at end | data bytes before | data bytes at end | index bytes at end |\n|---|---|---|---|---|---|---|\n")
+	for _, g := range r.Tables {
+		fmt.Fprintf(&b, "| %s | %s.%s | %d | %d | %d | %d | %d |\n", g.Source, g.Schema, g.Table, g.RowsBefore, g.RowsAtEnd, g.DataBytesBefore, g.DataBytesAtEnd, g.IndexBytesAtEnd)
+	}
 	return b.String()
 }
 

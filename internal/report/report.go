@@ -42,6 +42,7 @@ type Report struct {
 	Failovers    []Failover     `json:"failovers"`
 	Quality      []Quality      `json:"quality"`
 	Storage      []Storage      `json:"storage"`
+	Tables       []TableGrowth  `json:"tables"`
 }
 
 // Availability of one pair: the share of health rounds in which its
@@ -167,6 +168,9 @@ func Build(ctx context.Context, st *state.Store, p *config.Project, kind string,
 	qs = slices.DeleteFunc(qs, func(q state.QualityReport) bool { return !q.CreatedAt.Before(to) })
 	r.Quality = quality(qs)
 	if r.Storage, err = storage(ctx, st, p, from, to); err != nil {
+		return nil, err
+	}
+	if r.Tables, err = tableGrowth(ctx, st, from, to); err != nil {
 		return nil, err
 	}
 	return r, nil
