@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -61,5 +63,62 @@ func TestDemoHA_KillsTheLeaderAndTheWorkerAndLeavesNothing(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("the demo left %d entries in its temp dir", len(ents))
+	}
+}
+
+// TestDemoHA_CtrlCStopsEverything interrupts `acode demo --ha` once its
+// three replicas run, as Ctrl-C does: it exits, and no process of it runs
+// and nothing is left in its temp dir.
+func TestDemoHA_CtrlCStopsEverything(t *testing.T) {
+	t.Parallel()
+	tmp, err := os.MkdirTemp("/tmp", "hd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(acodeBin, "demo", "--ha", "--rows", "2000")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	sc := bufio.NewScanner(stdout)
+	started := false
+	for !started && sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		started = strings.Contains(sc.Text(), "replica-3 on")
+	}
+	if !started {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("acode demo --ha ended before its three replicas ran:\n%s", seen.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("acode demo --ha still running 2 min after the interrupt:\n%s", seen.String())
+	}
+	if err == nil {
+		t.Errorf("acode demo --ha exited 0 after the interrupt")
+	}
+	if left, _ := exec.Command("pgrep", "-f", tmp).Output(); strings.TrimSpace(string(left)) != "" {
+		t.Errorf("processes of the demo still run after the interrupt: pids %s", left)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("the demo left %d entries in its temp dir after the interrupt", len(ents))
 	}
 }
