@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/acode-dev/acode/internal/alert"
 	"github.com/acode-dev/acode/internal/cdc"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/server/metrics"
@@ -43,14 +44,14 @@ func cdcConnections(log *slog.Logger, p *config.Project) []string {
 // file lock keeps a reader of another process (a foreground `acode cdc`, a
 // former leader still committing) from running at the same time; the
 // checkpoint saved after each commit is where the next reader continues.
-func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC) (stop func()) {
+func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, alerts *alert.Manager) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, name := range cdcConnections(log, p) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			keepReading(ctx, log.With("connection", name), p, st, exposed, name)
+			keepReading(ctx, log.With("connection", name), p, st, exposed, alerts, name)
 		}()
 	}
 	return func() { cancel(); wg.Wait() }
@@ -58,11 +59,11 @@ func startCDCReaders(ctx context.Context, log *slog.Logger, p *config.Project, s
 
 // keepReading runs the connection's reader and starts it again, after a
 // pause growing to cdcRetryMax, when it halts or its lock is held.
-func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, name string) {
+func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, alerts *alert.Manager, name string) {
 	pause := time.Second
 	for ctx.Err() == nil {
 		start := time.Now()
-		err := readOnce(ctx, log, p, st, exposed, name)
+		err := readOnce(ctx, log, p, st, exposed, alerts, name)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -85,7 +86,7 @@ func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 
 // readOnce is one reader's life: lock, open, run until ctx ends or it
 // halts; /metrics shows its figures while it runs.
-func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, name string) error {
+func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, alerts *alert.Manager, name string) error {
 	unlock, err := cdc.Lock(p.Settings.StateDB, name)
 	if err != nil {
 		return err
@@ -98,5 +99,36 @@ func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *stat
 	defer o.Close()
 	exposed.Set(name, o.Stats)
 	defer exposed.Set(name, nil)
+	stop := watchLag(ctx, log, alerts, name, o.Stats, p.Settings.CDC.LagAlert, p.Settings.CDC.FlushInterval)
+	defer stop()
 	return cdc.Run(ctx, o.Config)
+}
+
+// watchLag tells the alerts, after each commit of the reader, how far its
+// change log was behind MySQL (cdc_lag/<connection> past threshold).
+func watchLag(ctx context.Context, log *slog.Logger, alerts *alert.Manager, name string, s *cdc.Stats, threshold, every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var seen time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now := s.Snapshot()
+			if now.CommittedAt.IsZero() || now.CommittedAt.Equal(seen) {
+				continue
+			}
+			seen = now.CommittedAt
+			if err := alerts.CDCLag(ctx, name, now.LastLag, threshold); err != nil && ctx.Err() == nil {
+				log.Warn("alert on the cdc lag", "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

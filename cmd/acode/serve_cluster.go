@@ -33,7 +33,7 @@ func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	catchUpHealth(ctx, log, st, orch, p.Settings.Health.Interval)
 	stopHealth := startHealthLoop(ctx, log, orch, p.Settings.Health.Interval)
 	stopCare := startMonthlyCare(ctx, log, p, st)
-	stopCDC := startCDCReaders(ctx, log, p, st, reg.CDC)
+	stopCDC := startCDCReaders(ctx, log, p, st, reg.CDC, alerts)
 	<-ctx.Done()
 	stopCDC()
 	stopCare()

@@ -41,6 +41,10 @@ type CDCSettings struct {
 	// table's current rows by primary-key ranges, each with its snapshot's
 	// binlog position; false starts it at the server's position now.
 	Backfill bool
+	// LagAlert (lag_alert): acode serve raises cdc_lag/<connection> when a
+	// reader's last commit held a transaction committed on MySQL longer
+	// ago than this.
+	LagAlert time.Duration
 }
 
 func defaultCDCSettings() CDCSettings {
@@ -55,6 +59,7 @@ func defaultCDCSettings() CDCSettings {
 		Backfill:      true,
 		SwitchAfter:   3,
 		SpillMB:       8,
+		LagAlert:      5 * time.Minute,
 	}
 }
 
@@ -69,6 +74,10 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.boolean("backfill", &s.Backfill)
 	m.integer("switch_after", &s.SwitchAfter, 1, 1000)
 	m.integer("spill_mb", &s.SpillMB, 1, 1<<16)
+	m.duration("lag_alert", &s.LagAlert)
+	if s.LagAlert < time.Second && !m.wasBad("lag_alert") {
+		m.errorf("lag_alert", "must be at least 1s")
+	}
 	if s.FlushInterval < time.Second && !m.wasBad("flush_interval") {
 		m.errorf("flush_interval", "must be at least 1s")
 	}
