@@ -62,26 +62,10 @@ func cdcExit(err error) error {
 
 // logCDCProgress logs the reader's totals and rate every period.
 func logCDCProgress(ctx context.Context, log *slog.Logger, s *cdc.Stats, period time.Duration) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(period)
-		defer t.Stop()
-		var last cdc.Totals
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				now := s.Snapshot()
-				log.Info("cdc progress", "transactions", now.Transactions, "changes", now.Changes,
-					"changes_per_second", float64(now.Changes-last.Changes)/period.Seconds(),
-					"committed", now.Committed, "last_commit_on_source", now.LastCommit,
-					"lag_p50_seconds", now.LagP50.Seconds(), "lag_p95_seconds", now.LagP95.Seconds(), "lag_max_seconds", now.LagMax.Seconds())
-				last = now
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
+	return s.Watch(ctx, period, func(_ context.Context, last, now cdc.Totals) {
+		log.Info("cdc progress", "transactions", now.Transactions, "changes", now.Changes,
+			"changes_per_second", float64(now.Changes-last.Changes)/period.Seconds(),
+			"committed", now.Committed, "last_commit_on_source", now.LastCommit,
+			"lag_p50_seconds", now.LagP50.Seconds(), "lag_p95_seconds", now.LagP95.Seconds(), "lag_max_seconds", now.LagMax.Seconds())
+	})
 }

@@ -107,28 +107,12 @@ func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *stat
 // watchLag tells the alerts, after each commit of the reader, how far its
 // change log was behind MySQL (cdc_lag/<connection> past threshold).
 func watchLag(ctx context.Context, log *slog.Logger, alerts *alert.Manager, name string, s *cdc.Stats, threshold, every time.Duration) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var seen time.Time
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			now := s.Snapshot()
-			if now.CommittedAt.IsZero() || now.CommittedAt.Equal(seen) {
-				continue
-			}
-			seen = now.CommittedAt
-			if err := alerts.CDCLag(ctx, name, now.LastLag, threshold); err != nil && ctx.Err() == nil {
-				log.Warn("alert on the cdc lag", "err", err)
-			}
+	return s.Watch(ctx, every, func(ctx context.Context, prev, now cdc.Totals) {
+		if now.CommittedAt.IsZero() || now.CommittedAt.Equal(prev.CommittedAt) {
+			return
 		}
-	}()
-	return func() { cancel(); <-done }
+		if err := alerts.CDCLag(ctx, name, now.LastLag, threshold); err != nil && ctx.Err() == nil {
+			log.Warn("alert on the cdc lag", "err", err)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -99,4 +100,30 @@ func (s *Stats) percentile(q float64) time.Duration {
 		}
 	}
 	return maxLagSeconds * time.Second
+}
+
+// Watch calls f with the previous and the current Totals every period until
+// ctx ends or the returned stop is called; stop waits for the goroutine, so
+// f is not running once it returns. The progress log and serve's lag alert
+// both read a reader this way.
+func (s *Stats) Watch(ctx context.Context, period time.Duration, f func(ctx context.Context, prev, now Totals)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		var prev Totals
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now := s.Snapshot()
+			f(ctx, prev, now)
+			prev = now
+		}
+	}()
+	return func() { cancel(); <-done }
 }
