@@ -48,11 +48,18 @@ func buildAcode(t *testing.T) string {
 	return acodeBin
 }
 
-// cdcProcess is one `acode cdc` child whose log lines are scanned.
+// cdcProcess is one `acode cdc` child whose log lines are scanned. Every
+// line is kept, so a line logged just before the process exits is still
+// seen by waitLog.
 type cdcProcess struct {
-	cmd   *exec.Cmd
-	lines chan string
-	done  chan error
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	log    []string
+	next   int           // the first line waitLog has not looked at
+	grew   chan struct{} // closed and replaced when lines are added
+	exited chan struct{} // closed after the last line was read
+	err    error         // cmd.Wait's, once exited is closed
+	done   chan error
 }
 
 func startCDC(t *testing.T, bin string, e *cdcEnv, env ...string) *cdcProcess {
@@ -72,17 +79,21 @@ func startProcess(t *testing.T, cmd *exec.Cmd, e *cdcEnv, env ...string) *cdcPro
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &cdcProcess{cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	p := &cdcProcess{cmd: cmd, grew: make(chan struct{}), exited: make(chan struct{}), done: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 4<<20)
 		for sc.Scan() {
-			select {
-			case p.lines <- sc.Text():
-			default: // nobody waits for lines now
-			}
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			close(p.grew)
+			p.grew = make(chan struct{})
+			p.mu.Unlock()
 		}
 		io.Copy(io.Discard, stderr)
-		p.done <- cmd.Wait()
+		p.err = cmd.Wait()
+		close(p.exited)
+		p.done <- p.err
 	}()
 	t.Cleanup(func() { cmd.Process.Kill() })
 	return p
@@ -93,8 +104,11 @@ func (p *cdcProcess) waitLog(t *testing.T, msg string, timeout time.Duration) ma
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
-		select {
-		case l := <-p.lines:
+		p.mu.Lock()
+		lines, grew := p.log[p.next:], p.grew
+		p.next = len(p.log)
+		p.mu.Unlock()
+		for _, l := range lines {
 			var m map[string]any
 			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
 				return m
@@ -102,8 +116,16 @@ func (p *cdcProcess) waitLog(t *testing.T, msg string, timeout time.Duration) ma
 			if strings.Contains(l, `"level":"ERROR"`) {
 				t.Logf("acode cdc: %s", l)
 			}
-		case err := <-p.done:
-			t.Fatalf("acode cdc exited (%v) before logging %q", err, msg)
+		}
+		select {
+		case <-grew:
+		case <-p.exited:
+			p.mu.Lock()
+			more := p.next < len(p.log)
+			p.mu.Unlock()
+			if !more {
+				t.Fatalf("acode cdc exited (%v) before logging %q", p.err, msg)
+			}
 		case <-deadline:
 			t.Fatalf("acode cdc did not log %q within %s", msg, timeout)
 		}
