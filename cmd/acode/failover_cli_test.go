@@ -263,12 +263,19 @@ func loadConnectionID(p *testenv.Project, name string) (string, error) {
 	return c.ID, nil
 }
 
-// Not parallel: the other demo test looks for leftover demo servers.
+// The demo's servers live in a TMPDIR of the test's own, so looking for
+// leftovers sees only this test's.
 func TestCLI_DemoRunsTheFailureDrill(t *testing.T) {
 	testenv.SkipShort(t, "the demo's MariaDB primary and replica")
-	dir := t.TempDir()
+	t.Parallel()
+	dir, tmp := t.TempDir(), t.TempDir()
+	demo := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(acodeBin, append([]string{"demo"}, args...)...)
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		return cmd
+	}
 	start := time.Now()
-	out, err := exec.Command(acodeBin, "demo", "--rows", "3000", "--dir", dir).CombinedOutput()
+	out, err := demo("--rows", "3000", "--dir", dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("acode demo: %v\n%s", err, out)
 	}
@@ -295,12 +302,12 @@ func TestCLI_DemoRunsTheFailureDrill(t *testing.T) {
 	}
 	t.Logf("demo with the drill: %s", time.Since(start).Round(time.Millisecond))
 
-	out, err = exec.Command(acodeBin, "demo", "--rows", "1000", "--dir", t.TempDir(), "--no-drill").CombinedOutput()
+	out, err = demo("--rows", "1000", "--dir", t.TempDir(), "--no-drill").CombinedOutput()
 	if err != nil || strings.Contains(string(out), "kill -9") {
 		t.Errorf("--no-drill: %v\n%s", err, out)
 	}
 	// The primary restarted by the drill is stopped too.
-	if n, _ := exec.Command("pgrep", "-f", "mariadbd.*acode-demo-").Output(); len(n) > 0 {
+	if n, _ := exec.Command("pgrep", "-f", "mariadbd.*"+tmp).Output(); len(n) > 0 {
 		t.Errorf("the demo left mariadbd running: pids %s", n)
 	}
 }
