@@ -52,7 +52,7 @@ func cdcExit(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, cdc.ErrNotCDC):
+	case errors.Is(err, cdc.ErrNotCDC), errors.Is(err, cdc.ErrTwoReaders):
 		return &exitError{code: exitConfig, err: err}
 	case errors.As(err, &pos), errors.As(err, &conn), errors.Is(err, cdc.ErrServerSettings):
 		return &exitError{code: exitSource, err: err}

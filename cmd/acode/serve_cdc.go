@@ -33,6 +33,10 @@ func cdcConnections(log *slog.Logger, p *config.Project) []string {
 			log.Info("no cdc reader for this connection", "connection", name, "reason", err)
 			continue
 		}
+		if err := cdc.CheckOneReader(p, name); err != nil {
+			log.Error("no cdc reader for this connection", "connection", name, "err", err)
+			continue
+		}
 		out = append(out, name)
 	}
 	return out

@@ -13,6 +13,9 @@ var (
 	// ErrNotCDC marks a connection whose source does not use
 	// replication_method CDC, or with no stream to land.
 	ErrNotCDC = errors.New("connection is not set up for CDC")
+	// ErrTwoReaders marks a failover pair whose two connections both
+	// land CDC streams: one logical source must have one reader.
+	ErrTwoReaders = errors.New("two cdc readers on one failover pair")
 	// ErrCommitLost marks a stream whose change-log commit failed in this
 	// process: its checkpoint stays before that file, so the reader stops
 	// and the next one reads those transactions again.

@@ -108,6 +108,9 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 	if err != nil {
 		return nil, err
 	}
+	if err := oneReader(p, conn); err != nil {
+		return nil, err
+	}
 	src, other, role, err := sources(p, conn)
 	if err != nil {
 		return nil, err
