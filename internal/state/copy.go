@@ -12,7 +12,7 @@ import (
 // to them. A test checks that it names every table, so a new migration's
 // table cannot be forgotten by `acode state copy`.
 var copyTables = []string{
-	"jobs", "attempts", "stream_results", "parts", "plans", "cursors", "commits",
+	"jobs", "attempts", "stream_results", "parts", "plans", "range_tasks", "cursors", "commits",
 	"health_results", "failover_state", "failover_transitions",
 	"alerts", "alert_conditions", "schedule_fires", "quality_reports", "replicas",
 	"table_sizes",

@@ -27,6 +27,7 @@ func fillStore(t *testing.T, s *Store) (first, second int64) {
 	}
 	must(s.RecordPart(ctx, Part{JobID: a.ID, Stream: "users", Partition: "2025-08-07", Key: "k/0.parquet", Ranges: []int{0, 1}, Rows: 10, Bytes: 100, SHA256: "ab", SourceRows: 10}))
 	must(s.SavePlan(ctx, a.ID, "users", []byte(`{"ranges":[[0,5],[5,10]]}`)))
+	must(s.QueueRanges(ctx, a.ID, "users", "source_mysql", 2, 1, []int{0, 1}))
 	must(s.SaveStreamResult(ctx, StreamResult{JobID: a.ID, Stream: "users", Partition: "2025-08-07", Status: "failed", Rows: 10, Files: []string{"k/0.parquet"}, StartedAt: time.Now(), Error: "primary lost"}))
 	must(s.FinishJob(ctx, a.ID, JobFailed, "primary lost", 10, 100))
 	b, err := s.CreateJob(ctx, "conn_a", "backup", "h:2")

@@ -27,6 +27,7 @@ var migrations = []migration{
 	{9, "escalation levels notified and acknowledgements of alert conditions", schemaV9},
 	{10, "acknowledgements passed on to the alert sinks", schemaV10},
 	{11, "information_schema sizes of the source tables, weekly", schemaV11},
+	{12, "range tasks read by workers on any replica", schemaV12},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in

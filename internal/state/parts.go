@@ -53,32 +53,37 @@ type Part struct {
 // the row, so a caller may retry it safely. CreatedAt is set by the store
 // when zero.
 func (s *Store) RecordPart(ctx context.Context, p Part) error {
-	ranges, err := json.Marshal(nonNil(p.Ranges))
-	if err != nil {
-		return fmt.Errorf("record part %s: %w", p.Key, err)
-	}
-	created := p.CreatedAt
-	if created.IsZero() {
-		created = s.clock()
-	}
-	err = inTx(ctx, s.db, func(tx *txn) error {
+	err := inTx(ctx, s.db, func(tx *txn) error {
 		if p.Attempt > 0 {
 			if err := fence(ctx, tx, p.JobID, p.Attempt); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
-			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
-			pending = excluded.pending`,
-			p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending, formatTime(created))
-		return err
+		return insertPart(ctx, tx, p, s.clock())
 	})
 	if err != nil {
 		return fmt.Errorf("record part %s: %w", p.Key, err)
 	}
 	return nil
+}
+
+// insertPart writes p's row in tx, replacing one of the same key.
+func insertPart(ctx context.Context, tx *txn, p Part, now time.Time) error {
+	ranges, err := json.Marshal(nonNil(p.Ranges))
+	if err != nil {
+		return err
+	}
+	created := p.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
+			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
+			pending = excluded.pending`,
+		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending, formatTime(created))
+	return err
 }
 
 // Parts returns the parts a job uploaded for stream, oldest first.
