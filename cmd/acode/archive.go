@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +27,8 @@ func newArchiveCmd(g *globals) *cobra.Command {
 		Short: "Copy each stream's last committed snapshot of a month to acode_historical/monthly_snapshots/, verified; list the archives",
 		Long: "For each stream of each connection (--connection, default every connection but failover backups), finds the\n" +
 			"month's latest day with a committed snapshot and copies it server-side to\n" +
-			"<prefix>/<connection>/<stream>/<YYYY-MM>/ in the destination's bucket or directory: parts copied into a staging\n" +
+			"<prefix>/<connection>/<stream>/<YYYY-MM>/ in acode.yaml's archive.bucket (default: the destination's bucket or\n" +
+			"directory) under archive.prefix (default acode_historical/monthly_snapshots): parts copied into a staging\n" +
 			"area and their SHA-256 checked against the manifest, then published under a manifest and _SUCCESS. A month\n" +
 			"already archived is left alone; a run killed half-way is finished by the next. --month defaults to last month.",
 		Args: cobra.NoArgs,
@@ -38,7 +42,7 @@ func newArchiveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if list {
-				return listArchives(cmd, conns, prefix, asJSON)
+				return listArchives(cmd, p, conns, prefix, asJSON)
 			}
 			m, err := parseMonth(month, time.Now().UTC().AddDate(0, -1, 0))
 			if err != nil {
@@ -46,11 +50,11 @@ func newArchiveCmd(g *globals) *cobra.Command {
 			}
 			var all []archive.Result
 			for _, c := range conns {
-				st, err := connect.Store(cmd.Context(), c.Destination)
+				a, err := openArchiver(cmd.Context(), p, c, prefix, g.log)
 				if err != nil {
-					return &exitError{code: exitDestination, err: err}
+					return err
 				}
-				res, err := (&archive.Archiver{Store: st, Conn: c, Prefix: prefix, Log: g.log}).Month(cmd.Context(), m)
+				res, err := a.Month(cmd.Context(), m)
 				all = append(all, res...)
 				if err != nil {
 					printArchived(cmd, all, asJSON)
@@ -63,7 +67,7 @@ func newArchiveCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&month, "month", "", "month to archive, YYYY-MM (default: last month, UTC)")
 	cmd.Flags().StringVar(&connection, "connection", "", "only this connection")
-	cmd.Flags().StringVar(&prefix, "prefix", archive.DefaultPrefix, "where archives go in the destination's bucket or directory")
+	cmd.Flags().StringVar(&prefix, "prefix", "", "where archives go in the archive bucket or directory (default: acode.yaml's archive.prefix, "+archive.DefaultPrefix+")")
 	cmd.Flags().BoolVar(&list, "list", false, "list the archives instead")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(newArchiveRestoreCmd(g))
@@ -102,11 +106,11 @@ func newArchiveRestoreCmd(g *globals) *cobra.Command {
 			if len(conns) != 1 {
 				return &exitError{code: exitConfig, err: errors.New("several connections archive: name one with --connection")}
 			}
-			st, err := connect.Store(cmd.Context(), conns[0].Destination)
+			a, err := openArchiver(cmd.Context(), p, conns[0], prefix, g.log)
 			if err != nil {
-				return &exitError{code: exitDestination, err: err}
+				return err
 			}
-			r, err := (&archive.Archiver{Store: st, Conn: conns[0], Prefix: prefix, Log: g.log}).Restore(cmd.Context(), stream, m, day, replace)
+			r, err := a.Restore(cmd.Context(), stream, m, day, replace)
 			switch {
 			case errors.Is(err, archive.ErrNotArchived), errors.Is(err, archive.ErrPartitionExists):
 				return &exitError{code: exitConfig, err: err}
@@ -124,7 +128,7 @@ func newArchiveRestoreCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&stream, "stream", "", "stream to restore")
 	cmd.Flags().StringVar(&to, "to", "", "day whose bronze partition receives it, YYYY-MM-DD")
 	cmd.Flags().StringVar(&connection, "connection", "", "connection (default: the only one that archives)")
-	cmd.Flags().StringVar(&prefix, "prefix", archive.DefaultPrefix, "where archives are in the destination's bucket or directory")
+	cmd.Flags().StringVar(&prefix, "prefix", "", "where archives are in the archive bucket or directory (default: acode.yaml's archive.prefix)")
 	cmd.Flags().BoolVar(&replace, "replace", false, "replace the day's snapshot when it has one")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -168,19 +172,20 @@ func parseMonth(s string, def time.Time) (time.Time, error) {
 	return m, nil
 }
 
-func listArchives(cmd *cobra.Command, conns []*config.Connection, prefix string, asJSON bool) error {
+func listArchives(cmd *cobra.Command, p *config.Project, conns []*config.Connection, prefix string, asJSON bool) error {
 	var all []archive.Entry
 	seen := map[string]bool{}
 	for _, c := range conns {
-		st, err := connect.Store(cmd.Context(), c.Destination)
+		a, err := openArchiver(cmd.Context(), p, c, prefix, nil)
 		if err != nil {
-			return &exitError{code: exitDestination, err: err}
+			return err
 		}
-		if seen[st.Location(prefix)] {
-			continue // two connections on one bucket: listed once
+		st := a.ArchiveStore()
+		if seen[st.Location(a.Prefix)] {
+			continue // two connections archiving into one bucket: listed once
 		}
-		seen[st.Location(prefix)] = true
-		es, err := archive.List(cmd.Context(), st, prefix)
+		seen[st.Location(a.Prefix)] = true
+		es, err := archive.List(cmd.Context(), st, a.Prefix)
 		if err != nil {
 			return &exitError{code: exitDestination, err: err}
 		}
@@ -208,4 +213,32 @@ func printArchived(cmd *cobra.Command, rs []archive.Result, asJSON bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.Connection, r.Stream, r.Month, r.Did, r.From, r.JobID, r.Rows, r.Files)
 	}
 	tw.Flush()
+}
+
+// openArchiver opens connection c's destination and, with archive.bucket,
+// the archive bucket (reached like the destination). prefix, when not
+// empty, replaces archive.prefix (the --prefix flag).
+func openArchiver(ctx context.Context, p *config.Project, c *config.Connection, prefix string, log *slog.Logger) (*archive.Archiver, error) {
+	bucket, pre, err := p.ArchiveTarget(c)
+	if err != nil {
+		return nil, &exitError{code: exitConfig, err: err}
+	}
+	if prefix != "" {
+		pre = strings.Trim(prefix, "/")
+	}
+	st, err := connect.Store(ctx, c.Destination)
+	if err != nil {
+		return nil, &exitError{code: exitDestination, err: err}
+	}
+	a := &archive.Archiver{Store: st, Conn: c, Prefix: pre, Log: log}
+	if p.Settings.Archive.Bucket != "" {
+		if a.Archive, err = connect.BucketStore(ctx, bucket, c.Destination); err != nil {
+			return nil, &exitError{code: exitDestination, err: fmt.Errorf("archive.bucket %s: %w", bucket, err)}
+		}
+		if err := a.Archive.Ping(ctx); err != nil {
+			return nil, &exitError{code: exitDestination, err: fmt.Errorf("%s:%d: archive.bucket: %s is not reachable with destination %s's endpoint and credentials: %w",
+				config.SettingsFile, p.Settings.Archive.BucketLine, bucket, c.Destination.ResourceName, err)}
+		}
+	}
+	return a, nil
 }

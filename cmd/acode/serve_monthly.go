@@ -3,22 +3,24 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/acode-dev/acode/internal/archive"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/configexport"
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/storage"
 )
 
 // monthlyCareSchedule is the schedule_fires row of the monthly care: the
 // first instant of the last month it ran for.
 const monthlyCareSchedule = "care/monthly"
 
-// configBackupPrefix is where serve's monthly config export goes in the
+// configBackupPrefix is where serve's monthly config export goes in
+// archive.bucket, or else in the
 // destination of the first failover pair's primary, beside the archives.
 const configBackupPrefix = "acode_historical/config_backups"
 
@@ -66,9 +68,10 @@ func monthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	if err != nil || len(conns) == 0 {
 		return err
 	}
-	first, err := connect.Store(ctx, backupHome(p, conns).Destination)
+	home := backupHome(p, conns)
+	first, err := backupStore(ctx, p, home)
 	if err != nil {
-		return err
+		return fmt.Errorf("config backup to destination %s: %w", home.Destination.ResourceName, err)
 	}
 	doc, err := configexport.Export(p, now)
 	if err != nil {
@@ -76,17 +79,17 @@ func monthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	}
 	key, err := configexport.Upload(ctx, first, configBackupPrefix, doc)
 	if err != nil {
-		return err
+		return fmt.Errorf("config backup to destination %s: %w", home.Destination.ResourceName, err)
 	}
 	log.Info("monthly config backup", "location", first.Location(key), "files", len(doc.Files))
 	for _, c := range conns {
-		cs, err := connect.Store(ctx, c.Destination)
+		a, err := openArchiver(ctx, p, c, "", log)
 		if err != nil {
-			return err
+			return fmt.Errorf("archive of connection %s (destination %s): %w", c.ResourceName, c.Destination.ResourceName, err)
 		}
-		res, err := (&archive.Archiver{Store: cs, Conn: c, Log: log}).Month(ctx, slot.AddDate(0, -1, 0))
+		res, err := a.Month(ctx, slot.AddDate(0, -1, 0))
 		if err != nil {
-			return err
+			return fmt.Errorf("archive of connection %s (destination %s): %w", c.ResourceName, c.Destination.ResourceName, err)
 		}
 		for _, r := range res {
 			log.Info("monthly archive", "connection", r.Connection, "stream", r.Stream, "month", r.Month, "did", r.Did)
@@ -107,4 +110,13 @@ func backupHome(p *config.Project, conns []*config.Connection) *config.Connectio
 		}
 	}
 	return conns[0]
+}
+
+// backupStore is where the config backups go: archive.bucket when set
+// (reached like home's destination), else home's destination.
+func backupStore(ctx context.Context, p *config.Project, home *config.Connection) (storage.Store, error) {
+	if b := p.Settings.Archive.Bucket; b != "" && home.Destination.Kind == config.KindS3 {
+		return connect.BucketStore(ctx, b, home.Destination)
+	}
+	return connect.Store(ctx, home.Destination)
 }

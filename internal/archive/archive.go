@@ -1,7 +1,7 @@
 // Package archive keeps the seed's acode_historical/monthly_snapshots/:
 // each month, the last committed snapshot of every stream is copied,
-// server-side, beside the bronze layer under
-// <prefix>/<connection>/<stream>/<YYYY-MM>/, through the commit protocol
+// server-side, beside the bronze layer or into a separate archive bucket,
+// under <prefix>/<connection>/<stream>/<YYYY-MM>/, through the commit protocol
 // (parts copied and their SHA-256 verified in a staging area, then
 // published under a manifest and _SUCCESS). An archived month is never
 // copied twice, and a run killed half-way is finished by the next one: the
@@ -28,11 +28,11 @@ import (
 	"github.com/acode-dev/acode/internal/storage"
 )
 
-// DefaultPrefix is where archives go in the destination's bucket or
-// directory: outside its s3_bucket_path, so that tables over the bronze
-// prefix never read them, and under the lifecycle's archive rule
-// (acode_historical/ to GLACIER, kept 7 years).
-const DefaultPrefix = "acode_historical/monthly_snapshots"
+// DefaultPrefix is where archives go in the archive bucket or directory
+// when archive.prefix is not set: outside s3_bucket_path, so that tables
+// over the bronze prefix never read them, and under the lifecycle's
+// archive rule (acode_historical/ to GLACIER, kept 7 years).
+const DefaultPrefix = config.DefaultArchivePrefix
 
 // StatusArchived is the status of an archive's manifest.
 const StatusArchived = "archived"
@@ -46,10 +46,22 @@ var ErrNotArchived = errors.New("no archive of that month")
 
 // Archiver archives and restores one connection's streams on its store.
 type Archiver struct {
-	Store  storage.Store
-	Conn   *config.Connection
-	Prefix string // DefaultPrefix when empty
-	Log    *slog.Logger
+	Store storage.Store // the connection's destination: the bronze layer
+	// Archive is where the archives are (archive.bucket); Store when nil.
+	Archive storage.Store
+	Conn    *config.Connection
+	Prefix  string // DefaultPrefix when empty
+	Log     *slog.Logger
+}
+
+// ArchiveStore is the store that holds the archives.
+func (a *Archiver) ArchiveStore() storage.Store { return a.archive() }
+
+func (a *Archiver) archive() storage.Store {
+	if a.Archive == nil {
+		return a.Store
+	}
+	return a.Archive
 }
 
 // Outcome is what archiving one stream's month did.
@@ -99,7 +111,7 @@ func (a *Archiver) stream(ctx context.Context, s config.Stream, month time.Time)
 	res.From, res.JobID, res.Rows, res.Bytes, res.Files = src.Partition, src.JobID, src.Rows, src.Bytes, len(src.Files)
 	l := a.layout(s.Name, month)
 	res.Manifest = l.ManifestKey()
-	cur, err := snapshot.ReadManifest(ctx, a.Store, l.ManifestKey())
+	cur, err := snapshot.ReadManifest(ctx, a.archive(), l.ManifestKey())
 	switch {
 	case err == nil && cur.Connection == src.Connection && cur.JobID == src.JobID && cur.Rows == src.Rows:
 		res.Did = AlreadyArchived
@@ -109,7 +121,7 @@ func (a *Archiver) stream(ctx context.Context, s config.Stream, month time.Time)
 	}
 	m := *src
 	m.Status = StatusArchived
-	if err := a.publish(ctx, l, m, a.stagingPrefix(s.Name, month)); err != nil {
+	if err := a.publish(ctx, a.Store, a.archive(), l, m, a.stagingPrefix(s.Name, month)); err != nil {
 		return res, fmt.Errorf("archive %s %s: %w", s.Name, res.Month, err)
 	}
 	res.Did = Archived
@@ -137,30 +149,31 @@ func (a *Archiver) lastSnapshot(ctx context.Context, s config.Stream, month time
 	return nil, nil
 }
 
-// publish copies m's parts into staging (server-side), verifies each
-// copy's SHA-256 against m, and only then publishes them as l's snapshot.
-func (a *Archiver) publish(ctx context.Context, l layout.Stream, m snapshot.Manifest, staging string) error {
+// publish copies m's parts from from into staging in to (server-side
+// where the stores allow), verifies each copy's SHA-256 against m, and
+// only then publishes them as l's snapshot in to.
+func (a *Archiver) publish(ctx context.Context, from, to storage.Store, l layout.Stream, m snapshot.Manifest, staging string) error {
 	staged := make([]snapshot.StagedPart, 0, len(m.Files))
 	for i, f := range m.Files {
 		key := layout.Join(staging, strconv.Itoa(i+1)+".parquet")
-		if err := a.Store.Copy(ctx, f.Key, key); err != nil {
-			return fmt.Errorf("copy %s: %w", f.Key, err)
+		if err := storage.CopyBetween(ctx, from, f.Key, to, key); err != nil {
+			return fmt.Errorf("copy %s: %w", from.Location(f.Key), err)
 		}
-		if err := verify(ctx, a.Store, key, f); err != nil {
+		if err := verify(ctx, to, key, f); err != nil {
 			return err
 		}
 		staged = append(staged, snapshot.StagedPart{StagingKey: key, Name: l.PartName(m.JobID, i+1),
 			Rows: f.Rows, Bytes: f.Bytes, SHA256: f.SHA256})
 	}
 	m.Files = nil
-	committed, err := snapshot.Publish(ctx, a.Store, l, m, staged, false)
+	committed, err := snapshot.Publish(ctx, to, l, m, staged, false)
 	if committed == nil {
 		return err
 	}
-	if err := checkSizes(ctx, a.Store, committed); err != nil {
+	if err := checkSizes(ctx, to, committed); err != nil {
 		return err
 	}
-	if derr := snapshot.DeleteStaged(ctx, a.Store, staged); derr != nil {
+	if derr := snapshot.DeleteStaged(ctx, to, staged); derr != nil {
 		a.log().Warn("archived with staging leftovers (the next run removes them)", "partition", l.Partition, "err", derr)
 	}
 	return err
@@ -179,7 +192,7 @@ func verify(ctx context.Context, st storage.Store, key string, f snapshot.File) 
 		return fmt.Errorf("verify %s: %w", key, err)
 	}
 	if n != f.Bytes || (f.SHA256 != "" && hex.EncodeToString(h.Sum(nil)) != f.SHA256) {
-		return fmt.Errorf("%w: %s copied as %s (%d bytes, want %d)", ErrChecksum, f.Key, key, n, f.Bytes)
+		return fmt.Errorf("%w: %s copied as %s (%d bytes, want %d)", ErrChecksum, f.Key, st.Location(key), n, f.Bytes)
 	}
 	return nil
 }
@@ -222,12 +235,12 @@ func (a *Archiver) stagingPrefix(stream string, month time.Time) string {
 // dropStaging removes what a run killed after its commit left in staging.
 func (a *Archiver) dropStaging(ctx context.Context, stream string, month time.Time) error {
 	var keys []string
-	err := a.Store.List(ctx, a.stagingPrefix(stream, month)+"/", func(o storage.ObjectInfo) error {
+	err := a.archive().List(ctx, a.stagingPrefix(stream, month)+"/", func(o storage.ObjectInfo) error {
 		keys = append(keys, o.Key)
 		return nil
 	})
 	if err == nil && len(keys) > 0 {
-		err = a.Store.Delete(ctx, keys...)
+		err = a.archive().Delete(ctx, keys...)
 	}
 	if err != nil {
 		return fmt.Errorf("remove archive staging of %s: %w", stream, err)

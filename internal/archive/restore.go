@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/quality/validate"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/storage"
@@ -36,7 +38,7 @@ func (a *Archiver) Restore(ctx context.Context, stream string, month, day time.T
 		return Restored{}, fmt.Errorf("restore: connection %s has no selected stream %q", a.Conn.ResourceName, stream)
 	}
 	src := a.layout(stream, month)
-	m, err := snapshot.ReadManifest(ctx, a.Store, src.ManifestKey())
+	m, err := snapshot.ReadManifest(ctx, a.archive(), src.ManifestKey())
 	if errors.Is(err, storage.ErrNotExist) {
 		return Restored{}, fmt.Errorf("restore %s %s: %w (acode archive --list shows what there is)", stream, monthName(month), ErrNotArchived)
 	}
@@ -49,8 +51,7 @@ func (a *Archiver) Restore(ctx context.Context, stream string, month, day time.T
 	}
 	rm := *m
 	rm.Status = "committed"
-	staging := a.stagingPrefix(stream, month) + "-restore-" + day.UTC().Format("20060102")
-	if err := a.publish(ctx, to, rm, staging); err != nil {
+	if err := a.publish(ctx, a.archive(), a.Store, to, rm, a.restoreStaging(stream, month, day)); err != nil {
 		return Restored{}, fmt.Errorf("restore %s %s into %s: %w", stream, monthName(month), to.Partition, err)
 	}
 	a.log().Info("archive restored", "stream", stream, "month", monthName(month), "to", to.Partition, "rows", m.Rows)
@@ -65,4 +66,16 @@ func (a *Archiver) selected(name string) (config.Stream, bool) {
 		}
 	}
 	return config.Stream{}, false
+}
+
+// restoreStaging is where a restore stages its copies: in the bronze
+// store's staging area (outside every table's prefix), so a separate
+// archive bucket is only read.
+func (a *Archiver) restoreStaging(stream string, month, day time.Time) string {
+	bp := ""
+	if d := a.Conn.Destination; d != nil {
+		bp = strings.Trim(d.BucketPath, "/")
+	}
+	return layout.Join(bp, "_acode_staging", "_archive_restore", a.Conn.ResourceName, stream,
+		monthName(month)+"-to-"+day.UTC().Format("20060102"))
 }

@@ -179,6 +179,13 @@ func (p *Project) LifecycleRules() ([]BucketRule, error) {
 			return nil, err
 		}
 		for _, r := range DefaultLifecycleRules() {
+			if r.Side == "primary" && p.Settings.Archive.Bucket != "" {
+				out = append(out, p.archiveBucketRule(r, pairs)...)
+				continue
+			}
+			if r.Side == "primary" {
+				r.Prefix = p.archiveRulePrefix()
+			}
 			for _, pr := range pairs {
 				conn := p.Connections[pr.Primary]
 				if r.Side == "backup" {
@@ -238,4 +245,35 @@ func withAbortRules(rules []BucketRule, days int) ([]BucketRule, error) {
 		}
 	}
 	return out, nil
+}
+
+// archiveRulePrefix is the prefix the default archive retention rule
+// covers: acode_historical/ (archives and config backups), or
+// archive.prefix when it is elsewhere.
+func (p *Project) archiveRulePrefix() string {
+	pre := p.Settings.Archive.Prefix
+	if pre == "" || strings.HasPrefix(pre+"/", HistoricalPrefix) {
+		return HistoricalPrefix
+	}
+	return pre + "/"
+}
+
+// archiveBucketRule puts the default archive retention rule on
+// archive.bucket, once, reached through the first S3 destination that
+// archives there (the pairs' primaries first): every connection's
+// archives share that bucket.
+func (p *Project) archiveBucketRule(r LifecycleRule, pairs []FailoverPair) []BucketRule {
+	var via []string
+	for _, pr := range pairs {
+		via = append(via, pr.Primary)
+	}
+	via = append(via, p.ConnectionNames()...)
+	for _, name := range via {
+		c := p.Connections[name]
+		if c != nil && c.Destination != nil && c.Destination.Kind == KindS3 {
+			r.Bucket, r.Prefix = p.Settings.Archive.Bucket, p.archiveRulePrefix()
+			return []BucketRule{bucketRule(r, c.Destination)}
+		}
+	}
+	return nil
 }

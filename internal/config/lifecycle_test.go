@@ -62,3 +62,39 @@ func TestLifecycleRules_ExplicitRuleOnABucketGetsTheAbortRule(t *testing.T) {
 		t.Errorf("rules %+v", rules)
 	}
 }
+
+func TestLifecycleRules_TheArchiveRuleTargetsTheArchiveBucket(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t, edit{SettingsFile, "", "archive:\n  bucket: acode-archive\n  prefix: hist/monthly/\n"})
+	p, err := Load(dir, minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := p.Settings.Archive; a.Bucket != "acode-archive" || a.Prefix != "hist/monthly" || a.BucketLine != 2 {
+		t.Fatalf("archive settings %+v", a)
+	}
+	rules, err := p.LifecycleRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 2 || rules[1].ID != "acode_archive_retention" || rules[1].Bucket != "acode-archive" ||
+		rules[1].Prefix != "hist/monthly/" || rules[1].ExpirationDays != 2555 || rules[0].ID != AbortUploadsRuleID || rules[0].Bucket != "acode-archive" {
+		t.Errorf("rules %+v", rules)
+	}
+	bucket, prefix, err := p.ArchiveTarget(p.Connections[p.ConnectionNames()[0]])
+	if err != nil || bucket != "acode-archive" || prefix != "hist/monthly" {
+		t.Errorf("archive target %q %q, %v", bucket, prefix, err)
+	}
+}
+
+func TestLoad_ArchiveSettingsErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
+	dir := writeProject(t, edit{SettingsFile, "", "archive:\n  bucket: Archive_Bucket\n  prefix: a//b\n  buckett: x\n"})
+	_, err := Load(dir, minimalEnv)
+	for _, want := range []string{`acode.yaml:2: archive.bucket: "Archive_Bucket" is not an S3 bucket name`,
+		`acode.yaml:3: archive.prefix: "a//b" has an empty`, "archive.buckett"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}

@@ -22,6 +22,7 @@ type Settings struct {
 	Jobs      JobSettings
 	CDC       CDCSettings
 	Lifecycle LifecycleSettings
+	Archive   ArchiveSettings
 }
 
 // Types settings for the Parquet schema.
@@ -103,6 +104,7 @@ func DefaultSettings(dir string) Settings {
 		Jobs:      defaultJobSettings(),
 		CDC:       defaultCDCSettings(),
 		Lifecycle: defaultLifecycleSettings(),
+		Archive:   defaultArchiveSettings(),
 	}
 }
 
@@ -126,6 +128,7 @@ func (s *Settings) settingsSections() []section {
 		{"jobs", s.Jobs.decode},
 		{"cdc", s.CDC.decode},
 		{"lifecycle", s.Lifecycle.decode},
+		{"archive", s.Archive.decode},
 	}
 }
 

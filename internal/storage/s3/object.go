@@ -107,17 +107,48 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if info.Size > maxCopySize {
 		return fmt.Errorf("s3 copy %s: %d bytes is over CopyObject's 5 GiB limit (multipart copy not supported)", s.Location(src), info.Size)
 	}
+	return s.copyObject(ctx, s, src, dst)
+}
+
+// CopyFrom is a server-side CopyObject from another bucket on the same
+// endpoint reached with the same credentials (storage.CopyBetween); it
+// reports false for any other store.
+func (s *Store) CopyFrom(ctx context.Context, from storage.Store, src, dst string) (bool, error) {
+	o, ok := from.(*Store)
+	if !ok || o.cfg.Endpoint != s.cfg.Endpoint || o.cfg.Region != s.cfg.Region ||
+		o.cfg.AccessKeyID != s.cfg.AccessKeyID || o.cfg.SecretAccessKey != s.cfg.SecretAccessKey {
+		return false, nil
+	}
+	if err := storage.ValidateKey(src); err != nil {
+		return true, err
+	}
+	if err := storage.ValidateKey(dst); err != nil {
+		return true, err
+	}
+	info, err := o.Stat(ctx, src)
+	if err != nil {
+		return true, fmt.Errorf("copy: %w", err)
+	}
+	if info.Size > maxCopySize {
+		return true, fmt.Errorf("s3 copy %s: %d bytes is over CopyObject's 5 GiB limit (multipart copy not supported)", o.Location(src), info.Size)
+	}
+	return true, s.copyObject(ctx, o, src, dst)
+}
+
+// copyObject copies from's src to s's dst with CopyObject, encrypted as
+// s's objects are.
+func (s *Store) copyObject(ctx context.Context, from *Store, src, dst string) error {
 	in := &s3.CopyObjectInput{
 		Bucket:               aws.String(s.cfg.Bucket),
 		Key:                  aws.String(dst),
-		CopySource:           aws.String(copySource(s.cfg.Bucket, src)),
+		CopySource:           aws.String(copySource(from.cfg.Bucket, src)),
 		ServerSideEncryption: types.ServerSideEncryption(s.cfg.ServerSideEncryption),
 	}
 	if s.cfg.KMSKeyID != "" {
 		in.SSEKMSKeyId = aws.String(s.cfg.KMSKeyID)
 	}
 	if _, err := s.client.CopyObject(ctx, in); err != nil {
-		return s.wrap("copy "+s.Location(src)+" to", dst, err, storage.ErrNotExist)
+		return s.wrap("copy "+from.Location(src)+" to", dst, err, storage.ErrNotExist)
 	}
 	return nil
 }
