@@ -105,6 +105,11 @@ func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *stat
 	defer exposed.Set(name, nil)
 	stop := watchLag(ctx, log, alerts, name, o.Stats, p.Settings.CDC.LagAlert, p.Settings.CDC.FlushInterval)
 	defer stop()
+	o.Config.OnDiverged = func(ctx context.Context, d cdc.Divergence) {
+		if err := alerts.CDCDiverged(ctx, name, d.Server, d.From.String(), d.To.String(), d.OrphanList(100), len(d.Orphans), d.Retracted); err != nil {
+			log.Warn("alert on the cdc rewind", "err", err)
+		}
+	}
 	return cdc.Run(ctx, o.Config)
 }
 

@@ -41,6 +41,9 @@ type Config struct {
 	// Discover, when set, reads a landed table's columns again after the
 	// binlog shows them changed: added columns are followed.
 	Discover func(ctx context.Context, t *Table) (schema.Table, error)
+	// OnDiverged, when set, is told when the reader rewound past orphan
+	// transactions of a diverged server (acode serve raises an alert).
+	OnDiverged func(ctx context.Context, d Divergence)
 }
 
 // run is one Run's state: the landings and the position read up to.
@@ -81,6 +84,19 @@ func runReader(ctx context.Context, cfg Config) error {
 		r.abandonPartial()
 		var conn *ConnectionError
 		var changed *SchemaChangedError
+		var perr *PositionError
+		if errors.As(err, &perr) && ctx.Err() == nil {
+			rewound, derr := r.diverged(ctx)
+			switch {
+			case errors.As(derr, &conn):
+				err = derr // retried like any lost connection
+			case derr != nil:
+				return fmt.Errorf("%w; while rewinding: %w", err, derr)
+			case rewound:
+				failures, pause = 0, time.Second
+				continue // read again from the common point
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			return r.stop()
@@ -187,6 +203,9 @@ func start(ctx context.Context, cfg Config) (*run, error) {
 		positions = append(positions, l.pos)
 	}
 	r.read = Earliest(positions)
+	if err := r.resumeRewind(ctx); err != nil {
+		return nil, err
+	}
 	cfg.Log.Info("cdc reader starting", "connection", cfg.Connection, "source", cfg.Endpoint.Name,
 		"streams", len(r.landings), "from", r.read.String())
 	return r, nil
