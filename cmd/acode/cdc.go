@@ -13,7 +13,7 @@ import (
 )
 
 func newCDCCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "cdc CONNECTION",
 		Short: "Read the source's binlog by GTID and land whole transactions as change-log Parquet, in the foreground until stopped",
 		Args:  cobra.ExactArgs(1),
@@ -43,6 +43,8 @@ func newCDCCmd(g *globals) *cobra.Command {
 			return cdcExit(cdc.Run(ctx, o.Config))
 		},
 	}
+	cmd.AddCommand(newCDCCompactCmd(g))
+	return cmd
 }
 
 // cdcExit gives the reader's failures the sync's exit codes.

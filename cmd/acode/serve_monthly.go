@@ -27,7 +27,8 @@ const configBackupPrefix = "acode_historical/config_backups"
 // startMonthlyCare runs the seed's monthly care on the leader, once per
 // month (checked at start and every hour): the config backup
 // (acode-connections-YYYYMM.json) and the archive of the month that ended.
-// The weekly table sizes (weeklyTableSizes) run in the same loop.
+// The weekly table sizes (weeklyTableSizes) and the daily CDC compaction
+// (dailyCompaction) run in the same loop.
 // Both are idempotent, so the month is recorded done only after they
 // succeed: a leader that dies half-way leaves the month to the next one.
 func startMonthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store) (stop func()) {
@@ -45,6 +46,7 @@ func startMonthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, 
 			if err := weeklyTableSizes(ctx, log, p, st, time.Now().UTC()); err != nil && ctx.Err() == nil {
 				log.Error("weekly table sizes: retried in an hour", "err", err)
 			}
+			dailyCompaction(ctx, log, p, st)
 			select {
 			case <-ctx.Done():
 				return

@@ -115,6 +115,9 @@ type writer struct {
 	changes map[string]map[string]int // gtid -> table -> rows changed
 	live    []int64                   // diario ids not deleted
 	next    int64
+	// at, when set, is the commit time the transactions carry in the
+	// binlog (SET TIMESTAMP): another day's partition.
+	at time.Time
 }
 
 func newWriter(t *testing.T, primary *testenv.MariaDB, database string) *writer {
@@ -132,6 +135,12 @@ func (w *writer) step(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
+	if !w.at.IsZero() {
+		if _, err := conn.ExecContext(ctx, "SET TIMESTAMP = ?", w.at.Unix()); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.Background(), "SET TIMESTAMP = DEFAULT") // the pool's next user gets the clock
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err

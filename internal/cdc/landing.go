@@ -225,18 +225,26 @@ func (l *landing) manifest(upTo Position) snapshot.Manifest {
 		Schema: snapshot.Schema{Fingerprint: l.log.Fingerprint(), TypeMode: l.sink.TypeMode},
 		Cursor: upTo.String(),
 	}
-	for _, f := range l.schema.Fields() {
+	m.Schema.Columns = manifestColumns(l.log, l.schema)
+	return m
+}
+
+// manifestColumns is a manifest's record of the Parquet fields of ps with
+// the MySQL type of t's columns (none for Airbyte's metadata fields).
+func manifestColumns(t schema.Table, ps *parquet.Schema) []snapshot.Column {
+	var out []snapshot.Column
+	for _, f := range ps.Fields() {
 		typ := f.Physical
 		if f.Logical != "" {
 			typ += " " + f.Logical
 		}
 		c := snapshot.Column{Name: f.Name, Parquet: typ, Nullable: f.Repetition == "OPTIONAL"}
-		if col, ok := l.log.Column(f.Name); ok {
+		if col, ok := t.Column(f.Name); ok {
 			c.MySQLType = col.ColumnType
 		}
-		m.Schema.Columns = append(m.Schema.Columns, c)
+		out = append(out, c)
 	}
-	return m
+	return out
 }
 
 // size is the open file's encoded bytes so far (0 without one).

@@ -45,6 +45,9 @@ type CDCSettings struct {
 	// reader's last commit held a transaction committed on MySQL longer
 	// ago than this.
 	LagAlert time.Duration
+	// Compact (compact): acode serve's leader compacts every CDC stream's
+	// change log into the day's snapshot once a day, after midnight UTC.
+	Compact bool
 }
 
 func defaultCDCSettings() CDCSettings {
@@ -60,6 +63,7 @@ func defaultCDCSettings() CDCSettings {
 		SwitchAfter:   3,
 		SpillMB:       8,
 		LagAlert:      5 * time.Minute,
+		Compact:       true,
 	}
 }
 
@@ -75,6 +79,7 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.integer("switch_after", &s.SwitchAfter, 1, 1000)
 	m.integer("spill_mb", &s.SpillMB, 1, 1<<16)
 	m.duration("lag_alert", &s.LagAlert)
+	m.boolean("compact", &s.Compact)
 	if s.LagAlert < time.Second && !m.wasBad("lag_alert") {
 		m.errorf("lag_alert", "must be at least 1s")
 	}

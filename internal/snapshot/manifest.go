@@ -57,6 +57,10 @@ type Manifest struct {
 	// Merge is set on a snapshot `acode reconcile` built by merging the
 	// primary's and the backup's partitions of an incremental stream.
 	Merge *Merge `json:"merge,omitempty"`
+	// Compaction is set on a snapshot `acode cdc compact` built from a
+	// stream's change log: what it was built from, so a run with the same
+	// inputs leaves it alone.
+	Compaction *Compaction `json:"compaction,omitempty"`
 	// NotKept lists, on a quarantined job's manifest, the parts whose bytes
 	// could not be kept: uploads of an earlier attempt's process, straight
 	// to the partition, that had to be aborted and whose local copy was
@@ -81,6 +85,29 @@ type Merge struct {
 	// Passes is the number of key-hash buckets the merge ran in: each pass
 	// holds one bucket's keys in memory.
 	Passes int `json:"passes"`
+}
+
+// Compaction records the inputs of a snapshot compacted from a change log:
+// the day's change-log partition as it was read and the base snapshot (the
+// previous day's), none when the day's change log holds a backfill.
+type Compaction struct {
+	BaseManifest    string         `json:"base_partition,omitempty"`
+	BaseCommittedAt time.Time      `json:"base_committed_at,omitzero"`
+	ChangeLog       ChangeLogState `json:"change_log"`
+	Key             []string       `json:"key"`
+	// Changes counts the change-log rows read; Deleted the keys whose
+	// newest change was a delete; Passes the key-hash buckets (each pass
+	// holds one bucket's keys in memory).
+	Changes int64 `json:"changes"`
+	Deleted int64 `json:"deleted"`
+	Passes  int   `json:"passes"`
+}
+
+// ChangeLogState is a change-log partition as a compaction read it.
+type ChangeLogState struct {
+	CommittedAt time.Time `json:"committed_at,omitzero"`
+	Files       int       `json:"files"`
+	Position    string    `json:"position,omitempty"`
 }
 
 // Quality summarises the data-quality rules a commit was checked with.

@@ -1,0 +1,264 @@
+package cdc_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/cdc"
+	"github.com/acode-dev/acode/internal/config"
+	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/storage/file"
+	"github.com/acode-dev/acode/internal/testenv"
+)
+
+// snapshotGlob is where a stream's compacted snapshots are.
+func (e *cdcEnv) snapshotGlob(table string) string {
+	return filepath.Join(e.project.LocalRoot(), "origin=airbyte", "database=bronze_acode", table, "*", "*.parquet")
+}
+
+// diarioRows is the primary's diario, one "idpk|value|CNPJ|Data" line a row.
+func diarioRows(t *testing.T, e *cdcEnv) []string {
+	t.Helper()
+	res, err := e.primary.Root(t).Query("SELECT idpk, CAST(ACODE_Val_Total AS CHAR), CNPJ, CAST(Data AS CHAR) FROM `" + e.database + "`.`" + demo.TableDiario + "`")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	var out []string
+	for res.Next() {
+		var id int64
+		var v, c, d string
+		if err := res.Scan(&id, &v, &c, &d); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d|%s|%s|%s", id, v, c, d))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// duckDiario turns DuckDB rows of diario into diarioRows' lines.
+func duckDiario(rows []map[string]any) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%v|%v|%v|%v", r["idpk"], r["v"], r["CNPJ"], r["d"]))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// snapshotRows reads one day's compacted diario as DuckDB sees it.
+func snapshotRows(t *testing.T, e *cdcEnv, duck *testenv.Duck, day time.Time) []string {
+	t.Helper()
+	glob := filepath.Join(filepath.Dir(filepath.Dir(e.snapshotGlob(demo.TableDiario))), "cog_dt_ingestion="+day.Format(time.DateOnly), "*.parquet")
+	return duckDiario(duck.Query(t, "SELECT idpk, CAST(ACODE_Val_Total AS VARCHAR) AS v, CNPJ, CAST(Data AS VARCHAR) AS d FROM read_parquet("+testenv.SQLString(glob)+")"))
+}
+
+func compactor(t *testing.T, e *cdcEnv, keysPerPass int) *cdc.Compactor {
+	t.Helper()
+	p, err := config.Load(e.project.Dir, e.project.Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cdc.Compactor{Project: p, KeysPerPass: keysPerPass}
+}
+
+func TestCompact_EachDaysSnapshotIsTheSourceAtThatDaysCheckpoint(t *testing.T) {
+	t.Parallel()
+	e := newCDCEnv(t, "flush_interval: 1s")
+	duck := testenv.DuckDB(t)
+	st := e.state(t)
+	ctx := context.Background()
+	w := newWriter(t, e.primary, e.database)
+	if err := w.run(ctx, 100, 0); err != nil { // the backfill's rows: 200 in diario
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	_, stop := runInProcess(t, e)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	tomorrow := today.AddDate(0, 0, 1)
+
+	// Today: inserts, updates and deletes after the backfill.
+	if err := w.run(ctx, 60, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := e.primaryPosition(t)
+	poll(t, 2*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	atToday := diarioRows(t, e)
+	// Tomorrow (commit time set by SET TIMESTAMP): the next partition.
+	w.at = tomorrow.Add(9 * time.Hour)
+	if err := w.run(ctx, 60, 0); err != nil {
+		t.Fatal(err)
+	}
+	want = e.primaryPosition(t)
+	poll(t, 2*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	atTomorrow := diarioRows(t, e)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Few keys per pass: the merge runs in several buckets, as a big
+	// table's does.
+	c := compactor(t, e, 50)
+	res, err := c.Compact(ctx, cdcConnection, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(atToday, snapshotRows(t, e, duck, today)); d != "" {
+		t.Errorf("today's snapshot differs from the source at today's checkpoint (%d rows): %s", len(atToday), d)
+	}
+	for _, r := range res {
+		if r.Did != cdc.Compacted || r.Base != r.Day+" backfill" {
+			t.Errorf("first compaction of %s %s: %+v, want compacted from the day's backfill", r.Stream, r.Day, r)
+		}
+		if r.Stream == demo.TableDiario && (r.Passes < 2 || r.Deleted == 0) {
+			t.Errorf("diario: %d passes, %d deletes; want several passes of 50 keys and the writer's deletes", r.Passes, r.Deleted)
+		}
+	}
+
+	// Tomorrow's snapshot is today's plus tomorrow's changes.
+	res, err = c.Compact(ctx, cdcConnection, tomorrow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(atTomorrow, snapshotRows(t, e, duck, tomorrow)); d != "" {
+		t.Errorf("tomorrow's snapshot differs from the source (%d rows): %s", len(atTomorrow), d)
+	}
+	for _, r := range res {
+		if r.Day != tomorrow.Format(time.DateOnly) || r.Did != cdc.Compacted || !strings.HasSuffix(r.Base, "cog_dt_ingestion="+today.Format(time.DateOnly)) {
+			t.Errorf("compaction up to tomorrow: %+v; want only tomorrow compacted, on today's snapshot", r)
+		}
+	}
+	if len(res) != len(demo.Tables()) {
+		t.Errorf("compaction up to tomorrow: %d results, want one per stream", len(res))
+	}
+
+	// Again: nothing changes, not even the manifest's commit.
+	store, err := file.New(e.project.LocalRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "origin=airbyte/database=bronze_acode/" + demo.TableDiario + "/cog_dt_ingestion=" + tomorrow.Format(time.DateOnly) + "/_acode_manifest.json"
+	before, err := snapshot.ReadManifest(ctx, store, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ... run as a user would.
+	cmd := exec.Command(buildAcode(t), "--config", e.project.Dir, "cdc", "compact", cdcConnection, "--day", tomorrow.Format(time.DateOnly), "--json")
+	cmd.Env = e.project.Environ()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("acode cdc compact: %v\n%s", err, out)
+	}
+	var printed struct{ Days []cdc.CompactResult }
+	if err := json.Unmarshal(out, &printed); err != nil || len(printed.Days) != len(demo.Tables()) {
+		t.Fatalf("acode cdc compact --json: %v\n%s", err, out)
+	}
+	for _, r := range printed.Days {
+		if r.Did != cdc.UpToDate || r.Day != tomorrow.Format(time.DateOnly) {
+			t.Errorf("second run: %s %s %s, want up to date", r.Stream, r.Day, r.Did)
+		}
+	}
+	after, err := snapshot.ReadManifest(ctx, store, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.CommittedAt.Equal(before.CommittedAt) || after.SyncMode != cdc.SyncModeSnapshot || after.Compaction == nil {
+		t.Errorf("manifest after a second run: committed %s (before %s), sync_mode %s", after.CommittedAt, before.CommittedAt, after.SyncMode)
+	}
+	// Every part is listed by its manifest, nothing else is left.
+	files, _ := filepath.Glob(e.snapshotGlob(demo.TableDiario))
+	listed := 0
+	for _, day := range []time.Time{today, tomorrow} {
+		m, err := snapshot.ReadManifest(ctx, store, "origin=airbyte/database=bronze_acode/"+demo.TableDiario+"/cog_dt_ingestion="+day.Format(time.DateOnly)+"/_acode_manifest.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed += len(m.Files)
+	}
+	if len(files) != listed {
+		t.Errorf("%d snapshot files on disk, %d listed by the manifests", len(files), listed)
+	}
+}
+
+func TestCompact_MergeOnReadExamplesGiveTheSourceBetweenCompactions(t *testing.T) {
+	t.Parallel()
+	e := newCDCEnv(t, "flush_interval: 1s")
+	duck := testenv.DuckDB(t)
+	st := e.state(t)
+	ctx := context.Background()
+	w := newWriter(t, e.primary, e.database)
+	if err := w.run(ctx, 50, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	_, stop := runInProcess(t, e)
+	if err := w.run(ctx, 40, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := e.primaryPosition(t)
+	poll(t, 2*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	// serve's daily compaction, just after midnight: today compacted once,
+	// however many leaders look (the fire time is in the shared state).
+	c := compactor(t, e, 0)
+	night := today.AddDate(0, 0, 1).Add(30 * time.Minute)
+	ran, res, err := cdc.CompactDaily(ctx, c, st, cdc.Connections(c.Project), night)
+	if err != nil || !ran || len(res) != len(demo.Tables()) || res[0].Did != cdc.Compacted || res[0].Day != today.Format(time.DateOnly) {
+		t.Fatalf("daily compaction after midnight: ran %v, %+v, %v; want today's snapshots built", ran, res, err)
+	}
+	if ran, _, err := cdc.CompactDaily(ctx, c, st, cdc.Connections(c.Project), night.Add(time.Hour)); err != nil || ran {
+		t.Fatalf("daily compaction an hour later: ran %v, %v; want nothing (done for the day)", ran, err)
+	}
+	// After the compaction: more changes today and tomorrow, not compacted.
+	if err := w.run(ctx, 40, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.at = today.AddDate(0, 0, 1).Add(time.Hour)
+	if err := w.run(ctx, 40, 0); err != nil {
+		t.Fatal(err)
+	}
+	want = e.primaryPosition(t)
+	poll(t, 2*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	source := diarioRows(t, e)
+
+	root := filepath.Join("..", "..", "examples", "cdc")
+	duckSQL, err := os.ReadFile(filepath.Join(root, "merge_on_read_duckdb.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := strings.NewReplacer("{snapshot}", e.snapshotGlob(demo.TableDiario), "{changes}", e.changeLogGlob(demo.TableDiario)).Replace(string(duckSQL))
+	q = strings.TrimSuffix(strings.TrimSpace(q), ";")
+	rows := duck.Query(t, "SELECT idpk, CAST(ACODE_Val_Total AS VARCHAR) AS v, CNPJ, CAST(Data AS VARCHAR) AS d FROM ("+q+")")
+	if d := diff(source, duckDiario(rows)); d != "" {
+		t.Errorf("DuckDB merge-on-read differs from the source (%d rows): %s", len(source), d)
+	}
+
+	// The Athena view, run by DuckDB over the two tables as Glue has them.
+	athena, err := os.ReadFile(filepath.Join(root, "merge_on_read_athena.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := func(name, glob string) string {
+		return "CREATE VIEW " + name + " AS SELECT * REPLACE (CAST(cog_dt_ingestion AS VARCHAR) AS cog_dt_ingestion) FROM read_parquet(" +
+			testenv.SQLString(glob) + ", hive_partitioning = true, union_by_name = true)"
+	}
+	views := duck.Run(t, tables(demo.TableDiario, e.snapshotGlob(demo.TableDiario)),
+		tables(demo.TableDiario+"_cdc", e.changeLogGlob(demo.TableDiario)), string(athena),
+		"SELECT idpk, CAST(ACODE_Val_Total AS VARCHAR) AS v, CNPJ, CAST(Data AS VARCHAR) AS d FROM "+demo.TableDiario+"_current")
+	if d := diff(source, duckDiario(views[3].Rows)); d != "" {
+		t.Errorf("Athena merge-on-read view differs from the source (%d rows): %s", len(source), d)
+	}
+}
