@@ -104,7 +104,12 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 	if err != nil {
 		return &exitError{code: exitConfig, err: fmt.Errorf("listen on %s: %w", settings.Listen, err)}
 	}
-	runner := jobs.New(&syncer.Syncer{Project: p, State: st, Log: log}, jobs.Options{
+	sy := &syncer.Syncer{Project: p, State: st, Log: log, SharedRanges: st.Engine() == "postgres"}
+	if sy.SharedRanges {
+		stopRanges := (&syncer.RangeWorkers{Syncer: sy, Owner: node.ID(), Log: log.With("component", "range_workers")}).Start(ctx)
+		defer stopRanges()
+	}
+	runner := jobs.New(sy, jobs.Options{
 		MaxAttempts: settings.JobAttempts,
 		RetryDelay:  settings.RetryDelay,
 		Grace:       settings.ShutdownGrace,

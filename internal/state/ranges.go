@@ -246,8 +246,8 @@ func (s *Store) updateClaim(ctx context.Context, t RangeTask, what, query string
 	return nil
 }
 
-// RecordRangePart records the part holding a claimed range and marks the
-// task done, in one transaction fenced twice: by the claim (ErrLostRange
+// RecordRangePart records the part holding a claimed range (none when
+// p.Key is empty: the range held no row) and marks the task done, in one transaction fenced twice: by the claim (ErrLostRange
 // when another worker holds the range now) and by the job's attempt
 // (ErrLostJob or ErrJobEnded, as RecordPart).
 func (s *Store) RecordRangePart(ctx context.Context, t RangeTask, p Part) error {
@@ -265,8 +265,10 @@ func (s *Store) RecordRangePart(ctx context.Context, t RangeTask, p Part) error 
 		if err != nil {
 			return err
 		}
-		if err := insertPart(ctx, tx, p, s.clock()); err != nil {
-			return err
+		if p.Key != "" { // no key: the range held no row, so no part
+			if err := insertPart(ctx, tx, p, s.clock()); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE range_tasks SET status = 'done', reading = 0, part_key = ?, updated_at = ?
 			WHERE job_id = ? AND stream = ? AND range_index = ?`, p.Key, formatTime(s.clock()), t.JobID, t.Stream, t.Index)

@@ -46,6 +46,13 @@ type Syncer struct {
 	Project *config.Project
 	State   *state.Store
 	Log     *slog.Logger
+	// SharedRanges, when set (serve on a PostgreSQL state), makes a
+	// stream's ranges range tasks in the state that the range workers of
+	// every replica claim (RangeWorkers), within a read budget per source
+	// across the cluster; the job's owner waits for them and commits. Its
+	// parts then go through the staging area, even on S3. Unset, a job
+	// reads its ranges itself, as on one host.
+	SharedRanges bool
 }
 
 // Options tune one run.

@@ -37,6 +37,9 @@ type streamRun struct {
 	direct   *direct // set when parts go straight to their published keys
 	scratch  string  // the job's scratch dir: spool and kept files
 	nulled   nulledCounter
+	// task is set when this run is a range worker's read of one queued
+	// range of a job another replica may own (rangework.go).
+	task *state.RangeTask
 }
 
 func (r *streamRun) run(ctx context.Context) (StreamResult, error) {
@@ -112,7 +115,7 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 	} else if len(deleted) > 0 {
 		r.log.Info("removed files of crashed or superseded jobs", "partition", l.Partition, "files", len(deleted))
 	}
-	if d, ok := store.(storage.Deferrer); ok {
+	if d, ok := store.(storage.Deferrer); ok && !r.syncer.SharedRanges {
 		if r.direct, err = r.startDirect(ctx, d, l, recorded); err != nil {
 			return streamOutput{}, failure.Destination(r.stream.Name, err)
 		}

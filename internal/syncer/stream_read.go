@@ -48,6 +48,10 @@ func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.
 	if len(todo) == 0 {
 		return resumed, nil
 	}
+	if r.syncer.SharedRanges {
+		qs.MarkPartial() // rows read on other replicas feed no statistics here
+		return resumed, r.readShared(ctx, todo, sp)
+	}
 	spool, err := tempDir(r.scratch, "spool", r.stream.Name)
 	if err != nil {
 		return 0, fmt.Errorf("create spool dir: %w", err)
@@ -183,7 +187,7 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 	}
 	defer func() { <-r.reads }()
 	var encodeErr error
-	if qw != nil && r.syncer.Project.Settings.Quality.CountSource {
+	if (qw != nil || r.task != nil) && r.syncer.Project.Settings.Quality.Enabled && r.syncer.Project.Settings.Quality.CountSource {
 		opts.Counted = cur.addCounted // the completeness check's source side
 	} else {
 		cur.addCounted(-1)
