@@ -42,6 +42,7 @@ type compactFile struct {
 	txn     int
 	commit  int
 	op      int
+	gtid    int
 	toOut   []int // per output column, the file's column (-1: NULL, added later)
 }
 
@@ -73,6 +74,9 @@ type compactMerge struct {
 	rows        int64
 	keysPerPass int
 	seed        maphash.Seed
+	// retracted are the GTIDs of orphan transactions a failover rewind
+	// took back: none of their changes is a version of its key.
+	retracted map[string]bool
 }
 
 func (m *compactMerge) close() {
@@ -133,7 +137,7 @@ func (m *compactMerge) plan(cf *compactFile, table schema.Table, key string) err
 		}
 		cf.keys = append(cf.keys, i)
 	}
-	for name, at := range map[string]*int{ColGTIDDomain: &cf.dom, ColGTIDSeq: &cf.seq, ColTxnSeq: &cf.txn, ColCommitTime: &cf.commit, ColOp: &cf.op} {
+	for name, at := range map[string]*int{ColGTIDDomain: &cf.dom, ColGTIDSeq: &cf.seq, ColTxnSeq: &cf.txn, ColCommitTime: &cf.commit, ColOp: &cf.op, ColGTID: &cf.gtid} {
 		if *at = index(name); *at < 0 {
 			return fmt.Errorf("%s: column %s is not in the file: not a change log", key, name)
 		}
@@ -148,7 +152,7 @@ func (m *compactMerge) plan(cf *compactFile, table schema.Table, key string) err
 	if cf.keyDec, err = parquet.NewDecoder(cf.local.File, own); err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
-	cf.keyDec.Only(append([]string{ColGTIDDomain, ColGTIDSeq, ColTxnSeq, ColCommitTime, ColOp}, m.keyNames...))
+	cf.keyDec.Only(append([]string{ColGTIDDomain, ColGTIDSeq, ColTxnSeq, ColCommitTime, ColOp, ColGTID}, m.keyNames...))
 	return nil
 }
 
@@ -197,10 +201,32 @@ func (cf *compactFile) versionOf(text [][]byte, fi int, row int64) (version, err
 	return v, nil
 }
 
-// retracted is a change a failover rewind took back (`_acode_op` x): it is
-// no version of its key.
-func (cf *compactFile) retracted(text [][]byte) bool {
-	return string(text[cf.op]) == "x"
+// findRetractions collects the GTIDs of the retraction rows (`_acode_op`
+// x), which are only in retraction files.
+func (m *compactMerge) findRetractions() error {
+	m.retracted = map[string]bool{}
+	for _, cf := range m.files {
+		if !strings.HasSuffix(cf.local.Key, retractSuffix) {
+			continue
+		}
+		err := parquet.EachRow(cf.local.File, func(r pq.Row) error {
+			text, err := cf.keyDec.Text(r)
+			if err == nil && string(text[cf.op]) == string(OpRetract) {
+				m.retracted[string(text[cf.gtid])] = true
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("retractions in %s: %w", cf.local.Key, err)
+		}
+	}
+	return nil
+}
+
+// retractedRow is a retraction row or a change of a transaction a failover
+// rewind took back: no version of its key.
+func (m *compactMerge) retractedRow(cf *compactFile, text [][]byte) bool {
+	return string(text[cf.op]) == string(OpRetract) || m.retracted[string(text[cf.gtid])]
 }
 
 // keyPass finds the newest version of every key of bucket (of buckets).
@@ -215,7 +241,7 @@ func (m *compactMerge) keyPass(bucket, buckets int) (map[string]version, error) 
 			if err != nil {
 				return err
 			}
-			if cf.retracted(text) {
+			if m.retractedRow(cf, text) {
 				return nil
 			}
 			kb = appendKey(kb[:0], text, cf.keys)
@@ -241,6 +267,9 @@ func (m *compactMerge) keyPass(bucket, buckets int) (map[string]version, error) 
 // write runs every bucket's key pass and row pass: each key's newest
 // version, unless a delete, goes to w in the output's columns.
 func (m *compactMerge) write(w *partWriter) (deleted int64, err error) {
+	if err := m.findRetractions(); err != nil {
+		return 0, err
+	}
 	buckets := m.passes()
 	var kb []byte
 	outRow := make([][]byte, len(m.out.Columns))
