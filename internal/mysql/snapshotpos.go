@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // SnapshotPos is the binlog position a consistent snapshot sees: every
@@ -53,4 +54,54 @@ func SnapshotPosition(ctx context.Context, conn *sql.Conn) (SnapshotPos, error) 
 	}
 	p.GTID = gtid.String
 	return p, nil
+}
+
+// Earlier reports whether p is before q in the source's history: per
+// replication domain of their GTID positions, p's sequence number is
+// smaller in some domain and larger in none. GTIDs name the same
+// transactions on every server of a GTID-strict topology, so positions
+// read on a primary and on its replica compare. An unparsable position is
+// never earlier.
+func (p SnapshotPos) Earlier(q SnapshotPos) bool {
+	a, okA := gtidSeqs(p.GTID)
+	b, okB := gtidSeqs(q.GTID)
+	if !okA || !okB {
+		return false
+	}
+	smaller := false
+	for d, sa := range a {
+		sb, ok := b[d]
+		if !ok || sa > sb {
+			return false // p is further in d (q has not begun it)
+		}
+		smaller = smaller || sa < sb
+	}
+	for d := range b {
+		if _, ok := a[d]; !ok {
+			smaller = true // q began a domain p has not
+		}
+	}
+	return smaller
+}
+
+// gtidSeqs maps each domain of a MariaDB GTID position to its sequence
+// number.
+func gtidSeqs(pos string) (map[string]uint64, bool) {
+	out := map[string]uint64{}
+	for _, g := range strings.Split(pos, ",") {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			continue
+		}
+		parts := strings.Split(g, "-")
+		if len(parts) != 3 {
+			return nil, false
+		}
+		seq, err := strconv.ParseUint(parts[2], 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		out[parts[0]] = seq
+	}
+	return out, true
 }

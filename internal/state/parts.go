@@ -21,6 +21,15 @@ const schemaV7 = `
 ALTER TABLE parts ADD COLUMN pending TEXT NOT NULL DEFAULT '';
 `
 
+// schemaV13 adds the binlog position of the earliest consistent snapshot
+// among each part's ranges (empty when not read: a server without a
+// binary log, or MySQL).
+const schemaV13 = `
+ALTER TABLE parts ADD COLUMN snapshot_file TEXT NOT NULL DEFAULT '';
+ALTER TABLE parts ADD COLUMN snapshot_pos INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE parts ADD COLUMN snapshot_gtid TEXT NOT NULL DEFAULT '';
+`
+
 // Part is one file a job uploaded for a stream, with the primary-key ranges
 // (indexes into the stream's saved plan) whose rows it holds. A retried
 // attempt skips ranges already covered by parts, which makes a full refresh
@@ -41,8 +50,15 @@ type Part struct {
 	// Pending is set when the part was uploaded to its published key and
 	// waits for the commit to complete it (storage.Pending as JSON): Key is
 	// then that published key. Empty for a part in the staging area.
-	Pending   string
-	CreatedAt time.Time
+	Pending string
+	// SnapshotFile, SnapshotPos and SnapshotGTID are the binlog position
+	// of the earliest range snapshot the part holds ("" when unknown):
+	// the manifest's point of the source's history is the earliest of all
+	// parts, whichever attempt read them.
+	SnapshotFile string
+	SnapshotPos  int64
+	SnapshotGTID string
+	CreatedAt    time.Time
 	// Attempt, when set, is the attempt that uploaded the part: the record
 	// is refused with ErrLostJob unless that attempt still runs (fencing
 	// a stalled worker whose job was taken over). Not stored.
@@ -77,18 +93,22 @@ func insertPart(ctx context.Context, tx *txn, p Part, now time.Time) error {
 	if created.IsZero() {
 		created = now
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending,
+			snapshot_file, snapshot_pos, snapshot_gtid, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
 			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
-			pending = excluded.pending`,
-		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending, formatTime(created))
+			pending = excluded.pending, snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,
+			snapshot_gtid = excluded.snapshot_gtid`,
+		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending,
+		p.SnapshotFile, p.SnapshotPos, p.SnapshotGTID, formatTime(created))
 	return err
 }
 
 // Parts returns the parts a job uploaded for stream, oldest first.
 func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending, created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending,
+			snapshot_file, snapshot_pos, snapshot_gtid, created_at
 		FROM parts WHERE job_id = ? AND stream = ? ORDER BY created_at, key`, jobID, stream)
 	if err != nil {
 		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
@@ -101,7 +121,8 @@ func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, 
 			ranges  string
 			created string
 		)
-		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &p.Pending, &created); err != nil {
+		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &p.Pending,
+			&p.SnapshotFile, &p.SnapshotPos, &p.SnapshotGTID, &created); err != nil {
 			return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
 		}
 		if err := json.Unmarshal([]byte(ranges), &p.Ranges); err != nil {

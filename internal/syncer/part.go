@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/acode-dev/acode/internal/failure"
+	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/storage"
 )
@@ -32,6 +33,10 @@ type part struct {
 	// counted is the source's COUNT(*) of the ranges, each taken in its
 	// read's snapshot; -1 once a range was read without a count.
 	counted int64
+	// snap is the earliest binlog position of the ranges' snapshots;
+	// unsnapped is set once a range's position could not be read.
+	snap      *mysql.SnapshotPos
+	unsnapped bool
 
 	// The upload running beside the encoding, when stream started one.
 	tail     *tailReader
@@ -204,4 +209,24 @@ func (p *part) discard() {
 		os.Remove(p.file.Name())
 		p.file = nil
 	}
+}
+
+// addSnapshot keeps the earlier of the part's snapshot position and that
+// of a range just started (err: the server did not tell it).
+func (p *part) addSnapshot(at mysql.SnapshotPos, err error) {
+	switch {
+	case err != nil:
+		p.unsnapped = true
+	case p.snap == nil || at.Earlier(*p.snap):
+		p.snap = &at
+	}
+}
+
+// snapshot is the part's earliest range snapshot for its record; empty
+// when some range's position is unknown.
+func (p *part) snapshot() mysql.SnapshotPos {
+	if p.snap == nil || p.unsnapped {
+		return mysql.SnapshotPos{}
+	}
+	return *p.snap
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/quality"
 	"github.com/acode-dev/acode/internal/schema"
@@ -37,6 +38,7 @@ func (r *streamRun) commit(ctx context.Context, table schema.Table, s *parquet.S
 		return streamOutput{files: []string{}}, nil // nothing new: the partition stays as it is
 	}
 	m := r.manifest(table, s, p)
+	snapshotPoint(&m.Source, parts)
 	m.NulledValues = r.nulledCounts()
 	q.stream.NoteNulled(m.NulledValues)
 	var rep quality.StreamReport
@@ -116,4 +118,24 @@ func parquetType(f parquet.Field) string {
 		return f.Physical
 	}
 	return f.Physical + " " + f.Logical
+}
+
+// snapshotPoint puts the earliest range snapshot of the parts into the
+// manifest's source: every transaction up to it is in the files, and a
+// change log read from it misses none. It keeps the position read when the
+// job opened the server (before any range) when a part's is unknown.
+func snapshotPoint(src *snapshot.Source, parts []state.Part) {
+	var earliest *mysql.SnapshotPos
+	for _, p := range parts {
+		if p.SnapshotGTID == "" {
+			return
+		}
+		at := mysql.SnapshotPos{File: p.SnapshotFile, Pos: p.SnapshotPos, GTID: p.SnapshotGTID}
+		if earliest == nil || at.Earlier(*earliest) {
+			earliest = &at
+		}
+	}
+	if earliest != nil {
+		src.GTIDPosition, src.BinlogFile, src.BinlogPos = earliest.GTID, earliest.File, earliest.Pos
+	}
 }

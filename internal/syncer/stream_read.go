@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"runtime"
@@ -192,6 +193,10 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 	} else {
 		cur.addCounted(-1)
 	}
+	opts.InSnapshot = func(ctx context.Context, conn *sql.Conn) error {
+		cur.addSnapshot(mysql.SnapshotPosition(ctx, conn)) // unknown on MySQL or without a binlog: not an error
+		return nil
+	}
 	_, err := mysql.ReadRange(ctx, r.ep.db, table, rg, opts, func(row [][]byte) error {
 		if err := cur.w.Write(row); err != nil {
 			encodeErr = err
@@ -226,7 +231,7 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 // upload puts a closed part into staging and records it, so a retry skips
 // its ranges.
 func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) error {
-	key, ranges, counted := cur.key, cur.ranges, cur.counted
+	key, ranges, counted, snap := cur.key, cur.ranges, cur.counted, cur.snapshot()
 	started := time.Now()
 	out, err := cur.upload(ctx, r.ep.store)
 	if err != nil {
@@ -237,6 +242,7 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	return r.syncer.State.RecordPart(ctx, state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
 		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: counted, Pending: out.pending,
+		SnapshotFile: snap.File, SnapshotPos: snap.Pos, SnapshotGTID: snap.GTID,
 		Attempt: r.attempt,
 	})
 }
