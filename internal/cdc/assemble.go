@@ -22,6 +22,7 @@ type assembler struct {
 	mapped  *replication.TableMapEvent
 	labels  map[int][]string // ENUM and SET members of mapped's columns
 	checked map[*replication.TableMapEvent]bool
+	arena   rowArena // where the row images of cur are kept
 }
 
 func newAssembler(tables Tables, spill int64) *assembler {
@@ -140,7 +141,7 @@ func (a *assembler) addRows(h *replication.EventHeader, e *replication.RowsEvent
 			return err
 		}
 		a.cur.Changes = append(a.cur.Changes, Change{Table: t, Op: op, Row: row})
-		a.cur.Bytes += int64(n) + 40*int64(len(row)) + 64 // values, their slice headers and allocations, the change
+		a.cur.Bytes += int64(n) + 24*int64(len(row)) + 48 // values and their slice headers in the arena, the change
 	}
 	return nil
 }
@@ -150,15 +151,64 @@ func (a *assembler) textRow(t *Table, values []any) ([][]byte, int, error) {
 		return nil, 0, &SchemaChangedError{Table: t.Source.Namespace + "." + t.Source.Name,
 			Detail: fmt.Sprintf("a row image has %d values for %d columns (binlog_row_image must be FULL)", len(values), len(t.Source.Columns))}
 	}
-	row := make([][]byte, len(values))
+	row := a.arena.row(len(values))
 	size := 0
 	for i, v := range values {
-		b, err := textValue(t.Source.Columns[i], v, a.labels[i])
+		if v == nil {
+			continue // NULL
+		}
+		dst := a.arena.room(textSize(v))
+		b, err := appendText(dst, t.Source.Columns[i], v, a.labels[i])
 		if err != nil {
 			return nil, 0, &ValueError{Table: t.Source.Namespace + "." + t.Source.Name, Column: t.Source.Columns[i].Name, GTID: a.cur.GTID, Err: err}
 		}
-		row[i] = b
+		row[i] = a.arena.took(b)
 		size += len(b)
 	}
 	return row, size, nil
+}
+
+// rowArena holds the row images of the changes being assembled in a few
+// large blocks rather than an allocation per value and per row: a million
+// row changes were some six million small objects for the GC to track.
+// Blocks are never reused: a change handed over keeps its block alive
+// until the landing has written it, and a new transaction or chunk then
+// fills new blocks.
+type rowArena struct {
+	bytes []byte   // values: len is what is taken
+	cells [][]byte // rows: len is what is taken
+}
+
+const (
+	arenaBytes = 64 << 10 // a values block
+	arenaCells = 4 << 10  // a rows block (96 KiB)
+)
+
+// row returns n cells for one row image, all nil (NULL).
+func (r *rowArena) row(n int) [][]byte {
+	if cap(r.cells)-len(r.cells) < n {
+		r.cells = make([][]byte, 0, max(n, arenaCells))
+	}
+	at := len(r.cells)
+	r.cells = r.cells[:at+n]
+	return r.cells[at : at+n : at+n]
+}
+
+// room returns an empty, non-nil slice at the end of the values block with
+// room for about n bytes, starting a new block when the current one has
+// not: an append past it would copy the block.
+func (r *rowArena) room(n int) []byte {
+	if r.bytes == nil || cap(r.bytes)-len(r.bytes) < n {
+		r.bytes = make([]byte, 0, max(n, arenaBytes))
+	}
+	return r.bytes[len(r.bytes):len(r.bytes)]
+}
+
+// took takes b, which room's slice grew into, as a value: it stays the
+// block's when it fit, or is its own when it did not.
+func (r *rowArena) took(b []byte) []byte {
+	if cap(r.bytes)-len(r.bytes) >= len(b) && len(b) > 0 && &r.bytes[:len(r.bytes)+1][len(r.bytes)] == &b[0] {
+		r.bytes = r.bytes[:len(r.bytes)+len(b)]
+	}
+	return b[:len(b):len(b)]
 }

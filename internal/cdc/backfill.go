@@ -93,7 +93,7 @@ func (l *landing) backfillRange(ctx context.Context, b *Backfill, r mysql.Range,
 		return nil
 	}}
 	_, err = mysql.ReadRange(ctx, b.DB, l.table.Source, r, opts, func(row [][]byte) error {
-		if err := lf.w.Write(meta(row, txn, OpRead, backfillSeq)); err != nil {
+		if err := lf.write(row, txn, OpRead, backfillSeq); err != nil {
 			return fmt.Errorf("backfill %s range %d: %w", l.table.Name, r.Index, err)
 		}
 		lf.rows++

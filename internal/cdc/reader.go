@@ -72,7 +72,7 @@ const errBinlogPosition = 1236
 // *PositionError for the server's failures and the assembler's errors as
 // they are. The binlog client's own reconnect is off: it could deliver a
 // transaction twice; the caller reconnects from what it has landed.
-func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, from Position, out chan<- *Txn, log *slog.Logger) error {
+func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, from Position, out *queue, log *slog.Logger) error {
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
 		ServerID:                cfg.ServerID,
 		Flavor:                  gomysql.MariaDBFlavor,
@@ -88,7 +88,7 @@ func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, fro
 		TimestampStringLocation: time.UTC,
 		RenderJSONAsMySQLText:   true,
 		FillZeroLogPos:          true,
-		EventCacheCount:         1024, // decoded events waiting for the assembler (default 10240)
+		EventCacheCount:         128, // decoded events waiting for the assembler (default 10240): ~100 rows and ~40 KiB each
 		Logger:                  quietLogger(log),
 	})
 	defer syncer.Close()
@@ -116,31 +116,58 @@ func read(ctx context.Context, ep Endpoint, cfg ReaderConfig, tables Tables, fro
 		if txn == nil {
 			continue
 		}
-		if err := waitForRoom(ctx, out, txn); err != nil {
+		if err := out.put(ctx, txn); err != nil {
 			return err
-		}
-		select {
-		case out <- txn:
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 }
 
-// bigTxn is the size past which a transaction (or a chunk) waits for the
-// landing to take everything queued before it: the queue holds many small
-// transactions, but never several big ones at once.
+// bigTxn is the size past which a transaction (or a chunk of a spilled
+// one) counts as big for the queue.
 const bigTxn = 1 << 20
 
-func waitForRoom(ctx context.Context, out chan<- *Txn, txn *Txn) error {
-	for txn.Bytes >= bigTxn && len(out) > 0 {
+// queue hands decoded transactions from the reader to the landing. Small
+// ones queue up; a big one first waits until the landing has finished the
+// previous big one and taken everything queued before it, so at most two
+// big ones are in memory at once: the one being landed and the one just
+// decoded (three, with one more queued, made a 1M-row transaction's peak).
+type queue struct {
+	txns chan *Txn
+	big  chan struct{} // holds a token while a big transaction is queued or being landed
+}
+
+func newQueue() *queue {
+	return &queue{txns: make(chan *Txn, 16), big: make(chan struct{}, 1)}
+}
+
+func (q *queue) put(ctx context.Context, txn *Txn) error {
+	if txn.Bytes >= bigTxn {
 		select {
-		case <-time.After(time.Millisecond):
+		case q.big <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		for len(q.txns) > 0 {
+			select {
+			case <-time.After(time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
-	return nil
+	select {
+	case q.txns <- txn:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// landed says the landing is done with txn (landed or failed).
+func (q *queue) landed(txn *Txn) {
+	if txn.Bytes >= bigTxn {
+		<-q.big
+	}
 }
 
 func classify(ep Endpoint, from Position, err error) error {

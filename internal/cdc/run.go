@@ -261,17 +261,19 @@ func (r *run) initial(ctx context.Context, l *landing) error {
 // stopped and waited for before stream returns.
 func (r *run) stream(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
-	txns := make(chan *Txn, 16) // whole transactions: a few bound the memory of big ones
+	q := newQueue()
 	done := make(chan error, 1)
 	ep := r.servers[r.server]
-	go func() { done <- read(rctx, ep, r.cfg.Reader, r.tables, r.read.Clone(), txns, r.cfg.Log) }()
+	go func() { done <- read(rctx, ep, r.cfg.Reader, r.tables, r.read.Clone(), q, r.cfg.Log) }()
 	defer func() { cancel(); <-done }()
 	tick := time.NewTicker(min(time.Second, r.cfg.FlushInterval/4))
 	defer tick.Stop()
 	for {
 		select {
-		case txn := <-txns:
-			if err := r.land(ctx, txn); err != nil {
+		case txn := <-q.txns:
+			err := r.land(ctx, txn)
+			q.landed(txn)
+			if err != nil {
 				return err
 			}
 		case <-tick.C:
@@ -284,7 +286,7 @@ func (r *run) stream(ctx context.Context) error {
 			}
 		case err := <-done:
 			done <- err // for the deferred wait
-			if lerr := r.drain(ctx, txns); lerr != nil {
+			if lerr := r.drain(ctx, q); lerr != nil {
 				return lerr
 			}
 			return err
@@ -311,11 +313,13 @@ func (r *run) abandonPartial() {
 }
 
 // drain lands the whole transactions a stopped reader had already decoded.
-func (r *run) drain(ctx context.Context, txns <-chan *Txn) error {
+func (r *run) drain(ctx context.Context, q *queue) error {
 	for {
 		select {
-		case txn := <-txns:
-			if err := r.land(ctx, txn); err != nil {
+		case txn := <-q.txns:
+			err := r.land(ctx, txn)
+			q.landed(txn)
+			if err != nil {
 				return err
 			}
 		default:
@@ -327,17 +331,7 @@ func (r *run) drain(ctx context.Context, txns <-chan *Txn) error {
 // land hands one transaction's changes to the streams that have not seen
 // it yet, then moves the read position past it.
 func (r *run) land(ctx context.Context, txn *Txn) error {
-	var groups map[*landing][]Change
-	for _, c := range txn.Changes {
-		l := r.byTable[c.Table]
-		if l == nil || l.pos.Covers(txn.GTID) {
-			continue
-		}
-		if groups == nil {
-			groups = map[*landing][]Change{}
-		}
-		groups[l] = append(groups[l], c)
-	}
+	groups := r.group(txn)
 	for _, l := range r.landings { // in stream order, so commits are too
 		if ch := groups[l]; len(ch) > 0 {
 			if err := l.add(ctx, txn, ch, r.read, r.inTxn); err != nil {
@@ -361,6 +355,47 @@ func (r *run) land(ctx context.Context, txn *Txn) error {
 		}
 	}
 	return nil
+}
+
+// group splits txn's changes by the stream that lands them, leaving out
+// streams that already have it. A transaction all of one stream (the usual
+// case, and every chunk of a big one) is passed on as it is, not copied.
+func (r *run) group(txn *Txn) map[*landing][]Change {
+	takes := func(t *Table) *landing {
+		l := r.byTable[t]
+		if l == nil || l.pos.Covers(txn.GTID) {
+			return nil
+		}
+		return l
+	}
+	var (
+		only, lastL *landing
+		last        *Table
+	)
+	whole := true // every change is only's
+	for i, c := range txn.Changes {
+		if i == 0 || c.Table != last {
+			last, lastL = c.Table, takes(c.Table)
+		}
+		if lastL == nil || (only != nil && lastL != only) {
+			whole = false
+			break
+		}
+		only = lastL
+	}
+	if whole {
+		if only == nil {
+			return nil
+		}
+		return map[*landing][]Change{only: txn.Changes}
+	}
+	groups := map[*landing][]Change{}
+	for _, c := range txn.Changes {
+		if l := takes(c.Table); l != nil {
+			groups[l] = append(groups[l], c)
+		}
+	}
+	return groups
 }
 
 // commitAll commits every stream's open file at the read position; a

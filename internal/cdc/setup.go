@@ -163,14 +163,19 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 		Endpoint:    ep,
 		Fallback:    fallback,
 		SwitchAfter: cdc.SwitchAfter,
-		Reader:      ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout},
-		Tables:      tables,
+		Reader: ReaderConfig{ServerID: uint32(cdc.ServerID), Heartbeat: cdc.Heartbeat, ReadTimeout: cdc.ReadTimeout,
+			SpillBytes: int64(cdc.SpillMB) << 20},
+		Tables: tables,
 		Sink: &Sink{
 			Store: store, BucketPath: conn.Destination.BucketPath, PathFormat: conn.Destination.PathFormat,
 			Connection: conn.ResourceName,
 			Source:     ep.Source,
+			// The row group being built waits in the spool dir, not in
+			// memory: a reader keeps one file open per stream, and a big
+			// transaction fills a whole row group (64 MiB of pages each).
 			Options: parquet.Options{Codec: f.CompressionCodec, PageBytes: f.PageSizeKB << 10,
-				Dictionary: f.DictionaryEncoding, RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20},
+				Dictionary: f.DictionaryEncoding, RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20,
+				SpoolDir: spool},
 			Mode: parquet.Mode(st.Types), TypeMode: st.Types, SpoolDir: spool, Log: log, PauseBeforeCommit: pause,
 		},
 		Cursors:       cursors,
