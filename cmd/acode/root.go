@@ -49,7 +49,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newSyncCmd(g), newCheckCmd(g), newJobsCmd(g), newDemoCmd(g), newServeCmd(g),
 		newHealthCmd(g), newStatusCmd(g), newFailoverCmd(g), newFailbackCmd(g), newBenchCmd(g),
 		newValidateCmd(g), newReconcileCmd(g), newConfigCmd(g), newStateCmd(g), newCDCCmd(g),
-		newLifecycleCmd(g), newArchiveCmd(g), newReportCmd(g))
+		newLifecycleCmd(g), newArchiveCmd(g), newReportCmd(g), newAlertsCmd(g))
 	return root
 }
 

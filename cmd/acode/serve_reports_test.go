@@ -20,6 +20,7 @@ type smtpSink struct {
 	ln   net.Listener
 	mu   sync.Mutex
 	data []string
+	at   []time.Time // when each message's DATA ended
 }
 
 func newSMTPSink(t *testing.T) *smtpSink {
@@ -61,7 +62,9 @@ func (s *smtpSink) session(c net.Conn) {
 				inData = false
 				s.mu.Lock()
 				s.data = append(s.data, data.String())
+				s.at = append(s.at, time.Now())
 				s.mu.Unlock()
+				data.Reset()
 				say("250 ok")
 				continue
 			}

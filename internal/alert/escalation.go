@@ -45,6 +45,10 @@ type LevelSink struct {
 	Sink  Sink
 	Pager bool
 	Chat  bool
+	// Kinds, when set, are the only condition kinds the sink hears of at
+	// this level; NotKinds are kinds it does not (the legacy pager's
+	// placements, see legacyPagers).
+	Kinds, NotKinds []string
 }
 
 // EscalationInfo says, in an escalated alert, which level it is.
@@ -115,11 +119,17 @@ func (m *Manager) escalate(ctx context.Context, c *condition, now time.Time) {
 		if m.acknowledged(ctx, c) {
 			return
 		}
-		if !m.notifyLevel(ctx, c, c.st.EscalationLevel, l, now) {
+		ok, heard := m.notifyLevel(ctx, c, c.st.EscalationLevel, l, now)
+		if !ok {
 			return // every sink failed: the level is tried again on the next evaluation
 		}
 		c.st.EscalationLevel++
 		at := now
+		if !heard && c.st.EscalatedAt != nil {
+			// Passed over: nobody was told, so the next level keeps its
+			// time from the schedule, not from this evaluation.
+			at = c.st.EscalatedAt.Add(l.After)
+		}
 		c.st.EscalatedAt = &at
 	}
 }
@@ -148,15 +158,19 @@ func (m *Manager) acknowledged(ctx context.Context, c *condition) bool {
 }
 
 // notifyLevel tells level i's sinks about c and reports whether at least
-// one took it (true when none is on: the level is passed over).
-func (m *Manager) notifyLevel(ctx context.Context, c *condition, i int, l EscalationLevel, now time.Time) bool {
+// one took it (true when none hears c: the level is passed over) and
+// whether any sink heard of c.
+func (m *Manager) notifyLevel(ctx context.Context, c *condition, i int, l EscalationLevel, now time.Time) (ok, heard bool) {
 	if len(l.Sinks) == 0 {
 		m.log.Info("escalation level has no sink on; passed over", "condition", c.st.Key, "level", l.Name)
-		return true
+		return true, false
 	}
 	info := &EscalationInfo{Priority: c.st.EscalationPriority, Level: i + 1, Name: l.Name}
-	ok := false
 	for _, s := range l.Sinks {
+		if !s.hears(c.kind()) {
+			continue
+		}
+		heard = true
 		ev := EventEscalated
 		if s.Pager {
 			ev = EventTrigger
@@ -165,10 +179,13 @@ func (m *Manager) notifyLevel(ctx context.Context, c *condition, i int, l Escala
 		a.Escalation = info
 		if m.deliver(ctx, s.Sink, c, a) {
 			ok = true
+			c.st.Paged = c.st.Paged || s.Pager
 		}
 	}
-	return ok
+	return ok || !heard, heard
 }
+
+func (c *condition) kind() string { return kindOf(c.st.Key) }
 
 // resolveEscalation closes what the notified levels opened: pager sinks
 // get a resolve (PagerDuty ignores a repeated one), chat sinks that do not
@@ -181,6 +198,9 @@ func (m *Manager) resolveEscalation(ctx context.Context, c *condition, now time.
 	levels := e.Policies[c.st.EscalationPriority]
 	for i := 0; i < c.st.EscalationLevel && i < len(levels); i++ {
 		for _, s := range levels[i].Sinks {
+			if !s.hears(c.kind()) {
+				continue
+			}
 			ev := EventResolve
 			if !s.Pager {
 				if s.Chat {
@@ -191,7 +211,7 @@ func (m *Manager) resolveEscalation(ctx context.Context, c *condition, now time.
 			m.deliver(ctx, s.Sink, c, m.alertFor(c, ev, now))
 		}
 	}
-	c.st.EscalationLevel = 0
+	c.st.EscalationLevel, c.st.Paged = 0, false
 }
 
 // forwardAck tells, once, the sinks that heard of an acknowledged
@@ -209,13 +229,13 @@ func (m *Manager) forwardAck(ctx context.Context, c *condition, now time.Time) {
 		levels := e.Policies[c.st.EscalationPriority]
 		for i := 0; i < c.st.EscalationLevel && i < len(levels); i++ {
 			for _, s := range levels[i].Sinks {
-				if !s.Chat {
+				if !s.Chat && s.hears(c.kind()) {
 					m.deliver(ctx, s.Sink, c, a)
 				}
 			}
 		}
 	}
-	if c.st.Paged {
+	if c.st.Paged && c.st.EscalationLevel == 0 { // paged by the old timer before an upgrade
 		for _, s := range m.cfg.Pagers {
 			m.deliver(ctx, s, c, a)
 		}

@@ -15,12 +15,6 @@ import (
 func (m *Manager) evaluate(ctx context.Context, c *condition, now time.Time) error {
 	if c.st.ClearedAt == nil {
 		m.notifyRaised(ctx, c, now)
-		switch due := m.pageDue(c, now); {
-		case due && !c.st.Paged:
-			c.st.Paged = m.send(ctx, m.cfg.Pagers, c, EventTrigger, now)
-		case !due && c.st.Paged:
-			c.st.Paged = !m.send(ctx, m.cfg.Pagers, c, EventResolve, now)
-		}
 		m.forwardAck(ctx, c, now)
 		m.escalate(ctx, c, now)
 		return m.save(ctx, c)
@@ -28,7 +22,9 @@ func (m *Manager) evaluate(ctx context.Context, c *condition, now time.Time) err
 	if now.Sub(*c.st.ClearedAt) < m.cfg.ClearAfter {
 		return m.save(ctx, c)
 	}
-	if c.st.Paged {
+	if c.st.Paged && c.st.EscalationLevel == 0 {
+		// Paged by the old timer (before an upgrade): its resolve is
+		// retried until a pager takes it.
 		c.st.Paged = !m.send(ctx, m.cfg.Pagers, c, EventResolve, now)
 	}
 	m.resolveEscalation(ctx, c, now)
@@ -70,23 +66,6 @@ func (m *Manager) notifyRaised(ctx context.Context, c *condition, now time.Time)
 	c.st.Notified = string(sev)
 	c.st.LastSentAt = &now
 	c.suppressed = false
-}
-
-// pageDue applies the seed's PagerDuty rules: primary and backup both
-// unavailable pages at once; failing syncs page after
-// SyncFailingEscalation; any other critical condition after
-// CriticalEscalation. Warnings never page.
-func (m *Manager) pageDue(c *condition, now time.Time) bool {
-	if len(m.cfg.Pagers) == 0 {
-		return false
-	}
-	switch kindOf(c.st.Key) {
-	case KindSourcesDown:
-		return c.st.Severity == string(failure.Critical)
-	case KindSyncFailing:
-		return now.Sub(c.st.Since) >= m.cfg.SyncFailingEscalation
-	}
-	return c.st.CriticalSince != nil && now.Sub(*c.st.CriticalSince) >= m.cfg.CriticalEscalation
 }
 
 // send hands one alert about c to every sink and records each outcome. It

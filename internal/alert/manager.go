@@ -21,15 +21,15 @@ import (
 type Config struct {
 	Store  *state.Store // required: conditions and the alert log live there
 	Chat   []Sink       // told every raised and resolved condition (Slack, webhook)
-	Pagers []Sink       // told only pages (PagerDuty)
+	Pagers []Sink       // pagers (PagerDuty): paged through the matrix, where no level names them at the legacy times (legacyPagers)
 
 	System    string // default "System" of an alert
 	StatusURL string // linked from alerts
 
 	MinInterval           time.Duration // a condition notifies at most once per this
 	ClearAfter            time.Duration // a cleared condition resolves after staying clear this long
-	CriticalEscalation    time.Duration // a critical condition pages after this long
-	SyncFailingEscalation time.Duration // sync_failing pages after this long, whatever its severity
+	CriticalEscalation    time.Duration // deprecated: a critical condition pages Pagers after this long, through the matrix
+	SyncFailingEscalation time.Duration // deprecated: sync_failing pages Pagers after this long, whatever its severity, through the matrix
 	Timeout               time.Duration // per send; 10s when 0
 	EvaluateEvery         time.Duration // how often Start's loop re-evaluates timers; 1m when 0
 	// Escalation, when set, is the escalation matrix: levels told in
@@ -84,6 +84,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.EvaluateEvery <= 0 {
 		cfg.EvaluateEvery = time.Minute
 	}
+	cfg.Escalation = legacyPagers(cfg.Escalation, cfg.Pagers, cfg.CriticalEscalation, cfg.SyncFailingEscalation)
 	m := &Manager{
 		cfg: cfg, now: cfg.Now, log: cfg.Log,
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{

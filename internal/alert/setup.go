@@ -34,7 +34,7 @@ func FromSettings(s config.AlertSettings, lookupEnv func(string) (string, bool))
 		System: s.System, StatusURL: s.StatusPageURL,
 		MinInterval: s.MinInterval, ClearAfter: s.ClearAfter,
 		CriticalEscalation: s.CriticalEscalation, SyncFailingEscalation: s.SyncFailingEscalation,
-		Timeout: s.Timeout,
+		Timeout: s.Timeout, EvaluateEvery: s.EvaluateEvery,
 	}}
 
 	if hook := env(s.Slack.WebhookURLEnv); hook != "" || env(s.Slack.TokenEnv) != "" {

@@ -97,6 +97,17 @@ func escalationSink(s config.AlertSettings, def config.EscalationSink, env func(
 			return LevelSink{}, err
 		}
 		return LevelSink{Sink: named{w, def.Name}}, nil
+	case config.SinkEmail:
+		e := s.Email
+		if e.SMTPHost == "" {
+			return LevelSink{}, nil
+		}
+		m, err := NewEmailSink(def.Name, MailOptions{Host: e.SMTPHost, Port: e.SMTPPort, TLS: e.TLS,
+			Username: env(e.UsernameEnv), Password: env(e.PasswordEnv), From: e.From, To: def.To, Timeout: 3 * s.Timeout})
+		if err != nil {
+			return LevelSink{}, err
+		}
+		return LevelSink{Sink: m}, nil
 	}
 	return LevelSink{}, fmt.Errorf("unknown sink type %q", def.Type)
 }

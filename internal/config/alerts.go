@@ -25,6 +25,7 @@ type AlertSettings struct {
 	CriticalEscalation    time.Duration // critical_escalation: a critical condition pages after this long (the seed's 30 minutes)
 	SyncFailingEscalation time.Duration // sync_failing_escalation: failing syncs page after this long (the seed's 2 hours)
 	Timeout               time.Duration // timeout: one request to a sink gives up after this long
+	EvaluateEvery         time.Duration // evaluate_every: how often serve's leader applies the passing of time (escalation levels due, clear_after)
 	Slack                 SlackSettings
 	PagerDuty             PagerDutySettings
 	Webhook               WebhookSettings
@@ -75,6 +76,7 @@ func defaultAlertSettings() AlertSettings {
 		CriticalEscalation:    30 * time.Minute,
 		SyncFailingEscalation: 2 * time.Hour,
 		Timeout:               10 * time.Second,
+		EvaluateEvery:         time.Minute,
 		Slack: SlackSettings{
 			WebhookURLEnv: "ACODE_SLACK_WEBHOOK_URL",
 			TokenEnv:      "ACODE_SLACK_TOKEN",
@@ -113,6 +115,7 @@ func (s *AlertSettings) decode(m *mapNode, _ func(string) string) {
 	m.nonNegativeDuration("critical_escalation", &s.CriticalEscalation)
 	m.nonNegativeDuration("sync_failing_escalation", &s.SyncFailingEscalation)
 	m.duration("timeout", &s.Timeout)
+	m.duration("evaluate_every", &s.EvaluateEvery)
 	if c := m.child("slack"); c != nil {
 		c.envName("webhook_url_env", &s.Slack.WebhookURLEnv)
 		c.envName("token_env", &s.Slack.TokenEnv)
@@ -140,7 +143,7 @@ func (s *AlertSettings) decode(m *mapNode, _ func(string) string) {
 		c.finish()
 	}
 	if c := m.child("escalation"); c != nil {
-		s.Escalation.decode(c)
+		s.Escalation.decode(c, s.Email.SMTPHost != "")
 		c.finish()
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ const (
 	SinkPagerDuty = "pagerduty" // an Events API v2 service: a page per level
 	SinkSlack     = "slack"     // a Slack channel or person
 	SinkWebhook   = "webhook"   // a JSON POST to a URL of your own
+	SinkEmail     = "email"     // an e-mail through alerts.email's SMTP server
 )
 
 // EscalationSettings are alerts.escalation: who hears of a condition
@@ -60,12 +62,13 @@ type EscalationLevel struct {
 // environment variable; an unset or empty one turns the sink off.
 type EscalationSink struct {
 	Name          string
-	Type          string // type: SinkPagerDuty, SinkSlack or SinkWebhook
-	RoutingKeyEnv string // routing_key_env (pagerduty)
-	EventsURL     string // events_url (pagerduty): default alerts.pagerduty.events_url
-	WebhookURLEnv string // webhook_url_env (slack): an incoming webhook of its own
-	Channel       string // channel (slack): posted with alerts.slack's bot token when no webhook
-	URLEnv        string // url_env (webhook)
+	Type          string   // type: SinkPagerDuty, SinkSlack or SinkWebhook
+	RoutingKeyEnv string   // routing_key_env (pagerduty)
+	EventsURL     string   // events_url (pagerduty): default alerts.pagerduty.events_url
+	WebhookURLEnv string   // webhook_url_env (slack): an incoming webhook of its own
+	Channel       string   // channel (slack): posted with alerts.slack's bot token when no webhook
+	URLEnv        string   // url_env (webhook)
+	To            []string // to (email): recipients, sent through alerts.email's server and sender
 }
 
 // Policy returns the policy of priority p.
@@ -116,14 +119,15 @@ var builtinSinks = []string{"slack", "pagerduty", "webhook"}
 
 // decode reads alerts.escalation over the defaults: a policy, the sinks
 // and the priorities given replace the default ones of the same name.
-func (e *EscalationSettings) decode(m *mapNode) {
+// hasSMTP says whether alerts.email has a server, which email sinks need.
+func (e *EscalationSettings) decode(m *mapNode, hasSMTP bool) {
 	if sm := m.child("sinks"); sm != nil {
 		for _, name := range sm.keys() {
 			if slices.Contains(builtinSinks, name) {
 				sm.errorf(name, "%q is the alerts section's own sink; give this one another name", name)
 				continue
 			}
-			if s, ok := decodeEscalationSink(sm, name); ok {
+			if s, ok := decodeEscalationSink(sm, name, hasSMTP); ok {
 				e.Sinks = slices.DeleteFunc(e.Sinks, func(o EscalationSink) bool { return o.Name == name })
 				e.Sinks = append(e.Sinks, s)
 			}
@@ -155,17 +159,17 @@ func (e *EscalationSettings) decode(m *mapNode) {
 	}
 }
 
-func decodeEscalationSink(sm *mapNode, name string) (EscalationSink, bool) {
+func decodeEscalationSink(sm *mapNode, name string, hasSMTP bool) (EscalationSink, bool) {
 	c := sm.child(name)
 	if c == nil {
 		if !sm.wasBad(name) {
-			sm.errorf(name, "must be a mapping with type: pagerduty, slack or webhook")
+			sm.errorf(name, "must be a mapping with type: pagerduty, slack, webhook or email")
 		}
 		return EscalationSink{}, false
 	}
 	defer c.finish()
 	s := EscalationSink{Name: name}
-	if !c.enum("type", &s.Type, SinkPagerDuty, SinkSlack, SinkWebhook) {
+	if !c.enum("type", &s.Type, SinkPagerDuty, SinkSlack, SinkWebhook, SinkEmail) {
 		c.missing("type")
 		return s, false
 	}
@@ -188,6 +192,19 @@ func decodeEscalationSink(sm *mapNode, name string) (EscalationSink, bool) {
 		c.envName("url_env", &s.URLEnv)
 		if s.URLEnv == "" && !c.wasBad("url_env") {
 			c.missing("url_env")
+		}
+	case SinkEmail:
+		s.To = c.strings("to")
+		if len(s.To) == 0 && !c.wasBad("to") {
+			c.errorf("to", "an email sink needs at least one recipient")
+		}
+		for _, a := range s.To {
+			if _, err := mail.ParseAddress(a); err != nil {
+				c.errorf("to", "%q is not an e-mail address", a)
+			}
+		}
+		if !hasSMTP {
+			c.errorf("type", "an email sink is sent through alerts.email: set alerts.email.smtp_host")
 		}
 	}
 	return s, true

@@ -125,3 +125,40 @@ func TestLoad_EscalationErrorsAreLocated(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_EmailSinksNeedTheSMTPServerAndAddresses(t *testing.T) {
+	t.Parallel()
+	_, err := Load(writeProject(t, edit{SettingsFile, "", `alerts:
+  escalation:
+    sinks:
+      lead_mail: {type: email, to: [lead@acode.test]}
+      bad_mail: {type: email, to: ["not an address"]}
+      none_mail: {type: email}
+`}), minimalEnv)
+	for _, want := range []string{
+		"alerts.escalation.sinks.lead_mail.type: an email sink is sent through alerts.email: set alerts.email.smtp_host",
+		`alerts.escalation.sinks.bad_mail.to: "not an address" is not an e-mail address`,
+		"alerts.escalation.sinks.none_mail.to: an email sink needs at least one recipient",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+	p, err := Load(writeProject(t, edit{SettingsFile, "", `alerts:
+  evaluate_every: 5s
+  email: {smtp_host: mail.acode.test, to: [team@acode.test]}
+  escalation:
+    sinks:
+      lead_mail: {type: email, to: [lead@acode.test, cto@acode.test]}
+    critical:
+      levels: [{name: lead, sinks: [lead_mail]}]
+`}), minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := p.Settings.Alerts
+	if a.EvaluateEvery != 5*time.Second || a.Escalation.Sinks[len(a.Escalation.Sinks)-1].Type != SinkEmail ||
+		strings.Join(a.Escalation.Sinks[len(a.Escalation.Sinks)-1].To, ",") != "lead@acode.test,cto@acode.test" {
+		t.Errorf("alerts %+v", a)
+	}
+}

@@ -53,22 +53,18 @@ func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
 	if by := strings.TrimSpace(req.By + " " + req.Reason); by != "" {
 		who = by + " (" + who + ")"
 	}
-	c, err := s.state.AckAlertCondition(r.Context(), key, who, s.now())
+	c, err := s.state.Acknowledge(r.Context(), key, who, "api", s.now())
 	if errors.Is(err, state.ErrNotFound) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no open alert %q (GET / lists the open alerts)", key))
 		return
 	}
-	if err != nil {
+	if err != nil && c.AckedAt == nil {
 		s.log.Error("acknowledge alert", "condition", key, "err", err)
 		writeError(w, http.StatusInternalServerError, "the acknowledgement could not be recorded; see the service log")
 		return
 	}
-	if c.AckedBy == who {
-		if _, err := s.state.RecordAlert(r.Context(), state.AlertRecord{Condition: key, Severity: c.Severity,
-			Event: "acknowledged", Sink: "api", Title: key, Message: "acknowledged by " + who,
-			Status: state.AlertSent, At: *c.AckedAt}); err != nil {
-			s.log.Warn("record acknowledgement", "condition", key, "err", err)
-		}
+	if err != nil {
+		s.log.Warn("record acknowledgement", "condition", key, "err", err)
 	}
 	s.log.Info("alert acknowledged", "condition", key, "by", c.AckedBy)
 	writeJSON(w, http.StatusOK, ackView{Condition: c.Key, Severity: c.Severity, AcknowledgedAt: *c.AckedAt,

@@ -54,3 +54,18 @@ func (s *Store) AckAlertCondition(ctx context.Context, key, by string, at time.T
 	}
 	return c, err
 }
+
+// Acknowledge is AckAlertCondition plus its line in the alert log (event
+// "acknowledged", sink via: "api", "cli"), written only by the call that
+// took the ack, so the API and `acode alerts ack` record it alike.
+func (s *Store) Acknowledge(ctx context.Context, key, by, via string, at time.Time) (AlertCondition, error) {
+	c, err := s.AckAlertCondition(ctx, key, by, at)
+	if err != nil || c.AckedBy != by {
+		return c, err
+	}
+	if _, err := s.RecordAlert(ctx, AlertRecord{Condition: key, Severity: c.Severity, Event: "acknowledged", Sink: via,
+		Title: key, Message: "acknowledged by " + by, Status: AlertSent, At: *c.AckedAt}); err != nil {
+		return c, fmt.Errorf("record the acknowledgement of %s: %w", key, err)
+	}
+	return c, nil
+}
