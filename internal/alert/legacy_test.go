@@ -80,7 +80,7 @@ func TestEscalation_OldCriticalEscalationPagesThroughTheMatrixOncePerLevel(t *te
 			t.Fatalf("pages %v, want %v", got, want)
 		}
 	}
-	check(14*time.Minute)
+	check(14 * time.Minute)
 	check(time.Minute, "lead:trigger")
 	check(4 * time.Minute)
 	check(time.Minute, "legacy:trigger")
