@@ -22,17 +22,19 @@ func newCDCCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			unlock, err := cdc.Lock(p.Settings.StateDB, args[0])
-			if err != nil {
-				return &exitError{code: exitBusy, err: err}
-			}
-			defer unlock()
 			ctx := cmd.Context()
 			st, err := state.Open(ctx, p.Settings.StateDB)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			unlock, lost, err := cdc.Hold(ctx, st, p.Settings.StateDB, args[0])
+			if err != nil {
+				return &exitError{code: exitBusy, err: err}
+			}
+			defer unlock()
+			ctx, cancel := stopWhenLost(ctx, lost)
+			defer cancel()
 			o, err := cdc.Open(ctx, p, args[0], st, g.log)
 			if err != nil {
 				return cdcExit(err)
@@ -40,7 +42,11 @@ func newCDCCmd(g *globals) *cobra.Command {
 			defer o.Close()
 			stop := logCDCProgress(ctx, g.log, o.Stats, time.Minute)
 			defer stop()
-			return cdcExit(cdc.Run(ctx, o.Config))
+			err = cdc.Run(ctx, o.Config)
+			if c := context.Cause(ctx); err == nil && c != nil && !errors.Is(c, context.Canceled) {
+				return &exitError{code: exitBusy, err: c} // the lock was lost: stopped so another reader may run
+			}
+			return cdcExit(err)
 		},
 	}
 	cmd.AddCommand(newCDCCompactCmd(g))
@@ -70,4 +76,18 @@ func logCDCProgress(ctx context.Context, log *slog.Logger, s *cdc.Stats, period 
 			"committed", now.Committed, "last_commit_on_source", now.LastCommit,
 			"lag_p50_seconds", now.LagP50.Seconds(), "lag_p95_seconds", now.LagP95.Seconds(), "lag_max_seconds", now.LagMax.Seconds())
 	})
+}
+
+// stopWhenLost is ctx, also ended when the reader's lock is lost: another
+// process may then take the connection, and two readers must never run.
+func stopWhenLost(ctx context.Context, lost <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-lost:
+			cancel(errors.New("the cdc reader's lock in the state store was lost"))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
 }

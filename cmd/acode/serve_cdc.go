@@ -91,11 +91,13 @@ func keepReading(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 // readOnce is one reader's life: lock, open, run until ctx ends or it
 // halts; /metrics shows its figures while it runs.
 func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, exposed *metrics.CDC, alerts *alert.Manager, name string) error {
-	unlock, err := cdc.Lock(p.Settings.StateDB, name)
+	unlock, lost, err := cdc.Hold(ctx, st, p.Settings.StateDB, name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	ctx, cancel := stopWhenLost(ctx, lost)
+	defer cancel()
 	o, err := cdc.Open(ctx, p, name, st, log)
 	if err != nil {
 		return err
