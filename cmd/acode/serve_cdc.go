@@ -112,6 +112,11 @@ func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *stat
 			log.Warn("alert on the cdc rewind", "err", err)
 		}
 	}
+	o.Config.OnPurged = func(ctx context.Context, pg cdc.Purge) {
+		if err := alerts.CDCPurged(ctx, name, pg.Server, pg.Oldest, pg.Start.String(), pg.Streams, pg.Positions, pg.Resync); err != nil {
+			log.Warn("alert on the purged binlog", "err", err)
+		}
+	}
 	return cdc.Run(ctx, o.Config)
 }
 

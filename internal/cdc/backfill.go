@@ -149,6 +149,9 @@ func (l *landing) commitBackfill(ctx context.Context, files []rangeFile, day tim
 	if _, err := snapshot.Publish(ctx, l.sink.Store, lay, l.manifest(start), staged, true); err != nil {
 		return fmt.Errorf("commit backfill of %s: %w", l.table.Name, err)
 	}
+	// Committed: the checkpoint and the pending record are settled even if
+	// the reader is being stopped, or the stop would report a failure.
+	ctx = context.WithoutCancel(ctx)
 	if err := snapshot.DeleteStaged(ctx, l.sink.Store, staged); err != nil {
 		l.sink.Log.Warn("delete staged backfill files", "err", err)
 	}

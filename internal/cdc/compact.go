@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -216,19 +217,14 @@ func changeLogState(cl *snapshot.Manifest) snapshot.ChangeLogState {
 
 // lastBackfill is the index of the first file of the last backfill in the
 // change log's files (-1 without one): files are listed in commit order,
-// and a backfill's range files are committed together.
+// and a backfill's range files, committed together, start with range 0.
 func lastBackfill(cl *snapshot.Manifest) int {
-	at := -1
 	for i := len(cl.Files) - 1; i >= 0; i-- {
-		backfill := strings.Contains(cl.Files[i].Key[strings.LastIndex(cl.Files[i].Key, "/")+1:], "_backfill_")
-		switch {
-		case backfill:
-			at = i
-		case at >= 0:
-			return at
+		if strings.Contains(path.Base(cl.Files[i].Key), "_backfill_0_") {
+			return i
 		}
 	}
-	return at
+	return -1
 }
 
 // compactDay rebuilds day's snapshot from base and the day's change log

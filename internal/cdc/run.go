@@ -44,6 +44,14 @@ type Config struct {
 	// OnDiverged, when set, is told when the reader rewound past orphan
 	// transactions of a diverged server (acode serve raises an alert).
 	OnDiverged func(ctx context.Context, d Divergence)
+	// Retention, when set, reads the binlog files the server read holds:
+	// a *PositionError then tells a purged checkpoint apart (purge.go).
+	Retention func(ctx context.Context) (Retention, error)
+	// Resync backfills the streams whose checkpoint was purged again
+	// (invalid_cdc_cursor_position_behavior Re-sync data) instead of
+	// stopping; OnPurged is told either way.
+	Resync   bool
+	OnPurged func(ctx context.Context, p Purge)
 }
 
 // run is one Run's state: the landings and the position read up to.
@@ -95,6 +103,16 @@ func runReader(ctx context.Context, cfg Config) error {
 			case rewound:
 				failures, pause = 0, time.Second
 				continue // read again from the common point
+			}
+		}
+		if ctx.Err() == nil {
+			resynced, rerr := r.resyncPurged(ctx, err)
+			if rerr != nil {
+				return rerr
+			}
+			if resynced {
+				failures, pause = 0, time.Second
+				continue // read on from the new snapshot positions
 			}
 		}
 		switch {

@@ -94,6 +94,12 @@ type Opened struct {
 	db *sql.DB
 }
 
+// Retention reads the binlog files the source read holds, the start
+// position of the first ones (see ReadRetention).
+func (o *Opened) Retention(ctx context.Context, first int) (Retention, error) {
+	return ReadRetention(ctx, o.db, first)
+}
+
 // Close releases the source pool.
 func (o *Opened) Close() { o.db.Close() }
 
@@ -196,6 +202,8 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	if cdc.Backfill {
 		o.Config.Backfill = &Backfill{DB: o.db, ChunkRows: st.ChunkRows}
 	}
+	o.Config.Retention = func(ctx context.Context) (Retention, error) { return ReadRetention(ctx, o.db, 1) }
+	o.Config.Resync = conn.Source.InvalidCursor == config.CursorResync
 	return nil
 }
 

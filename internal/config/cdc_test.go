@@ -63,3 +63,27 @@ func TestLoad_CDCSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_InvalidCDCCursorBehaviorIsAirbytesChoice(t *testing.T) {
+	t.Parallel()
+	resync := edit{srcFile, "  ssl_mode:\n", "  replication_method:\n    method: CDC\n    invalid_cdc_cursor_position_behavior: Re-sync data\n  ssl_mode:\n"}
+	p, err := Load(writeProject(t, resync), minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Connections["conn"].Source.InvalidCursor; got != CursorResync {
+		t.Errorf("invalid_cdc_cursor_position_behavior Re-sync data: %q", got)
+	}
+	p, err = Load(writeProject(t, cdcSource), minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Connections["conn"].Source.InvalidCursor; got != CursorFailSync {
+		t.Errorf("invalid_cdc_cursor_position_behavior Fail sync: %q", got)
+	}
+	bad := edit{srcFile, "  ssl_mode:\n", "  replication_method:\n    method: CDC\n    invalid_cdc_cursor_position_behavior: Retry\n  ssl_mode:\n"}
+	_, err = Load(writeProject(t, bad), minimalEnv)
+	if err == nil || !strings.Contains(err.Error(), "invalid_cdc_cursor_position_behavior") || !strings.Contains(err.Error(), "Re-sync data") {
+		t.Errorf("err = %v, want an error naming the key and the values", err)
+	}
+}

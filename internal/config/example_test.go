@@ -122,6 +122,7 @@ func TestLoad_ExampleYieldsTheSeedValues(t *testing.T) {
 		Password:          "senha_segura_acode",
 		SSL:               SSLMode{Mode: SSLPreferred},
 		ReplicationMethod: ReplicationStandard,
+		InvalidCursor:     CursorFailSync,
 	}
 	wantDest := Destination{
 		File:            filepath.Join(dir, "destinations/destination_s3_acode/configuration.yaml"),

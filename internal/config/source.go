@@ -24,6 +24,14 @@ const (
 	ReplicationCDC      = "CDC"
 )
 
+// What a CDC reader does when the server no longer holds its checkpoint's
+// binlog (replication_method.invalid_cdc_cursor_position_behavior, the
+// values of source-mysql).
+const (
+	CursorFailSync = "Fail sync"    // stop the reader and alert
+	CursorResync   = "Re-sync data" // alert, backfill the streams again by ranges, go on from there
+)
+
 // Source is a MySQL source (airbyte/source-mysql's configuration).
 type Source struct {
 	File         string // absolute path of its configuration.yaml
@@ -37,6 +45,9 @@ type Source struct {
 	JDBCURLParams     string // "key=value&key2=value2", as source-mysql takes them
 	SSL               SSLMode
 	ReplicationMethod string // ReplicationStandard or ReplicationCDC
+	// InvalidCursor is invalid_cdc_cursor_position_behavior: CursorFailSync
+	// (the default) or CursorResync.
+	InvalidCursor string
 
 	project *Project // the project it was loaded with, for RefreshSecrets
 }
@@ -56,7 +67,7 @@ type SSLMode struct {
 func (s *Source) Addr() string { return fmt.Sprintf("%s:%d", s.Host, s.Port) }
 
 func (l *loader) decodeSource(f *fileDecoder, root *mapNode, file string) *Source {
-	s := &Source{File: file, Port: 3306, ReplicationMethod: ReplicationStandard}
+	s := &Source{File: file, Port: 3306, ReplicationMethod: ReplicationStandard, InvalidCursor: CursorFailSync}
 	l.octaviaHeader(root, "source", &s.ResourceName)
 	cfg := root.child("configuration")
 	root.finish()
@@ -80,7 +91,7 @@ func (l *loader) decodeSource(f *fileDecoder, root *mapNode, file string) *Sourc
 	if m := cfg.child("ssl_mode"); m != nil {
 		l.decodeSSLMode(m, &s.SSL)
 	}
-	decodeReplication(cfg, &s.ReplicationMethod)
+	decodeReplication(cfg, s)
 	decodeTunnel(cfg)
 	cfg.finish()
 	return s
@@ -136,7 +147,8 @@ func (l *loader) pemValue(m *mapNode, key string, secret bool) string {
 
 // decodeReplication accepts replication_method both as source-mysql 1.x's
 // mapping {method: STANDARD} and as the older plain string.
-func decodeReplication(cfg *mapNode, dst *string) {
+func decodeReplication(cfg *mapNode, s *Source) {
+	dst := &s.ReplicationMethod
 	if !cfg.has("replication_method") {
 		return
 	}
@@ -149,11 +161,10 @@ func decodeReplication(cfg *mapNode, dst *string) {
 	if !m.enum("method", dst, ReplicationStandard, ReplicationCDC) {
 		m.missing("method")
 	}
-	// CDC tuning of source-mysql. acode's reader starts at once, reads
-	// binlog times in UTC, and a checkpoint the server no longer holds
-	// is an alert (see the cdc section of acode.yaml), so these are
-	// accepted and change nothing.
-	m.ignore("initial_waiting_seconds", "server_time_zone", "invalid_cdc_cursor_position_behavior", "initial_load_timeout_hours")
+	m.enum("invalid_cdc_cursor_position_behavior", &s.InvalidCursor, CursorFailSync, CursorResync)
+	// CDC tuning of source-mysql. acode's reader starts at once and reads
+	// binlog times in UTC, so these are accepted and change nothing.
+	m.ignore("initial_waiting_seconds", "server_time_zone", "initial_load_timeout_hours")
 	m.finish()
 }
 
