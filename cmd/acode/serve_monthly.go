@@ -24,36 +24,45 @@ const monthlyCareSchedule = "care/monthly"
 // destination of the first failover pair's primary, beside the archives.
 const configBackupPrefix = "acode_historical/config_backups"
 
+// careRunTimeout bounds one run of a care duty: a destination that
+// accepts connections and never answers holds that duty only, and only
+// until then.
+const careRunTimeout = time.Hour
+
 // startMonthlyCare runs the seed's monthly care on the leader, once per
 // month (checked at start and every hour): the config backup
 // (acode-connections-YYYYMM.json) and the archive of the month that ended.
-// The weekly table sizes (weeklyTableSizes) and the daily CDC compaction
-// (dailyCompaction) run in the same loop.
 // Both are idempotent, so the month is recorded done only after they
 // succeed: a leader that dies half-way leaves the month to the next one.
+// The weekly table sizes (weeklyTableSizes) run on the same cadence in a
+// goroutine of their own, and neither is waited for by the other loops:
+// an unreachable destination delays nothing but its own duty.
 func startMonthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
-			if err := monthlyCare(ctx, log, p, st, time.Now().UTC()); err != nil && ctx.Err() == nil {
-				log.Error("monthly care (config backup, archive): retried in an hour", "err", err)
+	hourly := func(what string, duty func(context.Context, *slog.Logger, *config.Project, *state.Store, time.Time) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			for {
+				rctx, done := context.WithTimeout(ctx, careRunTimeout)
+				err := duty(rctx, log, p, st, time.Now().UTC())
+				done()
+				if err != nil && ctx.Err() == nil {
+					log.Error(what+": retried in an hour", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
 			}
-			if err := weeklyTableSizes(ctx, log, p, st, time.Now().UTC()); err != nil && ctx.Err() == nil {
-				log.Error("weekly table sizes: retried in an hour", "err", err)
-			}
-			dailyCompaction(ctx, log, p, st)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+		}()
+	}
+	hourly("monthly care (config backup, archive)", monthlyCare)
+	hourly("weekly table sizes", weeklyTableSizes)
 	return func() { cancel(); wg.Wait() }
 }
 
