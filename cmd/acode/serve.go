@@ -105,6 +105,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		return &exitError{code: exitConfig, err: fmt.Errorf("listen on %s: %w", settings.Listen, err)}
 	}
 	sy := &syncer.Syncer{Project: p, State: st, Log: log, SharedRanges: st.Engine() == "postgres"}
+	orch.SharedRanges = sy.SharedRanges
 	if sy.SharedRanges {
 		stopRanges := (&syncer.RangeWorkers{Syncer: sy, Owner: node.ID(), Log: log.With("component", "range_workers")}).Start(ctx)
 		defer stopRanges()

@@ -42,6 +42,10 @@ type Orchestrator struct {
 	Project *config.Project
 	State   *state.Store
 	Log     *slog.Logger
+	// SharedRanges is the syncer's (serve on a PostgreSQL state): the
+	// ranges of every job it runs are read by the range workers of every
+	// replica.
+	SharedRanges bool
 
 	// Checker runs health rounds and the probe of a primary that dropped a
 	// sync's connection; one on Project and State when nil.

@@ -114,7 +114,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	jobCtx, cancel := context.WithTimeoutCause(ctx, policy.MaxDuration, fmt.Errorf("%w (%s)", ErrMaxDuration, policy.MaxDuration))
 	defer cancel()
 	h := &retryHook{r: r, conn: conn, delay: policy.RetryDelay}
-	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log()}
+	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log(), SharedRanges: r.o.SharedRanges}
 	res, jobErr := s.Run(jobCtx, conn, syncer.Options{
 		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
 		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: func(j state.Job) { r.jobCreated(ctx, j) },

@@ -16,7 +16,7 @@ import (
 // OnJobEnd, as the last one goes to the caller.
 func (o *Orchestrator) RunJob(ctx context.Context, connection string, opts syncer.Options) (*syncer.Result, error) {
 	if _, err := o.Pair(connection); errors.Is(err, ErrNotInPair) {
-		s := &syncer.Syncer{Project: o.Project, State: o.State, Log: o.log()}
+		s := &syncer.Syncer{Project: o.Project, State: o.State, Log: o.log(), SharedRanges: o.SharedRanges}
 		return s.Run(ctx, connection, opts)
 	} else if err != nil {
 		return nil, err

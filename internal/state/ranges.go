@@ -68,6 +68,7 @@ type RangeTask struct {
 	Status     RangeTaskStatus
 	Claim      int64 // fencing token, bumped at every claim and every re-queue
 	Owner      string
+	Reading    bool // the claim counts as one of the source's reads (until EndRead)
 	Failures   int
 	Error      string
 	PartKey    string
@@ -283,7 +284,7 @@ func (s *Store) RecordRangePart(ctx context.Context, t RangeTask, p Part) error 
 // RangeTasks returns the tasks of a job's stream in range order.
 func (s *Store) RangeTasks(ctx context.Context, jobID int64, stream string) ([]RangeTask, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT t.job_id, j.connection, t.stream, t.range_index, t.source, t.budget, t.attempt,
-		t.status, t.claim, t.owner, t.failures, t.error, t.part_key
+		t.status, t.claim, t.owner, t.reading, t.failures, t.error, t.part_key
 		FROM range_tasks t JOIN jobs j ON j.id = t.job_id WHERE t.job_id = ? AND t.stream = ? ORDER BY t.range_index`, jobID, stream)
 	if err != nil {
 		return nil, fmt.Errorf("range tasks of job %d stream %s: %w", jobID, stream, err)
@@ -291,11 +292,15 @@ func (s *Store) RangeTasks(ctx context.Context, jobID int64, stream string) ([]R
 	defer rows.Close()
 	var out []RangeTask
 	for rows.Next() {
-		var t RangeTask
+		var (
+			t       RangeTask
+			reading int
+		)
 		if err := rows.Scan(&t.JobID, &t.Connection, &t.Stream, &t.Index, &t.Source, &t.Budget, &t.Attempt,
-			&t.Status, &t.Claim, &t.Owner, &t.Failures, &t.Error, &t.PartKey); err != nil {
+			&t.Status, &t.Claim, &t.Owner, &reading, &t.Failures, &t.Error, &t.PartKey); err != nil {
 			return nil, fmt.Errorf("range tasks of job %d stream %s: %w", jobID, stream, err)
 		}
+		t.Reading = reading == 1 && t.Status == RangeClaimed
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
