@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 	"github.com/acode-dev/acode/internal/demo"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
@@ -178,24 +181,49 @@ func TestAcodeCDC_KillNineBetweenUploadAndCommitLosesAndRepeatsNothing(t *testin
 	duck := testenv.DuckDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// 1. Killed while its first file is staged and recorded as in flight,
-	// before the commit: the staged copy is there, the partition is not.
+	// The state is PostgreSQL behind toxiproxy: with 300 ms on every answer
+	// from it, each step of a commit (pending record, partition commit,
+	// checkpoint) takes long enough to be seen from the outside, on the
+	// store directly, and the process killed right there.
+	pg := testenv.SharedPostgres(t)
+	url := pg.NewDatabase(t)
+	direct := fmt.Sprintf("%s:%d", pg.Host, pg.Port)
+	proxy := testenv.StartToxiproxy(t).Proxy(t, "state", direct)
+	e.project.Edit(t, "acode.yaml", "state_db: .acode/state.db", "state_db: "+strings.Replace(url, direct, proxy.Addr(), 1))
+	st, err := state.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	// 1. Killed once a file is staged and recorded as in flight, before the
+	// commit: the staged copy is there, the partition does not list it.
 	// The writer starts once the first checkpoint (the server's position
 	// then: there is no backfill yet) is saved.
-	p := startCDC(t, bin, e, "ACODE_CDC_PAUSE_BEFORE_COMMIT=1h")
+	p := startCDC(t, bin, e)
 	p.waitLog(t, "cdc reader starting", time.Minute)
 	w := newWriter(t, e.primary, e.database)
 	writes := make(chan error, 1)
 	go func() { writes <- w.run(ctx, 400, 25*time.Millisecond) }()
-	staged := p.waitLog(t, "cdc file staged", 2*time.Minute)
-	p.kill(t)
-	key := staged["key"].(string)
-	if _, err := os.Stat(filepath.Join(e.project.LocalRoot(), filepath.FromSlash(key))); err == nil {
-		t.Fatalf("%s is in its partition although the process was killed before the commit", key)
+	proxy.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 300})
+	inFlight := killInFlight(t, p, st, e, false)
+	if listedIn(t, e, inFlight) {
+		t.Fatalf("%s is in its manifest although the process was killed before the commit", inFlight.File)
 	}
-	if st, _ := filepath.Glob(filepath.Join(e.project.LocalRoot(), "origin=airbyte", "database=bronze_acode", "_acode_staging", "*", "*", "*", "*.parquet")); len(st) == 0 {
+	if staged, _ := filepath.Glob(filepath.Join(e.project.LocalRoot(), "origin=airbyte", "database=bronze_acode", "_acode_staging", "*", "*", "*", "*.parquet")); len(staged) == 0 {
 		t.Fatal("no staged file after the upload: the kill did not land between the upload and the commit")
 	}
+	// 1b. The next process drops it; killed once a file is committed into
+	// its partition but its checkpoint not yet moved past it.
+	p = startCDC(t, bin, e)
+	p.waitLog(t, "cdc commit of the previous process never happened; its transactions are read again", 2*time.Minute)
+	inFlight = killInFlight(t, p, st, e, true)
+	p = startCDC(t, bin, e)
+	if m := p.waitLog(t, "cdc commit of the previous process completed", 2*time.Minute); m["key"] != inFlight.File {
+		t.Errorf("the commit completed is %v, want %s", m["key"], inFlight.File)
+	}
+	p.kill(t)
+	proxy.RemoveToxic(t, "slow")
 
 	// 2. Killed at random moments while the writer goes on.
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -212,7 +240,7 @@ func TestAcodeCDC_KillNineBetweenUploadAndCommitLosesAndRepeatsNothing(t *testin
 	}
 	want := e.primaryPosition(t)
 	p = startCDC(t, bin, e)
-	st := e.state(t)
+	p.waitLog(t, "cdc reader starting", time.Minute) // its signal handler is set: SIGTERM stops it cleanly
 	poll(t, 3*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-p.done; err != nil {
@@ -221,4 +249,60 @@ func TestAcodeCDC_KillNineBetweenUploadAndCommitLosesAndRepeatsNothing(t *testin
 	checkExactlyOnce(t, e, w, duck)
 	checkNewestRows(t, e, duck)
 	checkPartitionsClean(t, e)
+}
+
+// inFlight is a change log's commit in flight as the state records it.
+type inFlight struct {
+	Manifest string `json:"manifest"`
+	File     string `json:"file"`
+	Position string `json:"position"`
+}
+
+// killInFlight polls the state store for a commit in flight of any stream
+// (its pending record) and kills p the moment one is seen: before its
+// partition commit (committed false), or once the manifest lists its file
+// while the record is still there (committed true).
+func killInFlight(t *testing.T, p *cdcProcess, st *state.Store, e *cdcEnv, committed bool) inFlight {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		for _, table := range demo.Tables() {
+			c, ok, err := st.GetCursor(context.Background(), cdcConnection, table+"_cdc#pending")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok || c.Value == "" {
+				continue
+			}
+			var f inFlight
+			if err := json.Unmarshal([]byte(c.Value), &f); err != nil {
+				t.Fatal(err)
+			}
+			if committed && !listedIn(t, e, f) {
+				continue
+			}
+			p.kill(t)
+			return f
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("no commit in flight (committed %v) seen in the state store", committed)
+	return inFlight{}
+}
+
+// listedIn reports whether the partition's manifest lists the file.
+func listedIn(t *testing.T, e *cdcEnv, f inFlight) bool {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.project.LocalRoot(), filepath.FromSlash(f.Manifest)))
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m snapshot.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return false // being replaced: read it again on the next poll
+	}
+	return slices.Contains(m.Keys(), f.File)
 }

@@ -27,10 +27,6 @@ type Sink struct {
 	TypeMode   string // the manifest's type_mode
 	SpoolDir   string
 	Log        *slog.Logger
-	// PauseBeforeCommit holds each commit this long after its file is
-	// staged and its pending record written: a fault-injection point for
-	// tests that kill the process in that window (ACODE_CDC_PAUSE_BEFORE_COMMIT).
-	PauseBeforeCommit time.Duration
 
 	checkpoints checkpoints
 }
@@ -170,13 +166,6 @@ func (l *landing) publishFile(ctx context.Context, lf *logFile, upTo Position) e
 		return err
 	}
 	l.sink.Log.Info("cdc file staged", "table", l.table.Name, "key", fileKey, "rows", lf.rows, "transactions", lf.txns)
-	if d := l.sink.PauseBeforeCommit; d > 0 {
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 	if err := l.publish(ctx, lay, snapshot.StagedPart{StagingKey: stagingKey, Name: name, Rows: lf.rows, Bytes: lf.size, SHA256: sha}, upTo); err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/connect"
@@ -163,7 +162,6 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	if spool == "" {
 		spool = os.TempDir()
 	}
-	pause, _ := time.ParseDuration(os.Getenv("ACODE_CDC_PAUSE_BEFORE_COMMIT"))
 	o.Config = Config{
 		Connection:  conn.ResourceName,
 		Endpoint:    ep,
@@ -182,7 +180,7 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 			Options: parquet.Options{Codec: f.CompressionCodec, PageBytes: f.PageSizeKB << 10,
 				Dictionary: f.DictionaryEncoding, RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20,
 				SpoolDir: spool},
-			Mode: parquet.Mode(st.Types), TypeMode: st.Types, SpoolDir: spool, Log: log, PauseBeforeCommit: pause,
+			Mode: parquet.Mode(st.Types), TypeMode: st.Types, SpoolDir: spool, Log: log,
 		},
 		Cursors:       cursors,
 		FlushInterval: cdc.FlushInterval,
