@@ -107,6 +107,8 @@ func readOnce(ctx context.Context, log *slog.Logger, p *config.Project, st *stat
 	defer exposed.Set(name, nil)
 	stop := watchLag(ctx, log, alerts, name, o.Stats, p.Settings.CDC.LagAlert, p.Settings.CDC.FlushInterval)
 	defer stop()
+	stopRetention := watchRetention(ctx, log, alerts, name, o, p.Settings.CDC.RetentionAlertFiles, p.Settings.CDC.FlushInterval)
+	defer stopRetention()
 	o.Config.OnDiverged = func(ctx context.Context, d cdc.Divergence) {
 		if err := alerts.CDCDiverged(ctx, name, d.Server, d.From.String(), d.To.String(), d.OrphanList(100), len(d.Orphans), d.Retracted); err != nil {
 			log.Warn("alert on the cdc rewind", "err", err)
@@ -129,6 +131,31 @@ func watchLag(ctx context.Context, log *slog.Logger, alerts *alert.Manager, name
 		}
 		if err := alerts.CDCLag(ctx, name, now.LastLag, threshold); err != nil && ctx.Err() == nil {
 			log.Warn("alert on the cdc lag", "err", err)
+		}
+	})
+}
+
+// watchRetention tells the alerts, every period, how close the reader's
+// checkpoint is to the oldest binlog its server holds
+// (cdc_binlog_retention/<connection> under cdc.retention_alert_files).
+func watchRetention(ctx context.Context, log *slog.Logger, alerts *alert.Manager, name string, o *cdc.Opened, threshold int, every time.Duration) (stop func()) {
+	return o.Stats.Watch(ctx, every, func(ctx context.Context, _, now cdc.Totals) {
+		if now.Committed == "" {
+			return
+		}
+		pos, err := cdc.ParsePosition(now.Committed)
+		if err != nil {
+			return
+		}
+		c, err := o.CheckRetention(ctx, pos, threshold)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("cdc binlog retention check", "err", err)
+			}
+			return
+		}
+		if err := alerts.CDCRetention(ctx, name, c.Server, now.Committed, c.Oldest, c.Headroom, threshold, c.Near); err != nil && ctx.Err() == nil {
+			log.Warn("alert on the cdc binlog retention", "err", err)
 		}
 	})
 }

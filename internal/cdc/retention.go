@@ -93,3 +93,31 @@ func (r Retention) Headroom(p Position) (files int, ok bool) {
 	}
 	return at, true
 }
+
+// RetentionCheck is how close a checkpoint is to the oldest binlog the
+// server read holds.
+type RetentionCheck struct {
+	Server string
+	Oldest string // the oldest binlog file
+	// Headroom is the files held before the one the checkpoint needs (-1:
+	// purged past it); Near is set when that is under the threshold.
+	Headroom int
+	Near     bool
+}
+
+// CheckRetention compares checkpoint with the binlog the source read
+// holds: Near when fewer than threshold files precede the one it needs
+// (a checkpoint in the active file is never near: that file is not purged).
+func (o *Opened) CheckRetention(ctx context.Context, checkpoint Position, threshold int) (RetentionCheck, error) {
+	ret, err := ReadRetention(ctx, o.db, threshold+1)
+	if err != nil {
+		return RetentionCheck{}, err
+	}
+	c := RetentionCheck{Server: o.Endpoint.Name, Oldest: ret.Files[0].Name}
+	files, known := ret.Headroom(checkpoint)
+	c.Headroom, c.Near = files, known && files < threshold
+	if !known {
+		c.Headroom = len(ret.Files) - 1 // at least
+	}
+	return c, nil
+}

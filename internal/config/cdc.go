@@ -48,6 +48,11 @@ type CDCSettings struct {
 	// Compact (compact): acode serve's leader compacts every CDC stream's
 	// change log into the day's snapshot once a day, after midnight UTC.
 	Compact bool
+	// RetentionAlertFiles (retention_alert_files): acode serve raises
+	// cdc_binlog_retention/<connection> when the server read holds fewer
+	// binlog files than this before the one a reader's checkpoint needs
+	// (the active file never counts: it is not purged).
+	RetentionAlertFiles int
 }
 
 func defaultCDCSettings() CDCSettings {
@@ -64,6 +69,8 @@ func defaultCDCSettings() CDCSettings {
 		SpillMB:       8,
 		LagAlert:      5 * time.Minute,
 		Compact:       true,
+
+		RetentionAlertFiles: 1,
 	}
 }
 
@@ -80,6 +87,7 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.integer("spill_mb", &s.SpillMB, 1, 1<<16)
 	m.duration("lag_alert", &s.LagAlert)
 	m.boolean("compact", &s.Compact)
+	m.integer("retention_alert_files", &s.RetentionAlertFiles, 1, 1000)
 	if s.LagAlert < time.Second && !m.wasBad("lag_alert") {
 		m.errorf("lag_alert", "must be at least 1s")
 	}
