@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,7 +27,10 @@ import (
 const recordTimeout = 30 * time.Second
 
 func newServeCmd(g *globals) *cobra.Command {
-	var listen string
+	var (
+		listen    string
+		queueOnly bool
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP API that Airflow's Airbyte operators drive, and /metrics",
@@ -42,7 +46,9 @@ The API user and password come from the environment variables named in
 acode.yaml's serve section (ACODE_API_USER and ACODE_API_PASSWORD by default).
 On SIGTERM or SIGINT no new job is accepted, running jobs may finish within
 serve.shutdown_grace, then are cancelled and recorded as cancelled; a second
-signal exits at once.`,
+signal exits at once. With a PostgreSQL state_db a sync is queued work that
+any replica with a free slot (serve.max_jobs) claims, and on SIGTERM the
+jobs another replica can resume are handed back to the queue at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := g.project()
@@ -53,10 +59,17 @@ signal exits at once.`,
 			if cmd.Flags().Changed("listen") {
 				settings.Listen = listen
 			}
+			if queueOnly {
+				if !isSharedState(p.Settings.StateDB) {
+					return &exitError{code: exitConfig, err: errors.New("--queue-only needs a postgres:// state_db that other replicas, which run the jobs, share")}
+				}
+				settings.MaxJobs = -1
+			}
 			return serve(cmd.Context(), g.log, p, settings)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "host:port to listen on, e.g. 127.0.0.1:8001 (default: serve.listen in acode.yaml)")
+	cmd.Flags().BoolVar(&queueOnly, "queue-only", false, "run no sync job here: serve the APIs, lead when elected, and queue jobs for the other replicas (PostgreSQL state_db)")
 	return cmd
 }
 
@@ -118,6 +131,8 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		OnJobEnd:    onJobEnd(reg, alerts),
 		Run:         orch.RunJob, // a failover pair's jobs read the side its state names
 		TakeOver:    takeOverRule(st, orch),
+		Queue:       queueRule(orch),
+		MaxJobs:     settings.MaxJobs,
 		Owner:       node.ID(),
 	})
 	srv, err := server.New(server.Config{

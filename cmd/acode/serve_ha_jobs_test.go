@@ -30,6 +30,13 @@ type haJobCluster struct {
 
 func startHAJobCluster(t *testing.T, rowsPerSecond int) *haJobCluster {
 	t.Helper()
+	return startHAJobClusterWith(t, rowsPerSecond, nil, nil, nil)
+}
+
+// startHAJobClusterWith is startHAJobCluster with serve flags for each of
+// the three replicas.
+func startHAJobClusterWith(t *testing.T, rowsPerSecond int, flags ...[]string) *haJobCluster {
+	t.Helper()
 	p := seededProject(t, 40000, nil)
 	p.Edit(t, "connections/connection_mysql_local_acode/configuration.yaml",
 		"alias_name: farmarcas_si_analitico_diario_complemento\n          cursor_field: []\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n          selected: true",
@@ -46,8 +53,8 @@ func startHAJobCluster(t *testing.T, rowsPerSecond int) *haJobCluster {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &haJobCluster{p: p, st: st}
-	for range 3 {
-		c.reps = append(c.reps, startServe(t, p))
+	for i := range 3 {
+		c.reps = append(c.reps, startServe(t, p, flags[i]...))
 	}
 	return c
 }
@@ -107,6 +114,15 @@ func (c *haJobCluster) others(w *serveProcess) []*serveProcess {
 func (c *haJobCluster) waitTakeover(t *testing.T, id int64, w *serveProcess, from time.Time, limit time.Duration) time.Duration {
 	t.Helper()
 	var took time.Duration
+	defer func() {
+		if t.Failed() {
+			j, err := c.st.Job(context.Background(), id)
+			t.Logf("job %d in the state: %+v %v", id, j, err)
+			for _, r := range c.reps {
+				t.Logf("replica %s logged:\n%s", r.url, r.stderr)
+			}
+		}
+	}()
 	waitUntil(t, limit, "another replica to take the job over", func() bool {
 		j, err := c.st.Job(context.Background(), id)
 		if err == nil && c.owner(j) != nil && c.owner(j) != w {
@@ -157,6 +173,13 @@ func (c *haJobCluster) checkResumedAndExactlyOnce(t *testing.T, id int64, reps [
 	if err != nil || len(atts) < 2 || !strings.Contains(atts[0].Error, "superseded") {
 		t.Errorf("attempts of job %d: %+v %v; want the first superseded, then another", id, atts, err)
 	}
+	c.checkExactlyOnce(t)
+}
+
+// checkExactlyOnce checks that DuckDB reads every primary key of both
+// streams exactly once in the destination.
+func (c *haJobCluster) checkExactlyOnce(t *testing.T) {
+	t.Helper()
 	root := c.p.DB.Root(t)
 	duck := testenv.DuckDB(t)
 	for _, table := range haJobStreams {

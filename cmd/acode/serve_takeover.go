@@ -22,10 +22,28 @@ const (
 // jobLease is the lease serve opens the state with: the short shared one
 // on PostgreSQL, the default (one process, nobody to take over) on SQLite.
 func jobLease(stateDB string) time.Duration {
-	if strings.HasPrefix(stateDB, "postgres://") || strings.HasPrefix(stateDB, "postgresql://") {
+	if isSharedState(stateDB) {
 		return sharedJobLease
 	}
 	return state.DefaultLease
+}
+
+// isSharedState reports whether state_db names a PostgreSQL database that
+// several replicas may share.
+func isSharedState(stateDB string) bool {
+	l := strings.ToLower(stateDB)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// queueRule says which connections' jobs are queued work that any replica
+// with a free slot claims (on SQLite: this one process, at once). A
+// failover pair's run is not: its orchestrator creates the run's jobs as
+// it goes (primary, then maybe backup), so it runs where it was started.
+func queueRule(orch *pairsync.Orchestrator) func(string) bool {
+	return func(connection string) bool {
+		_, err := orch.Pair(connection)
+		return errors.Is(err, pairsync.ErrNotInPair)
+	}
 }
 
 // reapEvery is how often serve looks for abandoned jobs.

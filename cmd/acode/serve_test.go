@@ -64,11 +64,12 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServe runs the real binary and waits until its API answers.
-func startServe(t *testing.T, p *testenv.Project) *serveProcess {
+// startServe runs the real binary (serve's flags extra appended) and waits
+// until its API answers.
+func startServe(t *testing.T, p *testenv.Project, extra ...string) *serveProcess {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(acodeBin, "--config", p.Dir, "serve", "--listen", addr)
+	cmd := exec.Command(acodeBin, append([]string{"--config", p.Dir, "serve", "--listen", addr}, extra...)...)
 	cmd.Env = append(p.Environ(), "ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePass)
 	sp := &serveProcess{cmd: cmd, url: "http://" + addr, stderr: &logBuffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = sp.stderr

@@ -31,6 +31,7 @@ type ServeSettings struct {
 	JobAttempts   int           // job_attempts: attempts of a job started through the API
 	RetryDelay    time.Duration // retry_delay: pause between those attempts
 	StatusPage    string        // status_page: StatusPageAuth or StatusPagePublic
+	MaxJobs       int           // max_jobs: jobs this replica runs at once, 0 = no limit; the others wait queued for a free slot on any replica
 }
 
 func defaultServeSettings() ServeSettings {
@@ -71,6 +72,7 @@ func (s *ServeSettings) decode(m *mapNode, _ func(string) string) {
 	m.integer("job_attempts", &s.JobAttempts, 1, 100)
 	m.duration("retry_delay", &s.RetryDelay)
 	m.enum("status_page", &s.StatusPage, StatusPageAuth, StatusPagePublic)
+	m.integer("max_jobs", &s.MaxJobs, 0, 10000)
 }
 
 // nonNegativeDuration is duration that also accepts 0.

@@ -7,8 +7,13 @@
 // where a job runs (in this process, in the background), not how. How is
 // package syncer (one job against one source) or, for a failover pair,
 // package pairsync (which source, retries, failover), given as the
-// Options.Run. The runner is local to one process; the high-availability
-// work is to replace it, with package schedule, by a shared queue.
+// Options.Run.
+//
+// With Options.Queue a triggered job is not run by the process that
+// received the request: it is recorded as queued work in the state store
+// (queue.go), and whichever runner sharing that store has a free slot
+// (Options.MaxJobs) claims it. On shutdown such a runner hands its jobs
+// back to the queue at once instead of letting them run out a grace.
 package jobs
 
 import (
@@ -68,6 +73,18 @@ type Options struct {
 	// OnJobEnd, when set, is called with every job's result when it ends
 	// (metrics, alerts). It runs on the job's goroutine and must not block.
 	OnJobEnd func(res *syncer.Result, err error)
+	// Queue, when set, makes Trigger queue the jobs of the connections it
+	// returns true for instead of running them in this process: the job is
+	// recorded pending with no owner and any runner on the same state with
+	// a free slot claims it (the same one when it is alone, as on SQLite).
+	Queue func(connection string) bool
+	// MaxJobs bounds the jobs this runner runs at once that it claimed
+	// from the queue or took over: 0 is no bound, a negative value none
+	// (a replica that serves the API and leaves the work to the others).
+	MaxJobs int
+	// ClaimEvery is how often the queue is polled for work queued through
+	// other replicas (a Trigger here claims at once); 1 s when 0.
+	ClaimEvery time.Duration
 }
 
 // Runner starts and tracks the jobs of one server process.
@@ -80,6 +97,10 @@ type Runner struct {
 	cancelBase context.CancelFunc
 	reaperDone chan struct{}
 
+	stopClaims context.CancelFunc // ends the claim loop, before Shutdown counts the runs
+	claimDone  chan struct{}
+	pokes      chan struct{} // a job was queued here: claim now
+
 	mu      sync.Mutex
 	closed  bool
 	active  map[*run]struct{} // every job goroutine, from start to end
@@ -90,7 +111,7 @@ type Runner struct {
 type run struct {
 	job      state.Job // set when the job record exists
 	progress *syncer.Progress
-	cancel   context.CancelFunc
+	cancel   context.CancelCauseFunc
 	done     chan struct{}
 }
 
@@ -101,12 +122,15 @@ func New(s *syncer.Syncer, opts Options) *Runner {
 		log = slog.New(slog.DiscardHandler)
 	}
 	base, cancel := context.WithCancel(context.Background())
+	claimCtx, stopClaims := context.WithCancel(base)
 	r := &Runner{
 		syncer: s, opts: opts, log: log,
 		base: base, cancelBase: cancel, reaperDone: make(chan struct{}),
+		stopClaims: stopClaims, claimDone: make(chan struct{}), pokes: make(chan struct{}, 1),
 		active: map[*run]struct{}{}, running: map[int64]*run{},
 	}
 	go r.reap()
+	go r.claimLoop(claimCtx)
 	return r
 }
 
@@ -119,12 +143,15 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 	if err != nil {
 		return state.Job{}, err
 	}
-	jobCtx, cancel := context.WithCancel(r.base)
+	if r.queues(conn.ResourceName) {
+		return r.enqueue(ctx, conn.ResourceName)
+	}
+	jobCtx, cancel := context.WithCancelCause(r.base)
 	rn := &run{progress: syncer.NewProgress(), cancel: cancel, done: make(chan struct{})}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		cancel()
+		cancel(nil)
 		return state.Job{}, ErrShuttingDown
 	}
 	r.active[rn] = struct{}{}
@@ -134,7 +161,7 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 	failed := make(chan error, 1)
 	go func() {
 		defer close(rn.done)
-		defer cancel()
+		defer cancel(nil)
 		run := r.syncer.Run
 		if r.opts.Run != nil {
 			run = r.opts.Run
@@ -196,7 +223,7 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
 	}
 	if ok {
 		r.log.Info("cancelling job", "job_id", id)
-		rn.cancel()
+		rn.cancel(nil)
 		select {
 		case <-rn.done:
 		case <-ctx.Done():
@@ -211,6 +238,9 @@ func (r *Runner) Cancel(ctx context.Context, id int64) (state.Job, error) {
 		return state.Job{}, err
 	}
 	if !ok && !j.Status.Terminal() {
+		if j.Queued() {
+			return r.cancelElsewhere(ctx, j) // no runner holds it yet
+		}
 		if r.opts.TakeOver == nil {
 			return j, &NotOwnedError{Job: j}
 		}
@@ -255,19 +285,32 @@ func (r *Runner) Running() []int64 {
 // Shutdown refuses new jobs, lets running ones finish for the Grace period,
 // then cancels them (each is recorded as cancelled) and waits for them to
 // end. It returns ctx's error if they have not all ended when ctx does.
+//
+// Jobs another replica can resume (Queue and TakeOver accept them) do not
+// wait for the grace: they are stopped at once, where their uploaded parts
+// are recorded, and released to the queue, so another replica claims them
+// within its ClaimEvery and resumes the parts already uploaded.
 func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	first := !r.closed
 	r.closed = true
+	r.mu.Unlock()
+	r.stopClaims()
+	<-r.claimDone // no claim may start a run this shutdown does not see
+	r.mu.Lock()
 	runs := make([]*run, 0, len(r.active))
 	for rn := range r.active {
 		runs = append(runs, rn)
 	}
 	r.mu.Unlock()
-	if first && len(runs) > 0 && r.opts.Grace > 0 {
-		r.log.Info("waiting for running jobs to finish", "jobs", len(runs), "grace", r.opts.Grace)
+	stay := runs
+	if first {
+		stay = r.handOff(ctx, runs)
+	}
+	if first && len(stay) > 0 && r.opts.Grace > 0 {
+		r.log.Info("waiting for running jobs to finish", "jobs", len(stay), "grace", r.opts.Grace)
 		graceCtx, cancel := context.WithTimeout(ctx, r.opts.Grace)
-		_ = waitAll(graceCtx, runs)
+		_ = waitAll(graceCtx, stay)
 		cancel()
 	}
 	r.cancelBase() // cancels every job still running, and the reaper

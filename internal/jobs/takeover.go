@@ -31,7 +31,14 @@ func (r *Runner) takeOver() {
 	if closed {
 		return
 	}
-	claimed, err := r.syncer.State.ClaimAbandoned(r.base, r.owner(), r.opts.TakeOver)
+	free := r.free()
+	claimed, err := r.syncer.State.ClaimAbandoned(r.base, r.owner(), func(j state.Job) bool {
+		if free <= 0 || !r.opts.TakeOver(j) {
+			return false
+		}
+		free--
+		return true
+	})
 	if err != nil {
 		if r.base.Err() == nil {
 			r.log.Warn("take over abandoned jobs", "err", err)
@@ -47,7 +54,7 @@ func (r *Runner) takeOver() {
 // resume runs a claimed job in a goroutine the runner owns, tracked like a
 // triggered one (Cancel, Progress, Shutdown).
 func (r *Runner) resume(j state.Job) {
-	jobCtx, cancel := context.WithCancel(r.base)
+	jobCtx, cancel := context.WithCancelCause(r.base)
 	rn := &run{job: j, progress: syncer.NewProgress(), cancel: cancel, done: make(chan struct{})}
 	r.mu.Lock()
 	r.active[rn] = struct{}{}
@@ -55,7 +62,7 @@ func (r *Runner) resume(j state.Job) {
 	r.mu.Unlock()
 	go func() {
 		defer close(rn.done)
-		defer cancel()
+		defer cancel(nil)
 		res, err := r.syncer.Resume(jobCtx, j, syncer.Options{
 			MaxAttempts: r.opts.MaxAttempts,
 			RetryDelay:  r.opts.RetryDelay,
@@ -79,8 +86,11 @@ func (r *Runner) resume(j state.Job) {
 // the job reads cancelled at once through every replica's API, and the
 // running replica's next heartbeat (state.ErrJobEnded) stops the run.
 func (r *Runner) cancelElsewhere(ctx context.Context, j state.Job) (state.Job, error) {
-	r.log.Info("cancelling a job another replica runs", "job_id", j.ID, "owner", j.Owner)
 	msg := fmt.Sprintf("cancelled through %s while %s ran it", r.owner(), j.Owner)
+	if j.Queued() {
+		msg = fmt.Sprintf("cancelled through %s while it waited in the queue", r.owner())
+	}
+	r.log.Info("cancelling a job this replica does not run", "job_id", j.ID, "owner", j.Owner)
 	if err := r.syncer.State.FinishJob(ctx, j.ID, state.JobCancelled, msg, -1, -1); err != nil && !errors.Is(err, state.ErrJobEnded) {
 		return j, fmt.Errorf("cancel job %d: %w", j.ID, err)
 	}

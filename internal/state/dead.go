@@ -21,5 +21,8 @@ func (s *Store) JobDead(ctx context.Context, id int64) (bool, error) {
 	if j.Status.Terminal() {
 		return true, nil
 	}
+	if queued(j) {
+		return false, nil // a replica will claim it
+	}
 	return s.clock().Sub(j.HeartbeatAt) >= s.lease || ownerGone(j.Owner), nil
 }

@@ -88,7 +88,7 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
 			return err
-		case now.Sub(live.HeartbeatAt) < s.lease && !ownerGone(live.Owner):
+		case queued(live) || (now.Sub(live.HeartbeatAt) < s.lease && !ownerGone(live.Owner)):
 			return &AlreadyRunningError{Connection: connection, JobID: live.ID, Status: live.Status,
 				Owner: live.Owner, Since: live.CreatedAt, HeartbeatAt: live.HeartbeatAt}
 		default:
@@ -213,14 +213,14 @@ func (s *Store) updateLiveJob(ctx context.Context, jobID int64, what, query stri
 
 // ReapAbandoned fails every live job whose heartbeat is older than the
 // lease, as CreateJob does for one connection, and returns them as they are
-// now. The long-running service calls it periodically so that a job whose
+// now; a queued job (no owner) waits for a claim instead. The long-running service calls it periodically so that a job whose
 // process was killed reads "failed" to pollers (Airflow) without waiting for
 // the connection's next run.
 func (s *Store) ReapAbandoned(ctx context.Context) ([]Job, error) {
 	var reaped []Job
 	err := inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
-		stale, err := queryJobs(ctx, tx, selectJob+` WHERE status IN ('pending','running','incomplete') AND heartbeat_at < ? ORDER BY id`,
+		stale, err := queryJobs(ctx, tx, selectJob+` WHERE status IN ('pending','running','incomplete') AND owner <> '' AND heartbeat_at < ? ORDER BY id`,
 			formatTime(now.Add(-s.lease)))
 		if err != nil {
 			return err

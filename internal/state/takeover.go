@@ -30,7 +30,7 @@ func (s *Store) ClaimAbandoned(ctx context.Context, owner string, eligible func(
 		}
 		ts := formatTime(now)
 		for _, j := range live {
-			if j.Owner == owner || (now.Sub(j.HeartbeatAt) < s.lease && !ownerGone(j.Owner)) || !eligible(j) {
+			if j.Owner == owner || queued(j) || (now.Sub(j.HeartbeatAt) < s.lease && !ownerGone(j.Owner)) || !eligible(j) {
 				continue
 			}
 			msg := "superseded: " + owner + " took the job over from " + j.Owner + ", which stopped heartbeating or exited"

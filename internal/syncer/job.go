@@ -277,6 +277,9 @@ func (s *Syncer) attempts(ctx context.Context, conn *config.Connection, job stat
 		status, msg := state.AttemptSucceeded, ""
 		if err != nil {
 			status, msg = state.AttemptFailed, err.Error()
+			if cause := context.Cause(ctx); errors.Is(cause, state.ErrLostJob) && !errors.Is(err, cause) {
+				msg = cause.Error() + ": " + msg // the runner handed the job off (its shutdown)
+			}
 		}
 		if ferr := s.State.FinishAttempt(context.WithoutCancel(ctx), job.ID, att.Number, status, msg); ferr != nil {
 			log.Error("record attempt end", "err", ferr)
