@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -176,6 +177,38 @@ func (c *haJobCluster) checkResumedAndExactlyOnce(t *testing.T, id int64, reps [
 	c.checkExactlyOnce(t)
 }
 
+// checkStagingKeysPerAttempt checks that every part job id recorded was
+// staged under a key naming the attempt that wrote it, and that parts of
+// the first owner's attempt and of the new owner's are both among them: a
+// worker that lost the job and wakes writes to keys of its own attempt,
+// which no record of the new owner names, so it cannot overwrite them.
+func (c *haJobCluster) checkStagingKeysPerAttempt(t *testing.T, id int64) {
+	t.Helper()
+	attemptOf := regexp.MustCompile(`^range-\d+-a(\d+)(-c\d+)?\.parquet$`)
+	byAttempt := map[string]int{}
+	for _, s := range haJobStreams {
+		parts, err := c.st.Parts(context.Background(), id, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range parts {
+			if p.Key == "" {
+				continue // a key gap: no object
+			}
+			m := attemptOf.FindStringSubmatch(path.Base(p.Key))
+			if m == nil {
+				t.Errorf("part of job %d staged at %s: the key names no attempt", id, p.Key)
+				continue
+			}
+			byAttempt[m[1]]++
+		}
+	}
+	if len(byAttempt) < 2 {
+		atts, _ := c.st.Attempts(context.Background(), id)
+		t.Errorf("job %d recorded parts by attempt %v, want the first owner's and the new owner's; attempts %+v", id, byAttempt, atts)
+	}
+}
+
 // checkExactlyOnce checks that DuckDB reads every primary key of both
 // streams exactly once in the destination.
 func (c *haJobCluster) checkExactlyOnce(t *testing.T) {
@@ -243,6 +276,7 @@ func TestServeHA_AStalledWorkerThatWakesCannotRecordOrCommit(t *testing.T) {
 	})
 	waitSucceeded(t, id, c.reps)
 	c.checkResumedAndExactlyOnce(t, id, c.others(worker))
+	c.checkStagingKeysPerAttempt(t, id)
 	j, err := c.st.Job(context.Background(), id)
 	if err != nil || c.owner(j) == worker {
 		t.Errorf("job %d ends owned by the stalled worker: %+v %v", id, j, err)

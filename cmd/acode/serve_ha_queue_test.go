@@ -95,5 +95,6 @@ func TestServeHA_SIGTERMOfTheWorkerMovesItsJobAtOnce(t *testing.T) {
 	if !resumed {
 		t.Errorf("the replica that claimed job %d resumed no range", id)
 	}
+	c.checkStagingKeysPerAttempt(t, id)
 	c.checkExactlyOnce(t)
 }

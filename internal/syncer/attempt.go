@@ -176,7 +176,15 @@ func deleteStaging(ctx context.Context, store storage.Store, conn *config.Connec
 	return store.Delete(ctx, keys...)
 }
 
-func stagingKey(conn *config.Connection, jobID int64, stream string, firstRange int) string {
-	return layout.Join(layout.StagingPrefix(conn.Destination.BucketPath, conn.ResourceName, jobID),
-		stream, "range-"+strconv.Itoa(firstRange)+".parquet")
+// stagingKey names a part in the job's staging area. The key carries the
+// attempt that writes it and, for a range worker, its claim of the range
+// (the fencing token): a worker that stalled past its lease and wakes
+// after the job or the range moved writes an object no part record names,
+// instead of overwriting the one the new owner uploaded and recorded.
+func stagingKey(conn *config.Connection, jobID int64, attempt int, claim int64, stream string, firstRange int) string {
+	name := "range-" + strconv.Itoa(firstRange) + "-a" + strconv.Itoa(attempt)
+	if claim > 0 {
+		name += "-c" + strconv.FormatInt(claim, 10)
+	}
+	return layout.Join(layout.StagingPrefix(conn.Destination.BucketPath, conn.ResourceName, jobID), stream, name+".parquet")
 }

@@ -161,7 +161,11 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 // upload beside the encoding when the destination takes streams (S3). The
 // file backend takes the finished file by a link instead.
 func (r *streamRun) startPart(ctx context.Context, spool string, s *parquet.Schema, first int) (*part, error) {
-	key := stagingKey(r.conn, r.job.ID, r.stream.Name, first)
+	var claim int64
+	if r.task != nil {
+		claim = r.task.Claim
+	}
+	key := stagingKey(r.conn, r.job.ID, r.attempt, claim, r.stream.Name, first)
 	var deferred storage.Deferrer
 	if r.direct != nil {
 		key, deferred = r.direct.nextKey(), r.direct.d
