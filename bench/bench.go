@@ -70,6 +70,11 @@ type Config struct {
 	// throwaway PostgreSQL the benchmark starts (acode_local_pgstate),
 	// beside the SQLite one, and prints the difference.
 	StatePostgres bool
+	// Workers, when set, also syncs the table with each count w of `acode
+	// serve` replicas on one throwaway PostgreSQL state, their range
+	// workers sharing its ranges within a source budget of w
+	// (acode_<dest>_serve_x<w>; dest is s3 with S3, else local).
+	Workers []int
 }
 
 // Report is the result of a run: one entry per table size.
@@ -147,7 +152,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		fmt.Fprintf(out, "# every tool crosses a link of %s (tbf on a veth pair, toxiproxy latency)\n", rep.WAN)
 	}
 	var pg *sandbox.Postgres
-	if cfg.StatePostgres {
+	if cfg.StatePostgres || len(cfg.Workers) > 0 {
 		stop, err := startStatePostgres(&pg)
 		if err != nil {
 			return nil, err
@@ -177,6 +182,11 @@ func withDefaults(cfg Config) (Config, error) {
 	for _, n := range cfg.Rows {
 		if n < 1 {
 			return cfg, fmt.Errorf("bench: --rows %d: want a positive count", n)
+		}
+	}
+	for _, w := range cfg.Workers {
+		if w < 1 {
+			return cfg, fmt.Errorf("bench: --workers %d: want a positive count of replicas", w)
 		}
 	}
 	cfg.Rows = slices.Clone(cfg.Rows)
@@ -279,6 +289,11 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, pg 
 		printRow(out, n, m)
 	}
 	comparePostgresState(out, sr)
+	if len(cfg.Workers) > 0 {
+		if err := measureWorkers(ctx, cfg, src, s3, pg, dir, n, dump, sr, out); err != nil {
+			return sr, err
+		}
+	}
 	return sr, nil
 }
 

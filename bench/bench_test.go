@@ -109,8 +109,34 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	}
 }
 
+// TestRun_WorkersSyncTheTableThroughThatManyServeReplicas: --workers 1,2
+// syncs the table through one, then two `acode serve` on a PostgreSQL
+// state, each run reported with every row and the replicas' figures.
+func TestRun_WorkersSyncTheTableThroughThatManyServeReplicas(t *testing.T) {
+	testenv.SkipShort(t, "a MariaDB sandbox")
+	bin := buildAcode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	rep, err := Run(ctx, Config{Rows: []int{20_000}, Binary: bin, Workers: []int{1, 2}, Dir: t.TempDir(), BufferPool: "256M",
+		Settings: []string{"chunk_rows: 2000", "max_parallel_reads: 7"}}, &out)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	tools := map[string]Measurement{}
+	for _, m := range rep.Sizes[0].Runs {
+		tools[m.Tool] = m
+	}
+	for _, name := range []string{"acode_local_serve_x1", "acode_local_serve_x2"} {
+		m, ok := tools[name]
+		if !ok || m.Rows != 20_000 || m.RowsPerSec <= 0 || m.CPUSeconds <= 0 || m.PeakRSSMiB < 2 || m.OutputBytes < 100_000 {
+			t.Errorf("%s: %+v (found %v)\n%s", name, m, ok, out.String())
+		}
+	}
+}
+
 func TestRun_RejectsBadConfig(t *testing.T) {
-	for _, cfg := range []Config{{Binary: "acode"}, {Rows: []int{0}, Binary: "acode"}, {Rows: []int{10}}} {
+	for _, cfg := range []Config{{Binary: "acode"}, {Rows: []int{0}, Binary: "acode"}, {Rows: []int{10}}, {Rows: []int{10}, Binary: "acode", Workers: []int{0}}} {
 		if _, err := Run(context.Background(), cfg, &bytes.Buffer{}); err == nil {
 			t.Errorf("Run(%+v) succeeded", cfg)
 		}

@@ -79,6 +79,7 @@ mysqldump --compress and acode with the protocol's compression.`,
 	f.StringVar(&cfg.Dir, "dir", "", "working directory, kept after the run (default: a temp dir, removed)")
 	f.StringArrayVar(&cfg.Settings, "set", nil, `extra sync setting for the bench project's acode.yaml, e.g. --set "max_parallel_reads: 2"`)
 	f.StringArrayVar(&cfg.ChildEnv, "env", nil, `extra environment for every acode sync, e.g. --env GOGC=200 or --env GODEBUG=gctrace=1 (its stderr is not shown)`)
+	f.IntSliceVar(&cfg.Workers, "workers", nil, "also sync with each count of acode serve replicas on a throwaway PostgreSQL state, e.g. 1,2,3: their range workers share the table's ranges within a source budget of that count (acode_local_serve_x2, or acode_s3_... with --s3)")
 	f.StringVar(&stateDB, "state", "sqlite", "postgres: also sync with state_db on a throwaway PostgreSQL the benchmark starts (acode_local_pgstate) and print its difference to the SQLite state")
 	f.StringVar(&wan, "wan", "", "put the tools behind one link of LATENCY,BANDWIDTH (round trip, shared by all connections), e.g. 10ms,200mbit; needs root")
 	f.StringVar(&profile, "profile", "", "write each sync's CPU and heap profiles and debug log (cpu-TOOL.pprof, mem-TOOL.pprof, log-TOOL.txt, e.g. cpu-acode_local.pprof) into this directory")
