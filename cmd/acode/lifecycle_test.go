@@ -106,3 +106,47 @@ func TestCLI_LifecycleAbortMustOutlastTheLongestJob(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
 	}
 }
+
+// With archive.bucket the archive retention rule goes on that bucket (at
+// archive.prefix, here outside acode_historical/), once, with its own
+// abort rule; the data bucket keeps the backup rule. Applied on moto.
+func TestCLI_LifecycleArchiveRuleTargetsTheArchiveBucket(t *testing.T) {
+	t.Parallel()
+	srv := testenv.StartLifecycleS3(t)
+	m := testenv.SharedMariaDB(t)
+	p := testenv.NewProject(t, m, m.NewDatabase(t), srv)
+	p.PointBackup(t, m)
+	arch := srv.NewBucket(t)
+	appendYAML(t, p, "archive:\n  bucket: "+arch+"\n  prefix: hist/monthly\n")
+	for i, verb := range []string{"plan", "apply", "plan"} {
+		out, errOut, code := acode(t, p, "lifecycle", verb, "--json")
+		var res lifecycleJSON
+		if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+			t.Fatalf("lifecycle %s: exit %d, %v\n%s\n%s", verb, code, err, out, errOut)
+		}
+		got := map[string]string{}
+		for _, b := range res.Buckets {
+			for _, c := range b.Changes {
+				got[b.Bucket+" "+c.ID] = c.Action + " " + c.Want
+			}
+		}
+		action := "add"
+		if i == 2 {
+			action = "unchanged"
+		}
+		want := map[string]string{
+			p.Bucket + " acode_backup_transition":        action + ` prefix "origin=airbyte/database=bronze_acode_backup/" Enabled: STANDARD_IA at 30d, GLACIER at 90d, DEEP_ARCHIVE at 365d`,
+			p.Bucket + " acode_abort_incomplete_uploads": action + ` prefix "" Enabled; abort uploads at 7d`,
+			arch + " acode_archive_retention":            action + ` prefix "hist/monthly/" Enabled: GLACIER at 0d; expire at 2555d`,
+			arch + " acode_abort_incomplete_uploads":     action + ` prefix "" Enabled; abort uploads at 7d`,
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %v", verb, got)
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s %s: %q, want %q", verb, k, got[k], w)
+			}
+		}
+	}
+}
