@@ -19,8 +19,8 @@ import (
 
 func newArchiveCmd(g *globals) *cobra.Command {
 	var (
-		month, connection, prefix string
-		list, asJSON              bool
+		month, year, connection, prefix string
+		list, asJSON                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "archive [--month YYYY-MM] | --list",
@@ -48,13 +48,23 @@ func newArchiveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			run := (*archive.Archiver).Month
+			if year != "" {
+				if month != "" {
+					return &exitError{code: exitConfig, err: errors.New("--month and --year: give one")}
+				}
+				if m, err = time.Parse("2006", year); err != nil {
+					return &exitError{code: exitConfig, err: fmt.Errorf("--year %q: want YYYY", year)}
+				}
+				run = (*archive.Archiver).Year
+			}
 			var all []archive.Result
 			for _, c := range conns {
 				a, err := openArchiver(cmd.Context(), p, c, prefix, g.log)
 				if err != nil {
 					return err
 				}
-				res, err := a.Month(cmd.Context(), m)
+				res, err := run(a, cmd.Context(), m)
 				all = append(all, res...)
 				if err != nil {
 					printArchived(cmd, all, asJSON)
@@ -66,6 +76,7 @@ func newArchiveCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&month, "month", "", "month to archive, YYYY-MM (default: last month, UTC)")
+	cmd.Flags().StringVar(&year, "year", "", "copy each stream's latest monthly archive of this year, YYYY, to archive.yearly_prefix instead")
 	cmd.Flags().StringVar(&connection, "connection", "", "only this connection")
 	cmd.Flags().StringVar(&prefix, "prefix", "", "where archives go in the archive bucket or directory (default: acode.yaml's archive.prefix, "+archive.DefaultPrefix+")")
 	cmd.Flags().BoolVar(&list, "list", false, "list the archives instead")
@@ -185,17 +196,19 @@ func listArchives(cmd *cobra.Command, p *config.Project, conns []*config.Connect
 			continue // two connections archiving into one bucket: listed once
 		}
 		seen[st.Location(a.Prefix)] = true
-		es, err := archive.List(cmd.Context(), st, a.Prefix)
-		if err != nil {
-			return &exitError{code: exitDestination, err: err}
+		for _, pre := range []string{a.Prefix, a.YearlyPrefix} {
+			es, err := archive.List(cmd.Context(), st, pre)
+			if err != nil {
+				return &exitError{code: exitDestination, err: err}
+			}
+			all = append(all, es...)
 		}
-		all = append(all, es...)
 	}
 	if asJSON {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"archives": all})
 	}
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONNECTION\tSTREAM\tMONTH\tFROM DAY\tJOB\tROWS\tBYTES\tFILES\tARCHIVED AT")
+	fmt.Fprintln(tw, "CONNECTION\tSTREAM\tMONTH/YEAR\tFROM DAY\tJOB\tROWS\tBYTES\tFILES\tARCHIVED AT")
 	for _, e := range all {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", e.Connection, e.Stream, e.Month, e.FromDay, e.JobID, e.Rows, e.Bytes, e.Files, e.ArchivedAt)
 	}
@@ -230,7 +243,7 @@ func openArchiver(ctx context.Context, p *config.Project, c *config.Connection, 
 	if err != nil {
 		return nil, &exitError{code: exitDestination, err: err}
 	}
-	a := &archive.Archiver{Store: st, Conn: c, Prefix: pre, Log: log}
+	a := &archive.Archiver{Store: st, Conn: c, Prefix: pre, YearlyPrefix: p.Settings.Archive.YearlyPrefix, Log: log}
 	if p.Settings.Archive.Bucket != "" {
 		if a.Archive, err = connect.BucketStore(ctx, bucket, c.Destination); err != nil {
 			return nil, &exitError{code: exitDestination, err: fmt.Errorf("archive.bucket %s: %w", bucket, err)}

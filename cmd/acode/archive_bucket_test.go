@@ -70,8 +70,24 @@ func TestCLI_ArchiveIntoASeparateBucketListsAndRestoresFromThere(t *testing.T) {
 	if code != 0 || len(again.Archives) != 3 || again.Archives[0].Did != "already archived" {
 		t.Errorf("second run: exit %d %+v", code, again)
 	}
+	// The year's last monthly archive, kept under the yearly prefix of
+	// the same bucket (the seed's acode_historical/yearly_archives/).
+	year := time.Now().UTC().Format("2006")
+	yr, code, errOut := archiveRun(t, p, "--year", year)
+	if code != 0 || len(yr.Archives) != 3 {
+		t.Fatalf("archive --year: exit %d %+v\n%s", code, yr, errOut)
+	}
+	for _, a := range yr.Archives {
+		if a.Did != "archived" || a.From != month || a.Manifest != "acode_historical/yearly_archives/connection_mysql_s3_acode/"+a.Stream+"/"+year+"/_acode_manifest.json" {
+			t.Errorf("yearly archive %+v", a)
+		}
+		if got := duckRows(t, duck, filepath.Dir(s3.ObjectPath(archBucket, a.Manifest))); got != a.Rows {
+			t.Errorf("%s: DuckDB reads %d rows in the yearly archive, want %d", a.Stream, got, a.Rows)
+		}
+	}
 	out, _, code := acode(t, p, "archive", "--list", "--connection", "connection_mysql_s3_acode")
-	if code != 0 || strings.Count(strings.TrimSpace(out), "\n") != 3 || !strings.Contains(out, "farmarcas_si_analitico_diario_produtos") {
+	if code != 0 || strings.Count(strings.TrimSpace(out), "\n") != 6 || !strings.Contains(out, "farmarcas_si_analitico_diario_produtos") ||
+		!strings.Contains(out, "  "+year+"  ") {
 		t.Errorf("archive --list (exit %d):\n%s", code, out)
 	}
 	day := "2020-02-03"

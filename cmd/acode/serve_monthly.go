@@ -31,7 +31,8 @@ const careRunTimeout = time.Hour
 
 // startMonthlyCare runs the seed's monthly care on the leader, once per
 // month (checked at start and every hour): the config backup
-// (acode-connections-YYYYMM.json) and the archive of the month that ended.
+// (acode-connections-YYYYMM.json) and the archive of the month that ended
+// (in January, also the year's: its last monthly archive).
 // Both are idempotent, so the month is recorded done only after they
 // succeed: a leader that dies half-way leaves the month to the next one.
 // The weekly table sizes (weeklyTableSizes) run on the same cadence in a
@@ -101,6 +102,13 @@ func monthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 		res, err := a.Month(ctx, slot.AddDate(0, -1, 0))
 		if err != nil {
 			return fmt.Errorf("archive of connection %s (destination %s): %w", c.ResourceName, c.Destination.ResourceName, err)
+		}
+		if slot.Month() == time.January { // the year ended with that month: keep its last one
+			yr, err := a.Year(ctx, slot.AddDate(0, -1, 0))
+			if err != nil {
+				return fmt.Errorf("yearly archive of connection %s (destination %s): %w", c.ResourceName, c.Destination.ResourceName, err)
+			}
+			res = append(res, yr...)
 		}
 		for _, r := range res {
 			log.Info("monthly archive", "connection", r.Connection, "stream", r.Stream, "month", r.Month, "did", r.Did)

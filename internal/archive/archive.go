@@ -51,7 +51,10 @@ type Archiver struct {
 	Archive storage.Store
 	Conn    *config.Connection
 	Prefix  string // DefaultPrefix when empty
-	Log     *slog.Logger
+	// YearlyPrefix is where Year copies the year's last monthly archive;
+	// config.DefaultYearlyPrefix when empty.
+	YearlyPrefix string
+	Log          *slog.Logger
 }
 
 // ArchiveStore is the store that holds the archives.

@@ -102,3 +102,48 @@ func TestMonth_TakesTheLastDayAndFinishesWhatACrashedRunLeft(t *testing.T) {
 		t.Errorf("December: %+v, %v", res, err)
 	}
 }
+
+// A separate archive store (another directory here: the copy is read and
+// written): the month is archived there only; the year's last monthly
+// archive is copied under the yearly prefix once; a restore reads the
+// archive store and writes the bronze one.
+func TestYear_KeepsTheYearsLastMonthInASeparateArchiveStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, bronze := fixture(t)
+	arch, err := file.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Archive = arch
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if res, err := a.Month(ctx, nov); err != nil || res[0].Did != Archived {
+		t.Fatalf("month: %+v, %v", res, err)
+	}
+	if _, err := bronze.Stat(ctx, layout.Join(DefaultPrefix, "conn/t1/2026-11", layout.ManifestName)); err == nil {
+		t.Error("the month was archived in the bronze store")
+	}
+	year, err := a.Year(ctx, nov)
+	if err != nil || len(year) != 1 || year[0].Did != Archived || year[0].From != "2026-11" || year[0].JobID != 2 {
+		t.Fatalf("year: %+v, %v", year, err)
+	}
+	if again, err := a.Year(ctx, nov); err != nil || again[0].Did != AlreadyArchived {
+		t.Errorf("second year run: %+v, %v", again, err)
+	}
+	entries, err := List(ctx, arch, "acode_historical/yearly_archives")
+	if err != nil || len(entries) != 1 || entries[0].Month != "2026" || entries[0].Rows != 20 {
+		t.Errorf("yearly list %+v, %v", entries, err)
+	}
+	if res, err := a.Year(ctx, nov.AddDate(1, 0, 0)); err != nil || res[0].Did != NothingToArchive {
+		t.Errorf("2027: %+v, %v", res, err)
+	}
+	day := time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)
+	r, err := a.Restore(ctx, "t1", nov, day, false)
+	if err != nil || r.Rows != 20 {
+		t.Fatalf("restore: %+v, %v", r, err)
+	}
+	m, err := snapshot.ReadManifest(ctx, bronze, r.Manifest)
+	if err != nil || m.Status != "committed" || len(m.Files) != 1 {
+		t.Errorf("restored manifest %+v, %v", m, err)
+	}
+}

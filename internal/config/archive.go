@@ -12,6 +12,11 @@ import (
 // rule for acode_historical/ (GLACIER, kept 7 years).
 const DefaultArchivePrefix = "acode_historical/monthly_snapshots"
 
+// DefaultYearlyPrefix is where each year's last monthly archive is kept
+// (the seed's acode_historical/yearly_archives/) when
+// archive.yearly_prefix is not set.
+const DefaultYearlyPrefix = "acode_historical/yearly_archives"
+
 // HistoricalPrefix is the seed's acode_historical/: the archives and the
 // config backups, under the lifecycle's archive retention rule.
 const HistoricalPrefix = "acode_historical/"
@@ -27,12 +32,17 @@ type ArchiveSettings struct {
 	// Prefix (prefix) is the key prefix of the archives in that bucket,
 	// without a trailing "/"; DefaultArchivePrefix when absent.
 	Prefix string
+	// YearlyPrefix (yearly_prefix) is where the year's last monthly
+	// archive is copied once the year ended; DefaultYearlyPrefix when absent.
+	YearlyPrefix string
 	// BucketLine and PrefixLine are where they are written in acode.yaml
 	// (0 when absent), for errors found once the connections are known.
 	BucketLine, PrefixLine int
 }
 
-func defaultArchiveSettings() ArchiveSettings { return ArchiveSettings{Prefix: DefaultArchivePrefix} }
+func defaultArchiveSettings() ArchiveSettings {
+	return ArchiveSettings{Prefix: DefaultArchivePrefix, YearlyPrefix: DefaultYearlyPrefix}
+}
 
 // bucketName is S3's rule for bucket names (3-63 lowercase letters,
 // digits, dots and hyphens, starting and ending with a letter or digit).
@@ -51,6 +61,15 @@ func (s *ArchiveSettings) decode(m *mapNode, _ func(string) string) {
 			m.errorf("prefix", "%s", msg)
 		}
 		s.Prefix = strings.TrimSuffix(s.Prefix, "/")
+	}
+	if m.str("yearly_prefix", &s.YearlyPrefix) {
+		if msg := checkKeyPrefix(s.YearlyPrefix); msg != "" {
+			m.errorf("yearly_prefix", "%s", msg)
+		}
+		s.YearlyPrefix = strings.TrimSuffix(s.YearlyPrefix, "/")
+		if s.YearlyPrefix == s.Prefix {
+			m.errorf("yearly_prefix", "must differ from archive.prefix %q: a year would overwrite a month", s.Prefix)
+		}
 	}
 }
 

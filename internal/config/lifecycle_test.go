@@ -98,3 +98,11 @@ func TestLoad_ArchiveSettingsErrorsNameTheKey(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_YearlyPrefixMustDifferFromThePrefix(t *testing.T) {
+	t.Parallel()
+	_, err := Load(writeProject(t, edit{SettingsFile, "", "archive:\n  prefix: hist\n  yearly_prefix: hist/\n"}), minimalEnv)
+	if err == nil || !strings.Contains(err.Error(), `acode.yaml:3: archive.yearly_prefix: must differ from archive.prefix "hist"`) {
+		t.Errorf("err %v", err)
+	}
+}
