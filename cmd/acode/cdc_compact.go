@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/cdc"
+	"github.com/acode-dev/acode/internal/state"
 )
 
 func newCDCCompactCmd(g *globals) *cobra.Command {
@@ -38,7 +40,13 @@ func newCDCCompactCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c := &cdc.Compactor{Project: p, Log: g.log}
+			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			pause, _ := time.ParseDuration(os.Getenv("ACODE_CDC_COMPACT_PAUSE_BEFORE_COMMIT"))
+			c := &cdc.Compactor{Project: p, Log: g.log, State: st, PauseBeforeCommit: pause}
 			res, err := c.Compact(cmd.Context(), args[0], d)
 			if perr := printCompaction(cmd, res, asJSON); perr != nil {
 				return perr
@@ -46,6 +54,8 @@ func newCDCCompactCmd(g *globals) *cobra.Command {
 			switch {
 			case errors.Is(err, cdc.ErrNotCDC), errors.Is(err, cdc.ErrNoCompactionBase):
 				return &exitError{code: exitConfig, err: err}
+			case errors.Is(err, cdc.ErrCompactionRunning):
+				return &exitError{code: exitBusy, err: err}
 			}
 			return err
 		},

@@ -20,7 +20,7 @@ func dailyCompaction(ctx context.Context, log *slog.Logger, p *config.Project, s
 	if len(conns) == 0 {
 		return
 	}
-	ran, res, err := cdc.CompactDaily(ctx, &cdc.Compactor{Project: p, Log: log}, st, conns, time.Now().UTC())
+	ran, res, err := cdc.CompactDaily(ctx, &cdc.Compactor{Project: p, Log: log, State: st}, st, conns, time.Now().UTC())
 	if err != nil && ctx.Err() == nil {
 		log.Error("daily cdc compaction: retried in an hour", "err", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/snapshot"
+	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
 )
 
@@ -46,13 +47,23 @@ const CompactLookback = 400
 // change log alone does not say what the table held before it.
 var ErrNoCompactionBase = errors.New("no snapshot or backfill to compact from")
 
+// ErrCompactionRunning says another process compacts this connection now.
+var ErrCompactionRunning = errors.New("another acode compacts this connection")
+
 // Compactor builds the snapshots of one CDC connection's streams.
 type Compactor struct {
 	Project *config.Project
 	Log     *slog.Logger
+	// State, when set, holds the connection's compaction lock (two
+	// compactions of one partition would delete each other's parts).
+	State *state.Store
 	// KeysPerPass bounds the primary keys held in memory at once
 	// (DefaultCompactKeysPerPass when 0); see compact_merge.go.
 	KeysPerPass int
+	// PauseBeforeCommit holds each snapshot this long after its parts are
+	// staged: a fault-injection point for tests that kill the process
+	// there (ACODE_CDC_COMPACT_PAUSE_BEFORE_COMMIT for acode cdc compact).
+	PauseBeforeCommit time.Duration
 }
 
 // CompactResult is what compaction did for one stream and day.
@@ -88,6 +99,19 @@ func (c *Compactor) Compact(ctx context.Context, connection string, day time.Tim
 	}
 	store, err := connect.Store(ctx, conn.Destination)
 	if err != nil {
+		return nil, err
+	}
+	if c.State != nil {
+		release, _, err := Hold(ctx, c.State, c.Project.Settings.StateDB, conn.ResourceName+"_compact")
+		if errors.Is(err, ErrReaderRunning) {
+			return nil, fmt.Errorf("%w (%s): %v", ErrCompactionRunning, conn.ResourceName, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+	if err := clearStaging(ctx, store, compactStaging(conn)); err != nil {
 		return nil, err
 	}
 	day = day.UTC().Truncate(24 * time.Hour)

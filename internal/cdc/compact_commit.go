@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/snapshot"
@@ -76,6 +77,14 @@ func (sc *streamCompaction) build(ctx context.Context, lay layout.Stream, day ti
 		Cursor:     newest.Cursor,
 		Compaction: &inputs,
 	}
+	sc.log().Info("cdc snapshot staged", "stream", sc.stream.Name, "day", res.Day, "parts", len(staged))
+	if d := sc.c.PauseBeforeCommit; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if _, _, err := snapshot.RepairPartition(ctx, sc.store, lay); err != nil {
 		return nil, fmt.Errorf("repair %s: %w", lay.Partition, err)
 	}
@@ -97,7 +106,7 @@ func (sc *streamCompaction) build(ctx context.Context, lay layout.Stream, day ti
 // until the new manifest is written.
 func (sc *streamCompaction) stage(ctx context.Context, lay layout.Stream, parts []*logFile, started time.Time) ([]snapshot.StagedPart, error) {
 	run := started.UnixMilli()
-	prefix := layout.StagingPrefix(sc.conn.Destination.BucketPath, sc.conn.ResourceName+"_compact", run)
+	prefix := layout.Join(compactStaging(sc.conn), strconv.FormatInt(run, 10))
 	var staged []snapshot.StagedPart
 	for i, lf := range parts {
 		sha, err := lf.close()
@@ -112,4 +121,30 @@ func (sc *streamCompaction) stage(ctx context.Context, lay layout.Stream, parts 
 		staged = append(staged, snapshot.StagedPart{StagingKey: key, Name: name, Rows: lf.rows, Bytes: lf.size, SHA256: sha})
 	}
 	return staged, nil
+}
+
+// compactStaging is where a connection's compactions stage their parts:
+// beside the syncs' and the readers' staging areas, under its own name.
+func compactStaging(conn *config.Connection) string {
+	return layout.StagingRoot(conn.Destination.BucketPath, conn.ResourceName+"_compact")
+}
+
+// clearStaging removes what a killed compaction left staged (under the
+// lock, no other compaction of the connection runs).
+func clearStaging(ctx context.Context, store storage.Store, prefix string) error {
+	var keys []string
+	err := store.List(ctx, prefix+"/", func(o storage.ObjectInfo) error {
+		keys = append(keys, o.Key)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list compaction staging area: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := store.Delete(ctx, keys...); err != nil {
+		return fmt.Errorf("clear compaction staging area: %w", err)
+	}
+	return nil
 }

@@ -262,3 +262,81 @@ func TestCompact_MergeOnReadExamplesGiveTheSourceBetweenCompactions(t *testing.T
 		t.Errorf("Athena merge-on-read view differs from the source (%d rows): %s", len(source), d)
 	}
 }
+
+// stagedFiles lists what compactions left in the connection's staging area.
+func stagedFiles(t *testing.T, e *cdcEnv) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(e.project.LocalRoot(), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(filepath.ToSlash(path), "/_acode_staging/"+cdcConnection+"_compact/") {
+			out = append(out, path)
+		}
+		return nil
+	})
+	return out
+}
+
+func TestCompact_KilledBetweenStagingAndCommitLeavesTheOldSnapshotAndIsRedoneByTheNextRun(t *testing.T) {
+	t.Parallel()
+	e := newCDCEnv(t, "flush_interval: 1s")
+	duck := testenv.DuckDB(t)
+	st := e.state(t)
+	ctx := context.Background()
+	bin := buildAcode(t)
+	w := newWriter(t, e.primary, e.database)
+	if err := w.run(ctx, 50, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	_, stop := runInProcess(t, e)
+	want := e.primaryPosition(t)
+	poll(t, time.Minute, "the backfill", func() bool { return e.caughtUp(t, st, want) })
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	if _, err := compactor(t, e, 0).Compact(ctx, cdcConnection, today); err != nil {
+		t.Fatal(err)
+	}
+	first := diarioRows(t, e)
+	if err := w.run(ctx, 30, 0); err != nil {
+		t.Fatal(err)
+	}
+	want = e.primaryPosition(t)
+	poll(t, time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--config", e.project.Dir, "--log-format", "json", "cdc", "compact", cdcConnection, "--day", today.Format(time.DateOnly)}
+	p := startProcess(t, exec.Command(bin, args...), e, "ACODE_CDC_COMPACT_PAUSE_BEFORE_COMMIT=5m")
+	p.waitLog(t, "cdc snapshot staged", 2*time.Minute)
+	p.kill(t)
+	if d := diff(first, snapshotRows(t, e, duck, today)); d != "" {
+		t.Errorf("after kill -9 between staging and commit, readers see other than the previous snapshot: %s", d)
+	}
+	if len(stagedFiles(t, e)) == 0 {
+		t.Fatal("nothing staged by the killed compaction: the kill came at another point")
+	}
+
+	cmd := exec.Command(bin, args...)
+	cmd.Env = e.project.Environ()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("acode cdc compact after the kill: %v\n%s", err, out)
+	}
+	source := diarioRows(t, e)
+	if d := diff(source, snapshotRows(t, e, duck, today)); d != "" {
+		t.Errorf("snapshot after the next run differs from the source (%d rows): %s", len(source), d)
+	}
+	if left := stagedFiles(t, e); len(left) != 0 {
+		t.Errorf("staging area after the next run: %v", left)
+	}
+	store, err := file.New(e.project.LocalRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := snapshot.ReadManifest(ctx, store, "origin=airbyte/database=bronze_acode/"+demo.TableDiario+"/cog_dt_ingestion="+today.Format(time.DateOnly)+"/_acode_manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(filepath.Dir(e.snapshotGlob(demo.TableDiario))), "cog_dt_ingestion="+today.Format(time.DateOnly), "*.parquet"))
+	if len(files) != len(m.Files) {
+		t.Errorf("%d files in today's snapshot partition, its manifest lists %d", len(files), len(m.Files))
+	}
+}
