@@ -18,6 +18,7 @@ func newCDCCmd(g *globals) *cobra.Command {
 		Short: "Read the source's binlog by GTID and land whole transactions as change-log Parquet, in the foreground until stopped",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitCDCMemory()
 			p, err := g.project()
 			if err != nil {
 				return err

@@ -58,6 +58,22 @@ func limitSyncMemory(p *config.Project, connection string) {
 	debug.SetMemoryLimit(syncMemoryLimit(syncer.Writers(p.Settings.Sync, len(conn.SelectedStreams())), upload))
 }
 
+// cdcGCPercent is the GC's growth target for `acode cdc` when GOGC is not
+// set. A reader's live heap is steady (the open Parquet writers' pages and
+// dictionaries, the chunks of a big transaction in flight, ~80 MiB for one
+// stream), so the default 100 doubles it for little: at 50 a 1M-row
+// transaction peaks at ~150 MiB RSS instead of ~200, for the same CPU
+// within the noise (the GC's share stays ~3%).
+const cdcGCPercent = 50
+
+// limitCDCMemory sets cdcGCPercent unless the user chose GOGC.
+func limitCDCMemory() {
+	if _, ok := os.LookupEnv("GOGC"); ok {
+		return
+	}
+	debug.SetGCPercent(cdcGCPercent)
+}
+
 // syncMemoryLimit is the soft limit of a sync running writers Parquet
 // writers, each also holding upload bytes of upload buffers.
 func syncMemoryLimit(writers int, upload int64) int64 {
