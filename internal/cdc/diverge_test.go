@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,4 +143,90 @@ func retracted(t *testing.T, duck *testenv.Duck, glob string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestAcodeCDC_KillNineHalfWayThroughARewindIsFinishedByTheNextProcess:
+// the divergence of the test above, read by `acode cdc` on a PostgreSQL
+// state slowed by toxiproxy; the process is killed once the rewind is
+// recorded and some streams' checkpoints are back at the common point but
+// not all (a stream left at the orphan position would skip the promoted
+// server's transactions of the same sequence numbers). The next process,
+// started with the primary dead, starts on the promoted server, finishes
+// the rewind and goes on: every GTID once, every orphan retracted once.
+func TestAcodeCDC_KillNineHalfWayThroughARewindIsFinishedByTheNextProcess(t *testing.T) {
+	t.Parallel()
+	bin := buildAcode(t)
+	e := newCDCPrimaryPairEnv(t, "flush_interval: 1s", "switch_after: 2", "retry_max: 2s", "heartbeat: 1s", "read_timeout: 3s")
+	proxy, st := slowableState(t, e)
+	duck := testenv.DuckDB(t)
+	ctx := context.Background()
+	p := startCDC(t, bin, e)
+	p.waitLog(t, "cdc reader starting", time.Minute)
+	poll(t, time.Minute, "the first checkpoints", func() bool { return e.caughtUp(t, st, cdc.Position{}) })
+	w := newWriter(t, e.primary, e.database)
+	if err := w.run(ctx, 40, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	e.replica.Exec(t, "STOP SLAVE IO_THREAD")
+	common, err := cdc.CurrentPosition(ctx, e.replica.Root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.run(ctx, 5, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	ahead := e.primaryPosition(t)
+	poll(t, time.Minute, "the orphans to be landed from the primary", func() bool { return e.caughtUp(t, st, ahead) })
+	proxy.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 300})
+	e.primary.Kill(t)
+	e.replica.Exec(t, "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
+	poll(t, 2*time.Minute, "a rewind half-way: recorded, some checkpoints back at "+common.String()+", not all", func() bool {
+		if c, ok, err := st.GetCursor(ctx, cdcConnection, "_acode_cdc#rewind"); err != nil || !ok || c.Value == "" {
+			return false
+		}
+		back := 0
+		for _, table := range demo.Tables() {
+			c, ok, err := st.GetCursor(ctx, cdcConnection, table+"_cdc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok && c.Value == common.String() {
+				back++
+			}
+		}
+		if back == 0 || back == len(demo.Tables()) {
+			return false
+		}
+		p.kill(t)
+		return true
+	})
+	proxy.RemoveToxic(t, "slow")
+	p = startCDC(t, bin, e)
+	p.waitLog(t, "cdc rewind of the previous process is finished", 2*time.Minute)
+	w.db = e.replica.Root(t)
+	if err := w.run(ctx, 40, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	want, err := cdc.CurrentPosition(ctx, e.replica.Root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 2*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-p.done; err != nil {
+		t.Fatalf("acode cdc after SIGTERM: %v", err)
+	}
+	orphans := orphanGTIDs(w, common)
+	if len(orphans) != 5 {
+		t.Fatalf("%d orphan transactions in the writer's record, want 5 (common point %s)", len(orphans), common)
+	}
+	checkExactlyOnce(t, e, w, duck)
+	for _, table := range []string{demo.TableDiario, demo.TableComplemento} {
+		if d := diff(orphanLines(w, table, orphans), retracted(t, duck, e.changeLogGlob(table))); d != "" {
+			t.Errorf("%s: retraction rows differ from the orphans %v: %s", table, orphans, d)
+		}
+	}
+	checkNewestRowsOn(t, e, e.replica, duck)
+	checkPartitionsClean(t, e)
 }

@@ -185,16 +185,7 @@ func TestAcodeCDC_KillNineBetweenUploadAndCommitLosesAndRepeatsNothing(t *testin
 	// from it, each step of a commit (pending record, partition commit,
 	// checkpoint) takes long enough to be seen from the outside, on the
 	// store directly, and the process killed right there.
-	pg := testenv.SharedPostgres(t)
-	url := pg.NewDatabase(t)
-	direct := fmt.Sprintf("%s:%d", pg.Host, pg.Port)
-	proxy := testenv.StartToxiproxy(t).Proxy(t, "state", direct)
-	e.project.Edit(t, "acode.yaml", "state_db: .acode/state.db", "state_db: "+strings.Replace(url, direct, proxy.Addr(), 1))
-	st, err := state.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	proxy, st := slowableState(t, e)
 
 	// 1. Killed once a file is staged and recorded as in flight, before the
 	// commit: the staged copy is there, the partition does not list it.
@@ -305,4 +296,22 @@ func listedIn(t *testing.T, e *cdcEnv, f inFlight) bool {
 		return false // being replaced: read it again on the next poll
 	}
 	return slices.Contains(m.Keys(), f.File)
+}
+
+// slowableState points the project's state_db at a new PostgreSQL
+// database through a toxiproxy proxy (to slow it with a latency toxic) and
+// returns the proxy and a store reaching the database directly.
+func slowableState(t *testing.T, e *cdcEnv) (*testenv.ToxiProxy, *state.Store) {
+	t.Helper()
+	pg := testenv.SharedPostgres(t)
+	url := pg.NewDatabase(t)
+	direct := fmt.Sprintf("%s:%d", pg.Host, pg.Port)
+	proxy := testenv.StartToxiproxy(t).Proxy(t, "state", direct)
+	e.project.Edit(t, "acode.yaml", "state_db: .acode/state.db", "state_db: "+strings.Replace(url, direct, proxy.Addr(), 1))
+	st, err := state.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return proxy, st
 }

@@ -3,6 +3,7 @@ package cdc
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -121,6 +122,18 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 		return nil, err
 	}
 	db, err := connect.Source(ctx, src, p.Settings.Sync, 3)
+	if err != nil && other != nil {
+		// The server read is down (a primary killed, say): the reader
+		// starts on the pair's other server, from the same GTIDs, and
+		// keeps the first as its fallback.
+		odb, oerr := connect.Source(ctx, other, p.Settings.Sync, 3)
+		if oerr != nil {
+			return nil, errors.Join(err, oerr)
+		}
+		log.Warn("cdc: the server read does not answer; the reader starts on the other server of the pair",
+			"server", src.ResourceName, "err", err, "instead", other.ResourceName)
+		db, err, src, other, role = odb, nil, other, src, otherRole(role)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -239,10 +252,7 @@ func endpoint(ctx context.Context, db *sql.DB, src *config.Source, st config.Syn
 // otherEndpoint is the pair's other server, reached like the one read (a
 // preferred TLS mode decided there holds for the topology).
 func otherEndpoint(read Endpoint, src *config.Source, readRole string) Endpoint {
-	role := "primary"
-	if readRole == "primary" {
-		role = "backup"
-	}
+	role := otherRole(readRole)
 	ep := Endpoint{Name: src.ResourceName, Host: src.Host, Port: src.Port, User: src.Username,
 		Password: src.Password.Reveal(), TLS: read.TLS}
 	ep.Source = snapshot.Source{Role: role, Name: src.ResourceName, Host: src.Host, Port: src.Port, Database: src.Database}
@@ -257,4 +267,12 @@ func CurrentPosition(ctx context.Context, db *sql.DB) (Position, error) {
 		return nil, fmt.Errorf("read @@gtid_binlog_pos: %w", err)
 	}
 	return ParsePosition(s)
+}
+
+// otherRole is the role of a pair's other side.
+func otherRole(role string) string {
+	if role == "primary" {
+		return "backup"
+	}
+	return "primary"
 }
