@@ -249,3 +249,40 @@ func TestCLI_CheckCredentialsReportsPasswordAgeAndLifetime(t *testing.T) {
 		}
 	}
 }
+
+// An AWS secret key rotated on the server before its file: the sync is
+// refused by versitygw (its signature check); the file is rewritten and
+// serve told with SIGHUP: the next sync succeeds, without a restart.
+func TestServe_RotatedAWSKeyIsPickedUpOnSIGHUPWithoutRestart(t *testing.T) {
+	t.Parallel()
+	s3 := testenv.StartS3(t)
+	p := seededProject(t, 200, s3)
+	secret := filepath.Join(p.Dir, "secrets", "aws_secret")
+	writeSecretFile(t, secret, "the-old-secret-key")
+	p.Edit(t, "destinations/destination_s3_acode/configuration.yaml",
+		"secret_access_key: ${FARMARCAS_AWS_SECRET_ACCESS_KEY}", "secret_access_key: ${file:secrets/aws_secret}")
+	appendYAML(t, p, "serve:\n  job_attempts: 1\njobs:\n  retries: 0\n")
+	sp := startServe(t, p)
+	st, err := state.Open(context.Background(), filepath.Join(p.Dir, ".acode", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if j := syncViaAirflow(t, p, sp, st); j.Status != state.JobFailed {
+		t.Fatalf("with the old key: job %+v, want failed\n%s", j, sp.stderr)
+	}
+	writeSecretFile(t, secret, s3.SecretKey)
+	if err := sp.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, sp, "SIGHUP: secrets reloaded", "destination_s3_acode")
+	if j := syncViaAirflow(t, p, sp, st); j.Status != state.JobSucceeded || j.Connection != "connection_mysql_s3_acode" || j.Source != "primary" {
+		t.Fatalf("after the rotation and SIGHUP: job %+v, want succeeded\n%s", j, sp.stderr)
+	}
+	if sp.cmd.ProcessState != nil {
+		t.Fatal("serve exited")
+	}
+	if logs := sp.stderr.String(); strings.Contains(logs, "the-old-secret-key") || strings.Contains(logs, s3.SecretKey) {
+		t.Error("the log holds a secret key")
+	}
+}
