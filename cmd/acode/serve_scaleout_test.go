@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,27 +212,7 @@ func TestServeScaleOut_KillARangeWorkerMidRangeItsRangeIsReadAgain(t *testing.T)
 	t.Parallel()
 	c := startScaleOutCluster(t, 30000, 2000)
 	id := c.start(t)
-	var (
-		victim *serveProcess
-		task   state.RangeTask
-	)
-	waitUntil(t, 150*time.Second, "a replica that does not own the job reading one of its ranges", func() bool {
-		j, err := c.st.Job(context.Background(), id)
-		if err != nil || j.Status != state.JobRunning {
-			return false
-		}
-		owner := c.owner(j)
-		for _, s := range c.streams() {
-			tasks, _ := c.st.RangeTasks(context.Background(), id, s)
-			for _, tk := range tasks {
-				if r := c.owner(state.Job{Owner: tk.Owner}); tk.Status == state.RangeClaimed && r != nil && r != owner {
-					victim, task = r, tk
-					return true
-				}
-			}
-		}
-		return false
-	})
+	victim, task := c.waitForeignClaim(t, id)
 	if err := victim.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -250,4 +232,81 @@ func TestServeScaleOut_KillARangeWorkerMidRangeItsRangeIsReadAgain(t *testing.T)
 		}
 	}
 	c.checkExactlyOnce(t, id)
+}
+
+// TestServeScaleOut_AStalledRangeWorkerCannotRecordItsRange: SIGSTOP of a
+// replica while it reads a range of a job another replica owns; after the
+// claim's lease (30 s) a survivor claims the range again; the stalled
+// replica, woken, logs that it lost the claim, and the job ends succeeded
+// with the range done by the survivor and every key once.
+func TestServeScaleOut_AStalledRangeWorkerCannotRecordItsRange(t *testing.T) {
+	t.Parallel()
+	c := startScaleOutCluster(t, 30000, 1500)
+	id := c.start(t)
+	victim, task := c.waitForeignClaim(t, id)
+	if err := victim.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	var heir state.RangeTask
+	waitUntil(t, 90*time.Second, "a survivor to claim the stalled worker's range", func() bool {
+		tasks, _ := c.st.RangeTasks(context.Background(), id, task.Stream)
+		for _, tk := range tasks {
+			if tk.Index == task.Index && tk.Claim > task.Claim {
+				heir = tk
+				return true
+			}
+		}
+		return false
+	})
+	took := time.Since(stopped)
+	t.Logf("range %d of %s claimed again %v after SIGSTOP of its worker (lease 30 s)", task.Index, task.Stream, took.Round(100*time.Millisecond))
+	if took < 20*time.Second || c.owner(state.Job{Owner: heir.Owner}) == victim {
+		t.Errorf("range reclaimed after %v by %s; want a survivor, after the lease", took, heir.Owner)
+	}
+	if err := victim.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitSucceeded(t, id, c.reps)
+	waitUntil(t, 40*time.Second, "the woken worker to see it lost its claim", func() bool {
+		return strings.Contains(victim.stderr.String(), "range claim lost")
+	})
+	tasks, err := c.st.RangeTasks(context.Background(), id, task.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tasks {
+		if tk.Index == task.Index && (tk.Status != state.RangeDone || c.owner(state.Job{Owner: tk.Owner}) == victim) {
+			t.Errorf("range %d: %+v, want done by a survivor", tk.Index, tk)
+		}
+	}
+	c.checkExactlyOnce(t, id)
+}
+
+// waitForeignClaim waits until a replica that does not own job id reads
+// one of its ranges, and returns it with its claim.
+func (c *scaleOutCluster) waitForeignClaim(t *testing.T, id int64) (*serveProcess, state.RangeTask) {
+	t.Helper()
+	var (
+		victim *serveProcess
+		task   state.RangeTask
+	)
+	waitUntil(t, 150*time.Second, "a replica that does not own the job reading one of its ranges", func() bool {
+		j, err := c.st.Job(context.Background(), id)
+		if err != nil || j.Status != state.JobRunning {
+			return false
+		}
+		owner := c.owner(j)
+		for _, s := range c.streams() {
+			tasks, _ := c.st.RangeTasks(context.Background(), id, s)
+			for _, tk := range tasks {
+				if r := c.owner(state.Job{Owner: tk.Owner}); tk.Reading && r != nil && r != owner {
+					victim, task = r, tk
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return victim, task
 }
