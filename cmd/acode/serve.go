@@ -130,7 +130,8 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		ReapEvery:   reapEvery(st),
 		OnJobEnd:    onJobEnd(reg, alerts),
 		Run:         orch.RunJob, // a failover pair's jobs read the side its state names
-		TakeOver:    takeOverRule(st, orch),
+		Resume:      orch.ResumeJob, // a failover pair's job taken over resumes as the pair's run
+		TakeOver:    takeOverRule(st),
 		Queue:       queueRule(orch),
 		MaxJobs:     settings.MaxJobs,
 		Owner:       node.ID(),

@@ -55,16 +55,13 @@ func reapEvery(st *state.Store) time.Duration {
 }
 
 // takeOverRule says which abandoned jobs a replica takes over and runs on
-// (nil on SQLite: one process, its dead jobs are failed as before). A
-// failover pair's job is not taken over: its run is a chain of jobs the
-// pair's orchestrator drives, which a resumed single job would not redo;
-// it is failed, and the pair's next run starts afresh.
-func takeOverRule(st *state.Store, orch *pairsync.Orchestrator) func(state.Job) bool {
+// (nil on SQLite: one process, its dead jobs are failed as before): on a
+// shared state every job, a failover pair's too, which resumes as the
+// pair's run (pairsync.ResumeJob): its outcome feeds the pair's machine
+// and a failure may still fail over to the backup inside the run.
+func takeOverRule(st *state.Store) func(state.Job) bool {
 	if st.Engine() != "postgres" {
 		return nil
 	}
-	return func(j state.Job) bool {
-		_, err := orch.Pair(j.Connection)
-		return errors.Is(err, pairsync.ErrNotInPair)
-	}
+	return func(state.Job) bool { return true }
 }

@@ -67,6 +67,11 @@ type Options struct {
 	// end a job another replica runs: the cancel is recorded in the state,
 	// and that replica's heartbeat stops the run.
 	TakeOver func(state.Job) bool
+	// Resume, when set, runs a job this runner claimed from the queue or
+	// took over, instead of the syncer's Resume: the pairsync orchestrator
+	// resumes a failover pair's job as the pair's run. It returns the
+	// result of the job it ran last.
+	Resume func(ctx context.Context, job state.Job, opts syncer.Options) (*syncer.Result, error)
 	// Owner names this process in the jobs it takes over; state's
 	// DefaultOwner when empty.
 	Owner string

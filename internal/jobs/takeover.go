@@ -63,7 +63,11 @@ func (r *Runner) resume(j state.Job) {
 	go func() {
 		defer close(rn.done)
 		defer cancel(nil)
-		res, err := r.syncer.Resume(jobCtx, j, syncer.Options{
+		resume := r.syncer.Resume
+		if r.opts.Resume != nil {
+			resume = r.opts.Resume
+		}
+		res, err := resume(jobCtx, j, syncer.Options{
 			MaxAttempts: r.opts.MaxAttempts,
 			RetryDelay:  r.opts.RetryDelay,
 			Progress:    rn.progress,

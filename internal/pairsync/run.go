@@ -23,6 +23,9 @@ type run struct {
 	handedOver bool      // opts.OnJobCreated has had the first job
 	lastJob    int64     // the run's newest job, which a next job continues
 	failedAt   time.Time // when the primary's job failed, for FailoverAfter
+	// resume, when set, is a job taken over from a replica that died: the
+	// run's first job of its connection resumes it instead of creating one.
+	resume *state.Job
 }
 
 // note records a decision and hands it to the alert hook.
@@ -48,6 +51,12 @@ func (r *run) auto(ctx context.Context) error {
 	if d.Sync == "" {
 		return &NotSyncedError{Decision: d}
 	}
+	return r.syncFrom(ctx, d)
+}
+
+// syncFrom syncs d.Sync and, when its job fails and the machine then
+// names the other side, that side in the same run.
+func (r *run) syncFrom(ctx context.Context, d failover.Decision) error {
 	ran := map[string]bool{}
 	for d.Sync != "" && !ran[d.Sync] {
 		ran[d.Sync] = true
@@ -115,15 +124,30 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	defer cancel()
 	h := &retryHook{r: r, conn: conn, delay: policy.RetryDelay}
 	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log(), SharedRanges: r.o.SharedRanges}
-	res, jobErr := s.Run(jobCtx, conn, syncer.Options{
+	sopts := syncer.Options{
 		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
 		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: func(j state.Job) { r.jobCreated(ctx, j) },
-	})
+	}
+	var (
+		res    *syncer.Result
+		jobErr error
+	)
+	if j := r.resume; j != nil && j.Connection == conn {
+		r.resume = nil
+		res, jobErr = s.Resume(jobCtx, *j, sopts)
+	} else {
+		res, jobErr = s.Run(jobCtx, conn, sopts)
+	}
 	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, ErrMaxDuration) && !errors.Is(jobErr, ErrMaxDuration) {
 		jobErr = fmt.Errorf("%w: %w", cause, jobErr) // the syncer names the cause; this covers a job that never started
 	}
 	if res != nil {
 		r.rep.Jobs = append(r.rep.Jobs, res)
+	}
+	if errors.Is(jobErr, state.ErrLostJob) {
+		// Another replica runs the job now and tells its outcome: this
+		// one says nothing of the source.
+		return failover.Decision{}, jobErr
 	}
 	if jobErr != nil && conn == r.pair.Primary && r.failedAt.IsZero() {
 		r.failedAt = time.Now() // wall time, like the job records it is compared with

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// TestServeHA_KillTheWorkerOfAFailoverPairsJobTheRunIsTakenOver: the job
+// of a failover pair's primary (connection_mysql_s3_acode, its backup
+// beside it) runs on one of three replicas; kill -9 of that replica hands
+// the job, under the id Airflow holds, to another replica, which resumes
+// it as the pair's run instead of failing it as abandoned; the job ends
+// succeeded through every surviving replica with no job continuing it, and
+// each stream is committed once with every key once.
+func TestServeHA_KillTheWorkerOfAFailoverPairsJobTheRunIsTakenOver(t *testing.T) {
+	t.Parallel()
+	c := startScaleOutCluster(t, 30000, 2000)
+	id := c.start(t)
+	var worker *serveProcess
+	waitUntil(t, 150*time.Second, "an uploaded part of the pair's running job", func() bool {
+		j, err := c.st.Job(context.Background(), id)
+		if err != nil || j.Status != state.JobRunning {
+			return false
+		}
+		worker = c.owner(j)
+		for _, s := range c.streams() {
+			if ps, _ := c.st.Parts(context.Background(), id, s); len(ps) >= 1 {
+				return true
+			}
+		}
+		return false
+	})
+	if worker == nil {
+		t.Fatal("the job's owner is none of the replicas")
+	}
+	if err := worker.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	<-worker.exited
+	took := c.waitTakeover(t, id, worker, killedAt, 60*time.Second)
+	t.Logf("pair job %d taken over %v after kill -9 of its worker", id, took.Round(100*time.Millisecond))
+	rest := c.others(worker)
+	waitSucceeded(t, id, rest)
+	j, err := c.st.Job(context.Background(), id)
+	if err != nil || j.ContinuedBy != 0 || j.Source != "primary" {
+		t.Errorf("job %d: %+v %v; want the primary's job itself succeeded, continued by none", id, j, err)
+	}
+	resumed := regexp.MustCompile(`resuming a failover pair's job taken over.*job_id=` + strconv.FormatInt(id, 10) + `\b`)
+	found := false
+	for _, r := range rest {
+		if resumed.MatchString(r.stderr.String()) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no surviving replica resumed job %d as the pair's run", id)
+	}
+	c.checkExactlyOnce(t, id)
+}
