@@ -141,8 +141,10 @@ func grantFindings(ctx context.Context, db *sql.DB) ([]Finding, error) {
 		{"REPLICATION SLAVE", "to read the binlog"},
 		{"BINLOG MONITOR", "to read the binlog position (MariaDB; REPLICATION CLIENT on MySQL)"},
 		{"SELECT", "to backfill the tables"},
+		{"SLAVE MONITOR", "to tell a promoted server from a lagging replica before rewinding past a diverged primary's orphan transactions"},
 	} {
-		ok := has(p.priv) || (p.priv == "BINLOG MONITOR" && has("REPLICATION CLIENT"))
+		ok := has(p.priv) || (p.priv == "BINLOG MONITOR" && has("REPLICATION CLIENT")) ||
+			(p.priv == "SLAVE MONITOR" && (has("REPLICA MONITOR") || has("SUPER")))
 		f := Finding{Check: "privilege " + p.priv, Want: "granted", Have: "missing", OK: ok}
 		if ok {
 			f.Have = "granted"

@@ -34,7 +34,7 @@ func TestCheckServer_NamesEachMissingSettingAndPrivilegeWithItsFix(t *testing.T)
 	bare := testenv.StartMariaDB(t, testenv.MariaDBOptions{Args: []string{"--binlog-expire-logs-seconds=3600"}})
 	bare.CreateUser(t, "reader", "pw", false, "SELECT ON *.*")
 	got := checkAs(t, bare, "reader")
-	for _, name := range []string{"binlog_row_metadata", "binlog retention", "privilege REPLICATION SLAVE", "privilege BINLOG MONITOR"} {
+	for _, name := range []string{"binlog_row_metadata", "binlog retention", "privilege REPLICATION SLAVE", "privilege BINLOG MONITOR", "privilege SLAVE MONITOR"} {
 		f, ok := got[name]
 		if !ok || f.OK || f.Fix == "" {
 			t.Errorf("%s: %+v, want a failed finding with a fix", name, f)
