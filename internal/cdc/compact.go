@@ -58,7 +58,7 @@ type Compactor struct {
 	// compactions of one partition would delete each other's parts).
 	State *state.Store
 	// KeysPerPass bounds the primary keys held in memory at once
-	// (DefaultCompactKeysPerPass when 0); see compact_merge.go.
+	// (cdc.compact_keys_per_pass when 0); see compact_merge.go.
 	KeysPerPass int
 	// PauseBeforeCommit holds each snapshot this long after its parts are
 	// staged: a fault-injection point for tests that kill the process

@@ -29,6 +29,9 @@ func (sc *streamCompaction) build(ctx context.Context, lay layout.Stream, day ti
 		newest = base
 	}
 	m := &compactMerge{out: newest.Table(), keysPerPass: DefaultCompactKeysPerPass, seed: maphash.MakeSeed()}
+	if n := sc.c.Project.Settings.CDC.CompactKeysPerPass; n > 0 {
+		m.keysPerPass = n
+	}
 	if sc.c.KeysPerPass > 0 {
 		m.keysPerPass = sc.c.KeysPerPass
 	}

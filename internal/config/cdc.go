@@ -53,6 +53,10 @@ type CDCSettings struct {
 	// binlog files than this before the one a reader's checkpoint needs
 	// (the active file never counts: it is not purged).
 	RetentionAlertFiles int
+	// CompactKeysPerPass (compact_keys_per_pass): the primary keys a
+	// compaction holds in memory at once (about 100 bytes each); a bigger
+	// table is merged in more passes over its files.
+	CompactKeysPerPass int
 }
 
 func defaultCDCSettings() CDCSettings {
@@ -71,6 +75,7 @@ func defaultCDCSettings() CDCSettings {
 		Compact:       true,
 
 		RetentionAlertFiles: 1,
+		CompactKeysPerPass:  4_000_000,
 	}
 }
 
@@ -88,6 +93,7 @@ func (s *CDCSettings) decode(m *mapNode, _ func(string) string) {
 	m.duration("lag_alert", &s.LagAlert)
 	m.boolean("compact", &s.Compact)
 	m.integer("retention_alert_files", &s.RetentionAlertFiles, 1, 1000)
+	m.integer("compact_keys_per_pass", &s.CompactKeysPerPass, 1000, 1<<31-1)
 	if s.LagAlert < time.Second && !m.wasBad("lag_alert") {
 		m.errorf("lag_alert", "must be at least 1s")
 	}
