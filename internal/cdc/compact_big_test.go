@@ -54,7 +54,7 @@ func TestAcodeCDCCompact_BigTableInSeveralPassesInBoundedMemory(t *testing.T) {
 	}
 	var n int64
 	var sum string
-	if err := e.primary.Root(t).QueryRow("SELECT count(*), CAST(sum(ACODE_Val_Total) AS CHAR) FROM " + q).Scan(&n, &sum); err != nil {
+	if err := e.primary.Root(t).QueryRow("SELECT count(*), CAST(sum(ACODE_Val_Total) AS CHAR) FROM "+q).Scan(&n, &sum); err != nil {
 		t.Fatal(err)
 	}
 	check := func(what string) {
