@@ -163,6 +163,10 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	if err != nil {
 		return fmt.Errorf("source %s: %w", src.ResourceName, err)
 	}
+	if FlavorOf(server.Version) != FlavorMariaDB {
+		return fmt.Errorf("%w: source %s is MySQL %s: the binlog reader follows MariaDB GTIDs only (MySQL GTID sets are parsed and compared, see MySQLSet, but not yet read from the binlog)",
+			ErrServerSettings, src.ResourceName, server.Version)
+	}
 	ep.Source = snapshot.Source{Role: role, Name: src.ResourceName, Host: src.Host, Port: src.Port,
 		Database: src.Database, ServerVersion: server.Version}
 	var fallback []Endpoint
