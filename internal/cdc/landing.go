@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -56,6 +58,29 @@ func (s *Sink) clearStaging(ctx context.Context) error {
 		return fmt.Errorf("clear cdc staging area: %w", err)
 	}
 	s.Log.Info("cdc staging area cleared", "files", len(keys))
+	return nil
+}
+
+// clearSpool empties the spool directory of the connection's reader (made
+// when missing): a killed reader leaves its open change-log files and their
+// spooled pages there, and a crash loop must not fill the disk with them.
+// The caller is the connection's only reader (Lock).
+func (s *Sink) clearSpool() error {
+	if err := os.MkdirAll(s.SpoolDir, 0o700); err != nil {
+		return fmt.Errorf("create cdc spool dir: %w", err)
+	}
+	entries, err := os.ReadDir(s.SpoolDir)
+	if err != nil {
+		return fmt.Errorf("list cdc spool dir: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(s.SpoolDir, e.Name())); err != nil {
+			return fmt.Errorf("clear cdc spool dir: %w", err)
+		}
+	}
+	if len(entries) > 0 {
+		s.Log.Info("cdc spool dir cleared", "dir", s.SpoolDir, "files", len(entries))
+	}
 	return nil
 }
 

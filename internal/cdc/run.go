@@ -206,6 +206,9 @@ func start(ctx context.Context, cfg Config) (*run, error) {
 	if err := cfg.Sink.clearStaging(ctx); err != nil {
 		return nil, err
 	}
+	if err := cfg.Sink.clearSpool(); err != nil {
+		return nil, err
+	}
 	var positions []Position
 	for _, t := range cfg.Tables {
 		l, err := newLanding(cfg.Sink, t)

@@ -14,6 +14,7 @@ import (
 	"github.com/acode-dev/acode/internal/mysql"
 	"github.com/acode-dev/acode/internal/parquet"
 	"github.com/acode-dev/acode/internal/schema"
+	"github.com/acode-dev/acode/internal/scratch"
 	"github.com/acode-dev/acode/internal/snapshot"
 )
 
@@ -175,10 +176,11 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	}
 	st, cdc := p.Settings.Sync, p.Settings.CDC
 	f := conn.Destination.Format
-	spool := st.SpoolDir
-	if spool == "" {
-		spool = os.TempDir()
+	root := st.SpoolDir
+	if root == "" {
+		root = os.TempDir()
 	}
+	spool := scratch.Dir{Root: root}.CDC(conn.ResourceName)
 	o.Config = Config{
 		Connection:  conn.ResourceName,
 		Endpoint:    ep,

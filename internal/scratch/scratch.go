@@ -55,6 +55,13 @@ func (d Dir) Create(connection string, jobID int64) (string, error) {
 	return p, nil
 }
 
+// CDC is the directory of connection's CDC reader: the change-log files
+// it is writing and their spooled pages. One reader runs per connection,
+// so whatever is there when it starts was left by a killed one.
+func (d Dir) CDC(connection string) string {
+	return filepath.Join(d.connection(connection), "cdc")
+}
+
 // connection is the directory of a connection's jobs. A resource name is
 // a plain identifier; escaping keeps any other name inside the root.
 func (d Dir) connection(name string) string {
