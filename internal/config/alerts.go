@@ -112,6 +112,12 @@ func (s *AlertSettings) decode(m *mapNode, _ func(string) string) {
 	}
 	m.duration("min_interval", &s.MinInterval)
 	m.nonNegativeDuration("clear_after", &s.ClearAfter)
+	for _, k := range []string{"critical_escalation", "sync_failing_escalation"} {
+		if m.has(k) {
+			m.f.c.warn(m.f.file, m.lineOf(k), m.key(k), "deprecated: read into the escalation matrix "+
+				"(alerts.pagerduty is paged there when no level names it); name pagerduty in alerts.escalation's levels instead")
+		}
+	}
 	m.nonNegativeDuration("critical_escalation", &s.CriticalEscalation)
 	m.nonNegativeDuration("sync_failing_escalation", &s.SyncFailingEscalation)
 	m.duration("timeout", &s.Timeout)

@@ -162,3 +162,15 @@ func TestLoad_EmailSinksNeedTheSMTPServerAndAddresses(t *testing.T) {
 		t.Errorf("alerts %+v", a)
 	}
 }
+
+func TestLoad_OldEscalationTimersAreDeprecatedButRead(t *testing.T) {
+	t.Parallel()
+	p, err := Load(writeProject(t, edit{SettingsFile, "", "alerts:\n  critical_escalation: 20m\n"}), minimalEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Settings.Alerts.CriticalEscalation != 20*time.Minute || len(p.Warnings) != 1 ||
+		!strings.HasPrefix(p.Warnings[0], "acode.yaml:2: alerts.critical_escalation: deprecated: read into the escalation matrix") {
+		t.Errorf("critical_escalation %v, warnings %q", p.Settings.Alerts.CriticalEscalation, p.Warnings)
+	}
+}
