@@ -134,6 +134,7 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		TakeOver:    takeOverRule(st),
 		Queue:       queueRule(orch),
 		MaxJobs:     settings.MaxJobs,
+		RunFresh:    runFresh(st),
 		Owner:       node.ID(),
 	})
 	srv, err := server.New(server.Config{

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acode-dev/acode/internal/cluster"
 	"github.com/acode-dev/acode/internal/pairsync"
 	"github.com/acode-dev/acode/internal/state"
 )
@@ -26,6 +27,16 @@ func jobLease(stateDB string) time.Duration {
 		return sharedJobLease
 	}
 	return state.DefaultLease
+}
+
+// runFresh is how recently a replica must have been seen for a run it
+// recorded to count as live through the other replicas' APIs (0 on
+// SQLite: the one process knows its runs).
+func runFresh(st *state.Store) time.Duration {
+	if st.Engine() != "postgres" {
+		return 0
+	}
+	return cluster.FreshFor
 }
 
 // isSharedState reports whether state_db names a PostgreSQL database that

@@ -19,10 +19,10 @@ const (
 	// DefaultPoll is how often a Node refreshes its replica row and reads
 	// who leads.
 	DefaultPoll = time.Second
-	// freshFor is how long a replica counts as alive after its last
+	// FreshFor is how long a replica counts as alive after its last
 	// refresh: several missed polls, so a busy database does not make a
 	// live replica vanish from the status page.
-	freshFor = 15 * time.Second
+	FreshFor = 15 * time.Second
 )
 
 // Options tune Join.
@@ -108,7 +108,7 @@ func (n *Node) Leader() string { return *n.leaderID.Load() }
 // Members returns the live replicas, oldest first, marking the leader and
 // this one.
 func (n *Node) Members(ctx context.Context) ([]Member, error) {
-	rs, err := n.st.Replicas(ctx, freshFor)
+	rs, err := n.st.Replicas(ctx, FreshFor)
 	if err != nil {
 		return nil, err
 	}

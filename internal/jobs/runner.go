@@ -90,6 +90,10 @@ type Options struct {
 	// ClaimEvery is how often the queue is polled for work queued through
 	// other replicas (a Trigger here claims at once); 1 s when 0.
 	ClaimEvery time.Duration
+	// RunFresh, when set (a shared state), makes the runner record the
+	// runs it drives in the state, and RunLive count a run another replica
+	// recorded as live while that replica was seen within RunFresh.
+	RunFresh time.Duration
 }
 
 // Runner starts and tracks the jobs of one server process.
@@ -180,13 +184,16 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 				rn.job = j
 				r.running[j.ID] = rn
 				r.mu.Unlock()
+				r.openRun(j.ID)
 				created <- j
 			},
 		})
 		r.mu.Lock()
 		delete(r.active, rn)
 		delete(r.running, rn.job.ID)
+		head := rn.job.ID
 		r.mu.Unlock()
+		r.closeRun(head)
 		if res == nil {
 			failed <- err
 			return

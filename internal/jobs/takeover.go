@@ -63,6 +63,8 @@ func (r *Runner) resume(j state.Job) {
 	go func() {
 		defer close(rn.done)
 		defer cancel(nil)
+		head := r.chainHead(j.ID)
+		r.openRun(head)
 		resume := r.syncer.Resume
 		if r.opts.Resume != nil {
 			resume = r.opts.Resume
@@ -77,6 +79,7 @@ func (r *Runner) resume(j state.Job) {
 		delete(r.active, rn)
 		delete(r.running, j.ID)
 		r.mu.Unlock()
+		r.closeRun(head)
 		if err != nil && errors.Is(err, state.ErrLostJob) {
 			return // another process runs it now and tells its end
 		}

@@ -21,7 +21,7 @@ type jobChain struct {
 
 // chainOf returns the chain job begins.
 func (s *Server) chainOf(ctx context.Context, job state.Job) (jobChain, error) {
-	c := jobChain{jobs: []state.Job{job}, live: s.runner.Runs(job.ID)}
+	c := jobChain{jobs: []state.Job{job}, live: s.runner.RunLive(ctx, job.ID)}
 	if job.ContinuedBy == 0 {
 		return c, nil
 	}

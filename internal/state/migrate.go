@@ -29,6 +29,7 @@ var migrations = []migration{
 	{11, "information_schema sizes of the source tables, weekly", schemaV11},
 	{12, "range tasks read by workers on any replica", schemaV12},
 	{13, "binlog position of each part's earliest range snapshot", schemaV13},
+	{14, "the replica whose run drives a job chain", schemaV14},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in
