@@ -199,18 +199,30 @@ func live(now time.Time, owner, until string) bool {
 }
 
 // RenewRange extends a claim's lease; ErrLostRange when the claim is no
-// longer the range's.
+// longer the range's, ErrLostJob or ErrJobEnded when the job's attempt no
+// longer runs (taken over, cancelled): the worker stops reading at once
+// instead of holding a read of the source's budget for nothing.
 func (s *Store) RenewRange(ctx context.Context, t RangeTask, lease time.Duration) error {
 	now := s.clock()
-	return s.updateClaim(ctx, t, "renew", `UPDATE range_tasks SET lease_until = ?, updated_at = ?
+	return s.updateClaim(ctx, t, "renew", true, `UPDATE range_tasks SET lease_until = ?, updated_at = ?
 		WHERE job_id = ? AND stream = ? AND range_index = ? AND claim = ? AND status = 'claimed'`,
 		formatTime(now.Add(lease)), formatTime(now))
+}
+
+// ReleaseRange gives a claimed range back to the queue without counting a
+// failure, under a new claim token: its worker stops (serve shuts down),
+// and another may claim it at once instead of after the lease.
+func (s *Store) ReleaseRange(ctx context.Context, t RangeTask) error {
+	return s.updateClaim(ctx, t, "release", false, `UPDATE range_tasks SET status = 'queued', claim = claim + 1,
+		owner = '', reading = 0, lease_until = '', updated_at = ?
+		WHERE job_id = ? AND stream = ? AND range_index = ? AND claim = ? AND status = 'claimed'`,
+		formatTime(s.clock()))
 }
 
 // EndRead says the claim's read of the source is over (its part is being
 // uploaded): the source's budget has a read free again.
 func (s *Store) EndRead(ctx context.Context, t RangeTask) error {
-	return s.updateClaim(ctx, t, "end the read of", `UPDATE range_tasks SET reading = 0, updated_at = ?
+	return s.updateClaim(ctx, t, "end the read of", false, `UPDATE range_tasks SET reading = 0, updated_at = ?
 		WHERE job_id = ? AND stream = ? AND range_index = ? AND claim = ? AND status = 'claimed'`,
 		formatTime(s.clock()))
 }
@@ -219,16 +231,24 @@ func (s *Store) EndRead(ctx context.Context, t RangeTask) error {
 // or fails the task once it has failed MaxRangeFailures times.
 func (s *Store) FailRange(ctx context.Context, t RangeTask, cause error) error {
 	msg := cause.Error()
-	return s.updateClaim(ctx, t, "fail", `UPDATE range_tasks SET
+	return s.updateClaim(ctx, t, "fail", false, `UPDATE range_tasks SET
 		status = CASE WHEN failures + 1 >= `+fmt.Sprint(MaxRangeFailures)+` THEN 'failed' ELSE 'queued' END,
 		failures = failures + 1, error = ?, owner = '', reading = 0, lease_until = '', updated_at = ?
 		WHERE job_id = ? AND stream = ? AND range_index = ? AND claim = ? AND status = 'claimed'`,
 		msg, formatTime(s.clock()))
 }
 
-func (s *Store) updateClaim(ctx context.Context, t RangeTask, what, query string, args ...any) error {
+// updateClaim runs query on the task's row under its claim; ErrLostRange
+// when the claim is no longer the range's. fenced also checks the job's
+// attempt (fence).
+func (s *Store) updateClaim(ctx context.Context, t RangeTask, what string, fenced bool, query string, args ...any) error {
 	args = append(args, t.JobID, t.Stream, t.Index, t.Claim)
 	err := inTx(ctx, s.db, func(tx *txn) error {
+		if fenced {
+			if err := fence(ctx, tx, t.JobID, t.Attempt); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err

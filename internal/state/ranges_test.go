@@ -153,3 +153,29 @@ func TestRangeTasks_ARangeFailedThreeTimesFailsAndIsNotClaimedAgain(t *testing.T
 		}
 	})
 }
+
+func TestRangeTasks_AReleasedRangeIsClaimedAtOnceAndARenewalSeesTheJobEnd(t *testing.T) {
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		s := bk.open(t)
+		j, _ := rangeJob(t, s, 1, 1)
+		first := mustClaim(t, s, "host-a:1")
+		if err := s.ReleaseRange(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		next := mustClaim(t, s, "host-b:1")
+		if next.Index != first.Index || next.Claim <= first.Claim {
+			t.Fatalf("after a release: %+v, want the same range under a newer claim than %d", next, first.Claim)
+		}
+		tasks, _ := s.RangeTasks(ctx, j.ID, "s")
+		if len(tasks) != 1 || tasks[0].Failures != 0 || !tasks[0].Reading {
+			t.Fatalf("tasks: %+v, want one read by host-b, no failure counted", tasks)
+		}
+		if err := s.FinishJob(ctx, j.ID, JobCancelled, "cancelled", -1, -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RenewRange(ctx, next, time.Minute); !errors.Is(err, ErrJobEnded) {
+			t.Fatalf("renewal after the job was cancelled: %v, want ErrJobEnded", err)
+		}
+	})
+}

@@ -33,7 +33,7 @@ type RangeWorkers struct {
 }
 
 // Start runs the workers until ctx ends or stop is called; stop waits for
-// them (a range being read is abandoned: its claim expires).
+// them (a range being read is given back to the queue).
 func (w *RangeWorkers) Start(ctx context.Context) (stop func()) {
 	st := w.Syncer.Project.Settings.Sync
 	n := w.Workers
@@ -99,8 +99,8 @@ func (w *rangeWorker) work(ctx context.Context, task state.RangeTask) {
 	stopRenew := w.renew(ctx, task, cancel, log)
 	rows, err := w.read(ctx, task, log)
 	stopRenew()
-	if cause := context.Cause(ctx); err != nil && cause != nil && errors.Is(cause, state.ErrLostRange) {
-		err = cause
+	if cause := context.Cause(ctx); err != nil && cause != nil && cause != context.Canceled {
+		err = cause // the claim or the job was lost
 	}
 	switch {
 	case err == nil:
@@ -108,7 +108,10 @@ func (w *rangeWorker) work(ctx context.Context, task state.RangeTask) {
 	case errors.Is(err, state.ErrLostRange), errors.Is(err, state.ErrLostJob), errors.Is(err, state.ErrJobEnded):
 		log.Warn("range claim lost; its read is dropped", "err", err)
 	case ctx.Err() != nil:
-		// serve stops: the claim expires and another worker reads the range.
+		// serve stops: another worker may read the range at once.
+		if rerr := w.pool.Syncer.State.ReleaseRange(context.WithoutCancel(ctx), task); rerr != nil {
+			log.Warn("give the range back at shutdown", "err", rerr)
+		}
 	default:
 		log.Warn("range read failed; the range goes back to the queue", "err", err)
 		if ferr := w.pool.Syncer.State.FailRange(context.WithoutCancel(ctx), task, err); ferr != nil {
@@ -132,7 +135,7 @@ func (w *rangeWorker) renew(ctx context.Context, task state.RangeTask, lost cont
 				return
 			case <-t.C:
 				err := w.pool.Syncer.State.RenewRange(ctx, task, w.pool.Lease)
-				if errors.Is(err, state.ErrLostRange) {
+				if errors.Is(err, state.ErrLostRange) || errors.Is(err, state.ErrLostJob) || errors.Is(err, state.ErrJobEnded) {
 					lost(err)
 					return
 				}
