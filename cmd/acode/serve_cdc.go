@@ -136,15 +136,12 @@ func watchLag(ctx context.Context, log *slog.Logger, alerts *alert.Manager, name
 }
 
 // watchRetention tells the alerts, every period, how close the reader's
-// checkpoint is to the oldest binlog its server holds
+// saved checkpoint is to the oldest binlog its server holds
 // (cdc_binlog_retention/<connection> under cdc.retention_alert_files).
 func watchRetention(ctx context.Context, log *slog.Logger, alerts *alert.Manager, name string, o *cdc.Opened, threshold int, every time.Duration) (stop func()) {
-	return o.Stats.Watch(ctx, every, func(ctx context.Context, _, now cdc.Totals) {
-		if now.Committed == "" {
-			return
-		}
-		pos, err := cdc.ParsePosition(now.Committed)
-		if err != nil {
+	return o.Stats.Watch(ctx, every, func(ctx context.Context, _, _ cdc.Totals) {
+		pos, ok, err := o.Checkpoint(ctx)
+		if err != nil || !ok {
 			return
 		}
 		c, err := o.CheckRetention(ctx, pos, threshold)
@@ -154,7 +151,7 @@ func watchRetention(ctx context.Context, log *slog.Logger, alerts *alert.Manager
 			}
 			return
 		}
-		if err := alerts.CDCRetention(ctx, name, c.Server, now.Committed, c.Oldest, c.Headroom, threshold, c.Near); err != nil && ctx.Err() == nil {
+		if err := alerts.CDCRetention(ctx, name, c.Server, pos.String(), c.Oldest, c.Headroom, threshold, c.Near); err != nil && ctx.Err() == nil {
 			log.Warn("alert on the cdc binlog retention", "err", err)
 		}
 	})

@@ -121,3 +121,23 @@ func (o *Opened) CheckRetention(ctx context.Context, checkpoint Position, thresh
 	}
 	return c, nil
 }
+
+// Checkpoint is the earliest saved checkpoint of the reader's streams:
+// where the binlog must still be readable from. ok is false before any.
+func (o *Opened) Checkpoint(ctx context.Context) (p Position, ok bool, err error) {
+	cp := checkpoints{store: o.Cursors, connection: o.Config.Connection}
+	var positions []Position
+	for _, t := range o.Tables {
+		pos, found, err := cp.position(ctx, t.Name)
+		if err != nil {
+			return nil, false, err
+		}
+		if found {
+			positions = append(positions, pos)
+		}
+	}
+	if len(positions) == 0 {
+		return nil, false, nil
+	}
+	return Earliest(positions), true, nil
+}

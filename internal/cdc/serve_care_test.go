@@ -1,0 +1,86 @@
+package cdc_test
+
+import (
+	"context"
+	"net"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/cdc"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// retentionCondition is the state store's cdc_binlog_retention condition
+// of the connection, if any.
+func retentionCondition(t *testing.T, st *state.Store) (state.AlertCondition, bool) {
+	t.Helper()
+	conds, err := st.AlertConditions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conds {
+		if c.Key == "cdc_binlog_retention/"+cdcConnection {
+			return c, true
+		}
+	}
+	return state.AlertCondition{}, false
+}
+
+func TestAcodeServe_CompactsOnceADayAndWarnsWhileTheCheckpointIsInTheOldestBinlog(t *testing.T) {
+	t.Parallel()
+	bin := buildAcode(t)
+	e := newCDCEnv(t, "flush_interval: 1s")
+	st := e.state(t)
+	ctx := context.Background()
+	w := newWriter(t, e.primary, e.database)
+	if err := w.run(ctx, 10, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	_, stop := runInProcess(t, e)
+	want := e.primaryPosition(t)
+	poll(t, time.Minute, "the backfill", func() bool { return e.caughtUp(t, st, want) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	purgeReplica(t, e) // the checkpoint is at the start of the only binlog file
+
+	// Each commit of serve's reader waits 20 s after its file is staged:
+	// meanwhile the server writes on and rotates its binlog, and the
+	// checkpoint is inside the oldest file.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	sp := startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "serve", "--listen", addr), e,
+		"ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePassword, "ACODE_CDC_PAUSE_BEFORE_COMMIT=20s")
+	sp.waitLog(t, "daily cdc compaction done", time.Minute)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	if at, err := st.ScheduleFire(ctx, cdc.CompactSchedule); err != nil || !at.Equal(today) {
+		t.Errorf("daily compaction's fire time: %s, %v; want %s", at, err, today)
+	}
+	if err := w.run(ctx, 10, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	e.replica.Exec(t, "FLUSH BINARY LOGS")
+	if err := w.run(ctx, 5, 0); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, time.Minute, "cdc_binlog_retention raised", func() bool {
+		c, ok := retentionCondition(t, st)
+		return ok && c.ClearedAt == nil && c.Severity == "warning"
+	})
+	// The commit lands: the checkpoint is in the active file, the warning
+	// clears.
+	want = e.primaryPosition(t)
+	poll(t, 2*time.Minute, "the change logs to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
+	poll(t, time.Minute, "cdc_binlog_retention cleared", func() bool {
+		c, ok := retentionCondition(t, st)
+		return !ok || c.ClearedAt != nil
+	})
+	sp.terminate(t)
+}
