@@ -53,9 +53,47 @@ type binlogState map[[2]uint32]uint64
 // orphans until it is promoted (its replication reset or stopped).
 var ErrStillReplicating = errors.New("the server still replicates")
 
-// readBinlogState reads the server's binlog state and whether it still
-// runs a replication thread (SHOW ALL SLAVES STATUS, SLAVE MONITOR).
-func readBinlogState(ctx context.Context, ep Endpoint) (binlogState, bool, error) {
+// readBinlogState reads the server's binlog state.
+func readBinlogState(ctx context.Context, ep Endpoint) (binlogState, error) {
+	var st binlogState
+	err := onServer(ctx, ep, func(conn *client.Conn) error {
+		res, err := conn.Execute("SELECT @@gtid_binlog_state")
+		if err != nil {
+			return &ConnectionError{Endpoint: ep.Name, Err: fmt.Errorf("read @@gtid_binlog_state: %w", err)}
+		}
+		text, err := res.GetString(0, 0)
+		if err != nil {
+			return fmt.Errorf("read @@gtid_binlog_state of %s: %w", ep.Name, err)
+		}
+		st, err = parseBinlogState(text)
+		return err
+	})
+	return st, err
+}
+
+// stillReplicating reports whether the server runs a replication thread
+// (SHOW ALL SLAVES STATUS, which needs SLAVE MONITOR).
+func stillReplicating(ctx context.Context, ep Endpoint) (bool, error) {
+	running := false
+	err := onServer(ctx, ep, func(conn *client.Conn) error {
+		res, err := conn.Execute("SHOW ALL SLAVES STATUS")
+		if err != nil {
+			return fmt.Errorf("SHOW ALL SLAVES STATUS on %s (the reader's user needs SLAVE MONITOR to tell a promoted server from a lagging replica): %w", ep.Name, err)
+		}
+		for i := 0; i < res.RowNumber(); i++ {
+			for _, col := range []string{"Slave_IO_Running", "Slave_SQL_Running"} {
+				if v, err := res.GetStringByName(i, col); err == nil && strings.EqualFold(v, "Yes") {
+					running = true
+				}
+			}
+		}
+		return nil
+	})
+	return running, err
+}
+
+// onServer runs fn on a plain connection to the endpoint.
+func onServer(ctx context.Context, ep Endpoint, fn func(*client.Conn) error) error {
 	var opts []client.Option
 	if ep.TLS != nil {
 		tc := ep.TLS
@@ -63,33 +101,10 @@ func readBinlogState(ctx context.Context, ep Endpoint) (binlogState, bool, error
 	}
 	conn, err := client.ConnectWithContext(ctx, net.JoinHostPort(ep.Host, strconv.Itoa(ep.Port)), ep.User, ep.Password, "", 10*time.Second, opts...)
 	if err != nil {
-		return nil, false, &ConnectionError{Endpoint: ep.Name, Err: err}
+		return &ConnectionError{Endpoint: ep.Name, Err: err}
 	}
 	defer conn.Close()
-	res, err := conn.Execute("SELECT @@gtid_binlog_state")
-	if err != nil {
-		return nil, false, &ConnectionError{Endpoint: ep.Name, Err: fmt.Errorf("read @@gtid_binlog_state: %w", err)}
-	}
-	text, err := res.GetString(0, 0)
-	if err != nil {
-		return nil, false, fmt.Errorf("read @@gtid_binlog_state of %s: %w", ep.Name, err)
-	}
-	st, err := parseBinlogState(text)
-	if err != nil {
-		return nil, false, err
-	}
-	res, err = conn.Execute("SHOW ALL SLAVES STATUS")
-	if err != nil {
-		return nil, false, fmt.Errorf("SHOW ALL SLAVES STATUS on %s (the reader's user needs SLAVE MONITOR to tell a promoted server from a lagging replica): %w", ep.Name, err)
-	}
-	for i := 0; i < res.RowNumber(); i++ {
-		for _, col := range []string{"Slave_IO_Running", "Slave_SQL_Running"} {
-			if v, err := res.GetStringByName(i, col); err == nil && strings.EqualFold(v, "Yes") {
-				return st, true, nil
-			}
-		}
-	}
-	return st, false, nil
+	return fn(conn)
 }
 
 func parseBinlogState(text string) (binlogState, error) {

@@ -3,6 +3,7 @@ package cdc_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -60,6 +61,14 @@ func TestRun_ReadingThePrimaryThroughKillNineWithOrphansRewindsAndRetracts(t *te
 	ahead := e.primaryPosition(t)
 	poll(t, time.Minute, "the orphans to be landed from the primary", func() bool { return e.caughtUp(t, st, ahead) })
 	e.primary.Kill(t)
+	// Not promoted yet, its SQL thread still runs: the replica may yet
+	// apply what it lacks, so the reader waits and retracts nothing.
+	poll(t, time.Minute, "the reader to wait for the replica that still replicates", func() bool {
+		return strings.Contains(logs.String(), "the server still replicates")
+	})
+	if x, _ := filepath.Glob(filepath.Join(filepath.Dir(filepath.Dir(e.changeLogGlob(demo.TableDiario))), "*", "*_retracted.parquet")); len(x) != 0 {
+		t.Fatalf("retractions written before the promotion: %v", x)
+	}
 	e.replica.Exec(t, "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
 	promoted := time.Now()
 	w.db = e.replica.Root(t) // the application fails over too

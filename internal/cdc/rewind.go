@@ -30,7 +30,7 @@ type rewindRecord struct {
 // purged past the position) it returns false and the caller halts.
 func (r *run) diverged(ctx context.Context) (bool, error) {
 	ep := r.servers[r.server]
-	st, replicating, err := readBinlogState(ctx, ep)
+	st, err := readBinlogState(ctx, ep)
 	if err != nil {
 		return false, err
 	}
@@ -38,6 +38,10 @@ func (r *run) diverged(ctx context.Context) (bool, error) {
 	to, orphans, ok := commonPoint(from, st)
 	if !ok {
 		return false, nil
+	}
+	replicating, err := stillReplicating(ctx, ep)
+	if err != nil {
+		return false, err
 	}
 	if replicating {
 		return false, &ConnectionError{Endpoint: ep.Name, Err: fmt.Errorf("%w and lacks %d transactions of the position read (%s): waiting for it to apply them or be promoted",
