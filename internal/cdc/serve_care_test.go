@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -83,4 +85,40 @@ func TestAcodeServe_CompactsOnceADayAndWarnsWhileTheCheckpointIsInTheOldestBinlo
 		return !ok || c.ClearedAt != nil
 	})
 	sp.terminate(t)
+}
+
+func TestAcodeServe_BinlogPurgedPastTheCheckpointRaisesACriticalAlertWithFailSync(t *testing.T) {
+	t.Parallel()
+	bin := buildAcode(t)
+	e := newCDCEnv(t, "flush_interval: 1s")
+	st := e.state(t)
+	ctx := context.Background()
+	w := newWriter(t, e.primary, e.database)
+	_, stop := runInProcess(t, e)
+	poll(t, time.Minute, "the first checkpoints", func() bool { return e.caughtUp(t, st, cdc.Position{}) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.run(ctx, 20, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.replica.WaitReplicaCaughtUp(t, e.primary)
+	purgeReplica(t, e)
+	sp, _ := startServe(t, bin, e)
+	poll(t, time.Minute, "cdc_binlog_purged raised", func() bool {
+		conds, err := st.AlertConditions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range conds {
+			if c.Key == "cdc_binlog_purged/"+cdcConnection {
+				return c.Severity == "critical" && strings.Contains(c.Details, "Fail sync") && strings.Contains(c.Details, "source_mysql_acode_backup")
+			}
+		}
+		return false
+	})
+	sp.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-sp.done; err != nil {
+		t.Fatalf("acode serve after SIGTERM: %v", err)
+	}
 }
