@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -23,6 +24,49 @@ const monthlyCareSchedule = "care/monthly"
 // archive.bucket, or else in the
 // destination of the first failover pair's primary, beside the archives.
 const configBackupPrefix = "acode_historical/config_backups"
+
+// disasterRecoveryPrefix is the seed's acode_historical/disaster_recovery/:
+// each month a copy of the state store as a SQLite file, beside the config
+// backup, so acode can be rebuilt elsewhere with its jobs, cursors,
+// committed partitions and failover state.
+const disasterRecoveryPrefix = "acode_historical/disaster_recovery"
+
+// stateBackupName is the monthly state copy's object name.
+func stateBackupName(now time.Time) string { return "acode-state-" + now.UTC().Format("200601") + ".db" }
+
+// backupStateStore copies st into a SQLite file in the scratch directory
+// (never the system temp dir) and uploads it to dst; the same key each
+// month, so a rerun replaces it. It returns the key.
+func backupStateStore(ctx context.Context, p *config.Project, st *state.Store, dst storage.Store, now time.Time) (string, error) {
+	if err := os.MkdirAll(p.Settings.Sync.SpoolDir, 0o700); err != nil {
+		return "", fmt.Errorf("scratch directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(p.Settings.Sync.SpoolDir, "state-backup-*.db")
+	if err != nil {
+		return "", fmt.Errorf("scratch file: %w", err)
+	}
+	path := tmp.Name()
+	tmp.Close()
+	os.Remove(path) // CopyToFile makes a new database there
+	defer os.Remove(path)
+	if err := state.CopyToFile(ctx, st, path); err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	key := disasterRecoveryPrefix + "/" + stateBackupName(now)
+	if err := storage.PutFile(ctx, dst, key, f, info.Size()); err != nil {
+		return "", err
+	}
+	return key, nil
+}
 
 // careRunTimeout bounds one run of a care duty: a destination that
 // accepts connections and never answers holds that duty only, and only
@@ -94,6 +138,11 @@ func monthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 		return fmt.Errorf("config backup to destination %s: %w", home.Destination.ResourceName, err)
 	}
 	log.Info("monthly config backup", "location", first.Location(key), "files", len(doc.Files))
+	dr, err := backupStateStore(ctx, p, st, first, now)
+	if err != nil {
+		return fmt.Errorf("state backup to destination %s: %w", home.Destination.ResourceName, err)
+	}
+	log.Info("monthly state backup", "location", first.Location(dr))
 	for _, c := range conns {
 		a, err := openArchiver(ctx, p, c, "", log)
 		if err != nil {

@@ -52,6 +52,26 @@ func TestMonthlyCare_BacksUpTheConfigAndArchivesTheEndedMonthOnce(t *testing.T) 
 	if at, err := st.ScheduleFire(ctx, monthlyCareSchedule); err != nil || !at.Equal(time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("recorded month %v, %v", at, err)
 	}
+	// The state store's copy in disaster_recovery/ opens as a store with
+	// the same jobs (read from a copy: SQLite writes beside the file).
+	data, err := os.ReadFile(s3.ObjectPath(p.Bucket, disasterRecoveryPrefix+"/"+stateBackupName(next)))
+	if err != nil {
+		t.Fatalf("no state backup: %v", err)
+	}
+	local := filepath.Join(t.TempDir(), "dr.db")
+	if err := os.WriteFile(local, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dr, err := state.Open(ctx, local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dr.ListJobs(ctx, state.JobFilter{})
+	dr.Close()
+	want, _ := st.ListJobs(ctx, state.JobFilter{})
+	if err != nil || len(got) == 0 || len(got) != len(want) || got[0].ID != want[0].ID || got[0].Status != want[0].Status {
+		t.Errorf("state backup jobs %d (%v), want %d", len(got), err, len(want))
+	}
 	// Later in the month: done already, nothing is written again.
 	if err := monthlyCare(ctx, slog.New(slog.DiscardHandler), proj, st, next.Add(5*time.Hour)); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -167,4 +168,40 @@ func relinkChains(ctx context.Context, src *handle, tx *txn) error {
 		}
 	}
 	return rows.Err()
+}
+
+// CopyToFile copies from into a new SQLite file at path (which must not
+// exist), for a backup of the state store beside the data: a store rebuilt
+// from it continues with the same jobs, cursors, committed partitions and
+// failover state. It refuses, like Copy, while a job is running. The file
+// is closed (and its write-ahead log folded in) when it returns; on an
+// error nothing is left at path.
+func CopyToFile(ctx context.Context, from *Store, path string) (err error) {
+	if _, serr := os.Stat(path); serr == nil {
+		return fmt.Errorf("copy state to %s: the file exists", path)
+	}
+	defer func() {
+		if err != nil {
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				_ = os.Remove(p)
+			}
+		}
+	}()
+	to, err := Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("copy state to %s: %w", path, err)
+	}
+	if _, err := Copy(ctx, from, to); err != nil {
+		to.Close()
+		return err
+	}
+	// Fold the write-ahead log into the file: the file alone is uploaded.
+	if _, err := to.db.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		to.Close()
+		return fmt.Errorf("copy state to %s: checkpoint: %w", path, err)
+	}
+	if err := to.Close(); err != nil {
+		return fmt.Errorf("copy state to %s: close: %w", path, err)
+	}
+	return nil
 }
