@@ -32,7 +32,9 @@ const configBackupPrefix = "acode_historical/config_backups"
 const disasterRecoveryPrefix = "acode_historical/disaster_recovery"
 
 // stateBackupName is the monthly state copy's object name.
-func stateBackupName(now time.Time) string { return "acode-state-" + now.UTC().Format("200601") + ".db" }
+func stateBackupName(now time.Time) string {
+	return "acode-state-" + now.UTC().Format("200601") + ".db"
+}
 
 // backupStateStore copies st into a SQLite file in the scratch directory
 // (never the system temp dir) and uploads it to dst; the same key each
