@@ -17,7 +17,7 @@ import (
 
 // startServe runs `acode serve` on a free port; as the only replica (SQLite
 // state) it leads, so it runs the CDC connection's reader.
-func startServe(t *testing.T, bin string, e *cdcEnv) (*cdcProcess, string) {
+func startServe(t *testing.T, bin string, e *cdcEnv, env ...string) (*cdcProcess, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,7 +26,7 @@ func startServe(t *testing.T, bin string, e *cdcEnv) (*cdcProcess, string) {
 	addr := ln.Addr().String()
 	ln.Close()
 	return startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "serve", "--listen", addr),
-		e, "ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePassword), "http://" + addr
+		e, append([]string{"ACODE_API_USER=" + serveUser, "ACODE_API_PASSWORD=" + servePassword}, env...)...), "http://" + addr
 }
 
 const serveUser, servePassword = "airflow", "serve-test-password"
