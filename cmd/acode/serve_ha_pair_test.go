@@ -4,6 +4,8 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,6 +62,49 @@ func TestServeHA_KillTheWorkerOfAFailoverPairsJobTheRunIsTakenOver(t *testing.T)
 	}
 	if !found {
 		t.Errorf("no surviving replica resumed job %d as the pair's run", id)
+	}
+	c.checkExactlyOnce(t, id)
+}
+
+// TestServeHA_SIGTERMOfTheWorkerOfAFailoverPairsJobMovesItAtOnce: the
+// replica running a failover pair's job gets SIGTERM; it hands the job
+// back at once instead of letting it run out the grace, another replica
+// claims it within seconds and resumes it as the pair's run, and the job
+// ends succeeded under its id, each stream committed once.
+func TestServeHA_SIGTERMOfTheWorkerOfAFailoverPairsJobMovesItAtOnce(t *testing.T) {
+	t.Parallel()
+	c := startScaleOutCluster(t, 30000, 2000)
+	id := c.start(t)
+	var worker *serveProcess
+	waitUntil(t, 150*time.Second, "an uploaded part of the pair's running job", func() bool {
+		j, err := c.st.Job(context.Background(), id)
+		if err != nil || j.Status != state.JobRunning {
+			return false
+		}
+		worker = c.owner(j)
+		for _, s := range c.streams() {
+			if ps, _ := c.st.Parts(context.Background(), id, s); len(ps) >= 1 {
+				return true
+			}
+		}
+		return false
+	})
+	if worker == nil {
+		t.Fatal("the job's owner is none of the replicas")
+	}
+	if err := worker.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	took := c.waitTakeover(t, id, worker, time.Now(), sharedJobLease)
+	t.Logf("pair job %d claimed by another replica %v after SIGTERM of its worker", id, took.Round(100*time.Millisecond))
+	if took >= sharedJobLease/2 {
+		t.Errorf("pair job %d moved %v after SIGTERM: it waited for a lease, not a hand-off", id, took)
+	}
+	rest := c.others(worker)
+	waitSucceeded(t, id, rest)
+	atts, err := c.st.Attempts(context.Background(), id)
+	if err != nil || len(atts) < 2 || !strings.Contains(atts[0].Error, "hands the job to another") {
+		t.Errorf("attempts of job %d: %+v %v; want the first handed off, then another", id, atts, err)
 	}
 	c.checkExactlyOnce(t, id)
 }

@@ -95,7 +95,11 @@ func (r *Runner) claim(ctx context.Context) {
 	if free == 0 {
 		return
 	}
-	jobs, err := r.syncer.State.ClaimQueued(ctx, r.owner(), free, func(j state.Job) bool { return r.queues(j.Connection) })
+	jobs, err := r.syncer.State.ClaimQueued(ctx, r.owner(), free, func(j state.Job) bool {
+		// Queued connections' jobs, and jobs another runner handed back
+		// mid-run (a failover pair's too) that this one can resume.
+		return r.queues(j.Connection) || (j.StartedAt != nil && r.resumable(j))
+	})
 	if err != nil && ctx.Err() == nil {
 		r.log.Warn("claim queued jobs", "err", err)
 	}
@@ -105,10 +109,18 @@ func (r *Runner) claim(ctx context.Context) {
 	}
 }
 
+// resumable reports whether a runner like this one resumes j when it is
+// handed back mid-run: on a shared state (TakeOver), a queued
+// connection's job, or any job when Resume can take its run on (a
+// failover pair's, resumed as the pair's run).
+func (r *Runner) resumable(j state.Job) bool {
+	return r.opts.TakeOver != nil && r.opts.TakeOver(j) && (r.queues(j.Connection) || r.opts.Resume != nil)
+}
+
 // handsOff reports whether another replica would resume j when this one
-// releases it: a queued connection's job on a shared state.
+// releases it.
 func (r *Runner) handsOff(j state.Job) bool {
-	return j.ID != 0 && r.opts.TakeOver != nil && r.queues(j.Connection) && r.opts.TakeOver(j)
+	return j.ID != 0 && r.resumable(j)
 }
 
 // handOff stops the runs whose jobs another replica can resume, each where
@@ -139,16 +151,28 @@ func (r *Runner) handOff(ctx context.Context, runs []*run) (stay []*run) {
 		case <-rn.done:
 		case <-waitCtx.Done():
 		}
+		id := r.liveJobOf(context.WithoutCancel(ctx), rn.job.ID)
 		reason := fmt.Sprintf("handed off: %s shut down; another replica resumes the job", r.owner())
-		err := r.syncer.State.ReleaseJob(context.WithoutCancel(ctx), rn.job.ID, r.owner(), reason)
+		err := r.syncer.State.ReleaseJob(context.WithoutCancel(ctx), id, r.owner(), reason)
 		switch {
 		case err == nil:
-			r.log.Info("job handed off to the queue", "job_id", rn.job.ID, "connection", rn.job.Connection)
+			r.log.Info("job handed off to the queue", "job_id", id, "connection", rn.job.Connection)
 		case errors.Is(err, state.ErrJobEnded) || errors.Is(err, state.ErrLostJob):
-			r.log.Info("job not handed off: it ended or moved meanwhile", "job_id", rn.job.ID, "err", err)
+			r.log.Info("job not handed off: it ended or moved meanwhile", "job_id", id, "err", err)
 		default:
-			r.log.Warn("hand the job off (another replica takes it over after its lease)", "job_id", rn.job.ID, "err", err)
+			r.log.Warn("hand the job off (another replica takes it over after its lease)", "job_id", id, "err", err)
 		}
 	}
 	return stay
+}
+
+// liveJobOf is the job of the chain head begins that is still live: the
+// run's current job (a failover pair's run may have moved on to the
+// backup's job), head itself when the state cannot say.
+func (r *Runner) liveJobOf(ctx context.Context, head int64) int64 {
+	chain, err := r.syncer.State.JobChain(ctx, head)
+	if err != nil || len(chain) == 0 {
+		return head
+	}
+	return chain[len(chain)-1].ID
 }

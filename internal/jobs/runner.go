@@ -198,6 +198,9 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 			failed <- err
 			return
 		}
+		if errors.Is(err, state.ErrLostJob) {
+			return // another process runs it now (or will: handed off) and tells its end
+		}
 		if r.opts.OnJobEnd != nil {
 			r.opts.OnJobEnd(res, err)
 		}
