@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -163,5 +165,41 @@ func TestCopyTables_NameEveryTableOfTheSchema(t *testing.T) {
 	sort.Strings(want)
 	if !reflect.DeepEqual(tables, want) {
 		t.Errorf("schema tables %v, copyTables %v: a table `acode state copy` would not move", tables, want)
+	}
+}
+
+// The monthly state backup: PostgreSQL into a new SQLite file, which opens
+// with the same jobs; a running job or an existing file refuse, leaving
+// nothing behind.
+func TestCopyToFile_PostgresIntoANewSQLiteFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := backends[1].open(t)
+	j := mustJob(t, src, "conn_a")
+	dir := t.TempDir()
+	busy := filepath.Join(dir, "busy.db")
+	if err := CopyToFile(ctx, src, busy); err == nil {
+		t.Fatal("copied while a job heartbeats")
+	}
+	if _, err := os.Stat(busy); err == nil {
+		t.Error("a refused copy left its file")
+	}
+	if err := src.FinishJob(ctx, j.ID, JobSucceeded, "", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "dr.db")
+	if err := CopyToFile(ctx, src, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyToFile(ctx, src, path); err == nil {
+		t.Error("copied over an existing file")
+	}
+	dr, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dr.Close()
+	if got, err := dr.Job(ctx, j.ID); err != nil || got.Status != JobSucceeded {
+		t.Errorf("job in the copy %+v, %v", got, err)
 	}
 }
