@@ -11,4 +11,10 @@
 // is its first and last GTID, so a replay after a crash writes the same key
 // for the same transactions, and the pending record written before each
 // commit (checkpoint.go) tells a restart whether that commit happened.
+//
+// After a failover the reader continues on the pair's other server by
+// GTID; when that server lacks transactions already landed (a primary
+// killed while ahead of the replica promoted), rewind.go moves every
+// checkpoint back to the common point and retract.go writes the orphans'
+// rows again with _acode_op 'x'.
 package cdc
