@@ -28,6 +28,14 @@ func (sc *streamCompaction) build(ctx context.Context, lay layout.Stream, day ti
 	if newest == nil {
 		newest = base
 	}
+	for _, in := range []*snapshot.Manifest{base, changes} {
+		// Airbyte's layout keeps some columns as {member0, member1}
+		// groups, which the manifest's columns do not map back to one
+		// MySQL column: compacting them would drop those columns.
+		if in != nil && in.Schema.TypeMode == string(parquet.ModeAirbyte) {
+			return nil, fmt.Errorf("%s was written with sync.types airbyte; compaction reads change logs of sync.types exact only", in.Partition)
+		}
+	}
 	m := &compactMerge{out: newest.Table(), keysPerPass: DefaultCompactKeysPerPass, seed: maphash.MakeSeed()}
 	if n := sc.c.Project.Settings.CDC.CompactKeysPerPass; n > 0 {
 		m.keysPerPass = n

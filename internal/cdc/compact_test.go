@@ -396,3 +396,19 @@ func TestCompact_ADayWithAnAddedColumnHasItNullForOlderRows(t *testing.T) {
 		t.Errorf("snapshot after ADD COLUMN differs from the source (%d rows): %s", len(source), d)
 	}
 }
+
+func TestCompact_RefusesAnAirbyteTypedChangeLogNamingIt(t *testing.T) {
+	t.Parallel()
+	e := newCDCEnv(t, "flush_interval: 1s")
+	e.project.Edit(t, "acode.yaml", "  chunk_rows: 100\n", "  chunk_rows: 100\n  types: airbyte\n")
+	st := e.state(t)
+	_, stop := runInProcess(t, e)
+	poll(t, time.Minute, "the backfill", func() bool { return e.caughtUp(t, st, e.primaryPosition(t)) })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := compactor(t, e, 0).Compact(context.Background(), cdcConnection, time.Now().UTC())
+	if err == nil || !strings.Contains(err.Error(), "sync.types airbyte") || !strings.Contains(err.Error(), "_cdc/cog_dt_ingestion=") {
+		t.Fatalf("compaction of an airbyte-typed change log: %v; want an error naming the partition and sync.types", err)
+	}
+}
