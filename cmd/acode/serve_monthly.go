@@ -141,6 +141,9 @@ func monthlyCare(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	}
 	log.Info("monthly config backup", "location", first.Location(key), "files", len(doc.Files))
 	dr, err := backupStateStore(ctx, p, st, first, now)
+	if errors.Is(err, state.ErrJobRunning) {
+		return fmt.Errorf("state backup waits for the running jobs to end: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("state backup to destination %s: %w", home.Destination.ResourceName, err)
 	}

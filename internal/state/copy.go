@@ -27,6 +27,10 @@ var identityTables = []string{"jobs", "health_results", "failover_transitions", 
 // merging two stores would mix two histories under the same job ids.
 var ErrNotEmpty = errors.New("destination state store is not empty")
 
+// ErrJobRunning is returned by Copy while a job of the source heartbeats:
+// its rows would be copied half-written.
+var ErrJobRunning = errors.New("a job is running on the source store")
+
 // TableCount is how many rows Copy moved into one table.
 type TableCount struct {
 	Table string
@@ -94,7 +98,7 @@ func requireIdle(ctx context.Context, from *Store) error {
 	}
 	for _, j := range jobs {
 		if !j.Status.Terminal() && from.clock().Sub(j.HeartbeatAt) < from.lease {
-			return fmt.Errorf("job %d of %s is %s (owner %s): stop every acode process first", j.ID, j.Connection, j.Status, j.Owner)
+			return fmt.Errorf("%w: job %d of %s is %s (owner %s): stop every acode process first", ErrJobRunning, j.ID, j.Connection, j.Status, j.Owner)
 		}
 	}
 	return nil
