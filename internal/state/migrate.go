@@ -30,6 +30,7 @@ var migrations = []migration{
 	{12, "range tasks read by workers on any replica", schemaV12},
 	{13, "binlog position of each part's earliest range snapshot", schemaV13},
 	{14, "the replica whose run drives a job chain", schemaV14},
+	{15, "values each part wrote as NULL, per column", schemaV15},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in

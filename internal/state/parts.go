@@ -30,6 +30,13 @@ ALTER TABLE parts ADD COLUMN snapshot_pos INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE parts ADD COLUMN snapshot_gtid TEXT NOT NULL DEFAULT '';
 `
 
+// schemaV15 adds, per part, the values it wrote as NULL because their
+// column's Parquet type cannot hold them (JSON, column -> count): a range
+// worker on another replica reports them to the job's commit this way.
+const schemaV15 = `
+ALTER TABLE parts ADD COLUMN nulled TEXT NOT NULL DEFAULT '{}';
+`
+
 // Part is one file a job uploaded for a stream, with the primary-key ranges
 // (indexes into the stream's saved plan) whose rows it holds. A retried
 // attempt skips ranges already covered by parts, which makes a full refresh
@@ -58,7 +65,11 @@ type Part struct {
 	SnapshotFile string
 	SnapshotPos  int64
 	SnapshotGTID string
-	CreatedAt    time.Time
+	// Nulled counts, per column, the values the part wrote as NULL because
+	// the column's Parquet type cannot hold them (recorded by range
+	// workers; nil when not recorded).
+	Nulled    map[string]int64
+	CreatedAt time.Time
 	// Attempt, when set, is the attempt that uploaded the part: the record
 	// is refused with ErrLostJob unless that attempt still runs (fencing
 	// a stalled worker whose job was taken over). Not stored.
@@ -89,26 +100,30 @@ func insertPart(ctx context.Context, tx *txn, p Part, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	nulled, err := json.Marshal(p.Nulled)
+	if err != nil || p.Nulled == nil {
+		nulled = []byte("{}")
+	}
 	created := p.CreatedAt
 	if created.IsZero() {
 		created = now
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending,
-			snapshot_file, snapshot_pos, snapshot_gtid, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			snapshot_file, snapshot_pos, snapshot_gtid, nulled, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
 			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
 			pending = excluded.pending, snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,
-			snapshot_gtid = excluded.snapshot_gtid`,
+			snapshot_gtid = excluded.snapshot_gtid, nulled = excluded.nulled`,
 		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending,
-		p.SnapshotFile, p.SnapshotPos, p.SnapshotGTID, formatTime(created))
+		p.SnapshotFile, p.SnapshotPos, p.SnapshotGTID, string(nulled), formatTime(created))
 	return err
 }
 
 // Parts returns the parts a job uploaded for stream, oldest first.
 func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending,
-			snapshot_file, snapshot_pos, snapshot_gtid, created_at
+			snapshot_file, snapshot_pos, snapshot_gtid, nulled, created_at
 		FROM parts WHERE job_id = ? AND stream = ? ORDER BY created_at, key`, jobID, stream)
 	if err != nil {
 		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
@@ -119,14 +134,21 @@ func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, 
 		var (
 			p       Part
 			ranges  string
+			nulled  string
 			created string
 		)
 		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &p.Pending,
-			&p.SnapshotFile, &p.SnapshotPos, &p.SnapshotGTID, &created); err != nil {
+			&p.SnapshotFile, &p.SnapshotPos, &p.SnapshotGTID, &nulled, &created); err != nil {
 			return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
 		}
 		if err := json.Unmarshal([]byte(ranges), &p.Ranges); err != nil {
 			return nil, fmt.Errorf("parts of job %d stream %s: decode ranges: %w", jobID, stream, err)
+		}
+		if err := json.Unmarshal([]byte(nulled), &p.Nulled); err != nil {
+			return nil, fmt.Errorf("parts of job %d stream %s: decode nulled counts: %w", jobID, stream, err)
+		}
+		if len(p.Nulled) == 0 {
+			p.Nulled = nil
 		}
 		if p.CreatedAt, err = parseTime(created); err != nil {
 			return nil, err

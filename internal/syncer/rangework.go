@@ -194,6 +194,7 @@ func (w *rangeWorker) read(ctx context.Context, task state.RangeTask, log *slog.
 	if err := cur.close(); err != nil {
 		return 0, failure.Destination(r.stream.Name, err)
 	}
+	snap := cur.snapshot()
 	out, err := cur.upload(ctx, r.ep.store)
 	if err != nil {
 		return 0, failure.Destination(r.stream.Name, err)
@@ -201,6 +202,7 @@ func (w *rangeWorker) read(ctx context.Context, task state.RangeTask, log *slog.
 	return rows, s.State.RecordRangePart(ctx, task, state.Part{
 		JobID: task.JobID, Stream: task.Stream, Key: cur.key, Ranges: cur.ranges,
 		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: cur.counted,
+		SnapshotFile: snap.File, SnapshotPos: snap.Pos, SnapshotGTID: snap.GTID, Nulled: cur.w.Unheld(),
 	})
 }
 

@@ -2,6 +2,8 @@ package syncer
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/acode-dev/acode/internal/layout"
+	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -27,6 +30,9 @@ func TestSync_SharedRangesAreReadByTheWorkersOfEveryPoolAndCommittedOnce(t *test
 	f.Edit(t, "acode.yaml", "state_db: .acode/state.db", "state_db: "+testenv.SharedPostgres(t).NewDatabase(t))
 	p := f.project(t)
 	ctx := context.Background()
+	// Zero dates, which no Parquet DATE holds: written as NULL by workers
+	// of both pools, and counted in the job's result and manifest.
+	zeroDates := zeroSomeDates(t, m.Root(t), database)
 	st, err := state.Open(ctx, p.Settings.StateDB)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +70,23 @@ func TestSync_SharedRangesAreReadByTheWorkersOfEveryPoolAndCommittedOnce(t *test
 			t.Errorf("%s: commits %+v %v, want one", str.Name, commits, err)
 		}
 	}
+	var dr StreamResult
+	for _, r := range res.Streams {
+		if r.Name == diario {
+			dr = r
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(s3.Dir, f.Bucket, dr.Partition, layout.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man snapshot.Manifest
+	if err := json.Unmarshal(data, &man); err != nil {
+		t.Fatal(err)
+	}
+	if dr.NulledValues["Data"] != zeroDates || man.NulledValues["Data"] != zeroDates {
+		t.Errorf("nulled Data values: result %v, manifest %v; the source holds %d zero dates", dr.NulledValues, man.NulledValues, zeroDates)
+	}
 	// The done tasks say which pool read which range.
 	readers := map[string]int{}
 	for _, str := range res.Streams {
@@ -81,4 +104,27 @@ func TestSync_SharedRangesAreReadByTheWorkersOfEveryPoolAndCommittedOnce(t *test
 	if len(readers) != 2 {
 		t.Errorf("ranges read by %v, want both pools", readers)
 	}
+}
+
+// zeroSomeDates sets diario's Data to a zero date on every 97th row (a
+// session without strict mode may store them) and returns how many.
+func zeroSomeDates(t *testing.T, db *sql.DB, database string) int64 {
+	t.Helper()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "SET SESSION sql_mode = ''"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := conn.ExecContext(t.Context(), "UPDATE `"+database+"`.`"+diario+"` SET Data = '2024-00-00' WHERE idpk % 97 = 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		t.Fatalf("zero dates: %d rows, %v", n, err)
+	}
+	return n
 }

@@ -61,7 +61,7 @@ func (r *streamRun) readShared(ctx context.Context, todo []mysql.Range, sp *Stre
 			// The done tasks stay (with the job) as the record of
 			// which worker read which range.
 			r.logReaders(tasks)
-			return nil
+			return r.addNulled(ctx, tasks)
 		}
 		select {
 		case <-ctx.Done():
@@ -96,4 +96,26 @@ func (r *streamRun) logReaders(tasks []state.RangeTask) {
 		by[t.Owner]++
 	}
 	r.log.Info("ranges read by the range workers", "ranges", len(tasks), "readers", len(by), "ranges_by_reader", fmt.Sprint(by))
+}
+
+// addNulled adds the values the parts of this attempt's tasks wrote as
+// NULL to the stream's counts (the manifest's nulled_values), as the
+// attempt's own workers add theirs.
+func (r *streamRun) addNulled(ctx context.Context, tasks []state.RangeTask) error {
+	mine := map[string]bool{}
+	for _, t := range tasks {
+		if t.Attempt == r.attempt && t.PartKey != "" {
+			mine[t.PartKey] = true
+		}
+	}
+	parts, err := r.syncer.State.Parts(ctx, r.job.ID, r.stream.Name)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if mine[p.Key] {
+			r.nulled.add(p.Nulled)
+		}
+	}
+	return nil
 }
