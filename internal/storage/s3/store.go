@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -32,6 +33,13 @@ const (
 	DefaultConcurrency   = 2
 	DefaultMaxAttempts   = 5
 	DefaultListPageSize  = 1000
+	// DefaultReadTimeout is how long a connection may deliver no byte
+	// before the request fails (and is retried): the SDK sets none for
+	// S3, so a server that accepts and never answers would hold a sync, an
+	// archive or a commit until its context ends. It restarts with every
+	// byte, so a slow CompleteMultipartUpload (which sends keep-alive
+	// spaces) or a big GET that is progressing never trips it.
+	DefaultReadTimeout = 2 * time.Minute
 
 	minPartSize = 5 << 20 // S3's minimum for every part but the last
 	maxParts    = 10000   // S3's maximum parts per upload
@@ -69,6 +77,9 @@ type Config struct {
 	MaxAttempts int
 	// ListPageSize is the MaxKeys of each ListObjectsV2 page (default 1000).
 	ListPageSize int32
+	// ReadTimeout is the idle limit of a connection (default
+	// DefaultReadTimeout); it does not apply to an injected HTTPClient.
+	ReadTimeout time.Duration
 	// HTTPClient replaces the SDK's HTTP client (tests inject faults here).
 	HTTPClient *http.Client
 }
@@ -96,6 +107,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ListPageSize == 0 {
 		c.ListPageSize = DefaultListPageSize
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
 	}
 }
 
@@ -156,6 +170,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		// Set after loading: config.WithHTTPClient fails when AWS_CA_BUNDLE
 		// is set, and a caller's own client owns its TLS settings anyway.
 		awsCfg.HTTPClient = cfg.HTTPClient
+	} else if b, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		awsCfg.HTTPClient = b.WithReadTimeout(cfg.ReadTimeout)
 	}
 	if awsCfg.Region == "" {
 		if cfg.Endpoint == "" {
