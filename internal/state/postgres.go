@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,15 @@ func RedactURL(location string) string {
 // server's max_connections (100 by default).
 const maxPostgresConns = 8
 
+// stalledTxTimeout is how long PostgreSQL keeps a session of this process
+// that sits idle inside a transaction before it ends it: a replica stopped
+// (SIGSTOP, a frozen VM, a long GC pause of the host) in the middle of a
+// write transaction would otherwise hold the store's advisory write lock,
+// and with it every other replica's writes (heartbeats, takeovers, range
+// claims), until it woke. acode's transactions never wait on anything
+// between their statements, so a live process is never cut off.
+const stalledTxTimeout = 10 * time.Second
+
 // openPostgres opens the PostgreSQL database at rawURL through pgx's
 // database/sql driver and applies missing migrations. Migrations take the
 // store's advisory lock, so replicas starting together apply each step once.
@@ -52,6 +62,12 @@ func openPostgres(ctx context.Context, rawURL string, opts []Option) (*Store, er
 	if err != nil {
 		// pgx masks the password in its own message.
 		return nil, fmt.Errorf("open state store %s: %w", shown, err)
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(stalledTxTimeout.Milliseconds(), 10)
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(maxPostgresConns)
