@@ -148,8 +148,10 @@ func (c *Compactor) stream(conn *config.Connection, s config.Stream, store stora
 		spool = os.TempDir()
 	}
 	return &streamCompaction{c: c, conn: conn, stream: s, store: store, spool: spool, mode: parquet.Mode(st.Types), types: st.Types,
+		// The pages of the row group being written wait in the spool
+		// directory, not in memory, as a sync's do.
 		opts: parquet.Options{Codec: f.CompressionCodec, PageBytes: f.PageSizeKB << 10, Dictionary: f.DictionaryEncoding,
-			RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20}}
+			RowGroupRows: st.RowGroupRows, RowGroupBytes: int64(st.RowGroupMB) << 20, SpoolDir: spool}}
 }
 
 func (c *Compactor) log() *slog.Logger {
