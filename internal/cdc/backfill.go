@@ -23,10 +23,11 @@ const OpRead Op = 'r'
 const backfillSeq = math.MaxInt32
 
 // Backfill is how a stream without a checkpoint gets its initial content:
-// its primary-key ranges read from DB, each in its own consistent snapshot
-// whose exact binlog position is taken inside it.
+// its primary-key ranges read from the pool DB returns (the server read
+// now, after a failover too), each in its own consistent snapshot whose
+// exact binlog position is taken inside it.
 type Backfill struct {
-	DB        *sql.DB
+	DB        func(ctx context.Context) (*sql.DB, error)
 	ChunkRows int
 }
 
@@ -44,7 +45,11 @@ type rangeFile struct {
 // later range already holds are landed too; they sort before its rows.
 func (l *landing) backfill(ctx context.Context, b *Backfill) (Position, error) {
 	t := l.table
-	ranges, err := mysql.PlanRanges(ctx, b.DB, t.Source, b.ChunkRows)
+	db, err := b.DB(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backfill %s: %w", t.Name, err)
+	}
+	ranges, err := mysql.PlanRanges(ctx, db, t.Source, b.ChunkRows)
 	if err != nil {
 		return nil, fmt.Errorf("backfill %s: %w", t.Name, err)
 	}
@@ -58,7 +63,7 @@ func (l *landing) backfill(ctx context.Context, b *Backfill) (Position, error) {
 	}()
 	var positions []Position
 	for _, r := range ranges {
-		f, err := l.backfillRange(ctx, b, r, day, started)
+		f, err := l.backfillRange(ctx, db, r, day, started)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +77,7 @@ func (l *landing) backfill(ctx context.Context, b *Backfill) (Position, error) {
 	return start, nil
 }
 
-func (l *landing) backfillRange(ctx context.Context, b *Backfill, r mysql.Range, day, started time.Time) (rangeFile, error) {
+func (l *landing) backfillRange(ctx context.Context, db *sql.DB, r mysql.Range, day, started time.Time) (rangeFile, error) {
 	lf, err := newLogFile(l.sink.SpoolDir, l.schema, day, started, l.sink.Options)
 	if err != nil {
 		return rangeFile{}, err
@@ -92,7 +97,7 @@ func (l *landing) backfillRange(ctx context.Context, b *Backfill, r mysql.Range,
 		txn.LogFile, txn.LogPos = at.File, uint32(at.Pos)
 		return nil
 	}}
-	_, err = mysql.ReadRange(ctx, b.DB, l.table.Source, r, opts, func(row [][]byte) error {
+	_, err = mysql.ReadRange(ctx, db, l.table.Source, r, opts, func(row [][]byte) error {
 		if err := lf.write(row, txn, OpRead, backfillSeq); err != nil {
 			return fmt.Errorf("backfill %s range %d: %w", l.table.Name, r.Index, err)
 		}

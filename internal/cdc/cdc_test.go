@@ -83,7 +83,7 @@ func checkExactlyOnce(t *testing.T, e *cdcEnv, w *writer, duck *testenv.Duck) {
 // are in the backfill rows, not in the changes.
 func backfillStart(t *testing.T, e *cdcEnv, duck *testenv.Duck, table string) uint64 {
 	t.Helper()
-	src := "read_parquet(" + testenv.SQLString(e.changeLogGlob(table)) + ", hive_partitioning=true)"
+	src := "read_parquet(" + testenv.SQLString(e.changeLogGlob(table)) + ", hive_partitioning=true, union_by_name=true)"
 	res := duck.Query(t, "SELECT coalesce(min(_acode_gtid_seq), 0) AS lo FROM "+src+" WHERE _acode_op = 'r'")
 	var lo uint64
 	fmt.Sscan(fmt.Sprint(res[0]["lo"]), &lo)
@@ -101,7 +101,7 @@ func checkNewestRows(t *testing.T, e *cdcEnv, duck *testenv.Duck) {
 // checkNewestRowsOn is checkNewestRows against server (after a promotion).
 func checkNewestRowsOn(t *testing.T, e *cdcEnv, server *testenv.MariaDB, duck *testenv.Duck) {
 	t.Helper()
-	src := "read_parquet(" + testenv.SQLString(e.changeLogGlob(demo.TableDiario)) + ", hive_partitioning=true)"
+	src := "read_parquet(" + testenv.SQLString(e.changeLogGlob(demo.TableDiario)) + ", hive_partitioning=true, union_by_name=true)"
 	rows := duck.Query(t, `SELECT idpk, CAST(ACODE_Val_Total AS VARCHAR) AS v, CNPJ, CAST(Data AS VARCHAR) AS d FROM (
 		SELECT *, row_number() OVER (PARTITION BY idpk ORDER BY _acode_gtid_domain, _acode_gtid_seq DESC, _acode_txn_seq DESC) AS rn FROM `+src+`
 		WHERE _acode_gtid NOT IN (SELECT _acode_gtid FROM `+src+` WHERE _acode_op = 'x'))

@@ -251,7 +251,7 @@ func (w *writer) expected(table string, after uint64) ([]string, int) {
 // with any (gtid, sequence) found twice reported by dups.
 func landed(t *testing.T, duck *testenv.Duck, glob string) (lines []string, dups int64) {
 	t.Helper()
-	src := "read_parquet(" + testenv.SQLString(glob) + ", hive_partitioning=true)"
+	src := "read_parquet(" + testenv.SQLString(glob) + ", hive_partitioning=true, union_by_name=true)" // files before and after an ADD COLUMN
 	res := duck.Run(t,
 		"SELECT _acode_gtid AS g, count(*) AS n FROM "+src+" WHERE _acode_op NOT IN ('r', 'x') GROUP BY 1 ORDER BY 1",
 		"SELECT count(*) - count(DISTINCT (_acode_gtid, _acode_txn_seq)) AS d FROM "+src+" WHERE _acode_op NOT IN ('r', 'x')")

@@ -109,11 +109,12 @@ type RetentionCheck struct {
 // holds: Near when fewer than threshold files precede the one it needs
 // (a checkpoint in the active file is never near: that file is not purged).
 func (o *Opened) CheckRetention(ctx context.Context, checkpoint Position, threshold int) (RetentionCheck, error) {
-	ret, err := ReadRetention(ctx, o.db, threshold+1)
+	server := o.live.server()
+	ret, err := o.Retention(ctx, threshold+1)
 	if err != nil {
 		return RetentionCheck{}, err
 	}
-	c := RetentionCheck{Server: o.Endpoint.Name, Oldest: ret.Files[0].Name}
+	c := RetentionCheck{Server: server, Oldest: ret.Files[0].Name}
 	files, known := ret.Headroom(checkpoint)
 	c.Headroom, c.Near = files, known && files < threshold
 	if !known {

@@ -32,7 +32,11 @@ type Config struct {
 	// Current returns the server's position now (@@gtid_binlog_pos): where
 	// a stream without a checkpoint starts.
 	Current func(ctx context.Context) (Position, error)
-	Log     *slog.Logger
+	// Switched, when set, is told the server the reader continues on after
+	// a switch, so the SQL reads above (Current, Discover, Backfill,
+	// Retention) follow the binlog to it.
+	Switched func(to Endpoint)
+	Log      *slog.Logger
 	// Stats, when set, is updated as transactions land.
 	Stats *Stats
 	// Backfill, when set, gives a stream without a checkpoint its current
@@ -192,6 +196,9 @@ func (r *run) switchServer() {
 	if to.Source.Name != "" {
 		r.cfg.Sink.Source = to.Source
 	}
+	if r.cfg.Switched != nil {
+		r.cfg.Switched(to)
+	}
 	r.cfg.Log.Warn("cdc reader continues on another server from its GTID position",
 		"from", from.Name, "to", to.Name, "position", r.read.String())
 }
@@ -266,7 +273,7 @@ func (r *run) initial(ctx context.Context, l *landing) error {
 	}
 	p, err := r.cfg.Current(ctx)
 	if err != nil {
-		return fmt.Errorf("read the binlog position of %s: %w", r.cfg.Endpoint.Name, err)
+		return fmt.Errorf("read the binlog position of %s: %w", r.servers[r.server].Name, err)
 	}
 	if err := l.sink.checkpoints.save(ctx, l.table.Name, p); err != nil {
 		return err

@@ -92,17 +92,21 @@ func sources(p *config.Project, conn *config.Connection) (read, other *config.So
 // Opened is a reader's configuration with the resources it holds.
 type Opened struct {
 	Config
-	db *sql.DB
+	live *liveSource
 }
 
 // Retention reads the binlog files the source read holds, the start
 // position of the first ones (see ReadRetention).
 func (o *Opened) Retention(ctx context.Context, first int) (Retention, error) {
-	return ReadRetention(ctx, o.db, first)
+	db, err := o.live.DB(ctx)
+	if err != nil {
+		return Retention{}, err
+	}
+	return ReadRetention(ctx, db, first)
 }
 
 // Close releases the source pool.
-func (o *Opened) Close() { o.db.Close() }
+func (o *Opened) Close() { o.live.close() }
 
 // Open builds the reader of connection name: it connects to the source
 // read, discovers the landed tables, and opens the destination.
@@ -138,21 +142,21 @@ func Open(ctx context.Context, p *config.Project, name string, cursors CursorSto
 	if err != nil {
 		return nil, err
 	}
-	o := &Opened{db: db}
-	if err := o.build(ctx, p, conn, streams, src, other, role, cursors, log); err != nil {
-		db.Close()
+	o := &Opened{live: newLiveSource(db, src, other, p.Settings.Sync)}
+	if err := o.build(ctx, db, p, conn, streams, src, other, role, cursors, log); err != nil {
+		o.live.close()
 		return nil, err
 	}
 	return o, nil
 }
 
-func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Connection, streams []config.Stream,
+func (o *Opened) build(ctx context.Context, db *sql.DB, p *config.Project, conn *config.Connection, streams []config.Stream,
 	src, other *config.Source, role string, cursors CursorStore, log *slog.Logger) error {
-	tables, err := discover(ctx, o.db, conn, streams)
+	tables, err := discover(ctx, db, conn, streams)
 	if err != nil {
 		return err
 	}
-	ep, err := endpoint(ctx, o.db, src, p.Settings.Sync)
+	ep, err := endpoint(ctx, db, src, p.Settings.Sync)
 	if err != nil {
 		return err
 	}
@@ -160,7 +164,7 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 	if err != nil {
 		return err
 	}
-	server, err := mysql.ServerInfo(ctx, o.db)
+	server, err := mysql.ServerInfo(ctx, db)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", src.ResourceName, err)
 	}
@@ -205,21 +209,32 @@ func (o *Opened) build(ctx context.Context, p *config.Project, conn *config.Conn
 		FlushInterval: cdc.FlushInterval,
 		FlushBytes:    int64(cdc.FlushMB) << 20,
 		RetryMax:      cdc.RetryMax,
-		Current:       func(ctx context.Context) (Position, error) { return CurrentPosition(ctx, o.db) },
-		Log:           log,
-		Stats:         &Stats{},
+		Current: func(ctx context.Context) (Position, error) {
+			db, err := o.live.DB(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return CurrentPosition(ctx, db)
+		},
+		Switched: o.live.switchTo,
+		Log:      log,
+		Stats:    &Stats{},
 	}
 	o.Config.Discover = func(ctx context.Context, t *Table) (schema.Table, error) {
-		found, err := mysql.Discover(ctx, o.db, t.Source.Namespace, []string{t.Source.Name})
+		db, err := o.live.DB(ctx)
+		if err != nil {
+			return schema.Table{}, err
+		}
+		found, err := mysql.Discover(ctx, db, t.Source.Namespace, []string{t.Source.Name})
 		if err != nil {
 			return schema.Table{}, err
 		}
 		return found[0], nil
 	}
 	if cdc.Backfill {
-		o.Config.Backfill = &Backfill{DB: o.db, ChunkRows: st.ChunkRows}
+		o.Config.Backfill = &Backfill{DB: o.live.DB, ChunkRows: st.ChunkRows}
 	}
-	o.Config.Retention = func(ctx context.Context) (Retention, error) { return ReadRetention(ctx, o.db, 1) }
+	o.Config.Retention = func(ctx context.Context) (Retention, error) { return o.Retention(ctx, 1) }
 	o.Config.Resync = conn.Source.InvalidCursor == config.CursorResync
 	return nil
 }
