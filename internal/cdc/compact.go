@@ -70,7 +70,7 @@ type Compactor struct {
 type CompactResult struct {
 	Stream    string `json:"stream"`
 	Day       string `json:"day"`
-	Did       string `json:"did"` // compacted | up to date
+	Did       string `json:"did"` // compacted | up to date | skipped: no primary key
 	Rows      int64  `json:"rows"`
 	Changes   int64  `json:"changes,omitempty"`
 	Deleted   int64  `json:"deleted,omitempty"`
@@ -81,8 +81,9 @@ type CompactResult struct {
 
 // Outcomes of a day.
 const (
-	Compacted = "compacted"
-	UpToDate  = "up to date"
+	Compacted    = "compacted"
+	UpToDate     = "up to date"
+	SkippedNoKey = "skipped: no primary key"
 )
 
 // Compact brings the snapshots of every landed stream of connection up to
@@ -117,6 +118,13 @@ func (c *Compactor) Compact(ctx context.Context, connection string, day time.Tim
 	day = day.UTC().Truncate(24 * time.Hour)
 	var out []CompactResult
 	for _, s := range streams {
+		if len(s.PrimaryKey) == 0 {
+			// Without a key there is no newest row to keep: the change
+			// log (append) is the stream's only form.
+			out = append(out, CompactResult{Stream: s.Name, Day: day.Format(time.DateOnly), Did: SkippedNoKey})
+			c.log().Info("cdc stream not compacted: it has no primary key", "stream", s.Name)
+			continue
+		}
 		sc := c.stream(conn, s, store)
 		res, err := sc.compactTo(ctx, day)
 		out = append(out, res...)

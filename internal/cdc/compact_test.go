@@ -193,6 +193,10 @@ func TestCompact_EachDaysSnapshotIsTheSourceAtThatDaysCheckpoint(t *testing.T) {
 func TestCompact_MergeOnReadExamplesGiveTheSourceBetweenCompactions(t *testing.T) {
 	t.Parallel()
 	e := newCDCEnv(t, "flush_interval: 1s")
+	// produtos without a primary key: landed, not compacted.
+	e.project.Edit(t, "connections/"+cdcConnection+"/configuration.yaml",
+		"alias_name: farmarcas_si_analitico_diario_produtos\n          cursor_field: []\n          destination_sync_mode: append\n          primary_key:\n            - - idpk\n",
+		"alias_name: farmarcas_si_analitico_diario_produtos\n          cursor_field: []\n          destination_sync_mode: append\n")
 	duck := testenv.DuckDB(t)
 	st := e.state(t)
 	ctx := context.Background()
@@ -215,6 +219,11 @@ func TestCompact_MergeOnReadExamplesGiveTheSourceBetweenCompactions(t *testing.T
 	ran, res, err := cdc.CompactDaily(ctx, c, st, cdc.Connections(c.Project), night)
 	if err != nil || !ran || len(res) != len(demo.Tables()) || res[0].Did != cdc.Compacted || res[0].Day != today.Format(time.DateOnly) {
 		t.Fatalf("daily compaction after midnight: ran %v, %+v, %v; want today's snapshots built", ran, res, err)
+	}
+	for _, r := range res {
+		if (r.Stream == demo.TableProdutos) != (r.Did == cdc.SkippedNoKey) {
+			t.Errorf("%s: %s; want only produtos (no primary key) skipped", r.Stream, r.Did)
+		}
 	}
 	if ran, _, err := cdc.CompactDaily(ctx, c, st, cdc.Connections(c.Project), night.Add(time.Hour)); err != nil || ran {
 		t.Fatalf("daily compaction an hour later: ran %v, %v; want nothing (done for the day)", ran, err)
