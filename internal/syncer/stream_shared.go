@@ -35,6 +35,7 @@ func (r *streamRun) readShared(ctx context.Context, todo []mysql.Range, sp *Stre
 		want[i] = true
 	}
 	seen := map[string]bool{} // parts already counted in the progress
+	counted := -1             // done tasks when the progress was last counted
 	t := time.NewTicker(sharedPollEvery)
 	defer t.Stop()
 	for {
@@ -54,8 +55,11 @@ func (r *streamRun) readShared(ctx context.Context, todo []mysql.Range, sp *Stre
 				return failure.Source(r.stream.Name, fmt.Errorf("range %d failed %d times on the range workers: %s", task.Index, task.Failures, task.Error))
 			}
 		}
-		if err := r.countShared(ctx, seen, sp); err != nil {
-			return err
+		if done != counted { // the parts are read only when some were added
+			if err := r.countShared(ctx, seen, sp); err != nil {
+				return err
+			}
+			counted = done
 		}
 		if done == len(idx) {
 			// The done tasks stay (with the job) as the record of
