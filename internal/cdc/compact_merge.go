@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -54,7 +55,7 @@ type version struct {
 	dom     uint64
 	seq     uint64
 	txn     int64
-	commit  string
+	commit  [19]byte // "YYYY-MM-DD HH:MM:SS": compared as bytes, no allocation per row
 }
 
 // after reports whether v is a later change than w: by GTID within one
@@ -64,7 +65,8 @@ func (v version) after(w version) bool {
 	if v.dom == w.dom {
 		return v.seq > w.seq || v.seq == w.seq && v.txn >= w.txn
 	}
-	return v.commit > w.commit || v.commit == w.commit && v.dom > w.dom
+	c := bytes.Compare(v.commit[:], w.commit[:])
+	return c > 0 || c == 0 && v.dom > w.dom
 }
 
 type compactMerge struct {
@@ -186,7 +188,8 @@ func appendKey(b []byte, row [][]byte, cols []int) []byte {
 
 // versionOf reads a row's order columns.
 func (cf *compactFile) versionOf(text [][]byte, fi int, row int64) (version, error) {
-	v := version{file: int32(fi), row: row, commit: string(text[cf.commit])}
+	v := version{file: int32(fi), row: row}
+	copy(v.commit[:], text[cf.commit])
 	var err error
 	if v.dom, err = strconv.ParseUint(string(text[cf.dom]), 10, 64); err != nil {
 		return v, fmt.Errorf("%s row %d: %s: %w", cf.local.Key, row+1, ColGTIDDomain, err)
