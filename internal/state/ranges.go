@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -109,11 +111,11 @@ func (s *Store) ClaimRange(ctx context.Context, owner string, lease time.Duratio
 	err = inTx(ctx, s.db, func(tx *txn) error {
 		now := s.clock()
 		ts := formatTime(now)
-		busy, err := activeReads(ctx, tx, now)
+		busy, full, err := activeReads(ctx, tx, now)
 		if err != nil {
 			return err
 		}
-		cands, err := claimable(ctx, tx, now)
+		cands, err := claimable(ctx, tx, now, full)
 		if err != nil {
 			return err
 		}
@@ -141,51 +143,102 @@ func (s *Store) ClaimRange(ctx context.Context, owner string, lease time.Duratio
 }
 
 // activeReads counts, per source, the range reads running under a live
-// claim: the part of each source's budget in use.
-func activeReads(ctx context.Context, tx *txn, now time.Time) (map[string]int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT source, owner, lease_until FROM range_tasks WHERE status = 'claimed' AND reading = 1`)
+// claim (the part of each source's budget in use), and lists the sources
+// whose budget is all in use.
+func activeReads(ctx context.Context, tx *txn, now time.Time) (busy map[string]int, full []string, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT source, budget, owner, lease_until FROM range_tasks WHERE status = 'claimed' AND reading = 1`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	busy := map[string]int{}
+	busy, budget := map[string]int{}, map[string]int{}
 	for rows.Next() {
-		var source, owner, until string
-		if err := rows.Scan(&source, &owner, &until); err != nil {
-			return nil, err
+		var (
+			source, owner, until string
+			b                    int
+		)
+		if err := rows.Scan(&source, &b, &owner, &until); err != nil {
+			return nil, nil, err
 		}
 		if live(now, owner, until) {
 			busy[source]++
+			budget[source] = max(budget[source], b)
 		}
 	}
-	return busy, rows.Err()
+	for src, n := range busy {
+		if n >= max(1, budget[src]) {
+			full = append(full, src)
+		}
+	}
+	return busy, full, rows.Err()
 }
 
-// claimable lists the tasks a worker may claim now, oldest job first and
-// in range order, so one stream's ranges are read before the next's.
-func claimable(ctx context.Context, tx *txn, now time.Time) ([]RangeTask, error) {
+// claimBatch bounds the queued tasks one claim reads: a 5-billion-row
+// table queues thousands, and the claim runs under the write lock.
+const claimBatch = 64
+
+// claimable lists the tasks a worker may claim now: claims whose lease
+// ran out first (their stream waits for them), then queued tasks of
+// sources with a read left, oldest job first and in range order, so one
+// stream's ranges are read before the next's.
+func claimable(ctx context.Context, tx *txn, now time.Time, full []string) ([]RangeTask, error) {
+	// Claimed tasks are few (one per running worker): all are read, to
+	// find the expired ones and those of a dead process of this host.
+	claimed, err := queryTasks(ctx, tx, now, `t.status = 'claimed'`, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []RangeTask
+	for _, c := range claimed {
+		if !c.live {
+			out = append(out, c.RangeTask)
+		}
+	}
+	where, args := `t.status = 'queued'`, []any{}
+	if len(full) > 0 {
+		where += ` AND t.source NOT IN (?` + strings.Repeat(`, ?`, len(full)-1) + `)`
+		for _, src := range full {
+			args = append(args, src)
+		}
+	}
+	queued, err := queryTasks(ctx, tx, now, where, ` LIMIT `+strconv.Itoa(claimBatch), args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range queued {
+		out = append(out, q.RangeTask)
+	}
+	return out, nil
+}
+
+// liveTask is a task with whether its claim still holds.
+type liveTask struct {
+	RangeTask
+	live bool
+}
+
+// queryTasks reads the tasks of live jobs matching where, in claim order.
+func queryTasks(ctx context.Context, tx *txn, now time.Time, where, limit string, args ...any) ([]liveTask, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT t.job_id, j.connection, t.stream, t.range_index, t.source, t.budget, t.attempt,
 		t.status, t.claim, t.owner, t.lease_until, t.failures
 		FROM range_tasks t JOIN jobs j ON j.id = t.job_id
-		WHERE t.status IN ('queued','claimed') AND j.status IN ('pending','running','incomplete')
-		ORDER BY t.job_id, t.stream, t.range_index`)
+		WHERE `+where+` AND j.status IN ('pending','running','incomplete')
+		ORDER BY t.job_id, t.stream, t.range_index`+limit, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []RangeTask
+	var out []liveTask
 	for rows.Next() {
 		var (
-			t     RangeTask
+			t     liveTask
 			until string
 		)
 		if err := rows.Scan(&t.JobID, &t.Connection, &t.Stream, &t.Index, &t.Source, &t.Budget, &t.Attempt,
 			&t.Status, &t.Claim, &t.Owner, &until, &t.Failures); err != nil {
 			return nil, err
 		}
-		if t.Status == RangeClaimed && live(now, t.Owner, until) {
-			continue
-		}
+		t.live = t.Status == RangeClaimed && live(now, t.Owner, until)
 		out = append(out, t)
 	}
 	return out, rows.Err()

@@ -179,3 +179,25 @@ func TestRangeTasks_AReleasedRangeIsClaimedAtOnceAndARenewalSeesTheJobEnd(t *tes
 		}
 	})
 }
+
+func TestRangeTasks_ASourceAtItsBudgetDoesNotHoldBackAnotherSource(t *testing.T) {
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		s := bk.open(t)
+		rangeJob(t, s, claimBatch+10, 1) // more queued ranges on src than one claim reads
+		other := mustJob(t, s, "conn-b")
+		a, err := s.StartAttemptAs(ctx, other.ID, "test-host:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.QueueRanges(ctx, other.ID, "s", "src-b", 1, a.Number, []int{0}); err != nil {
+			t.Fatal(err)
+		}
+		if first := mustClaim(t, s, "host-a:1"); first.Source != "src" {
+			t.Fatalf("first claim: %+v, want the older job's range on src", first)
+		}
+		if next := mustClaim(t, s, "host-b:1"); next.Source != "src-b" || next.JobID != other.ID {
+			t.Fatalf("with src at its budget: claimed %+v, want the range on src-b", next)
+		}
+	})
+}
