@@ -24,7 +24,8 @@ type ScheduleStore interface {
 // CompactDaily is serve's daily compaction: once per UTC day (the fire
 // time persisted in the state store, so once across replicas and
 // restarts) every CDC connection's streams are compacted up to yesterday.
-// ran is false when the day was already done. The day is recorded done
+// ran is true for the one call that recorded the day done (false when it
+// was already, or another process compacts now or recorded it first). The day is recorded done
 // only when every connection succeeded, so a failure is tried again at the
 // leader's next look; a stream with nothing to compact from yet (no
 // backfill before yesterday) is not a failure.
@@ -44,6 +45,11 @@ func CompactDaily(ctx context.Context, c *Compactor, st ScheduleStore, connectio
 		switch {
 		case errors.Is(err, ErrNoCompactionBase):
 			c.log().Info("cdc compaction: nothing to compact from yet", "connection", name, "reason", err)
+		case errors.Is(err, ErrCompactionRunning):
+			// Another replica (a leader handing over) or a manual run
+			// compacts it now; whoever finishes the day records it.
+			c.log().Info("cdc compaction: another process compacts this connection now", "connection", name)
+			return false, out, nil
 		case err != nil:
 			errs = append(errs, err)
 		}
@@ -51,10 +57,13 @@ func CompactDaily(ctx context.Context, c *Compactor, st ScheduleStore, connectio
 	if len(errs) > 0 {
 		return true, out, fmt.Errorf("daily cdc compaction (tried again later): %w", errors.Join(errs...))
 	}
-	if _, err := st.ClaimScheduleFire(ctx, CompactSchedule, last, slot); err != nil {
+	// The compare-and-set says who did the day: a replica that ran at the
+	// same time found every snapshot up to date and records nothing.
+	claimed, err := st.ClaimScheduleFire(ctx, CompactSchedule, last, slot)
+	if err != nil {
 		return true, out, err
 	}
-	return true, out, nil
+	return claimed, out, nil
 }
 
 // Connections names the project's connections with streams a reader lands.
