@@ -55,7 +55,8 @@ type Compactor struct {
 	Project *config.Project
 	Log     *slog.Logger
 	// State, when set, holds the connection's compaction lock (two
-	// compactions of one partition would delete each other's parts).
+	// compactions of one partition would delete each other's parts) and
+	// clears what a killed compaction left staged; the commands set it.
 	State *state.Store
 	// KeysPerPass bounds the primary keys held in memory at once
 	// (cdc.compact_keys_per_pass when 0); see compact_merge.go.
@@ -111,9 +112,11 @@ func (c *Compactor) Compact(ctx context.Context, connection string, day time.Tim
 			return nil, err
 		}
 		defer release()
-	}
-	if err := clearStaging(ctx, store, compactStaging(conn)); err != nil {
-		return nil, err
+		// Under the lock no other compaction of the connection runs:
+		// what is staged was left by a killed one.
+		if err := clearStaging(ctx, store, compactStaging(conn)); err != nil {
+			return nil, err
+		}
 	}
 	day = day.UTC().Truncate(24 * time.Hour)
 	var out []CompactResult
