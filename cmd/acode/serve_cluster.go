@@ -16,7 +16,8 @@ import (
 
 // leaderLoops runs, while this replica leads, what the cluster runs once:
 // the health round (and the failover decisions it feeds), the schedules
-// (with the daily e-mail), the CDC binlog readers, and, through the alert manager's Lead, alert
+// (with the daily e-mail), the CDC binlog readers, the sweep of ended jobs'
+// range tasks and parts, and, through the alert manager's Lead, alert
 // evaluation. ctx ends when the leadership is lost or serve stops.
 func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *state.Store, runner *jobs.Runner,
 	alerts *alert.Manager, mailer *alert.Mailer, orch *pairsync.Orchestrator, reg *metrics.Registry) {
@@ -35,7 +36,9 @@ func leaderLoops(ctx context.Context, log *slog.Logger, p *config.Project, st *s
 	stopCare := startMonthlyCare(ctx, log, p, st)
 	stopCDC := startCDCReaders(ctx, log, p, st, reg.CDC, alerts)
 	stopCompaction := startDailyCompaction(ctx, log, p, st)
+	stopPrune := startStatePrune(ctx, log, p, st)
 	<-ctx.Done()
+	stopPrune()
 	stopCompaction()
 	stopCDC()
 	stopCare()

@@ -25,6 +25,11 @@ type JobSettings struct {
 	// status "promoted", source role backup), so readers of the bronze
 	// prefix see fresh data without changing anything.
 	PromoteBackup bool
+	// StateRetention (state_retention): the range tasks, parts and range
+	// plans of a job that ended this long ago are deleted from the state
+	// store by acode serve's leader (hourly); only a live job's attempts
+	// and range workers read them. The job's history stays.
+	StateRetention time.Duration
 	// Connections (connections): per connection resource_name, the policy
 	// fields it overrides.
 	Connections map[string]JobPolicy
@@ -32,8 +37,9 @@ type JobSettings struct {
 
 func defaultJobSettings() JobSettings {
 	return JobSettings{
-		JobPolicy:     JobPolicy{Retries: 1, RetryDelay: 15 * time.Minute, MaxDuration: 3 * time.Hour},
-		PromoteBackup: true,
+		JobPolicy:      JobPolicy{Retries: 1, RetryDelay: 15 * time.Minute, MaxDuration: 3 * time.Hour},
+		PromoteBackup:  true,
+		StateRetention: 7 * 24 * time.Hour,
 	}
 }
 
@@ -49,6 +55,7 @@ func (s JobSettings) Policy(connection string) JobPolicy {
 func (s *JobSettings) decode(m *mapNode, _ func(string) string) {
 	s.JobPolicy.decode(m)
 	m.boolean("promote_backup", &s.PromoteBackup)
+	m.duration("state_retention", &s.StateRetention)
 	conns := m.child("connections")
 	if conns == nil {
 		return
