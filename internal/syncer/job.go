@@ -199,14 +199,7 @@ func (s *Syncer) runJob(ctx context.Context, conn *config.Connection, job state.
 
 	res.EndedAt = time.Now().UTC()
 	res.Duration = res.EndedAt.Sub(res.StartedAt).Seconds()
-	res.Status = string(state.JobSucceeded)
-	switch {
-	case runErr == nil:
-	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, failure.ErrCancelled):
-		res.Status = string(state.JobCancelled)
-	default:
-		res.Status = string(state.JobFailed)
-	}
+	res.Status = string(jobStatus(ctx, runErr))
 	if runErr != nil {
 		res.Error = runErr.Error()
 	}
@@ -387,5 +380,21 @@ func (s *Syncer) discardStaging(ctx context.Context, conn *config.Connection, jo
 	}
 	if err := abortPendingParts(ctx, store, s.State, conn, jobID); err != nil {
 		log.Warn("abort pending uploads of failed job", "err", err)
+	}
+}
+
+// jobStatus is how a run that returned runErr ends. A caller's cancel makes
+// it cancelled whatever error surfaced first: a read cut by the cancel may
+// report the closed connection ("driver: bad connection") rather than the
+// context. A deadline (the maximum sync duration) is a failure.
+func jobStatus(ctx context.Context, runErr error) state.JobStatus {
+	switch {
+	case runErr == nil:
+		return state.JobSucceeded
+	case errors.Is(runErr, context.Canceled) || errors.Is(runErr, failure.ErrCancelled),
+		errors.Is(ctx.Err(), context.Canceled):
+		return state.JobCancelled
+	default:
+		return state.JobFailed
 	}
 }

@@ -85,7 +85,8 @@ func (r *streamRun) failed(ctx context.Context, res StreamResult, out streamOutp
 	switch {
 	case errors.Is(err, quality.ErrValidationFailed):
 		res.Status, res.Rows, res.Bytes, res.Files = StreamQuarantined, out.rows, out.bytes, out.files
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case errors.Is(ctx.Err(), context.Canceled), ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Cancelled with the job, whatever the cut read reported.
 		res.Status = StreamCancelled
 	}
 	r.saveResult(ctx, res)
