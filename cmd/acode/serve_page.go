@@ -17,8 +17,9 @@ import (
 
 // addStatusPage serves the status page at / (behind the API credentials
 // unless serve.status_page is public), the pair switch endpoints its
-// buttons call, and the health and failover metrics on reg. A manual
-// switch made there is told to the alerts like any other.
+// buttons call, and the health, failover and (PostgreSQL state) range
+// task metrics on reg. A manual switch made there is told to the alerts
+// like any other.
 func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *server.Server, reg *metrics.Registry,
 	alerts *alert.Manager, settings config.ServeSettings, node *cluster.Node) error {
 	pairs, err := failover.PairsFrom(p)
@@ -35,6 +36,15 @@ func addStatusPage(log *slog.Logger, p *config.Project, st *state.Store, srv *se
 	reg.MustRegister(metrics.NewStatus(st, pairs, log).WithConnections(streams).WithPolicy(policy))
 	reg.MustRegister(node.Collectors()...)
 	reg.MustRegister(metrics.NewScratch(scratch.Dir{Root: p.Settings.Sync.SpoolDir}, log))
+	if st.Engine() == "postgres" { // range tasks: scale-out runs on a shared state only
+		budgets := map[string]int{}
+		for _, name := range p.ConnectionNames() {
+			if src := p.Connections[name].Source; src != nil {
+				budgets[src.ResourceName] = p.Settings.Sync.MaxParallelReads
+			}
+		}
+		reg.MustRegister(metrics.NewRanges(st, budgets, log))
+	}
 	pg, err := page.New(page.Options{Project: p, State: st, Pairs: pairs, Policy: policy, Log: log, Replicas: node.Members})
 	if err != nil {
 		return err
