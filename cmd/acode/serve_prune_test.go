@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +122,20 @@ func TestServe_AFinishedSyncsRangeTasksAndPartsArePrunedALiveJobKeepsItsOwn(t *t
 	}
 	if j, err := st.Job(context.Background(), id); err != nil || j.Status != state.JobSucceeded {
 		t.Errorf("Job(%d) after the sweep = %+v, %v; want the succeeded job's record kept", id, j, err)
+	}
+	// /metrics: the synced source idles at its configured budget; the job
+	// elsewhere's source, with nothing queued or claimed, has no series.
+	code, body := sp.get(t, "/metrics", false)
+	for _, want := range []string{
+		`acode_source_read_budget{source="source_mysql_acode"} 2`,
+		`acode_source_reads{source="source_mysql_acode"} 0`,
+		`acode_range_tasks{source="source_mysql_acode",state="queued"} 0`,
+	} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("/metrics (%d) lacks %s", code, want)
+		}
+	}
+	if strings.Contains(body, `source="source_elsewhere"`) {
+		t.Error("/metrics has series of a source with no range task queued, claimed or failed and no connection")
 	}
 }
