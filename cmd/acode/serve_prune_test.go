@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -137,5 +138,46 @@ func TestServe_AFinishedSyncsRangeTasksAndPartsArePrunedALiveJobKeepsItsOwn(t *t
 	}
 	if strings.Contains(body, `source="source_elsewhere"`) {
 		t.Error("/metrics has series of a source with no range task queued, claimed or failed and no connection")
+	}
+}
+
+// TestCLI_ASyncPrunesTheRowsOfJobsEndedStateRetentionAgo: `acode sync`
+// (SQLite state, no serve) ends by deleting the parts and plans of the
+// jobs that ended jobs.state_retention ago: the second sync removes the
+// first job's, and keeps its own.
+func TestCLI_ASyncPrunesTheRowsOfJobsEndedStateRetentionAgo(t *testing.T) {
+	t.Parallel()
+	s3 := testenv.StartS3(t)
+	p := seededProject(t, 3000, s3)
+	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte("jobs:\n  state_retention: 2s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	syncJob := func() int64 {
+		out, stderr, code := acode(t, p, "sync", "--json", scaleOutConnection)
+		var r syncJSON
+		if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil || r.Status != "succeeded" {
+			t.Fatalf("sync: exit %d %v\n%s\n%s", code, err, out, stderr)
+		}
+		return r.JobID
+	}
+	first := syncJob()
+	st, err := state.Open(context.Background(), filepath.Join(p.Dir, ".acode", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, parts := jobRows(t, st, first, pruneStreams...); parts == 0 {
+		t.Fatalf("job %d has no parts right after it succeeded", first)
+	}
+	waitUntil(t, time.Minute, "the first job to have ended more than state_retention ago", func() bool {
+		j, err := st.Job(context.Background(), first)
+		return err == nil && j.EndedAt != nil && time.Since(*j.EndedAt) > 2*time.Second
+	})
+	second := syncJob()
+	if _, parts := jobRows(t, st, first, pruneStreams...); parts != 0 {
+		t.Errorf("job %d keeps %d parts after the next sync; want none (ended more than state_retention ago)", first, parts)
+	}
+	if _, parts := jobRows(t, st, second, pruneStreams...); parts == 0 {
+		t.Errorf("job %d, just ended, lost its parts", second)
 	}
 }

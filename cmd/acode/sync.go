@@ -49,6 +49,7 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 				return err
 			}
 			defer st.Close()
+			defer pruneEnded(context.WithoutCancel(cmd.Context()), g.log, p, st) // after the job, before the store closes
 			limitSyncMemory(p, args[0])
 			if source != "" {
 				return syncPair(cmd, g, &pairsync.Orchestrator{Project: p, State: st, Log: g.log}, args[0],
