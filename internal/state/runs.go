@@ -44,3 +44,73 @@ func (s *Store) RunLive(ctx context.Context, head int64, fresh time.Duration) (b
 	}
 	return n > 0, nil
 }
+
+// AbandonedRun is a chain whose run's replica stopped (silent past the
+// freshness, or gone) while no job of the chain was live: the run was
+// between two of its jobs (the primary's job failed, the backup's not yet
+// recorded) or promoting the backup's snapshot. Last, the chain's last
+// job, is the step it had reached.
+type AbandonedRun struct {
+	Head      int64
+	Last      Job
+	PrevOwner string
+}
+
+// ClaimAbandonedRuns hands owner the abandoned runs whose chain's last job
+// ended within recent and for which eligible returns true: each becomes
+// owner's run (RunLive reads it live again) and the caller continues it
+// from its last job. A run with a live job is left to the job takeover
+// (ClaimAbandoned). The claim compares and sets the run's owner, so of
+// several replicas racing for a run exactly one gets it, and the stopped
+// replica's CloseRun, should it wake, leaves the new owner's run as it is.
+func (s *Store) ClaimAbandonedRuns(ctx context.Context, owner string, fresh, recent time.Duration, eligible func(AbandonedRun) bool) ([]AbandonedRun, error) {
+	now := s.clock()
+	rows, err := s.db.QueryContext(ctx, `SELECT id, run_owner FROM jobs WHERE run_owner <> '' AND run_owner <> ?
+		AND run_owner NOT IN (SELECT id FROM replicas WHERE seen_at >= ?) ORDER BY id`, owner, formatTime(now.Add(-fresh)))
+	if err != nil {
+		return nil, fmt.Errorf("list abandoned runs: %w", err)
+	}
+	var cands []AbandonedRun
+	for rows.Next() {
+		var a AbandonedRun
+		if err := rows.Scan(&a.Head, &a.PrevOwner); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list abandoned runs: %w", err)
+		}
+		cands = append(cands, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list abandoned runs: %w", err)
+	}
+	var claimed []AbandonedRun
+	for _, a := range cands {
+		chain, err := s.JobChain(ctx, a.Head)
+		if err != nil {
+			return claimed, fmt.Errorf("abandoned run of job %d: %w", a.Head, err)
+		}
+		a.Last = chain[len(chain)-1]
+		if !chainEnded(chain) || a.Last.EndedAt == nil || now.Sub(*a.Last.EndedAt) > recent || !eligible(a) {
+			continue
+		}
+		res, err := s.db.ExecContext(ctx, `UPDATE jobs SET run_owner = ? WHERE id = ? AND run_owner = ?`, owner, a.Head, a.PrevOwner)
+		if err != nil {
+			return claimed, fmt.Errorf("claim the run of job %d: %w", a.Head, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			continue // another replica claimed it first
+		}
+		claimed = append(claimed, a)
+	}
+	return claimed, nil
+}
+
+// chainEnded reports whether every job of chain has ended.
+func chainEnded(chain []Job) bool {
+	for _, j := range chain {
+		if !j.Status.Terminal() {
+			return false
+		}
+	}
+	return true
+}

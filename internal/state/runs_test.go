@@ -59,3 +59,70 @@ func TestRunLive_FollowsTheReplicaThatDrivesTheRun(t *testing.T) {
 		}
 	})
 }
+
+// A run whose replica went silent while its chain had no live job (between
+// its jobs, or promoting) is claimed by exactly one other replica, with
+// the chain's last job as the step reached; a live replica's run, a run
+// with a live job, a closed run and a run that ended long ago are not.
+func TestClaimAbandonedRuns_HandsARunBetweenItsJobsToOneReplica(t *testing.T) {
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		clock := newFakeClock()
+		st := bk.open(t, WithClock(clock.Now))
+		claim := func(owner string) []AbandonedRun {
+			t.Helper()
+			got, err := st.ClaimAbandonedRuns(ctx, owner, 15*time.Second, 10*time.Minute, func(AbandonedRun) bool { return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		between := mustJob(t, st, "pair_primary")
+		if err := st.FinishJob(ctx, between.ID, JobFailed, "primary down", 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		live := mustJob(t, st, "other")
+		for _, id := range []int64{between.ID, live.ID} {
+			if err := st.OpenRun(ctx, id, "hostA:1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.SeeReplica(ctx, "hostA:1", "a:1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := claim("hostB:2"); len(got) != 0 {
+			t.Errorf("the runs of a replica seen now were claimed: %+v", got)
+		}
+		clock.Advance(20 * time.Second)
+		if err := st.SeeReplica(ctx, "hostB:2", "b:2"); err != nil { // the claimer is a live replica
+			t.Fatal(err)
+		}
+		got := claim("hostB:2")
+		if len(got) != 1 || got[0].Head != between.ID || got[0].Last.ID != between.ID || got[0].Last.Status != JobFailed || got[0].PrevOwner != "hostA:1" {
+			t.Fatalf("claimed %+v; want the run of job %d only, at its failed job", got, between.ID)
+		}
+		if again := claim("hostC:3"); len(again) != 0 {
+			t.Errorf("a claimed run was claimed again: %+v", again)
+		}
+		if ok, err := st.RunLive(ctx, between.ID, 15*time.Second); err != nil || !ok {
+			t.Errorf("the claimed run reads ended: %v %v", ok, err)
+		}
+		if err := st.CloseRun(ctx, between.ID, "hostA:1"); err != nil { // the stopped replica wakes
+			t.Fatal(err)
+		}
+		if ok, _ := st.RunLive(ctx, between.ID, 15*time.Second); !ok {
+			t.Error("the stopped replica's close ended the run it lost")
+		}
+		old := mustJob(t, st, "old_pair")
+		if err := st.FinishJob(ctx, old.ID, JobFailed, "primary down", 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.OpenRun(ctx, old.ID, "hostD:4"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(11 * time.Minute)
+		if got := claim("hostC:3"); len(got) != 0 {
+			t.Errorf("runs whose last job ended 11 minutes ago were claimed: %+v", got)
+		}
+	})
+}

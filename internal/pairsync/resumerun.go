@@ -1,0 +1,74 @@
+package pairsync
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
+)
+
+// ResumeRun continues a failover pair's run that a replica abandoned with
+// no job of its chain live (state.ClaimAbandonedRuns), from last, the
+// chain's last job, which records the step the run had reached:
+//
+//   - the primary's job failed and the machine names the backup: the run
+//     was between its jobs; the backup's job runs now, continuing last, so
+//     the id Airflow holds leads to its outcome, and its success is
+//     promoted;
+//   - the backup's job succeeded: the run was promoting; the promotion of
+//     every stream it committed is redone (promotion skips a partition
+//     already promoted from the same snapshot).
+//
+// Any other step is a run that had ended: nothing runs. A connection
+// outside any pair gives ErrNotInPair.
+func (o *Orchestrator) ResumeRun(ctx context.Context, last state.Job, opts Options) (*Report, error) {
+	pair, err := o.Pair(last.Connection)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{o: o, pair: pair, m: o.Machine(pair), opts: opts, rep: &Report{Pair: pair.Primary}, handedOver: true, lastJob: last.ID}
+	switch {
+	case last.Status == state.JobFailed && last.Connection == pair.Primary:
+		d, err := r.m.Decide(ctx)
+		if err != nil {
+			return r.rep, err
+		}
+		r.note(ctx, d)
+		if d.Sync != pair.Backup {
+			return r.rep, nil // the run ended with its primary's job: the machine does not fail over
+		}
+		o.log().Warn("continuing a failover pair's run abandoned between its jobs", "pair", pair.Primary, "job_id", last.ID, "to", d.Sync)
+		d, err = r.job(ctx, d.Sync, d.Role, true)
+		if err != nil {
+			return r.rep, err
+		}
+		return r.rep, r.afterSuccess(ctx, d)
+	case last.Status == state.JobSucceeded && last.Connection == pair.Backup && o.Project.Settings.Jobs.PromoteBackup:
+		o.log().Warn("redoing the promotion of a failover pair's run abandoned while promoting", "pair", pair.Primary, "job_id", last.ID)
+		res, err := o.committed(ctx, last)
+		if err != nil {
+			return r.rep, err
+		}
+		return r.rep, r.promoteJob(ctx, res)
+	}
+	return r.rep, nil
+}
+
+// committed is the result of job as far as promotion needs it: the
+// streams it committed with their manifests, read from the state.
+func (o *Orchestrator) committed(ctx context.Context, job state.Job) (*syncer.Result, error) {
+	since := job.CreatedAt
+	cs, err := o.State.Commits(ctx, job.Connection, "", since)
+	if err != nil {
+		return nil, fmt.Errorf("the commits of job %d: %w", job.ID, err)
+	}
+	res := &syncer.Result{JobID: job.ID, Connection: job.Connection, Source: job.Source, Status: string(job.Status)}
+	for _, c := range cs {
+		if c.JobID != job.ID || c.Status != state.CommitCommitted || c.ManifestKey == "" {
+			continue
+		}
+		res.Streams = append(res.Streams, syncer.StreamResult{Name: c.Stream, Status: syncer.StreamCommitted, Partition: c.Partition, Manifest: c.ManifestKey})
+	}
+	return res, nil
+}

@@ -1,0 +1,98 @@
+package pairsync
+
+import (
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/state"
+)
+
+// abandon records job head's run as driven by a replica that is gone (a
+// kill -9 leaves exactly this: run_owner set, no replica row seen since),
+// and claims it as another replica's takeover does.
+func (e *env) abandon(head int64) state.AbandonedRun {
+	e.t.Helper()
+	if err := e.st.OpenRun(e.ctx, head, "killed-host:1"); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.SeeReplica(e.ctx, "survivor:2", "s:2"); err != nil {
+		e.t.Fatal(err)
+	}
+	runs, err := e.st.ClaimAbandonedRuns(e.ctx, "survivor:2", 15*time.Second, 10*time.Minute, func(state.AbandonedRun) bool { return true })
+	if err != nil || len(runs) != 1 || runs[0].Head != head {
+		e.t.Fatalf("claim the abandoned run of job %d: %+v %v", head, runs, err)
+	}
+	return runs[0]
+}
+
+// The primary's job failed on a dead primary and the replica driving the
+// run died before the backup's job was recorded: the run taken over runs
+// the backup's job as the continuation of the failed one, so the id the
+// caller holds ends succeeded, and promotes a complete snapshot.
+func TestResumeRun_AbandonedBetweenItsJobsRunsTheBackupsJobAndPromotes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.healthy()
+	e.primary.Kill(t)
+	rep, err := e.run(Options{Source: SourcePrimary}) // the primary's job alone: the run stops where a kill would
+	if err == nil || len(rep.Jobs) != 1 || rep.Jobs[0].Status != "failed" {
+		t.Fatalf("the primary's job on a dead primary: %+v %v", rep, err)
+	}
+	head := rep.Jobs[0].JobID
+	if e.state() != failover.BackupActive {
+		t.Fatalf("state %s after the primary's failure", e.state())
+	}
+	a := e.abandon(head)
+	res, err := e.o.ResumeRun(e.ctx, a.Last, Options{Owner: "survivor:2"})
+	if err != nil {
+		t.Fatalf("resume the run: %v (%+v)", err, res)
+	}
+	chain, err := e.st.JobChain(e.ctx, head)
+	if err != nil || len(chain) != 2 || chain[0].Status != state.JobFailed || chain[1].Connection != backupConn || chain[1].Status != state.JobSucceeded {
+		t.Fatalf("chain of job %d: %+v %v; want the failed primary's job continued by the backup's, succeeded", head, chain, err)
+	}
+	to := promotedDiario(t, res)
+	if m := e.manifestAt(to); m.Status != "promoted" || m.JobID != chain[1].ID {
+		t.Errorf("primary layout's manifest: status %s job %d", m.Status, m.JobID)
+	}
+	e.checkComplete(to, e.replica)
+}
+
+// The backup's job succeeded and the replica died while promoting it: the
+// run taken over redoes the promotion from the commits the state holds,
+// and the primary's layout gets the backup's complete snapshot.
+func TestResumeRun_AbandonedWhilePromotingRedoesThePromotion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.healthy()
+	e.writeSettings("", "1\n  promote_backup: false") // the backup's job commits, nothing is promoted: a kill before promotion
+	e.open()
+	rep, err := e.run(Options{Source: SourceBackup})
+	if err != nil || len(rep.Jobs) != 1 || rep.Jobs[0].Status != "succeeded" || len(rep.Promotions) != 0 {
+		t.Fatalf("the backup's job: %+v %v", rep, err)
+	}
+	head := rep.Jobs[0].JobID
+	e.writeSettings("", "1")
+	e.open()
+	a := e.abandon(head)
+	res, err := e.o.ResumeRun(e.ctx, a.Last, Options{Owner: "survivor:2"})
+	if err != nil {
+		t.Fatalf("resume the run: %v (%+v)", err, res)
+	}
+	to := promotedDiario(t, res)
+	if m := e.manifestAt(to); m.Status != "promoted" || m.Source.Role != "backup" || m.JobID != head {
+		t.Errorf("primary layout's manifest: status %s role %s job %d", m.Status, m.Source.Role, m.JobID)
+	}
+	e.checkComplete(to, e.replica)
+	again, err := e.o.ResumeRun(e.ctx, a.Last, Options{Owner: "survivor:2"})
+	if err != nil {
+		t.Fatalf("redo the promotion again: %v", err)
+	}
+	for _, p := range again.Promotions {
+		if p.Stream == diario && p.Skipped == "" {
+			t.Errorf("a second redo promoted %s again: %+v", diario, p)
+		}
+	}
+	e.checkComplete(to, e.replica)
+}
