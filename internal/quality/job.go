@@ -2,6 +2,7 @@ package quality
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -72,7 +73,12 @@ type Stream struct {
 	rules    config.TableRules
 	gatherer *stats.Gatherer
 	partial  bool
-	nulled   map[string]int64
+	// setsPartial says some rows reached the statistics only through
+	// merged summaries (ranges read by other processes or attempts): the
+	// per-value sets (distinct sketches, unique and reference keys) miss
+	// them, so the rules on those sets are skipped.
+	setsPartial bool
+	nulled      map[string]int64
 }
 
 // Begin prepares the statistics of stream, read from table. catalogKey is
@@ -243,6 +249,27 @@ func (s *Stream) MarkPartial() {
 	}
 }
 
+// MergeSummary adds the statistics of a part read by another process or
+// an earlier attempt (stats.Summary as JSON, as the part's record holds
+// it). On error nothing is merged: the caller marks the stream partial.
+func (s *Stream) MergeSummary(text string) error {
+	if s == nil {
+		return nil
+	}
+	if text == "" {
+		return fmt.Errorf("%w: the part's reader recorded no statistics", stats.ErrSummaryMismatch)
+	}
+	var sum stats.Summary
+	if err := json.Unmarshal([]byte(text), &sum); err != nil {
+		return fmt.Errorf("%w: decode: %v", stats.ErrSummaryMismatch, err)
+	}
+	if err := s.gatherer.AddSummary(&sum); err != nil {
+		return err
+	}
+	s.setsPartial = true
+	return nil
+}
+
 // ReadsDone says the stream's reads all succeeded: streams referring to
 // it may now compare their keys with its.
 func (s *Stream) ReadsDone() {
@@ -273,6 +300,12 @@ func (s *Stream) Finish(ctx context.Context, src *Source, written, counted int64
 		return nil, StreamReport{}
 	}
 	st := s.gatherer.Result()
+	if s.setsPartial { // the sketches miss the merged parts' rows
+		for i := range st.Columns {
+			st.Columns[i].Distinct, st.Columns[i].Sketch = 0, nil
+		}
+		st.KeyCounts = nil
+	}
 	st.Nulled = s.nulled
 	for i := range st.Columns { // the gatherer saw their text; the files hold NULL
 		st.Columns[i].Nulls += s.nulled[st.Columns[i].Name]
@@ -285,14 +318,15 @@ func (s *Stream) Finish(ctx context.Context, src *Source, written, counted int64
 			st.SetSource(MeasureReferencePrefix+ref.Column, m)
 		}
 	}
-	rep := Evaluate(Input{Stream: s.name, Settings: s.job.settings, Stats: st, Written: written, Day: s.job.day, Partial: s.partial})
+	rep := Evaluate(Input{Stream: s.name, Settings: s.job.settings, Stats: st, Written: written, Day: s.job.day, Partial: s.partial,
+		SetsPartial: s.setsPartial && !s.partial})
 	return st, rep
 }
 
 // reference compares the stream's key set with the referenced stream's,
 // waiting for its reads when it runs in the same attempt.
 func (s *Stream) reference(ctx context.Context, ref config.ReferenceRule) (stats.Measure, bool) {
-	if s.partial {
+	if s.partial || s.setsPartial {
 		return stats.Measure{}, false
 	}
 	js := s.job.lookup(ref.RefTable)
@@ -313,7 +347,7 @@ func (s *Stream) reference(ctx context.Context, ref config.ReferenceRule) (stats
 	s.job.mu.Lock()
 	other, ok := js.stream, js.readsOK
 	s.job.mu.Unlock()
-	if !ok || other == nil || other.partial {
+	if !ok || other == nil || other.partial || other.setsPartial {
 		return stats.Measure{}, false
 	}
 	mine, theirs := s.gatherer.Keys(ref.Column), other.gatherer.Keys(ref.RefColumn)

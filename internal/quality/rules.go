@@ -39,7 +39,16 @@ type Input struct {
 	// and daily totals are checked on the days before it.
 	Day     string
 	Partial bool
+	// SetsPartial says every row is in the statistics, some through the
+	// merged summaries of ranges read by other processes or attempts,
+	// which carry no per-value sets: the unique key and reference rules
+	// are skipped, the others run over every row.
+	SetsPartial bool
 }
+
+// setsNotMerged is the detail of a rule on per-value sets skipped because
+// some ranges were read by other processes or attempts.
+const setsNotMerged = "not evaluated: ranges read by other replicas or earlier attempts carry no per-value key sets (not mergeable)"
 
 // Evaluate runs the stream's rules on its statistics. Streams without
 // rules still get completeness and row-count checks.
@@ -66,7 +75,11 @@ func Evaluate(in Input) StreamReport {
 	for _, nt := range rules.NullTolerance {
 		add(nullTolerance(st, nt))
 	}
-	if st.Unique != nil {
+	switch {
+	case st.Unique != nil && in.SetsPartial:
+		add(Result{Rule: "unique_key." + strings.Join(st.Unique.Key, ","), Severity: failure.Error, Skipped: true,
+			Threshold: "0", Detail: setsNotMerged})
+	case st.Unique != nil:
 		add(Result{Rule: "unique_key." + strings.Join(st.Unique.Key, ","), Severity: failure.Error,
 			Passed: st.Unique.Duplicate == 0, Measured: fmt.Sprintf("%d duplicate rows", st.Unique.Duplicate),
 			Threshold: "0", Detail: fmt.Sprintf("%d distinct keys", st.Unique.Distinct)})
@@ -75,7 +88,11 @@ func Evaluate(in Input) StreamReport {
 		add(outlier(st, o, in.Partial))
 	}
 	for _, ref := range rules.References {
-		add(reference(st, ref))
+		r := reference(st, ref)
+		if in.SetsPartial && r.Skipped {
+			r.Detail = ref.Column + " in " + ref.RefTable + "." + ref.RefColumn + ": " + setsNotMerged
+		}
+		add(r)
 	}
 	if f := rules.FutureDates; f != nil {
 		add(futureDates(st, f, in.Partial))

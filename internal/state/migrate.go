@@ -31,6 +31,7 @@ var migrations = []migration{
 	{13, "binlog position of each part's earliest range snapshot", schemaV13},
 	{14, "the replica whose run drives a job chain", schemaV14},
 	{15, "values each part wrote as NULL, per column", schemaV15},
+	{16, "mergeable statistics of each part's rows", schemaV16},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in

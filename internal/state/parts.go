@@ -37,6 +37,14 @@ const schemaV15 = `
 ALTER TABLE parts ADD COLUMN nulled TEXT NOT NULL DEFAULT '{}';
 `
 
+// schemaV16 adds, per part, the mergeable statistics of its rows
+// (stats.Summary as JSON; empty when not gathered): the job's owner merges
+// those of ranges read on other replicas or by earlier attempts, so the
+// rules that need every row run over all of them.
+const schemaV16 = `
+ALTER TABLE parts ADD COLUMN stats TEXT NOT NULL DEFAULT '';
+`
+
 // Part is one file a job uploaded for a stream, with the primary-key ranges
 // (indexes into the stream's saved plan) whose rows it holds. A retried
 // attempt skips ranges already covered by parts, which makes a full refresh
@@ -68,7 +76,10 @@ type Part struct {
 	// Nulled counts, per column, the values the part wrote as NULL because
 	// the column's Parquet type cannot hold them (recorded by range
 	// workers; nil when not recorded).
-	Nulled    map[string]int64
+	Nulled map[string]int64
+	// Stats is the part's mergeable statistics (stats.Summary as JSON),
+	// empty when the reader gathered none.
+	Stats     string
 	CreatedAt time.Time
 	// Attempt, when set, is the attempt that uploaded the part: the record
 	// is refused with ErrLostJob unless that attempt still runs (fencing
@@ -109,21 +120,21 @@ func insertPart(ctx context.Context, tx *txn, p Part, now time.Time) error {
 		created = now
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO parts (job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending,
-			snapshot_file, snapshot_pos, snapshot_gtid, nulled, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			snapshot_file, snapshot_pos, snapshot_gtid, nulled, stats, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (job_id, stream, key) DO UPDATE SET partition = excluded.partition, ranges = excluded.ranges,
 			rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256, source_rows = excluded.source_rows,
 			pending = excluded.pending, snapshot_file = excluded.snapshot_file, snapshot_pos = excluded.snapshot_pos,
-			snapshot_gtid = excluded.snapshot_gtid, nulled = excluded.nulled`,
+			snapshot_gtid = excluded.snapshot_gtid, nulled = excluded.nulled, stats = excluded.stats`,
 		p.JobID, p.Stream, p.Key, p.Partition, string(ranges), p.Rows, p.Bytes, p.SHA256, p.SourceRows, p.Pending,
-		p.SnapshotFile, p.SnapshotPos, p.SnapshotGTID, string(nulled), formatTime(created))
+		p.SnapshotFile, p.SnapshotPos, p.SnapshotGTID, string(nulled), p.Stats, formatTime(created))
 	return err
 }
 
 // Parts returns the parts a job uploaded for stream, oldest first.
 func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT job_id, stream, key, partition, ranges, rows, bytes, sha256, source_rows, pending,
-			snapshot_file, snapshot_pos, snapshot_gtid, nulled, created_at
+			snapshot_file, snapshot_pos, snapshot_gtid, nulled, stats, created_at
 		FROM parts WHERE job_id = ? AND stream = ? ORDER BY created_at, key`, jobID, stream)
 	if err != nil {
 		return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
@@ -138,7 +149,7 @@ func (s *Store) Parts(ctx context.Context, jobID int64, stream string) ([]Part, 
 			created string
 		)
 		if err := rows.Scan(&p.JobID, &p.Stream, &p.Key, &p.Partition, &ranges, &p.Rows, &p.Bytes, &p.SHA256, &p.SourceRows, &p.Pending,
-			&p.SnapshotFile, &p.SnapshotPos, &p.SnapshotGTID, &nulled, &created); err != nil {
+			&p.SnapshotFile, &p.SnapshotPos, &p.SnapshotGTID, &nulled, &p.Stats, &created); err != nil {
 			return nil, fmt.Errorf("parts of job %d stream %s: %w", jobID, stream, err)
 		}
 		if err := json.Unmarshal([]byte(ranges), &p.Ranges); err != nil {

@@ -155,3 +155,70 @@ func (s *Syncer) newQualityJob(job state.Job, streams []config.Stream, done map[
 	together := len(names) <= max(1, s.Project.Settings.Sync.ParallelStreams)
 	return quality.NewJob(s.Project.Settings.Quality, job.CreatedAt.UTC().Format("2006-01-02"), names, together)
 }
+
+// rangeQuality starts the statistics of one range task's rows, gathered
+// under the rules the job's owner uses (same settings, same partition day),
+// so that it can merge them into the stream's; nil when checks are off.
+func (r *streamRun) rangeQuality(table schema.Table) (*quality.Stream, error) {
+	j := quality.NewJob(r.syncer.Project.Settings.Quality, r.job.CreatedAt.UTC().Format("2006-01-02"), []string{r.stream.Name}, false)
+	return j.Begin(r.stream.Name, table, catalogKey(r.stream.PrimaryKey))
+}
+
+// summaryText is a Worker's mergeable statistics as a part's record keeps
+// them; empty when none were gathered.
+func summaryText(w *stats.Worker) string {
+	s := w.Summary()
+	if s == nil {
+		return ""
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// mergePartStats merges the statistics recorded with parts (read by range
+// workers of any replica, or by earlier attempts) into the stream's. When
+// one holds rows but no mergeable statistics (recorded with checks off, by
+// an older acode or under other rules) the stream is marked partial: the
+// rules that need every row are then skipped.
+func (r *streamRun) mergePartStats(qs *quality.Stream, parts []state.Part) {
+	if qs == nil {
+		return
+	}
+	for _, p := range parts {
+		if p.Rows == 0 {
+			continue
+		}
+		if err := qs.MergeSummary(p.Stats); err != nil {
+			r.log.Info("statistics of a part read elsewhere are not mergeable; the rules needing every row are skipped", "part", p.Key, "err", err)
+			qs.MarkPartial()
+			return
+		}
+	}
+}
+
+// mergeSharedStats merges the statistics of the parts the range workers
+// recorded for this attempt (earlier ones, already merged, are skipped).
+func (r *streamRun) mergeSharedStats(ctx context.Context, qs *quality.Stream, earlier []state.Part) error {
+	if qs == nil {
+		return nil
+	}
+	parts, err := r.syncer.State.Parts(ctx, r.job.ID, r.stream.Name)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, p := range earlier {
+		seen[p.Key] = true
+	}
+	var fresh []state.Part
+	for _, p := range parts {
+		if !seen[p.Key] {
+			fresh = append(fresh, p)
+		}
+	}
+	r.mergePartStats(qs, fresh)
+	return nil
+}

@@ -180,7 +180,12 @@ func (w *rangeWorker) read(ctx context.Context, task state.RangeTask, log *slog.
 	defer cur.discard()
 	opts := mysql.ReadOptions{CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo, Limiter: w.limit}
 	sp := NewProgress().stream(r.stream.Name, 0)
-	if err := r.readRange(ctx, table, rg, opts, cur, sp, nil); err != nil {
+	qs, err := r.rangeQuality(table) // travels with the part, merged by the job's owner
+	if err != nil {
+		return 0, err
+	}
+	qw := qs.NewWorker()
+	if err := r.readRange(ctx, table, rg, opts, cur, sp, qw); err != nil {
 		return 0, err
 	}
 	if err := s.State.EndRead(ctx, task); err != nil {
@@ -203,6 +208,7 @@ func (w *rangeWorker) read(ctx context.Context, task state.RangeTask, log *slog.
 		JobID: task.JobID, Stream: task.Stream, Key: cur.key, Ranges: cur.ranges,
 		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: cur.counted,
 		SnapshotFile: snap.File, SnapshotPos: snap.Pos, SnapshotGTID: snap.GTID, Nulled: cur.w.Unheld(),
+		Stats: summaryText(qw),
 	})
 }
 

@@ -139,7 +139,6 @@ func (r *streamRun) sync(ctx context.Context, table schema.Table, l layout.Strea
 		return streamOutput{}, err
 	}
 	if resumed > 0 {
-		q.stream.MarkPartial()
 		r.log.Info("ranges resumed from earlier attempts", "attempt", r.attempt, "ranges_resumed", resumed, "ranges", len(p.Ranges))
 	}
 	q.stream.ReadsDone()

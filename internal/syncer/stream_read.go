@@ -46,12 +46,15 @@ func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.
 		r.log.Info("resuming stream", "ranges_done", len(p.Ranges)-len(todo), "ranges_left", len(todo))
 	}
 	resumed := len(p.Ranges) - len(todo)
+	r.mergePartStats(qs, parts) // the rows of earlier attempts
 	if len(todo) == 0 {
 		return resumed, nil
 	}
 	if r.syncer.SharedRanges {
-		qs.MarkPartial() // rows read on other replicas feed no statistics here
-		return resumed, r.readShared(ctx, todo, sp)
+		if err := r.readShared(ctx, todo, sp); err != nil {
+			return resumed, err
+		}
+		return resumed, r.mergeSharedStats(ctx, qs, parts) // the rows read by the range workers
 	}
 	spool, err := tempDir(r.scratch, "spool", r.stream.Name)
 	if err != nil {
