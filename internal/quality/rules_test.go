@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/acode-dev/acode/internal/config"
@@ -61,5 +62,32 @@ func TestScore_WarningsCostPartOfTheScoreErrorsFailTheReport(t *testing.T) {
 	rep = Evaluate(Input{Stream: "t", Settings: settings(), Stats: st, Written: 10})
 	if len(rep.Errors()) != 1 || NewReport([]StreamReport{rep}, 0).Passed {
 		t.Errorf("a failing error rule must fail the report: %+v", rep.Results)
+	}
+}
+
+// Statistics merged from ranges read elsewhere carry no key sets: the
+// unique key and reference rules are skipped saying so, while the rules
+// over every row still run.
+func TestEvaluate_MergedStatisticsSkipOnlyTheRulesOnKeySets(t *testing.T) {
+	t.Parallel()
+	s := settings()
+	s.Tables["t"] = config.TableRules{
+		Outliers:   []config.OutlierRule{{Name: "neg", Column: "v", Below: "0", Severity: failure.Warning}},
+		References: []config.ReferenceRule{{Column: "v", RefTable: "u", RefColumn: "v", Severity: failure.Warning}},
+	}
+	st := &stats.Stream{Rows: 10, Columns: []stats.Column{{Name: "v", Kind: stats.KindInteger, Below: map[string]int64{"0": 2}}},
+		Unique: &stats.Unique{Key: []string{"v"}, Distinct: 10}}
+	rep := Evaluate(Input{Stream: "t", Settings: s, Stats: st, Written: 10, SetsPartial: true})
+	got := map[string]Result{}
+	for _, r := range rep.Results {
+		got[r.Rule] = r
+	}
+	for _, rule := range []string{"unique_key.v", "reference.v"} {
+		if r := got[rule]; !r.Skipped || !strings.Contains(r.Detail, "not mergeable") {
+			t.Errorf("%s: %+v, want skipped as not mergeable", rule, r)
+		}
+	}
+	if r := got["outliers.neg"]; r.Skipped || !strings.HasPrefix(r.Measured, "2 rows") {
+		t.Errorf("outliers.neg over merged statistics: %+v", r)
 	}
 }
