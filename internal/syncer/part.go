@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/acode-dev/acode/internal/stats"
 	"hash"
 	"os"
 	"time"
@@ -37,6 +38,11 @@ type part struct {
 	// unsnapped is set once a range's position could not be read.
 	snap      *mysql.SnapshotPos
 	unsnapped bool
+	// stats gathers the part's rows (nil with quality checks off); summary
+	// is its mergeable form, recorded with the part so that a resumed
+	// attempt merges it instead of marking the stream partial.
+	stats   *stats.Worker
+	summary string
 
 	// The upload running beside the encoding, when stream started one.
 	tail     *tailReader

@@ -111,8 +111,8 @@ func Writers(st config.SyncSettings, streams int) int {
 
 // worker reads ranges from queue into part files, rolling a file when it
 // passes the configured size; each uploaded part is recorded with the
-// ranges it holds. The rows it encodes feed its own quality statistics,
-// merged into the stream's when all its parts are uploaded.
+// ranges it holds. The rows of each part feed that part's statistics,
+// merged into the stream's when the part is closed and recorded with it.
 func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, queue <-chan mysql.Range, spool string, sp *StreamProgress, qs *quality.Stream) error {
 	st := r.syncer.Project.Settings.Sync
 	opts := mysql.ReadOptions{CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo}
@@ -124,7 +124,6 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 			cur.discard()
 		}
 	}()
-	qw := qs.NewWorker()
 	up := newUploader(func(p *part) error { return r.upload(ctx, p, sp) })
 	defer up.wait() // an early return waits too: no upload outlives its worker
 	for rg := range queue {
@@ -133,13 +132,14 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 			if cur, err = r.startPart(ctx, spool, s, rg.Index); err != nil {
 				return err
 			}
+			cur.stats = qs.NewWorker()
 		}
-		if err := r.readRange(ctx, table, rg, opts, cur, sp, qw); err != nil {
+		if err := r.readRange(ctx, table, rg, opts, cur, sp, cur.stats); err != nil {
 			return err
 		}
 		cur.ranges = append(cur.ranges, rg.Index)
 		if cur.w.Size() >= fileSize {
-			err := r.flush(cur, up)
+			err := r.flush(cur, up, qs)
 			cur = nil
 			if err != nil {
 				return err
@@ -147,17 +147,13 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 		}
 	}
 	if cur != nil {
-		err := r.flush(cur, up)
+		err := r.flush(cur, up, qs)
 		cur = nil
 		if err != nil {
 			return err
 		}
 	}
-	if err := up.wait(); err != nil {
-		return err
-	}
-	qs.Add(qw)
-	return nil
+	return up.wait()
 }
 
 // startPart starts the part file whose first range is first, and its
@@ -222,8 +218,10 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 	return nil
 }
 
-// flush closes a finished part and hands it to the worker's uploader.
-func (r *streamRun) flush(cur *part, up *uploader) error {
+// flush closes a finished part, adds its statistics to the stream's
+// (keeping their mergeable form for its record) and hands it to the
+// worker's uploader.
+func (r *streamRun) flush(cur *part, up *uploader, qs *quality.Stream) error {
 	if cur.w.Rows() == 0 {
 		cur.discard()
 		return nil
@@ -232,6 +230,11 @@ func (r *streamRun) flush(cur *part, up *uploader) error {
 		return failure.Destination(r.stream.Name, err)
 	}
 	r.nulled.add(cur.w.Unheld())
+	if cur.stats != nil {
+		cur.summary = summaryText(cur.stats)
+		qs.Add(cur.stats)
+		cur.stats = nil
+	}
 	return up.start(cur)
 }
 
@@ -249,7 +252,7 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	return r.syncer.State.RecordPart(ctx, state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
 		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: counted, Pending: out.pending,
-		SnapshotFile: snap.File, SnapshotPos: snap.Pos, SnapshotGTID: snap.GTID,
+		SnapshotFile: snap.File, SnapshotPos: snap.Pos, SnapshotGTID: snap.GTID, Stats: cur.summary,
 		Attempt: r.attempt,
 	})
 }

@@ -239,6 +239,7 @@ func TestSync_RetryResumesRangesAlreadyUploaded(t *testing.T) {
 	m := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
 	database := m.NewDatabase(t)
 	demotest.Fill(t, m, database, demo.Options{Rows: 40000, Seed: 3, Days: 2, Now: time.Now()})
+	plantOutliers(t, m.Root(t), database)
 	want := count(t, m.Root(t), database, diario)
 	f := newFixture(t, m, database, nil)
 	// About 15k rows fill 1 MiB: the first parts are uploaded well before the kill.
@@ -257,6 +258,14 @@ func TestSync_RetryResumesRangesAlreadyUploaded(t *testing.T) {
 	if s.RangesResumed == 0 {
 		t.Errorf("the retry re-read every range; want it to skip the ones uploaded by attempt 1")
 	}
+	// The parts of attempt 1 carry their statistics: the rules needing
+	// every row still run over all of them.
+	st, err := state.Open(context.Background(), f.project(t).Settings.StateDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	checkEveryRowRules(t, st, m.Root(t), database, res.JobID)
 	duck := testenv.DuckDB(t)
 	got := duck.Query(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS k FROM read_parquet("+testenv.SQLString(filepath.Join(f.LocalRoot(), s.Partition, "*.parquet"))+")")
 	if got[0]["n"] != fmt.Sprint(want) || got[0]["k"] != fmt.Sprint(want) {
