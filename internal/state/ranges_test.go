@@ -74,7 +74,8 @@ func TestRangeTasks_AnExpiredClaimIsReclaimedAndTheStalledWorkerCannotRecord(t *
 		if heir.Index != stalled.Index || heir.Claim <= stalled.Claim {
 			t.Fatalf("reclaim: %+v after %+v, want the same range under a newer claim", heir, stalled)
 		}
-		part := Part{JobID: j.ID, Stream: "s", Key: "k0", Ranges: []int{0}, Rows: 10, SourceRows: -1, Nulled: map[string]int64{"Data": 2}}
+		part := Part{JobID: j.ID, Stream: "s", Key: "k0", Ranges: []int{0}, Rows: 10, SourceRows: -1, Nulled: map[string]int64{"Data": 2},
+			Stats: `{"spec":"x","rows":10}`}
 		if err := s.RecordRangePart(ctx, stalled, part); !errors.Is(err, ErrLostRange) {
 			t.Fatalf("the stalled worker's record: %v, want ErrLostRange", err)
 		}
@@ -88,8 +89,8 @@ func TestRangeTasks_AnExpiredClaimIsReclaimedAndTheStalledWorkerCannotRecord(t *
 		if err != nil || len(tasks) != 1 || tasks[0].Status != RangeDone || tasks[0].PartKey != "k0" || tasks[0].Owner != "host-b:1" {
 			t.Fatalf("tasks: %+v %v, want range 0 done by host-b with part k0", tasks, err)
 		}
-		if parts, _ := s.Parts(ctx, j.ID, "s"); len(parts) != 1 || parts[0].Nulled["Data"] != 2 {
-			t.Fatalf("parts: %+v, want one with 2 nulled values of Data", parts)
+		if parts, _ := s.Parts(ctx, j.ID, "s"); len(parts) != 1 || parts[0].Nulled["Data"] != 2 || parts[0].Stats != part.Stats {
+			t.Fatalf("parts: %+v, want one with 2 nulled values of Data and its statistics", parts)
 		}
 		if _, ok, _ := s.ClaimRange(ctx, "host-c:1", time.Minute); ok {
 			t.Fatal("a done range was claimed again")
