@@ -71,13 +71,16 @@ func runChild(ctx context.Context, name string, args []string, env []string, w, 
 		cmd.Stderr = io.MultiWriter(&stderr, log)
 	}
 	start := time.Now()
-	err := cmd.Run()
-	c := child{wall: time.Since(start), stdout: stdout.Bytes()}
+	if err := cmd.Start(); err != nil {
+		return child{}, fmt.Errorf("%s: %w", name, err)
+	}
+	rss := followRSS(cmd.Process.Pid)
+	err := cmd.Wait()
+	c := child{wall: time.Since(start), stdout: stdout.Bytes(), rssKiB: rss.Stop()}
 	if err != nil {
 		return c, fmt.Errorf("%s: %w\n%s", name, err, tail(stderr.String(), 2000))
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		c.rssKiB = ru.Maxrss // KiB on Linux
 		c.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return c, nil

@@ -67,9 +67,10 @@ func measureWorkers(ctx context.Context, cfg Config, src *source, s3 *s3Server, 
 
 // serveProc is one `acode serve` replica of a workers run.
 type serveProc struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
+	cmd    *exec.Cmd
+	url    string
+	done   chan struct{}
+	rssKiB int64 // the peak resident set, once done is closed
 }
 
 // serveSync starts replicas `acode serve` on p, syncs the bench connection
@@ -123,8 +124,8 @@ func (p *project) serveSync(ctx context.Context, cfg Config, replicas int) (Meas
 	c := child{wall: wall}
 	for _, sp := range procs {
 		sp.stop()
+		c.rssKiB = max(c.rssKiB, sp.rssKiB)
 		if ru, ok := sp.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			c.rssKiB = max(c.rssKiB, ru.Maxrss)
 			c.cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
@@ -152,7 +153,8 @@ func (p *project) startServe(ctx context.Context, cfg Config, env []string, logP
 		return nil, fmt.Errorf("start acode serve: %w", err)
 	}
 	sp := &serveProc{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(sp.done) }()
+	rss := followRSS(cmd.Process.Pid)
+	go func() { _ = cmd.Wait(); sp.rssKiB = rss.Stop(); close(sp.done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var health map[string]any
