@@ -66,16 +66,16 @@ func TestAcodeCDC_BulkLoadThroughput(t *testing.T) {
 	p = startCDC(t, bin, e)
 	poll(t, 10*time.Minute, "the change log to reach "+want.String(), func() bool { return e.caughtUp(t, st, want) })
 	elapsed := time.Since(started)
+	peak := peakRSS(t, p.cmd.Process.Pid) // its rusage would carry this test process's
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-p.done; err != nil {
 		t.Fatalf("acode cdc after SIGTERM: %v", err)
 	}
 	ps := p.cmd.ProcessState
-	ru := ps.SysUsage().(*syscall.Rusage)
 	rate := float64(2*rows) / elapsed.Seconds()
 	t.Logf("%d row changes (written on the primary in %.1fs): acode cdc committed them %.1fs after its start, %.0f changes/s; "+
 		"its CPU %.1fs user + %.1fs sys, peak RSS %d MiB", 2*rows, written.Seconds(), elapsed.Seconds(), rate,
-		ps.UserTime().Seconds(), ps.SystemTime().Seconds(), ru.Maxrss/1024)
+		ps.UserTime().Seconds(), ps.SystemTime().Seconds(), peak>>20)
 	duck := testenv.DuckDB(t)
 	res := duck.Query(t, "SELECT count(*) AS n, count(DISTINCT (_acode_gtid, _acode_txn_seq)) AS d FROM read_parquet("+
 		testenv.SQLString(e.changeLogGlob(demo.TableDiario))+", hive_partitioning=true) WHERE _acode_op <> 'r'")

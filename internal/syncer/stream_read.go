@@ -249,12 +249,37 @@ func (r *streamRun) upload(ctx context.Context, cur *part, sp *StreamProgress) e
 	}
 	r.log.Debug("part stored", "key", key, "bytes", out.size, "wait_seconds", time.Since(started).Seconds())
 	sp.bytes.Add(out.size)
-	return r.syncer.State.RecordPart(ctx, state.Part{
+	part := state.Part{
 		JobID: r.job.ID, Stream: r.stream.Name, Key: key, Ranges: ranges,
 		Rows: out.rows, Bytes: out.size, SHA256: out.sha256, SourceRows: counted, Pending: out.pending,
 		SnapshotFile: snap.File, SnapshotPos: snap.Pos, SnapshotGTID: snap.GTID, Stats: cur.summary,
 		Attempt: r.attempt,
-	})
+	}
+	if err := r.syncer.State.RecordPart(ctx, part); err != nil {
+		r.abortUnrecorded(ctx, part)
+		return err
+	}
+	return nil
+}
+
+// abortUnrecorded aborts the pending upload of a part whose record failed
+// (most often: the job was cancelled between the upload and its record).
+// Nothing else knows of that upload: the failed job's clean-up aborts the
+// recorded ones only, and the next job would find it a stray.
+func (r *streamRun) abortUnrecorded(ctx context.Context, p state.Part) {
+	d, ok := r.ep.store.(storage.Deferrer)
+	if !ok {
+		return
+	}
+	pend, ok, err := pendingOf(p)
+	if err != nil || !ok {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := d.AbortDeferred(actx, pend); err != nil {
+		r.log.Warn("abort the upload of an unrecorded part", "key", p.Key, "err", err)
+	}
 }
 
 func (r *streamRun) encoderOptions(spool string) parquet.Options {
