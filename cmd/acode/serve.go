@@ -129,8 +129,9 @@ func serve(ctx context.Context, log *slog.Logger, p *config.Project, settings co
 		Grace:       settings.ShutdownGrace,
 		ReapEvery:   reapEvery(st),
 		OnJobEnd:    onJobEnd(reg, alerts),
-		Run:         orch.RunJob,    // a failover pair's jobs read the side its state names
-		Resume:      orch.ResumeJob, // a failover pair's job taken over resumes as the pair's run
+		Run:         orch.RunJob,       // a failover pair's jobs read the side its state names
+		Resume:      orch.ResumeJob,    // a failover pair's job taken over resumes as the pair's run
+		ResumeRun:   orch.ResumeRunJob, // a pair's run abandoned between its jobs or promoting goes on
 		TakeOver:    takeOverRule(st),
 		Queue:       queueRule(orch),
 		MaxJobs:     settings.MaxJobs,

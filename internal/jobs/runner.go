@@ -72,6 +72,12 @@ type Options struct {
 	// resumes a failover pair's job as the pair's run. It returns the
 	// result of the job it ran last.
 	Resume func(ctx context.Context, job state.Job, opts syncer.Options) (*syncer.Result, error)
+	// ResumeRun, when set with TakeOver and RunFresh, continues a run
+	// another replica abandoned with no job of its chain live (between
+	// its jobs, or promoting), from last, the chain's last job: the
+	// pairsync orchestrator runs the backup's job continuing it or redoes
+	// the promotion. It returns the result of the job it ran, if any.
+	ResumeRun func(ctx context.Context, last state.Job, opts syncer.Options) (*syncer.Result, error)
 	// Owner names this process in the jobs it takes over; state's
 	// DefaultOwner when empty.
 	Owner string

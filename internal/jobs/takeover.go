@@ -49,6 +49,7 @@ func (r *Runner) takeOver() {
 		r.log.Warn("took over a job whose process stopped; resuming it", "job_id", j.ID, "connection", j.Connection, "previous_owner_lost", true)
 		r.resume(j)
 	}
+	r.takeOverRuns()
 }
 
 // resume runs a claimed job in a goroutine the runner owns, tracked like a

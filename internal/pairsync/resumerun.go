@@ -72,3 +72,19 @@ func (o *Orchestrator) committed(ctx context.Context, job state.Job) (*syncer.Re
 	}
 	return res, nil
 }
+
+// ResumeRunJob fits jobs.Options.ResumeRun, for `acode serve`: ResumeRun
+// from last, returning the result of the job it ran (nil when it only
+// promoted or found the run ended); earlier ones go to OnJobEnd.
+func (o *Orchestrator) ResumeRunJob(ctx context.Context, last state.Job, opts syncer.Options) (*syncer.Result, error) {
+	rep, err := o.ResumeRun(ctx, last, Options{Source: SourceAuto, Progress: opts.Progress, Owner: opts.Owner})
+	if rep == nil || len(rep.Jobs) == 0 {
+		return nil, err
+	}
+	if o.OnJobEnd != nil {
+		for i, res := range rep.Jobs[:len(rep.Jobs)-1] {
+			o.OnJobEnd(res, jobError(rep, i))
+		}
+	}
+	return rep.Last(), err
+}
