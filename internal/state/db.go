@@ -48,23 +48,60 @@ func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 // _txlock); on PostgreSQL it first takes the store's advisory write lock.
 // Either way write transactions run one at a time across processes.
 func inTx(ctx context.Context, h *handle, fn func(*txn) error) error {
-	tx, err := h.db.BeginTx(ctx, nil)
+	tx, err := beginLocked(ctx, h)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return err
 	}
 	t := &txn{tx: tx, d: h.d}
-	if h.d.lockWrites != "" {
-		if _, err := tx.ExecContext(ctx, h.d.lockWrites); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("take the write lock: %w", err)
-		}
-	}
 	if err := fn(t); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// beginLocked begins a write transaction that holds the write lock. Where
+// the dialect bounds a lock wait (lockWait), a wait that runs out is
+// rolled back and asked again, so this process is in the server's queue
+// only while it is alive to ask.
+func beginLocked(ctx context.Context, h *handle) (*sql.Tx, error) {
+	for {
+		tx, err := h.db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		if h.d.lockWrites == "" {
+			return tx, nil
+		}
+		err = lockWrites(ctx, tx, h.d)
+		if err == nil {
+			return tx, nil
+		}
+		_ = tx.Rollback()
+		if h.d.lockWaitOver == nil || !h.d.lockWaitOver(err) || ctx.Err() != nil {
+			return nil, fmt.Errorf("take the write lock: %w", err)
+		}
+	}
+}
+
+// lockWrites runs the dialect's write lock statement in tx, its wait
+// bounded by lockWait when the dialect has one.
+func lockWrites(ctx context.Context, tx *sql.Tx, d *dialect) error {
+	if d.lockWait != "" {
+		if _, err := tx.ExecContext(ctx, d.lockWait); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, d.lockWrites); err != nil {
+		return err
+	}
+	if d.lockWaitDone != "" {
+		if _, err := tx.ExecContext(ctx, d.lockWaitDone); err != nil {
+			return err
+		}
 	}
 	return nil
 }

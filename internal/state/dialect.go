@@ -1,10 +1,14 @@
 package state
 
 import (
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // dialect is what differs between SQLite and PostgreSQL for this store.
@@ -23,6 +27,16 @@ type dialect struct {
 	// transactions that read before they write run one at a time across
 	// every process, so "check, then insert" stays race-free.
 	lockWrites string
+	// lockWait, when set, bounds each wait for the write lock (it runs
+	// just before lockWrites, lockWaitDone just after, and lockWaitOver
+	// tells the wait's timeout from other errors); inTx then asks again
+	// in a new transaction. A waiter whose process stalls (SIGSTOP, a
+	// frozen VM) leaves the server's queue within lockWait instead of
+	// being granted the lock it cannot use: otherwise each of a stalled
+	// process's queued transactions in turn holds every replica's writes
+	// for stalledTxTimeout.
+	lockWait, lockWaitDone string
+	lockWaitOver           func(error) bool
 	// resetIdentity returns the statement that makes table's id counter
 	// continue after its largest id ("" when the engine does it itself).
 	resetIdentity func(table string) string
@@ -40,11 +54,27 @@ var sqliteDialect = &dialect{
 // every migration takes (an arbitrary constant: "acode" in ASCII).
 const writeLockKey = 0x61636f6465
 
+// writeLockWait bounds one wait for the write lock on PostgreSQL (see
+// dialect.lockWait): short enough that a stalled process's waiters leave
+// the queue before the lock comes to them, long enough that a live waiter
+// seldom asks twice.
+const writeLockWait = 500 * time.Millisecond
+
+// isLockTimeout reports PostgreSQL's lock_not_available (SQLSTATE 55P03),
+// the error of a lock wait that ran past lock_timeout.
+func isLockTimeout(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "55P03"
+}
+
 var postgresDialect = &dialect{
-	name:       "postgres",
-	rebind:     cachedRebind(),
-	ddl:        postgresDDL,
-	lockWrites: "SELECT pg_advisory_xact_lock(" + strconv.Itoa(writeLockKey) + ")",
+	name:         "postgres",
+	rebind:       cachedRebind(),
+	ddl:          postgresDDL,
+	lockWrites:   "SELECT pg_advisory_xact_lock(" + strconv.Itoa(writeLockKey) + ")",
+	lockWait:     "SET LOCAL lock_timeout = " + strconv.FormatInt(writeLockWait.Milliseconds(), 10),
+	lockWaitDone: "SET LOCAL lock_timeout TO DEFAULT",
+	lockWaitOver: isLockTimeout,
 	resetIdentity: func(table string) string {
 		return "SELECT setval(pg_get_serial_sequence('" + table + "', 'id'), COALESCE((SELECT MAX(id) FROM " + table + "), 0) + 1, false)"
 	},

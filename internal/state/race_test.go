@@ -67,6 +67,8 @@ func runHelper(mode string) int {
 			}
 		}
 		return 0
+	case "queue":
+		return queueWriters(ctx, path)
 	}
 	fmt.Println("error unknown helper mode", mode)
 	return 2
