@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/demo/demotest"
+	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/testenv"
+)
+
+// TestServeHA_KillTheReplicaInTheGapBetweenAPairsJobs: the pair's primary
+// (behind toxiproxy) refuses connections, so the run Airflow triggered
+// through a replica's API fails its primary's job and fails over; the
+// backup (a binlog replica behind a slow toxiproxy) makes the run's
+// step before the backup's job last seconds. kill -9 of the replica
+// driving the run, seen from outside in that gap (the first job failed,
+// no job continuing it), hands the run to another replica: the id Airflow
+// holds ends succeeded through every surviving replica's API, continued
+// by the backup's job, and the primary's layout holds every key once.
+func TestServeHA_KillTheReplicaInTheGapBetweenAPairsJobs(t *testing.T) {
+	t.Parallel()
+	s3 := testenv.StartS3(t)
+	primary := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
+	replica := testenv.StartReplica(t, primary)
+	database := "acode_" + strconv.Itoa(primary.Port)
+	demotest.Fill(t, primary, database, demo.Options{Rows: 3000, Seed: 11, Days: 2, Now: time.Now()})
+	p := testenv.NewProject(t, primary, database, s3)
+	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
+	p.PointBackup(t, replica)
+	tp := testenv.StartToxiproxy(t)
+	pp, bp := tp.Proxy(t, "primary", primary.Addr()), tp.Proxy(t, "backup", replica.Addr())
+	p.Edit(t, "sources/source_mysql_acode/configuration.yaml", "port: "+strconv.Itoa(primary.Port), "port: "+strconv.Itoa(pp.Port))
+	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: "+strconv.Itoa(replica.Port), "port: "+strconv.Itoa(bp.Port))
+	replica.WaitReplicaCaughtUp(t, primary)
+	dbURL := testenv.SharedPostgres(t).NewDatabase(t)
+	settings := "state_db: " + dbURL + "\nsync:\n  chunk_rows: 1000\n  file_size_mb: 1\n  parallel_streams: 1\n" +
+		"health:\n  connect_timeout: 10s\n  query_timeout: 20s\nserve:\n  job_attempts: 3\n  retry_delay: 1s\n"
+	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &scaleOutCluster{haJobCluster: haJobCluster{p: p, st: st}, s3: s3}
+	for range 3 {
+		c.reps = append(c.reps, startServe(t, p))
+	}
+	if out, _, _ := acode(t, p, "health"); !strings.Contains(out, "primary_active") {
+		t.Fatalf("health: %s", out)
+	}
+	bp.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 300})
+	pp.SetEnabled(t, false)
+	code, job := c.reps[0].post(t, "connections/sync", map[string]string{"connectionId": scaleOutConnection})
+	if code != http.StatusOK {
+		t.Fatalf("connections/sync: %d %v", code, job)
+	}
+	head := int64(jobField(job, "id").(float64))
+	var worker *serveProcess
+	waitUntil(t, 60*time.Second, "the primary's job failed, failing over, no job continuing it", func() bool {
+		j, err := st.Job(context.Background(), head)
+		if err != nil || j.Status != state.JobFailed || j.ContinuedBy != 0 {
+			return false
+		}
+		worker = c.owner(j)
+		return worker != nil && strings.Contains(worker.stderr.String(), "failing over inside the job")
+	})
+	if err := worker.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	<-worker.exited
+	if j, err := st.Job(context.Background(), head); err != nil || j.ContinuedBy != 0 {
+		t.Fatalf("job %d at the kill: %+v %v; the kill came after the backup's job was linked, testing nothing", head, j, err)
+	}
+	bp.RemoveToxic(t, "slow")
+	rest := c.others(worker)
+	waitUntil(t, 90*time.Second, "a job continuing the failed primary's", func() bool {
+		j, err := st.Job(context.Background(), head)
+		return err == nil && j.ContinuedBy != 0
+	})
+	t.Logf("run of job %d continued by another replica %v after kill -9 between its jobs", head, time.Since(killedAt).Round(100*time.Millisecond))
+	waitSucceeded(t, head, rest)
+	chain, err := st.JobChain(context.Background(), head)
+	if err != nil || len(chain) != 2 || chain[0].Status != state.JobFailed || chain[1].Source != "backup" || chain[1].Status != state.JobSucceeded {
+		t.Fatalf("chain of job %d: %+v %v; want the failed primary's job continued by the backup's, succeeded", head, chain, err)
+	}
+	root := primary.Root(t)
+	duck := testenv.DuckDB(t)
+	for _, table := range c.streams() {
+		var want int64
+		if err := root.QueryRow("SELECT COUNT(*) FROM `" + database + "`.`" + table + "`").Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		glob := testenv.SQLString(filepath.Join(s3.Dir, p.Bucket, "origin=airbyte", "database=bronze_acode", table, "*", "*.parquet"))
+		got := duck.Run(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS d FROM read_parquet("+glob+")")
+		n, d := got[0].Rows[0]["n"], got[0].Rows[0]["d"]
+		if want == 0 || n != strconv.FormatInt(want, 10) || d != n {
+			t.Errorf("%s in the primary's layout: DuckDB reads %v rows, %v distinct keys; the source holds %d", table, n, d, want)
+		}
+	}
+}
