@@ -27,34 +27,8 @@ import (
 // by the backup's job, and the primary's layout holds every key once.
 func TestServeHA_KillTheReplicaInTheGapBetweenAPairsJobs(t *testing.T) {
 	t.Parallel()
-	s3 := testenv.StartS3(t)
-	primary := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
-	replica := testenv.StartReplica(t, primary)
-	database := "acode_" + strconv.Itoa(primary.Port)
-	demotest.Fill(t, primary, database, demo.Options{Rows: 3000, Seed: 11, Days: 2, Now: time.Now()})
-	p := testenv.NewProject(t, primary, database, s3)
-	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
-	p.PointBackup(t, replica)
-	tp := testenv.StartToxiproxy(t)
-	pp, bp := tp.Proxy(t, "primary", primary.Addr()), tp.Proxy(t, "backup", replica.Addr())
-	p.Edit(t, "sources/source_mysql_acode/configuration.yaml", "port: "+strconv.Itoa(primary.Port), "port: "+strconv.Itoa(pp.Port))
-	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: "+strconv.Itoa(replica.Port), "port: "+strconv.Itoa(bp.Port))
-	replica.WaitReplicaCaughtUp(t, primary)
-	dbURL := testenv.SharedPostgres(t).NewDatabase(t)
-	settings := "state_db: " + dbURL + "\nsync:\n  chunk_rows: 1000\n  file_size_mb: 1\n  parallel_streams: 1\n" +
-		"health:\n  connect_timeout: 10s\n  query_timeout: 20s\nserve:\n  job_attempts: 3\n  retry_delay: 1s\n"
-	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte(settings), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &scaleOutCluster{haJobCluster: haJobCluster{p: p, st: st}, s3: s3}
-	for range 3 {
-		c.reps = append(c.reps, startServe(t, p))
-	}
+	c, pp, bp, _ := startProxiedPair(t)
+	p, st, s3, primary, database := c.p, c.st, c.s3, c.p.DB, c.p.Database
 	if out, _, _ := acode(t, p, "health"); !strings.Contains(out, "primary_active") {
 		t.Fatalf("health: %s", out)
 	}
@@ -102,6 +76,107 @@ func TestServeHA_KillTheReplicaInTheGapBetweenAPairsJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		glob := testenv.SQLString(filepath.Join(s3.Dir, p.Bucket, "origin=airbyte", "database=bronze_acode", table, "*", "*.parquet"))
+		got := duck.Run(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS d FROM read_parquet("+glob+")")
+		n, d := got[0].Rows[0]["n"], got[0].Rows[0]["d"]
+		if want == 0 || n != strconv.FormatInt(want, 10) || d != n {
+			t.Errorf("%s in the primary's layout: DuckDB reads %v rows, %v distinct keys; the source holds %d", table, n, d, want)
+		}
+	}
+}
+
+// startProxiedPair starts three replicas on PostgreSQL for a pair whose
+// primary and backup (a binlog replica) sources are behind toxiproxy, as
+// is the S3 endpoint of the primary's destination (the promotion's copy
+// then streams through it).
+func startProxiedPair(t *testing.T) (c *scaleOutCluster, pp, bp, sp *testenv.ToxiProxy) {
+	t.Helper()
+	s3 := testenv.StartS3(t)
+	primary := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
+	replica := testenv.StartReplica(t, primary)
+	database := "acode_" + strconv.Itoa(primary.Port)
+	demotest.Fill(t, primary, database, demo.Options{Rows: 3000, Seed: 11, Days: 2, Now: time.Now()})
+	p := testenv.NewProject(t, primary, database, s3)
+	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
+	p.PointBackup(t, replica)
+	tp := testenv.StartToxiproxy(t)
+	pp, bp = tp.Proxy(t, "primary", primary.Addr()), tp.Proxy(t, "backup", replica.Addr())
+	sp = tp.Proxy(t, "s3", strings.TrimPrefix(s3.Endpoint, "http://"))
+	p.Edit(t, "destinations/destination_s3_acode/configuration.yaml", "s3_endpoint: "+s3.Endpoint, "s3_endpoint: http://"+sp.Addr())
+	p.Edit(t, "sources/source_mysql_acode/configuration.yaml", "port: "+strconv.Itoa(primary.Port), "port: "+strconv.Itoa(pp.Port))
+	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: "+strconv.Itoa(replica.Port), "port: "+strconv.Itoa(bp.Port))
+	replica.WaitReplicaCaughtUp(t, primary)
+	dbURL := testenv.SharedPostgres(t).NewDatabase(t)
+	settings := "state_db: " + dbURL + "\nsync:\n  chunk_rows: 1000\n  file_size_mb: 1\n  parallel_streams: 1\n" +
+		"health:\n  connect_timeout: 10s\n  query_timeout: 20s\nserve:\n  job_attempts: 3\n  retry_delay: 1s\n"
+	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c = &scaleOutCluster{haJobCluster: haJobCluster{p: p, st: st}, s3: s3}
+	for range 3 {
+		c.reps = append(c.reps, startServe(t, p))
+	}
+	return c, pp, bp, sp
+}
+
+// TestServeHA_KillTheReplicaWhilePromotingAPairsBackup: the run fails
+// over (the primary refuses behind toxiproxy), the backup's job succeeds,
+// and the promotion streams into the primary's layout through a slow S3
+// proxy; kill -9 of the replica driving the run, seen from outside while
+// promoting (the backup's job succeeded, a promoted manifest missing),
+// hands the run to another replica, which redoes the promotion: every
+// stream's partition in the primary's layout gets its manifest and holds
+// every key once, and the id Airflow holds reads succeeded everywhere.
+func TestServeHA_KillTheReplicaWhilePromotingAPairsBackup(t *testing.T) {
+	t.Parallel()
+	c, pp, _, sp := startProxiedPair(t)
+	if out, _, _ := acode(t, c.p, "health"); !strings.Contains(out, "primary_active") {
+		t.Fatalf("health: %s", out)
+	}
+	sp.AddToxic(t, "slow", "latency", "upstream", map[string]any{"latency": 400})
+	pp.SetEnabled(t, false)
+	code, job := c.reps[0].post(t, "connections/sync", map[string]string{"connectionId": scaleOutConnection})
+	if code != http.StatusOK {
+		t.Fatalf("connections/sync: %d %v", code, job)
+	}
+	head := int64(jobField(job, "id").(float64))
+	manifests := func() int {
+		ms, _ := filepath.Glob(filepath.Join(c.s3.Dir, c.p.Bucket, "origin=airbyte", "database=bronze_acode", "*", "*", "_acode_manifest.json"))
+		return len(ms)
+	}
+	var worker *serveProcess
+	waitUntil(t, 60*time.Second, "the backup's job failing over succeeded, the promotion going on", func() bool {
+		chain, err := c.st.JobChain(context.Background(), head)
+		if err != nil || len(chain) != 2 || chain[1].Status != state.JobSucceeded {
+			return false
+		}
+		worker = c.owner(chain[0])
+		return worker != nil && manifests() < len(c.streams())
+	})
+	if err := worker.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	<-worker.exited
+	if n := manifests(); n >= len(c.streams()) {
+		t.Fatalf("%d promoted manifests at the kill: the promotion had ended, testing nothing", n)
+	}
+	sp.RemoveToxic(t, "slow")
+	waitUntil(t, 90*time.Second, "every stream promoted", func() bool { return manifests() == len(c.streams()) })
+	t.Logf("promotion of job %d's run redone by another replica %v after kill -9 mid-promotion", head, time.Since(killedAt).Round(100*time.Millisecond))
+	waitSucceeded(t, head, c.others(worker))
+	root := c.p.DB.Root(t)
+	duck := testenv.DuckDB(t)
+	for _, table := range c.streams() {
+		var want int64
+		if err := root.QueryRow("SELECT COUNT(*) FROM `" + c.p.Database + "`.`" + table + "`").Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		glob := testenv.SQLString(filepath.Join(c.s3.Dir, c.p.Bucket, "origin=airbyte", "database=bronze_acode", table, "*", "*.parquet"))
 		got := duck.Run(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS d FROM read_parquet("+glob+")")
 		n, d := got[0].Rows[0]["n"], got[0].Rows[0]["d"]
 		if want == 0 || n != strconv.FormatInt(want, 10) || d != n {
