@@ -14,6 +14,7 @@ import (
 	"github.com/acode-dev/acode/internal/connect"
 	"github.com/acode-dev/acode/internal/layout"
 	"github.com/acode-dev/acode/internal/parquet"
+	"github.com/acode-dev/acode/internal/scratch"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/storage"
@@ -113,10 +114,17 @@ func (c *Compactor) Compact(ctx context.Context, connection string, day time.Tim
 		}
 		defer release()
 		// Under the lock no other compaction of the connection runs:
-		// what is staged was left by a killed one.
+		// what is staged, and what is in its scratch dir, was left by a
+		// killed one.
 		if err := clearStaging(ctx, store, compactStaging(conn)); err != nil {
 			return nil, err
 		}
+		if err := os.RemoveAll(c.scratch(conn)); err != nil {
+			return nil, fmt.Errorf("clear the compaction's scratch dir: %w", err)
+		}
+	}
+	if err := os.MkdirAll(c.scratch(conn), 0o700); err != nil {
+		return nil, fmt.Errorf("compaction scratch dir: %w", err)
 	}
 	day = day.UTC().Truncate(24 * time.Hour)
 	var out []CompactResult
@@ -151,13 +159,21 @@ type streamCompaction struct {
 	types  string
 }
 
-func (c *Compactor) stream(conn *config.Connection, s config.Stream, store storage.Store) *streamCompaction {
-	st := c.Project.Settings.Sync
-	f := conn.Destination.Format
-	spool := st.SpoolDir
+// scratch is the connection's compaction dir under the spool dir: the
+// downloaded change-log and snapshot files, the pages and parts being
+// written. A killed compaction's are removed by the next one.
+func (c *Compactor) scratch(conn *config.Connection) string {
+	spool := c.Project.Settings.Sync.SpoolDir
 	if spool == "" {
 		spool = os.TempDir()
 	}
+	return scratch.Dir{Root: spool}.Compact(conn.ResourceName)
+}
+
+func (c *Compactor) stream(conn *config.Connection, s config.Stream, store storage.Store) *streamCompaction {
+	st := c.Project.Settings.Sync
+	f := conn.Destination.Format
+	spool := c.scratch(conn)
 	return &streamCompaction{c: c, conn: conn, stream: s, store: store, spool: spool, mode: parquet.Mode(st.Types), types: st.Types,
 		// The pages of the row group being written wait in the spool
 		// directory, not in memory, as a sync's do.

@@ -91,7 +91,7 @@ func (m *compactMerge) close() {
 func (m *compactMerge) add(ctx context.Context, sc *streamCompaction, mf *snapshot.Manifest) error {
 	table := mf.Table()
 	for _, f := range mf.Files {
-		l, err := parquet.Fetch(ctx, sc.store, f.Key)
+		l, err := parquet.FetchIn(ctx, sc.store, f.Key, sc.spool)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/acode-dev/acode/internal/cdc"
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/demo"
+	"github.com/acode-dev/acode/internal/scratch"
 	"github.com/acode-dev/acode/internal/snapshot"
 	"github.com/acode-dev/acode/internal/storage/file"
 	"github.com/acode-dev/acode/internal/testenv"
@@ -361,6 +362,11 @@ func TestCompact_KilledBetweenStagingAndCommitLeavesTheOldSnapshotAndIsRedoneByT
 	}
 	if left := stagedFiles(t, e); len(left) != 0 {
 		t.Errorf("staging area after the next run: %v", left)
+	}
+	// What the killed run downloaded and wrote locally is gone too.
+	dir := scratch.Dir{Root: filepath.Join(e.project.Dir, "spool")}.Compact(cdcConnection)
+	if left, err := os.ReadDir(dir); err != nil || len(left) != 0 {
+		t.Errorf("compaction scratch dir %s after the next run: %v (%v)", dir, left, err)
 	}
 	store, err := file.New(e.project.LocalRoot())
 	if err != nil {

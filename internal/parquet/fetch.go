@@ -29,12 +29,19 @@ type Local struct {
 // wrap the store's (storage.ErrNotExist for a missing part). The caller
 // closes the Local, which removes the temp file.
 func Download(ctx context.Context, store storage.Store, key string) (*Local, error) {
+	return DownloadIn(ctx, store, key, "")
+}
+
+// DownloadIn is Download into dir ("" for the system temp dir): a caller
+// that can be killed mid-way passes a scratch dir its next run empties, so
+// a crash leaves no part behind for good.
+func DownloadIn(ctx context.Context, store storage.Store, key, dir string) (*Local, error) {
 	rc, err := store.Open(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("open part %s: %w", key, err)
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp("", "acode-part-*.parquet")
+	f, err := os.CreateTemp(dir, "acode-part-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("temp file: %w", err)
 	}
@@ -60,7 +67,12 @@ func (l *Local) Open() (*pq.File, error) {
 
 // Fetch downloads key and opens it as Parquet.
 func Fetch(ctx context.Context, store storage.Store, key string) (*Local, error) {
-	l, err := Download(ctx, store, key)
+	return FetchIn(ctx, store, key, "")
+}
+
+// FetchIn is Fetch into dir (see DownloadIn).
+func FetchIn(ctx context.Context, store storage.Store, key, dir string) (*Local, error) {
+	l, err := DownloadIn(ctx, store, key, dir)
 	if err != nil {
 		return nil, err
 	}

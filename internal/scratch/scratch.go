@@ -62,6 +62,14 @@ func (d Dir) CDC(connection string) string {
 	return filepath.Join(d.connection(connection), "cdc")
 }
 
+// Compact is the directory of connection's CDC compaction: the change-log
+// and snapshot files it downloaded and the parts it is writing. One
+// compaction runs per connection (its lock), so whatever is there when it
+// starts was left by a killed one.
+func (d Dir) Compact(connection string) string {
+	return filepath.Join(d.connection(connection), "compact")
+}
+
 // connection is the directory of a connection's jobs. A resource name is
 // a plain identifier; escaping keeps any other name inside the root.
 func (d Dir) connection(name string) string {
