@@ -70,6 +70,13 @@ func (c *haJobCluster) trigger(t *testing.T) (int64, *serveProcess) {
 		t.Fatalf("connections/sync: %d %v", code, job)
 	}
 	id := int64(jobField(job, "id").(float64))
+	return id, c.workerWithAPart(t, id, haJobStreams)
+}
+
+// workerWithAPart waits until job id runs with an uploaded part of one of
+// streams, and returns the replica running it.
+func (c *haJobCluster) workerWithAPart(t *testing.T, id int64, streams []string) *serveProcess {
+	t.Helper()
 	var worker *serveProcess
 	waitUntil(t, 150*time.Second, "an uploaded part of the running job", func() bool {
 		j, err := c.st.Job(context.Background(), id)
@@ -77,7 +84,7 @@ func (c *haJobCluster) trigger(t *testing.T) (int64, *serveProcess) {
 			return false
 		}
 		worker = c.owner(j)
-		for _, s := range haJobStreams {
+		for _, s := range streams {
 			if ps, _ := c.st.Parts(context.Background(), id, s); len(ps) >= 1 {
 				return true
 			}
@@ -87,7 +94,7 @@ func (c *haJobCluster) trigger(t *testing.T) (int64, *serveProcess) {
 	if worker == nil {
 		t.Fatal("the job's owner is none of the replicas")
 	}
-	return id, worker
+	return worker
 }
 
 func (c *haJobCluster) owner(j state.Job) *serveProcess {

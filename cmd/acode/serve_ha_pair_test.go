@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/acode-dev/acode/internal/state"
 )
 
 // TestServeHA_KillTheWorkerOfAFailoverPairsJobTheRunIsTakenOver: the job
@@ -23,23 +21,7 @@ func TestServeHA_KillTheWorkerOfAFailoverPairsJobTheRunIsTakenOver(t *testing.T)
 	t.Parallel()
 	c := startScaleOutCluster(t, 30000, 2000)
 	id := c.start(t)
-	var worker *serveProcess
-	waitUntil(t, 150*time.Second, "an uploaded part of the pair's running job", func() bool {
-		j, err := c.st.Job(context.Background(), id)
-		if err != nil || j.Status != state.JobRunning {
-			return false
-		}
-		worker = c.owner(j)
-		for _, s := range c.streams() {
-			if ps, _ := c.st.Parts(context.Background(), id, s); len(ps) >= 1 {
-				return true
-			}
-		}
-		return false
-	})
-	if worker == nil {
-		t.Fatal("the job's owner is none of the replicas")
-	}
+	worker := c.workerWithAPart(t, id, c.streams())
 	if err := worker.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,23 +57,7 @@ func TestServeHA_SIGTERMOfTheWorkerOfAFailoverPairsJobMovesItAtOnce(t *testing.T
 	t.Parallel()
 	c := startScaleOutCluster(t, 30000, 2000)
 	id := c.start(t)
-	var worker *serveProcess
-	waitUntil(t, 150*time.Second, "an uploaded part of the pair's running job", func() bool {
-		j, err := c.st.Job(context.Background(), id)
-		if err != nil || j.Status != state.JobRunning {
-			return false
-		}
-		worker = c.owner(j)
-		for _, s := range c.streams() {
-			if ps, _ := c.st.Parts(context.Background(), id, s); len(ps) >= 1 {
-				return true
-			}
-		}
-		return false
-	})
-	if worker == nil {
-		t.Fatal("the job's owner is none of the replicas")
-	}
+	worker := c.workerWithAPart(t, id, c.streams())
 	if err := worker.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
