@@ -29,11 +29,8 @@ func newAlertsCmd(g *globals) *cobra.Command {
 
 // openState opens the project's state store.
 func (g *globals) openState(cmd *cobra.Command) (*state.Store, error) {
-	p, err := g.project()
-	if err != nil {
-		return nil, err
-	}
-	return state.Open(cmd.Context(), p.Settings.StateDB)
+	_, st, err := g.projectState(cmd.Context())
+	return st, err
 }
 
 // alertJSON is one open condition as `acode alerts list --json` prints it.

@@ -13,7 +13,6 @@ import (
 	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/health"
 	"github.com/acode-dev/acode/internal/pairsync"
-	"github.com/acode-dev/acode/internal/state"
 )
 
 // Exit codes of `acode health`, by the worst result (the seed's monitors
@@ -35,11 +34,7 @@ func newHealthCmd(g *globals) *cobra.Command {
 			"(schedule it every 5 minutes when acode serve does not run); --no-failover only checks.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := g.project()
-			if err != nil {
-				return err
-			}
-			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			p, st, err := g.projectState(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -22,11 +22,7 @@ func newJobsCmd(g *globals) *cobra.Command {
 		Short: "List recent jobs from the state store",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := g.project()
-			if err != nil {
-				return err
-			}
-			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			_, st, err := g.projectState(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/report"
-	"github.com/acode-dev/acode/internal/state"
 )
 
 func newReportCmd(g *globals) *cobra.Command {
@@ -47,11 +46,7 @@ func newReportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitConfig, err: err}
 			}
-			p, err := g.project()
-			if err != nil {
-				return err
-			}
-			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			p, st, err := g.projectState(cmd.Context())
 			if err != nil {
 				return err
 			}

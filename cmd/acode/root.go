@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/acode-dev/acode/internal/config"
 	"github.com/acode-dev/acode/internal/mysqldriver"
+	"github.com/acode-dev/acode/internal/state"
 )
 
 // globals are the flags every subcommand shares.
@@ -84,3 +86,17 @@ func (g *globals) project() (*config.Project, error) {
 type driverLog struct{ log *slog.Logger }
 
 func (d driverLog) Print(v ...any) { d.log.Debug("mysql driver", "msg", fmt.Sprint(v...)) }
+
+// projectState loads the project and opens its state store, the start of
+// most subcommands; the caller closes the store.
+func (g *globals) projectState(ctx context.Context) (*config.Project, *state.Store, error) {
+	p, err := g.project()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := state.Open(ctx, p.Settings.StateDB)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, st, nil
+}

@@ -27,11 +27,7 @@ func newStateMigrateCmd(g *globals) *cobra.Command {
 		Short: "Bring state_db's schema up to this acode's version (every command does it on open; run it before a rollout)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := g.project()
-			if err != nil {
-				return err
-			}
-			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			_, st, err := g.projectState(cmd.Context())
 			if err != nil {
 				return err
 			}

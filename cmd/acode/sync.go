@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/acode-dev/acode/internal/pairsync"
-	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
 
@@ -40,11 +39,7 @@ The exit code says how it ended: 0 succeeded, 1 failed, 2 configuration,
 6 the failover state allows no sync now (halted, backoff, both unavailable).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := g.project()
-			if err != nil {
-				return err
-			}
-			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			p, st, err := g.projectState(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -43,11 +43,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := g.project()
-			if err != nil {
-				return err
-			}
-			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
+			p, st, err := g.projectState(cmd.Context())
 			if err != nil {
 				return err
 			}
