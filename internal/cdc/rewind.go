@@ -35,7 +35,7 @@ func (r *run) diverged(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	from := r.furthest()
-	to, orphans, ok := commonPoint(from, st)
+	_, orphans, ok := commonPoint(from, st)
 	if !ok {
 		return false, nil
 	}
@@ -51,7 +51,7 @@ func (r *run) diverged(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	from = r.furthest()
-	to, orphans, _ = commonPoint(from, st)
+	to, orphans, _ := commonPoint(from, st)
 	rec := rewindRecord{Server: ep.Name, From: from.String(), To: to.String(), Orphans: len(orphans)}
 	if err := r.saveRewind(ctx, &rec); err != nil {
 		return false, err

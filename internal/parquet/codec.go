@@ -102,3 +102,25 @@ func (*fastSnappy) Decode(dst, src []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// CodecOf returns the writer's codec for a Parquet file's compression code,
+// at acode's levels, so a rewrite of an existing file (reconcile's merge)
+// compresses like the sync that wrote it. A code the writer cannot produce
+// (LZO, the deprecated Hadoop LZ4) becomes SNAPPY, the default: the rewrite
+// must not fail on a codec only the reader side knows.
+func CodecOf(c format.CompressionCodec) compress.Codec {
+	switch c {
+	case format.Uncompressed:
+		return &pq.Uncompressed
+	case format.Gzip:
+		return gzipCodec
+	case format.Brotli:
+		return &pq.Brotli
+	case format.Zstd:
+		return zstdCodec
+	case format.Lz4Raw:
+		return lz4Codec
+	default:
+		return &fastSnappy{}
+	}
+}

@@ -201,9 +201,7 @@ type partWriter struct {
 func newPartWriter(dir string, like *pq.File) *partWriter {
 	opts := []pq.WriterOption{like.Schema(), pq.MaxRowsPerRowGroup(100_000), pq.CreatedBy("acode", "reconcile", "merge")}
 	if rgs := like.Metadata().RowGroups; len(rgs) > 0 && len(rgs[0].Columns) > 0 {
-		if c := pq.LookupCompressionCodec(rgs[0].Columns[0].MetaData.Codec); c != nil {
-			opts = append(opts, pq.Compression(c))
-		}
+		opts = append(opts, pq.Compression(parquet.CodecOf(rgs[0].Columns[0].MetaData.Codec)))
 	}
 	if geo, ok := like.Lookup("geo"); ok {
 		// GeoParquet metadata: without it readers see the spatial columns

@@ -258,7 +258,6 @@ type Worker struct {
 	numPending []pendingNumbers // by plan.numCols: values held back
 	numRows    int              // rows since the numbers were flushed
 	hash       maphash.Hash
-	keyBytes   []byte
 }
 
 // NewWorker returns an empty Worker for one read worker.

@@ -35,7 +35,7 @@ func testListOrderAndPrefix(t *testing.T, s storage.Store) {
 	// Sizes come with the listing.
 	err := s.List(t.Context(), "", func(o storage.ObjectInfo) error {
 		if i := slices.Index(keys, o.Key); o.Size != int64(i+1) {
-			return fmt.Errorf("List: %q has size %d, want %d", o.Key, o.Size, i+1)
+			return fmt.Errorf("list: %q has size %d, want %d", o.Key, o.Size, i+1)
 		}
 		return nil
 	})
