@@ -95,18 +95,21 @@ func TestCLI_HealthStatusFailoverFailback(t *testing.T) {
 	}
 
 	out, _, code = acode(t, p, "status", "--json")
-	var ps []struct {
-		State struct {
-			State  string `json:"State"`
-			Manual bool   `json:"Manual"`
-		} `json:"state"`
-		Transitions []struct {
-			Who, Reason, To string
-		} `json:"transitions"`
+	var rep struct {
+		Pairs []struct {
+			State struct {
+				State  string `json:"State"`
+				Manual bool   `json:"Manual"`
+			} `json:"state"`
+			Transitions []struct {
+				Who, Reason, To string
+			} `json:"transitions"`
+		} `json:"pairs"`
 	}
-	if err := json.Unmarshal([]byte(out), &ps); err != nil || code != 0 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
 		t.Fatalf("status --json: %v, exit %d\n%s", err, code, out)
 	}
+	ps := rep.Pairs
 	if len(ps) != 1 || ps[0].State.State != "backup_active" || !ps[0].State.Manual || len(ps[0].Transitions) != 1 ||
 		!strings.HasPrefix(ps[0].Transitions[0].Who, "cli:") || ps[0].Transitions[0].Reason != "failure drill" {
 		t.Errorf("status --json: %+v", ps)

@@ -72,10 +72,13 @@ func TestCLI_KilledS3SyncsLeaveNoScratchBehind(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status: exit %d\n%s", code, stderr)
 	}
-	var st []struct {
-		Scratch []scratch.JobDir `json:"scratch"`
+	var rep struct {
+		Pairs []struct {
+			Scratch []scratch.JobDir `json:"scratch"`
+		} `json:"pairs"`
 	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil || len(st) != 1 || len(st[0].Scratch) != 1 || st[0].Scratch[0].Bytes != sizes[2] {
+	err := json.Unmarshal([]byte(out), &rep)
+	if st := rep.Pairs; err != nil || len(st) != 1 || len(st[0].Scratch) != 1 || st[0].Scratch[0].Bytes != sizes[2] {
 		t.Errorf("status --json does not show the dead job's scratch dir of %d bytes (%v):\n%s", sizes[2], err, out)
 	}
 	if text, _, _ := acode(t, p, "status", conn); !strings.Contains(text, "scratch:") || !strings.Contains(text, dir.Root) {

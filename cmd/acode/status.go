@@ -78,22 +78,18 @@ func cliWho() string {
 	return "cli:unknown"
 }
 
-// pairStatus is what `acode status --json` prints per pair: the pair's
-// Status and the local scratch dirs of its jobs (part files of a running
-// job, or what a dead one left for the next run to remove).
-type pairStatus struct {
-	failover.Status
-	Scratch []scratch.JobDir `json:"scratch"`
-}
-
 func newStatusCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status [CONNECTION]",
-		Short: "Show the active source of each failover pair, since when and why, the last checks and jobs",
+		Short: "Show the active source of each failover pair, since when and why, the last checks and jobs; and each other connection's last jobs",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, st, ms, pairs, err := pairMachines(cmd, g, firstArg(args))
+			p, err := g.project()
+			if err != nil {
+				return err
+			}
+			st, err := state.Open(cmd.Context(), p.Settings.StateDB)
 			if err != nil {
 				return err
 			}
@@ -103,26 +99,16 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := make([]pairStatus, 0, len(ms))
-			for i, m := range ms {
-				ps, err := m.Status(ctx, failover.StatusOptions{Transitions: 5, Jobs: 3, Health: checks})
-				if err != nil {
-					return err
-				}
-				scr, err := pairScratch(p, pairs[i])
-				if err != nil {
-					return err
-				}
-				out = append(out, pairStatus{Status: ps, Scratch: scr})
+			rep, err := failover.ReportOf(ctx, st, p, firstArg(args), failover.StatusOptions{Transitions: 5, Jobs: 3, Health: checks})
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return enc.Encode(rep)
 			}
-			for _, ps := range out {
-				writePairStatus(cmd.OutOrStdout(), ps, time.Now())
-			}
+			writeReport(cmd.OutOrStdout(), rep, time.Now())
 			return nil
 		},
 	}
@@ -130,25 +116,46 @@ func newStatusCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+func writeReport(w io.Writer, rep failover.Report, now time.Time) {
+	if rep.NoPairs != "" {
+		fmt.Fprintf(w, "No failover pairs (add a connection <name>_backup or failover.pairs in %s).\n\n", config.SettingsFile)
+	}
+	for _, ps := range rep.Pairs {
+		writePairStatus(w, ps, now)
+	}
+	for _, c := range rep.Connections {
+		writeConnectionStatus(w, c)
+	}
+}
+
+func writeConnectionStatus(w io.Writer, c failover.ConnectionReport) {
+	fmt.Fprintf(w, "Connection %s (in no failover pair)\n", c.Connection)
+	writeScratch(w, c.Scratch)
+	if len(c.Jobs) == 0 {
+		fmt.Fprintln(w, "  jobs:     none yet")
+	}
+	writeJobs(w, c.Jobs)
+	fmt.Fprintln(w)
+}
+
+func writeJobs(w io.Writer, jobs []state.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\n  JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tFAILOVER\tERROR")
+	chain := chainNotes(jobs)
+	for _, j := range jobs {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status, j.CreatedAt.Format(time.RFC3339), chain[j.ID], truncate(j.Error, 80))
+	}
+	_ = tw.Flush()
+}
+
 func firstArg(args []string) string {
 	if len(args) == 0 {
 		return ""
 	}
 	return args[0]
-}
-
-// pairScratch lists the scratch dirs of the pair's two connections.
-func pairScratch(p *config.Project, pr failover.Pair) ([]scratch.JobDir, error) {
-	dir := scratch.Dir{Root: p.Settings.Sync.SpoolDir}
-	out := []scratch.JobDir{}
-	for _, c := range []string{pr.Primary, pr.Backup} {
-		js, err := dir.Jobs(c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, js...)
-	}
-	return out, nil
 }
 
 func writeScratch(w io.Writer, dirs []scratch.JobDir) {
@@ -165,7 +172,7 @@ func writeScratch(w io.Writer, dirs []scratch.JobDir) {
 	fmt.Fprintf(w, "  scratch:  %.1f MiB in %s (jobs %s)\n", float64(total)/(1<<20), filepath.Dir(filepath.Dir(dirs[0].Path)), strings.Join(ids, ", "))
 }
 
-func writePairStatus(w io.Writer, ps pairStatus, now time.Time) {
+func writePairStatus(w io.Writer, ps failover.PairReport, now time.Time) {
 	d, fs := ps.Decision, ps.State
 	fmt.Fprintf(w, "Pair %s (backup %s)\n", ps.Pair.Primary, ps.Pair.Backup)
 	fmt.Fprintf(w, "  state:    %s since %s (%s ago), by %s\n", d.State, fs.Since.Format(time.RFC3339),
@@ -212,14 +219,8 @@ func writePairStatus(w io.Writer, ps pairStatus, now time.Time) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", c.Check, c.Target, c.Status, c.Value, c.Time.Format(time.RFC3339), truncate(c.Message, 100))
 		}
 	}
-	if len(ps.Jobs) > 0 {
-		fmt.Fprintln(tw, "\n  JOB\tCONNECTION\tSOURCE\tSTATUS\tCREATED\tFAILOVER\tERROR")
-		chain := chainNotes(ps.Jobs)
-		for _, j := range ps.Jobs {
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Connection, j.Source, j.Status, j.CreatedAt.Format(time.RFC3339), chain[j.ID], truncate(j.Error, 80))
-		}
-	}
 	_ = tw.Flush()
+	writeJobs(w, ps.Jobs)
 	fmt.Fprintln(w)
 }
 
