@@ -60,7 +60,7 @@ func openSource(ctx context.Context, cfg Config, dir string) (*source, error) {
 	if err := sandbox.Available(); err != nil {
 		return nil, err
 	}
-	srv, err := sandbox.Start(dir, sandbox.Options{Args: []string{
+	srv, err := sandbox.Start(dir, sandbox.Options{Keep: cfg.Dir != "", Args: []string{
 		"--innodb-buffer-pool-size=" + cfg.BufferPool,
 		"--innodb-log-file-size=512M",
 		"--max-allowed-packet=256M",

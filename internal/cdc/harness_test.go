@@ -17,13 +17,15 @@ import (
 	"github.com/acode-dev/acode/internal/testenv"
 )
 
-// TestMain removes the acode binary the process tests built.
+// TestMain removes the acode binary the process tests built and stops the
+// shared PostgreSQL cluster the state-store tests use (without
+// testenv.Main it ran on after every passing run).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if acodeBin != "" {
-		os.RemoveAll(filepath.Dir(acodeBin))
-	}
-	os.Exit(code)
+	testenv.Main(m, func() {
+		if acodeBin != "" {
+			os.RemoveAll(filepath.Dir(acodeBin))
+		}
+	})
 }
 
 // binlogArgs are the server settings a CDC reader needs (the sandbox

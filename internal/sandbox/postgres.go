@@ -33,15 +33,24 @@ type Postgres struct {
 
 // StartPostgres initializes a cluster in dir (created, and handed to the
 // postgres user when running as root: initdb refuses root) and starts it.
-// dir must be short enough for a unix socket path (under /tmp is).
+// dir must be short enough for a unix socket path (under /tmp is). The
+// cluster is listed as this process's (owner.go): once this process is
+// gone, the next sandbox start stops it and removes dir.
 func StartPostgres(dir string) (*Postgres, error) {
 	bin, err := postgresBinDir()
 	if err != nil {
 		return nil, err
 	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, err
+	}
+	reapBeforeStart()
 	p := &Postgres{Host: "127.0.0.1", Dir: dir, bin: bin}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create postgres dir: %w", err)
+	}
+	if err := register(kindPostgres, dir, false); err != nil {
+		return nil, err
 	}
 	if os.Geteuid() == 0 {
 		if err := chownTo(dir, "postgres"); err != nil {

@@ -36,6 +36,11 @@ type Options struct {
 	// for a benchmark (the default pool is a small 64M so that many test
 	// instances fit).
 	Args []string
+	// Keep says dir outlives this process (`acode bench --dir` starts
+	// again on the table it filled): when the process dies without
+	// closing the server, the next sandbox start stops the server but
+	// keeps dir. Otherwise it removes dir too.
+	Keep bool
 }
 
 // Server is one mariadbd process with its own data directory, port and
@@ -102,13 +107,24 @@ var serverIDs atomic.Int64
 
 // Start initializes a data directory under dir and starts mariadbd on a free
 // loopback port with binlog ROW and GTID strict mode. The caller owns the
-// server and must Close it.
+// server and must Close it. The server is listed as this process's
+// (owner.go): once this process is gone, the next sandbox start stops it
+// and removes dir (unless opts.Keep).
 func Start(dir string, opts Options) (*Server, error) {
 	if opts.ServerID == 0 {
 		opts.ServerID = int(1000 + serverIDs.Add(1))
 	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	reapBeforeStart()
 	m := &Server{Host: "127.0.0.1", Dir: dir, ServerID: opts.ServerID, opts: opts}
 	if err := m.install(); err != nil {
+		return nil, err
+	}
+	if err := register(kindMariaDB, dir, opts.Keep); err != nil {
+		m.releaseData()
 		return nil, err
 	}
 	if opts.TLS {
@@ -119,7 +135,6 @@ func Start(dir string, opts Options) (*Server, error) {
 		}
 		m.CACertPEM = ca
 	}
-	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if m.Port, err = FreePort(); err != nil {
 			break
