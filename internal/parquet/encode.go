@@ -5,79 +5,44 @@ import (
 	"errors"
 	"math"
 	"unicode/utf8"
-
-	pq "github.com/parquet-go/parquet-go"
 )
 
-// The setters below fill the batch's current row of a leaf in place, from
-// plain Go values. pq.Value has too many fields to stay in registers, so a
-// Value built in a variable and then copied (what Value.Level, which does
-// not inline, and a Value parameter both do) is written byte by byte and
-// read back whole, which stalls on store forwarding: that copy cost as much
-// as parsing the value.
+// The setters below fill the batch's current row of a leaf in place: a val
+// is small and holds no pointer, so filling it is a few stores. The
+// setters' def is the value's definition level: how many optional fields on
+// its path are present (0 is NULL at the top).
 
-// slot is the batch's current row of leaf. The setters' def is the value's
-// definition level: how many optional fields on its path are present (0 is
-// NULL at the top).
-func (w *Writer) slot(leaf int) *pq.Value { return &w.vals[leaf*batchRows+w.n] }
+// slot is the batch's current row of leaf.
+func (w *Writer) slot(leaf int) *val { return &w.vals[leaf*batchRows+w.n] }
 
-// place sets the levels of the value at p, the batch slot of leaf, in place.
-func place(p *pq.Value, leaf, def int) {
-	p.SetDefinitionLevel(def)
-	p.SetColumnIndex(leaf)
-}
-
-func (w *Writer) setInt32(leaf int, x int32, def int) {
+func (w *Writer) setBits(leaf int, x uint64, def int) {
 	p := w.slot(leaf)
-	*p = pq.Int32Value(x)
-	place(p, leaf, def)
+	p.x, p.def = x, uint8(def)
 }
 
-func (w *Writer) setInt64(leaf int, x int64, def int) {
-	p := w.slot(leaf)
-	*p = pq.Int64Value(x)
-	place(p, leaf, def)
+func (w *Writer) setInt32(leaf int, x int32, def int) { w.setBits(leaf, uint64(uint32(x)), def) }
+func (w *Writer) setInt64(leaf int, x int64, def int) { w.setBits(leaf, uint64(x), def) }
+func (w *Writer) setFloat(leaf int, x float32, def int) {
+	w.setBits(leaf, uint64(math.Float32bits(x)), def)
 }
+func (w *Writer) setDouble(leaf int, x float64, def int) { w.setBits(leaf, math.Float64bits(x), def) }
 
 func (w *Writer) setBool(leaf int, x bool, def int) {
-	p := w.slot(leaf)
-	*p = pq.BooleanValue(x)
-	place(p, leaf, def)
+	var b uint64
+	if x {
+		b = 1
+	}
+	w.setBits(leaf, b, def)
 }
 
-func (w *Writer) setFloat(leaf int, x float32, def int) {
+// setBytes stores a byte value: the arena's bytes from start to its end.
+func (w *Writer) setBytes(leaf, start, def int) {
 	p := w.slot(leaf)
-	*p = pq.FloatValue(x)
-	place(p, leaf, def)
-}
-
-func (w *Writer) setDouble(leaf int, x float64, def int) {
-	p := w.slot(leaf)
-	*p = pq.DoubleValue(x)
-	place(p, leaf, def)
-}
-
-// setBytes stores a byte array value viewing b, which must stay unchanged
-// until the batch is written (the arena's bytes do).
-func (w *Writer) setBytes(leaf int, b []byte, def int) {
-	p := w.slot(leaf)
-	*p = pq.ByteArrayValue(b)
-	place(p, leaf, def)
-}
-
-// setFixed is setBytes for a FIXED_LEN_BYTE_ARRAY leaf.
-func (w *Writer) setFixed(leaf int, b []byte, def int) {
-	p := w.slot(leaf)
-	*p = pq.FixedLenByteArrayValue(b)
-	place(p, leaf, def)
+	p.off, p.end, p.def = uint32(start), uint32(len(w.arena)), uint8(def)
 }
 
 // nullAt stores a NULL whose path is present down to definition level def.
-func (w *Writer) nullAt(leaf, def int) {
-	p := w.slot(leaf)
-	*p = pq.Value{}
-	place(p, leaf, def)
-}
+func (w *Writer) nullAt(leaf, def int) { w.slot(leaf).def = uint8(def) }
 
 // null stores a NULL in leaf (definition level 0: nothing above it present).
 func (w *Writer) null(leaf int) { w.nullAt(leaf, 0) }
@@ -90,13 +55,13 @@ func (w *Writer) nullUnheld(c *column) {
 	w.null(c.leaf)
 }
 
-// copyBytes copies b into the batch arena and returns the copy: the caller's
-// buffer is reused as soon as Write returns, while the column writers copy
-// the batch only at flushBatch.
-func (w *Writer) copyBytes(b []byte) []byte {
+// copyBytes copies b into the batch arena and returns where it starts: the
+// caller's buffer is reused as soon as Write returns, while the column
+// writers copy the batch only at flushBatch.
+func (w *Writer) copyBytes(b []byte) int {
 	start := len(w.arena)
 	w.arena = append(w.arena, b...)
-	return w.arena[start:len(w.arena):len(w.arena)]
+	return start
 }
 
 // encode converts one text value of column c into its leaf values.
@@ -236,7 +201,7 @@ func (w *Writer) encode(c *column, b []byte) error {
 	case kindBase64:
 		start := len(w.arena)
 		w.arena = base64.StdEncoding.AppendEncode(w.arena, b)
-		w.setBytes(leaf, w.arena[start:len(w.arena):len(w.arena)], 1)
+		w.setBytes(leaf, start, 1)
 	case kindGroupDate, kindGroupDateTime, kindGroupTime:
 		return w.encodeUnion(c, b)
 	}
@@ -323,7 +288,7 @@ func (w *Writer) encodeDecimal(c *column, b []byte) error {
 			negate(out)
 		}
 	}
-	w.setFixed(c.leaf, out, 1)
+	w.setBytes(c.leaf, start, 1)
 	return nil
 }
 

@@ -6,6 +6,7 @@
 package parquet
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -53,6 +54,7 @@ type Schema struct {
 	root      *pq.Schema // string columns dictionary-encoded
 	rootPlain *pq.Schema // every column PLAIN
 	layout
+	footerSchema
 }
 
 // layout is where each value of a row goes among the file's leaf columns.
@@ -84,6 +86,9 @@ func NewSchema(t schema.Table, mode Mode, overrides ...Override) (*Schema, error
 		return nil, err
 	}
 	if s.rootPlain, _, err = build(t, mode, ov, false); err != nil {
+		return nil, err
+	}
+	if s.footerSchema, err = newFooterSchema(s.root); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -192,4 +197,33 @@ func repetition(n pq.Node) string {
 	default:
 		return "REQUIRED"
 	}
+}
+
+// footerSchema is what every file's footer repeats: the schema elements
+// and column orders, which parquet-go derives from the schema (the format
+// knowledge stays there), and the leaves the column writers fill.
+type footerSchema struct {
+	elements []format.SchemaElement
+	orders   []format.ColumnOrder
+	leafInfo []leafInfo
+}
+
+// newFooterSchema takes the footer's schema from an empty file parquet-go
+// writes for root, once per Schema.
+func newFooterSchema(root *pq.Schema) (footerSchema, error) {
+	var buf bytes.Buffer
+	pw := pq.NewWriter(&buf, root)
+	if err := pw.Close(); err != nil {
+		return footerSchema{}, fmt.Errorf("schema %s: %w", root.Name(), err)
+	}
+	f, err := pq.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return footerSchema{}, fmt.Errorf("schema %s: %w", root.Name(), err)
+	}
+	leaves, err := leavesOf(root)
+	if err != nil {
+		return footerSchema{}, err
+	}
+	md := f.Metadata()
+	return footerSchema{elements: md.Schema, orders: md.ColumnOrders, leafInfo: leaves}, nil
 }

@@ -1,13 +1,13 @@
 package parquet
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"math/big"
-	"strings"
 	"time"
 
-	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // Options are the file-level writer settings, from the destination config.
@@ -74,24 +74,28 @@ const (
 
 // Writer encodes rows of one table into one Parquet file. It is not safe for
 // concurrent use; run one Writer per file.
+//
+// It writes the file itself (column.go, page.go, file.go) rather than
+// through parquet-go's generic writer, whose boxed values, column buffers
+// and page machinery cost about as much CPU as converting the values; it
+// reuses parquet-go's schema, thrift, RLE and codecs for the bytes.
 type Writer struct {
 	schema *Schema
 	opts   Options
-	pw     *pq.Writer
+	file   fileWriter
 
-	vals  []pq.Value // batchRows slots per leaf column, leaf after leaf
-	arena []byte     // copies of the batch's byte values
-	n     int        // rows in the batch
+	vals  []val  // batchRows slots per leaf column, leaf after leaf
+	arena []byte // copies of the batch's byte values
+	n     int    // rows in the batch
 
-	emitted   pq.Value
+	emitted   uint64
 	ids       *uuidGen
 	nulled    []int64    // per table column: values written as NULL because the type cannot hold them
 	geo       geoColumns // what the spatial columns' values showed, for the "geo" metadata
 	bigVal    big.Int
 	digits    []byte
 	groupRows int64 // rows in the current row group, batch included
-	groupBase int64 // pw.Size() when the current row group started
-	pwSize    int64 // pw.Size() after the last batch: Size is called per row
+	size      int64 // the file's estimated size after the last batch: Size is called per row
 	rows      int64
 	closed    bool
 	err       error // first failure of the file itself (not of a value): sticky
@@ -110,37 +114,28 @@ func NewWriter(w io.Writer, s *Schema, emittedAt time.Time, opts Options) (*Writ
 	opts.RowGroupRows = cmpOr(opts.RowGroupRows, DefaultRowGroupRows)
 	opts.RowGroupBytes = cmpOr(opts.RowGroupBytes, DefaultRowGroupBytes)
 	opts.PageBytes = cmpOr(opts.PageBytes, DefaultPageBytes)
-	root := s.rootPlain
-	if opts.Dictionary {
-		root = s.root
-	}
-	wopts := []pq.WriterOption{root,
-		pq.Compression(codec),
-		pq.PageBufferSize(opts.PageBytes),
-		pq.WriteBufferSize(256 << 10),
-		// V1 data pages: the layout every reader (older Athena/Hive
-		// included) handles; parquet-go defaults to V2.
-		pq.DataPageVersion(1),
-		&pq.WriterConfig{DictionaryMaxBytes: int64(opts.PageBytes)},
-		// Speed: min/max of each page are kept once, in the column index
-		// (and the column chunk's statistics) that readers prune with;
-		// parquet-go would compute them a second time for the deprecated
-		// copy in every page header, about 4% of the encoder's CPU.
-		pq.DataPageStatistics(false),
-	}
+	var store pageStore = newMemStore(s.leaves)
 	if opts.SpoolDir != "" {
-		wopts = append(wopts, pq.ColumnPageBuffers(pq.NewFileBufferPool(opts.SpoolDir, "pages-*")))
+		if store, err = newSpoolStore(opts.SpoolDir, s.leaves); err != nil {
+			return nil, err
+		}
 	}
-	pw := pq.NewWriter(w, wopts...)
 	wr := &Writer{
 		schema:  s,
 		opts:    opts,
-		pw:      pw,
-		vals:    make([]pq.Value, s.leaves*batchRows),
-		emitted: pq.Int64Value(emittedAt.UnixMilli()).Level(0, 0, s.emitted),
+		vals:    make([]val, s.leaves*batchRows),
+		emitted: uint64(emittedAt.UnixMilli()),
 		ids:     newUUIDGen(),
 		nulled:  make([]int64, len(s.columns)),
 		geo:     newGeoColumns(s.columns),
+	}
+	wr.file = fileWriter{
+		out:    countingWriter{w: bufio.NewWriterSize(w, 256<<10)},
+		schema: s,
+		sink:   pageSink{codec: codec, store: store},
+	}
+	for i := range s.leafInfo {
+		wr.file.cols = append(wr.file.cols, newColWriter(&s.leafInfo[i], opts.Dictionary))
 	}
 	return wr, nil
 }
@@ -176,8 +171,8 @@ func (w *Writer) Write(row [][]byte) error {
 	}
 	start := len(w.arena)
 	w.arena = w.ids.appendUUID(w.arena)
-	w.setBytes(w.schema.abID, w.arena[start:], 0)
-	w.vals[w.schema.emitted*batchRows+w.n] = w.emitted
+	w.setBytes(w.schema.abID, start, 0)
+	w.setBits(w.schema.emitted, w.emitted, 0)
 	if p := w.schema.props; p >= 0 {
 		w.null(p)
 		w.null(p + 1)
@@ -198,27 +193,44 @@ func (w *Writer) flushBatch() error {
 	if err := w.writeBatch(); err != nil {
 		return err
 	}
-	w.pwSize = w.pw.Size()
-	if w.groupRows >= int64(w.opts.RowGroupRows) || w.pwSize-w.groupBase >= w.opts.RowGroupBytes {
-		if err := w.pw.Flush(); err != nil {
+	group := w.groupBytes()
+	if w.groupRows >= int64(w.opts.RowGroupRows) || group >= w.opts.RowGroupBytes {
+		if err := w.file.flushRowGroup(w.groupRows); err != nil {
 			return fmt.Errorf("flush row group: %w", err)
 		}
 		w.groupRows = 0
-		w.pwSize = w.pw.Size()
-		w.groupBase = w.pwSize
+		group = 0
 	}
+	w.size = w.file.out.off + group
 	return nil
 }
 
+// groupBytes is the row group's size so far: its stored (compressed) pages,
+// its open pages and dictionaries, uncompressed.
+func (w *Writer) groupBytes() int64 {
+	n := w.file.sink.store.total()
+	for _, c := range w.file.cols {
+		n += c.openBytes()
+	}
+	return n
+}
+
 // writeBatch hands the converted rows to the column writers, which copy
-// them into pages (and write out full pages).
+// them into pages, and closes the pages that reached PageBytes.
 func (w *Writer) writeBatch() error {
 	if w.n == 0 {
 		return nil
 	}
-	for leaf, cw := range w.pw.ColumnWriters() {
-		if _, err := cw.WriteRowValues(w.vals[leaf*batchRows:][:w.n]); err != nil {
-			return fmt.Errorf("write column %s: %w", strings.Join(w.schema.root.Columns()[leaf], "."), err)
+	f := &w.file
+	for leaf, c := range f.cols {
+		c.write(w.vals[leaf*batchRows:][:w.n], w.arena)
+		if c.pageBytes() >= w.opts.PageBytes || c.dictOn && c.dict.bytes > w.opts.PageBytes {
+			if err := c.closePage(&f.sink, leaf); err != nil {
+				return fmt.Errorf("write column %s: %w", pathString(c.li.path), err)
+			}
+			if c.dictOn && c.dict.bytes > w.opts.PageBytes {
+				c.dictOn = false // PLAIN for the rest of the chunk, as parquet-java and parquet-go do
+			}
 		}
 	}
 	w.n = 0
@@ -252,7 +264,7 @@ func (w *Writer) Unheld() map[string]int64 {
 // it is cheap enough to call after every row. After Close it is the size of
 // the complete file.
 func (w *Writer) Size() int64 {
-	return w.pwSize + int64(len(w.arena)) + int64(w.n*w.schema.leaves*8)
+	return w.size + int64(len(w.arena)) + int64(w.n*w.schema.leaves*8)
 }
 
 // Close writes the buffered rows and the footer. It does not close the
@@ -264,18 +276,23 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
+	defer w.file.sink.store.close()
 	if w.err != nil {
 		return w.err
 	}
 	if w.err = w.writeBatch(); w.err != nil {
 		return w.err
 	}
-	if w.geo != nil {
-		w.pw.SetKeyValueMetadata("geo", w.geo.metadata(w.schema.columns))
+	if err := w.file.flushRowGroup(w.groupRows); err != nil {
+		w.err = fmt.Errorf("flush row group: %w", err)
+		return w.err
 	}
-	if err := w.pw.Close(); err != nil {
+	if w.geo != nil {
+		w.file.kv = append(w.file.kv, format.KeyValue{Key: "geo", Value: w.geo.metadata(w.schema.columns)})
+	}
+	if err := w.file.close(); err != nil {
 		w.err = fmt.Errorf("close parquet file: %w", err)
 	}
-	w.pwSize = w.pw.Size()
+	w.size = w.file.out.off
 	return w.err
 }
