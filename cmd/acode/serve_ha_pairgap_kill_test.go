@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/acode-dev/acode/internal/demo"
-	"github.com/acode-dev/acode/internal/demo/demotest"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/testenv"
 )
@@ -90,37 +87,8 @@ func TestServeHA_KillTheReplicaInTheGapBetweenAPairsJobs(t *testing.T) {
 // then streams through it).
 func startProxiedPair(t *testing.T) (c *scaleOutCluster, pp, bp, sp *testenv.ToxiProxy) {
 	t.Helper()
-	s3 := testenv.StartS3(t)
-	primary := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
-	replica := testenv.StartReplica(t, primary)
-	database := "acode_" + strconv.Itoa(primary.Port)
-	demotest.Fill(t, primary, database, demo.Options{Rows: 3000, Seed: 11, Days: 2, Now: time.Now()})
-	p := testenv.NewProject(t, primary, database, s3)
-	primary.Exec(t, "GRANT SLAVE MONITOR ON *.* TO 'userfarmarcasac02'@'%'")
-	p.PointBackup(t, replica)
-	tp := testenv.StartToxiproxy(t)
-	pp, bp = tp.Proxy(t, "primary", primary.Addr()), tp.Proxy(t, "backup", replica.Addr())
-	sp = tp.Proxy(t, "s3", strings.TrimPrefix(s3.Endpoint, "http://"))
-	p.Edit(t, "destinations/destination_s3_acode/configuration.yaml", "s3_endpoint: "+s3.Endpoint, "s3_endpoint: http://"+sp.Addr())
-	p.Edit(t, "sources/source_mysql_acode/configuration.yaml", "port: "+strconv.Itoa(primary.Port), "port: "+strconv.Itoa(pp.Port))
-	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: "+strconv.Itoa(replica.Port), "port: "+strconv.Itoa(bp.Port))
-	replica.WaitReplicaCaughtUp(t, primary)
-	dbURL := testenv.SharedPostgres(t).NewDatabase(t)
-	settings := "state_db: " + dbURL + "\nsync:\n  chunk_rows: 1000\n  file_size_mb: 1\n  parallel_streams: 1\n" +
-		"health:\n  connect_timeout: 10s\n  query_timeout: 20s\nserve:\n  job_attempts: 3\n  retry_delay: 1s\n"
-	if err := os.WriteFile(filepath.Join(p.Dir, "acode.yaml"), []byte(settings), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c = &scaleOutCluster{haJobCluster: haJobCluster{p: p, st: st}, s3: s3}
-	for range 3 {
-		c.reps = append(c.reps, startServe(t, p))
-	}
-	return c, pp, bp, sp
+	c, px := startProxiedPairWith(t, "", false)
+	return c, px.primary, px.backup, px.s3
 }
 
 // TestServeHA_KillTheReplicaWhilePromotingAPairsBackup: the run fails

@@ -106,7 +106,7 @@ func TestServeHA_KillTheReplicaPromotingAPairsBackupTheRunRedoesThePromotion(t *
 	if dead == "" {
 		t.Fatalf("no replica row of the killed replica among %+v", reps)
 	}
-	if err := c.st.OpenRun(context.Background(), res.JobID, dead); err != nil {
+	if _, err := c.st.OpenRun(context.Background(), res.JobID, dead); err != nil {
 		t.Fatal(err)
 	}
 	dirs := map[string]string{}
@@ -209,7 +209,7 @@ func TestServeHA_KillTheReplicaBetweenAPairsJobsTheRunFailsOver(t *testing.T) {
 	if dead == "" {
 		t.Fatalf("no replica row of the killed replica among %+v", reps)
 	}
-	if err := c.st.OpenRun(context.Background(), head, dead); err != nil {
+	if _, err := c.st.OpenRun(context.Background(), head, dead); err != nil {
 		t.Fatal(err)
 	}
 	rest := c.others(worker)

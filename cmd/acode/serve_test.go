@@ -76,12 +76,15 @@ func startServe(t *testing.T, p *testenv.Project, extra ...string) *serveProcess
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { sp.exited <- cmd.Wait() }()
+	waited := make(chan struct{}) // closed once Wait has reaped the child (ProcessState is Wait's to write)
+	go func() {
+		err := cmd.Wait()
+		close(waited)
+		sp.exited <- err
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-sp.exited
-		}
+		_ = cmd.Process.Kill() // os.ErrProcessDone when it has exited already
+		<-waited
 	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {

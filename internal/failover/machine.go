@@ -22,6 +22,16 @@ type Machine struct {
 	policy Policy
 	now    func() time.Time
 	jitter func(max time.Duration) time.Duration
+	lease  state.RunLease // the run whose steps these are (ForRun); zero: none
+}
+
+// ForRun returns the machine whose steps belong to the run l grants: each
+// checks the grant in its own transaction, so a replica that lost the run
+// (state.ErrLostRun) changes nothing of the pair's state.
+func (m *Machine) ForRun(l state.RunLease) *Machine {
+	c := *m
+	c.lease = l
+	return &c
 }
 
 // Option tunes a Machine.
@@ -89,6 +99,13 @@ func (m *Machine) Decide(ctx context.Context) (Decision, error) {
 	return m.step(ctx, func(*stepper) {})
 }
 
+// DecideAfterJob is Decide after attempt of job ended in a way that says
+// nothing of the source (cut at the maximum duration), recording that the
+// machine took that outcome in (Observed), as ObserveJobAttempt does.
+func (m *Machine) DecideAfterJob(ctx context.Context, job int64, attempt int) (Decision, error) {
+	return m.step(ctx, func(s *stepper) { s.st.ObservedJob, s.st.ObservedAttempt = job, attempt })
+}
+
 // Current returns the decision the pair's persisted state calls for now,
 // changing nothing: what a sync started now would read. Status pages and
 // metrics show it, because the state alone can say primary_active while
@@ -133,6 +150,13 @@ func (m *Machine) ObserveHealth(ctx context.Context, h Health) (Decision, error)
 // (failure.OnSource: a *failure.SourceError, or a schema or data
 // problem): a destination failure would follow the job to the backup.
 func (m *Machine) ObserveJob(ctx context.Context, connection string, err error) (Decision, error) {
+	return m.ObserveJobAttempt(ctx, connection, 0, 0, err)
+}
+
+// ObserveJobAttempt is ObserveJob for attempt of job (0: unknown),
+// recording in the same step that the machine took this outcome in
+// (Observed).
+func (m *Machine) ObserveJobAttempt(ctx context.Context, connection string, job int64, attempt int, err error) (Decision, error) {
 	if connection != m.pair.Primary && connection != m.pair.Backup {
 		return Decision{}, fmt.Errorf("observe job: connection %q is not in pair %s/%s", connection, m.pair.Primary, m.pair.Backup)
 	}
@@ -140,6 +164,9 @@ func (m *Machine) ObserveJob(ctx context.Context, connection string, err error) 
 	class := failure.Classify(err)
 	sourceSide := failure.OnSource(err)
 	return m.step(ctx, func(s *stepper) {
+		if job != 0 {
+			s.st.ObservedJob, s.st.ObservedAttempt = job, attempt
+		}
 		switch {
 		case cancelled:
 		case connection == m.pair.Backup && err != nil && sourceSide:
@@ -206,6 +233,16 @@ func (m *Machine) State(ctx context.Context, transitions int) (state.FailoverSta
 	return st, trs, nil
 }
 
+// Observed reports whether the machine has taken in the outcome of
+// attempt of job (ObserveJobAttempt).
+func (m *Machine) Observed(ctx context.Context, job int64, attempt int) (bool, error) {
+	st, err := m.load(ctx)
+	if err != nil {
+		return false, fmt.Errorf("failover %s: %w", m.pair.Primary, err)
+	}
+	return st.ObservedJob == job && st.ObservedAttempt == attempt, nil
+}
+
 // load reads the pair's persisted state, the initial one before any step.
 func (m *Machine) load(ctx context.Context) (state.FailoverState, error) {
 	st, err := m.store.FailoverState(ctx, m.pair.Primary)
@@ -227,7 +264,7 @@ func (m *Machine) initial(now time.Time) state.FailoverState {
 func (m *Machine) step(ctx context.Context, fn func(*stepper)) (Decision, error) {
 	now := m.clock()
 	var dec Decision
-	_, err := m.store.UpdateFailover(ctx, m.pair.Primary, m.initial(now), func(st *state.FailoverState) ([]state.FailoverTransition, error) {
+	_, err := m.store.UpdateFailoverFor(ctx, m.lease, m.pair.Primary, m.initial(now), func(st *state.FailoverState) ([]state.FailoverTransition, error) {
 		s := &stepper{m: m, st: st, now: now}
 		fn(s)
 		s.evaluate()

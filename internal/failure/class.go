@@ -86,7 +86,10 @@ func Classify(err error) Class {
 // classifyTyped handles acode's and the driver's typed errors.
 func classifyTyped(err error) Class {
 	var me *mysqldriver.MySQLError
+	var re *RecordedError
 	switch {
+	case errors.As(err, &re) && re.Class != ClassNone && re.Class != "":
+		return re.Class
 	case errors.Is(err, ErrDataCorruption):
 		return ClassDataCorruption
 	case errors.Is(err, ErrSchemaChange):

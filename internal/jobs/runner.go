@@ -177,6 +177,7 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 	go func() {
 		defer close(rn.done)
 		defer cancel(nil)
+		var lease state.RunLease // the run's grant, once its first job is recorded
 		run := r.syncer.Run
 		if r.opts.Run != nil {
 			run = r.opts.Run
@@ -190,21 +191,23 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 				rn.job = j
 				r.running[j.ID] = rn
 				r.mu.Unlock()
-				r.openRun(j.ID)
+				lease = r.openRun(j.ID)
 				created <- j
 			},
 		})
 		r.mu.Lock()
 		delete(r.active, rn)
 		delete(r.running, rn.job.ID)
-		head := rn.job.ID
 		r.mu.Unlock()
-		r.closeRun(head)
+		r.closeRun(lease)
 		if res == nil {
 			failed <- err
 			return
 		}
-		if errors.Is(err, state.ErrLostJob) {
+		if errors.Is(err, state.ErrLostRun) {
+			r.log.Warn("lost the run to another replica; recording nothing more of it", "job_id", rn.job.ID, "err", err)
+		}
+		if lostWork(err) {
 			return // another process runs it now (or will: handed off) and tells its end
 		}
 		if r.opts.OnJobEnd != nil {

@@ -3,29 +3,35 @@ package jobs
 import (
 	"context"
 	"time"
+
+	"github.com/acode-dev/acode/internal/state"
 )
 
 // openRun records in the state that this runner drives the chain head
 // begins, so every replica answers for it as live (RunLive) between the
-// chain's jobs; a no-op unless Options.RunFresh is set.
-func (r *Runner) openRun(head int64) {
+// chain's jobs, and returns the grant the run's writes carry (a replica
+// that drove it before is fenced off); a no-op unless Options.RunFresh is
+// set.
+func (r *Runner) openRun(head int64) state.RunLease {
 	if r.opts.RunFresh <= 0 || head == 0 {
-		return
+		return state.RunLease{}
 	}
-	if err := r.syncer.State.OpenRun(r.base, head, r.owner()); err != nil && r.base.Err() == nil {
+	l, err := r.syncer.State.OpenRun(r.base, head, r.owner())
+	if err != nil && r.base.Err() == nil {
 		r.log.Warn("record the run in the state", "job_id", head, "err", err)
 	}
+	return l
 }
 
-// closeRun records that this runner's run of the chain head began ended.
-func (r *Runner) closeRun(head int64) {
-	if r.opts.RunFresh <= 0 || head == 0 {
+// closeRun records that the run l grants ended.
+func (r *Runner) closeRun(l state.RunLease) {
+	if r.opts.RunFresh <= 0 || l.Head == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.base), 10*time.Second)
 	defer cancel()
-	if err := r.syncer.State.CloseRun(ctx, head, r.owner()); err != nil {
-		r.log.Warn("record the run's end in the state", "job_id", head, "err", err)
+	if err := r.syncer.State.CloseRun(ctx, l); err != nil {
+		r.log.Warn("record the run's end in the state", "job_id", l.Head, "err", err)
 	}
 }
 

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/acode-dev/acode/internal/state"
@@ -57,14 +56,16 @@ func (r *Runner) resumeRun(a state.AbandonedRun) {
 			RetryDelay:  r.opts.RetryDelay,
 			Progress:    rn.progress,
 			Owner:       r.owner(),
+			Lease:       a.Lease,
 		})
 		r.mu.Lock()
 		delete(r.active, rn)
 		delete(r.running, a.Head)
 		r.mu.Unlock()
-		r.closeRun(a.Head)
-		if err != nil && errors.Is(err, state.ErrLostJob) {
-			return // another process runs its job now and tells its end
+		r.closeRun(a.Lease)
+		if err != nil && lostWork(err) {
+			r.log.Warn("lost the run to another replica; recording nothing more of it", "job_id", a.Head, "err", err)
+			return // another process runs its job (or the run) now and tells its end
 		}
 		if err != nil {
 			r.log.Error("continue the run taken over", "job_id", a.Head, "err", err)

@@ -64,8 +64,7 @@ func (r *Runner) resume(j state.Job) {
 	go func() {
 		defer close(rn.done)
 		defer cancel(nil)
-		head := r.chainHead(j.ID)
-		r.openRun(head)
+		lease := r.openRun(r.chainHead(j.ID))
 		resume := r.syncer.Resume
 		if r.opts.Resume != nil {
 			resume = r.opts.Resume
@@ -75,19 +74,26 @@ func (r *Runner) resume(j state.Job) {
 			RetryDelay:  r.opts.RetryDelay,
 			Progress:    rn.progress,
 			Owner:       r.owner(),
+			Lease:       lease,
 		})
 		r.mu.Lock()
 		delete(r.active, rn)
 		delete(r.running, j.ID)
 		r.mu.Unlock()
-		r.closeRun(head)
-		if err != nil && errors.Is(err, state.ErrLostJob) {
+		r.closeRun(lease)
+		if err != nil && lostWork(err) {
 			return // another process runs it now and tells its end
 		}
 		if res != nil && r.opts.OnJobEnd != nil {
 			r.opts.OnJobEnd(res, err)
 		}
 	}()
+}
+
+// lostWork reports whether err says another replica took the job or the
+// run over: that replica tells its end.
+func lostWork(err error) bool {
+	return errors.Is(err, state.ErrLostJob) || errors.Is(err, state.ErrLostRun)
 }
 
 // cancelElsewhere records the cancel of a live job another replica runs:

@@ -21,6 +21,9 @@ func (r *run) promoteJob(ctx context.Context, res *syncer.Result) error {
 		if s.Status != "committed" || s.Manifest == "" {
 			continue
 		}
+		if err := r.o.State.CheckRun(ctx, r.opts.Lease); err != nil {
+			return fmt.Errorf("promote backup job %d: %w", res.JobID, err) // another replica promotes it now
+		}
 		pr, err := p.Partition(ctx, backup, primary, s.Manifest)
 		if err != nil {
 			errs = append(errs, err)

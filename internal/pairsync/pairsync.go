@@ -88,6 +88,12 @@ type Options struct {
 	OnJobCreated func(state.Job)
 	// Owner identifies this process in the job lock.
 	Owner string
+	// Lease is the grant of the run this is (a run taken over from a
+	// replica that died): the run's state writes check it, so once another
+	// replica claims the run this one records nothing (state.ErrLostRun).
+	// Unset, the run carries the grant recorded when its first job was
+	// handed over, if any.
+	Lease state.RunLease
 }
 
 // Report is what a Run did, in order.
@@ -174,7 +180,7 @@ func (o *Orchestrator) Run(ctx context.Context, connection string, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{o: o, pair: pair, m: o.Machine(pair), opts: opts, rep: &Report{Pair: pair.Primary}}
+	r := &run{o: o, pair: pair, m: o.Machine(pair).ForRun(opts.Lease), opts: opts, rep: &Report{Pair: pair.Primary}}
 	if opts.HealthFirst {
 		if err := o.healthRound(ctx, r); err != nil {
 			return r.rep, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
 	"github.com/acode-dev/acode/internal/syncer"
 )
@@ -27,14 +29,13 @@ func (o *Orchestrator) ResumeRun(ctx context.Context, last state.Job, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	r := &run{o: o, pair: pair, m: o.Machine(pair), opts: opts, rep: &Report{Pair: pair.Primary}, handedOver: true, lastJob: last.ID}
+	r := &run{o: o, pair: pair, m: o.Machine(pair).ForRun(opts.Lease), opts: opts, rep: &Report{Pair: pair.Primary}, handedOver: true, lastJob: last.ID}
 	switch {
 	case last.Status == state.JobFailed && last.Connection == pair.Primary:
-		d, err := r.m.Decide(ctx)
+		d, err := r.primaryOutcome(ctx, last)
 		if err != nil {
 			return r.rep, err
 		}
-		r.note(ctx, d)
 		if d.Sync != pair.Backup {
 			return r.rep, nil // the run ended with its primary's job: the machine does not fail over
 		}
@@ -53,6 +54,33 @@ func (o *Orchestrator) ResumeRun(ctx context.Context, last state.Job, opts Optio
 		return r.rep, r.promoteJob(ctx, res)
 	}
 	return r.rep, nil
+}
+
+// primaryOutcome is the machine's decision after the primary's failed job
+// last. The replica that ran it may have died before feeding its outcome
+// to the machine: then it is fed now, as recorded with the job (its class
+// and side), so the run fails over as it would have; an outcome the
+// machine took in already is not fed twice.
+func (r *run) primaryOutcome(ctx context.Context, last state.Job) (failover.Decision, error) {
+	attempts, err := r.o.State.Attempts(ctx, last.ID)
+	if err != nil {
+		return failover.Decision{}, fmt.Errorf("the attempts of job %d: %w", last.ID, err)
+	}
+	observed, err := r.m.Observed(ctx, last.ID, len(attempts))
+	if err != nil {
+		return failover.Decision{}, err
+	}
+	if observed {
+		d, err := r.m.Decide(ctx)
+		if err == nil {
+			r.note(ctx, d)
+		}
+		return d, err
+	}
+	r.o.log().Warn("feeding the failover machine the outcome of the primary's job the stopped replica had not", "pair", r.pair.Primary,
+		"job_id", last.ID, "attempt", len(attempts), "class", last.ErrorClass)
+	jobErr := failure.Recorded(failure.Class(last.ErrorClass), last.ErrorOnSource, last.Error)
+	return r.observe(ctx, last.Connection, last.ID, len(attempts), jobErr)
 }
 
 // committed is the result of job as far as promotion needs it: the
@@ -77,7 +105,7 @@ func (o *Orchestrator) committed(ctx context.Context, job state.Job) (*syncer.Re
 // from last, returning the result of the job it ran (nil when it only
 // promoted or found the run ended); earlier ones go to OnJobEnd.
 func (o *Orchestrator) ResumeRunJob(ctx context.Context, last state.Job, opts syncer.Options) (*syncer.Result, error) {
-	rep, err := o.ResumeRun(ctx, last, Options{Source: SourceAuto, Progress: opts.Progress, Owner: opts.Owner})
+	rep, err := o.ResumeRun(ctx, last, Options{Source: SourceAuto, Progress: opts.Progress, Owner: opts.Owner, Lease: opts.Lease})
 	if rep == nil || len(rep.Jobs) == 0 {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package pairsync
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/acode-dev/acode/internal/failover"
+	"github.com/acode-dev/acode/internal/failure"
 	"github.com/acode-dev/acode/internal/state"
+	"github.com/acode-dev/acode/internal/syncer"
 )
 
 // abandon records job head's run as driven by a replica that is gone (a
@@ -13,7 +16,7 @@ import (
 // and claims it as another replica's takeover does.
 func (e *env) abandon(head int64) state.AbandonedRun {
 	e.t.Helper()
-	if err := e.st.OpenRun(e.ctx, head, "killed-host:1"); err != nil {
+	if _, err := e.st.OpenRun(e.ctx, head, "killed-host:1"); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.st.SeeReplica(e.ctx, "survivor:2", "s:2"); err != nil {
@@ -95,4 +98,81 @@ func TestResumeRun_AbandonedWhilePromotingRedoesThePromotion(t *testing.T) {
 		}
 	}
 	e.checkComplete(to, e.replica)
+}
+
+// The primary's job failed on a dead primary and its replica died before
+// the failover machine took that outcome in (the job is recorded failed,
+// the pair still primary_active): the run taken over feeds the recorded
+// outcome once (its class, on the source side) and fails over, so the id
+// the caller holds ends succeeded through the backup's job; the machine
+// counts the failure once, and a second look finds it taken in already.
+func TestResumeRun_AbandonedBeforeTheMachineLearntThePrimarysFailureFailsOver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.healthy()
+	e.primary.Kill(t)
+	s := &syncer.Syncer{Project: e.o.Project, State: e.st, Log: e.o.log()}
+	res, err := s.Run(e.ctx, primaryConn, syncer.Options{Role: "primary"}) // the job alone: the machine hears nothing
+	if err == nil || res == nil || res.Status != "failed" {
+		t.Fatalf("the primary's job on a dead primary: %+v %v", res, err)
+	}
+	head := res.JobID
+	if j, err := e.st.Job(e.ctx, head); err != nil || j.ErrorClass != string(failure.ClassPrimaryDBDown) || !j.ErrorOnSource {
+		t.Fatalf("job %d as recorded: %+v %v; want its class primary_db_down on the source", head, j, err)
+	}
+	if e.state() != failover.PrimaryActive {
+		t.Fatalf("state %s before the run was continued; want primary_active (the outcome not fed)", e.state())
+	}
+	a := e.abandon(head)
+	if _, err := e.o.ResumeRun(e.ctx, a.Last, Options{Owner: "survivor:2", Lease: a.Lease}); err != nil {
+		t.Fatalf("resume the run: %v", err)
+	}
+	if e.state() != failover.BackupActive {
+		t.Errorf("state %s after the run was continued; want backup_active", e.state())
+	}
+	chain, err := e.st.JobChain(e.ctx, head)
+	if err != nil || len(chain) != 2 || chain[1].Connection != backupConn || chain[1].Status != state.JobSucceeded {
+		t.Fatalf("chain of job %d: %+v %v; want the failed primary's job continued by the backup's, succeeded", head, chain, err)
+	}
+	fs, err := e.st.FailoverState(e.ctx, primaryConn)
+	if err != nil || fs.Failures != 1 || fs.ObservedJob == head {
+		t.Errorf("failover state %+v %v; want one failure counted, the backup's job the newest observed", fs, err)
+	}
+	m := e.o.Machine(failover.Pair{Primary: primaryConn, Backup: backupConn})
+	if ok, err := m.Observed(e.ctx, chain[1].ID, 1); err != nil || !ok {
+		t.Errorf("the backup job's outcome taken in: %v %v", ok, err)
+	}
+}
+
+// A replica that stalled and lost the run to another (whose claim is a new
+// grant) records nothing of it when it wakes: neither the backup's job nor
+// a step of the failover machine.
+func TestResumeRun_UnderAReplacedGrantRecordsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.healthy()
+	e.primary.Kill(t)
+	rep, err := e.run(Options{Source: SourcePrimary})
+	if err == nil || len(rep.Jobs) != 1 {
+		t.Fatalf("the primary's job on a dead primary: %+v %v", rep, err)
+	}
+	head := rep.Jobs[0].JobID
+	stale := e.abandon(head)
+	if _, err := e.st.OpenRun(e.ctx, head, "other:3"); err != nil { // another replica holds the run now
+		t.Fatal(err)
+	}
+	before, err := e.st.FailoverState(e.ctx, primaryConn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.o.ResumeRun(e.ctx, stale.Last, Options{Owner: "survivor:2", Lease: stale.Lease})
+	if !errors.Is(err, state.ErrLostRun) {
+		t.Fatalf("resume under a replaced grant: %v; want ErrLostRun", err)
+	}
+	if jobs, err := e.st.ListJobs(e.ctx, state.JobFilter{Connection: backupConn}); err != nil || len(jobs) != 0 {
+		t.Errorf("backup jobs after the fenced resume: %+v %v; want none", jobs, err)
+	}
+	if after, err := e.st.FailoverState(e.ctx, primaryConn); err != nil || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Errorf("failover state updated at %v, was %v (%v); want untouched", after.UpdatedAt, before.UpdatedAt, err)
+	}
 }

@@ -26,7 +26,7 @@ type retryHook struct {
 
 func (h *retryHook) retry(ctx context.Context, attempt int, err error) bool {
 	r := h.r
-	d, oerr := r.observe(ctx, h.conn, err)
+	d, oerr := r.observe(ctx, h.conn, r.lastJob, attempt, err)
 	h.last = d
 	if oerr != nil {
 		r.o.log().Error("feed the failover machine", "err", oerr)

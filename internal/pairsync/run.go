@@ -68,7 +68,7 @@ func (r *run) syncFrom(ctx context.Context, d failover.Decision) error {
 		if d.Restore && r.rep.Last() != nil && r.rep.Last().Connection == r.pair.Primary {
 			return r.restore(ctx, jobErr) // data_corruption: full_backup_restore
 		}
-		if ctx.Err() != nil || d.Sync == "" || ran[d.Sync] {
+		if ctx.Err() != nil || d.Sync == "" || ran[d.Sync] || lost(jobErr) {
 			return jobErr
 		}
 		r.o.log().Warn("failing over inside the job", "pair", r.pair.Primary, "to", d.Sync, "err", jobErr)
@@ -117,7 +117,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 		return failover.Decision{}, err
 	}
 	if driftErr := r.driftCheck(ctx, conn); driftErr != nil {
-		d, err := r.observe(ctx, conn, driftErr)
+		d, err := r.observe(ctx, conn, 0, 0, driftErr)
 		return d, errors.Join(driftErr, err)
 	}
 	jobCtx, cancel := context.WithTimeoutCause(ctx, policy.MaxDuration, fmt.Errorf("%w (%s)", ErrMaxDuration, policy.MaxDuration))
@@ -127,6 +127,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	sopts := syncer.Options{
 		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
 		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: func(j state.Job) { r.jobCreated(ctx, j) },
+		Continues: r.lastJob, Lease: r.opts.Lease, // the job is created linked into the run's chain
 	}
 	var (
 		res    *syncer.Result
@@ -144,10 +145,15 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	if res != nil {
 		r.rep.Jobs = append(r.rep.Jobs, res)
 	}
-	if errors.Is(jobErr, state.ErrLostJob) {
-		// Another replica runs the job now and tells its outcome: this
-		// one says nothing of the source.
+	if lost(jobErr) {
+		// Another replica runs the job (or the run) now and tells its
+		// outcome: this one says nothing of the source.
 		return failover.Decision{}, jobErr
+	}
+	var id int64
+	var attempt int
+	if res != nil {
+		id, attempt = res.JobID, res.Attempts
 	}
 	if jobErr != nil && conn == r.pair.Primary && r.failedAt.IsZero() {
 		r.failedAt = time.Now() // wall time, like the job records it is compared with
@@ -157,7 +163,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 		return h.last, jobErr // the hook saw this error already
 	case errors.Is(jobErr, ErrMaxDuration):
 		// Too slow is not a source failure: the machine learns nothing.
-		d, err := r.m.Decide(ctx)
+		d, err := r.m.DecideAfterJob(ctx, id, attempt)
 		if err != nil {
 			return d, errors.Join(jobErr, err)
 		}
@@ -168,41 +174,55 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	case !observe:
 		return failover.Decision{}, jobErr
 	}
-	d, err := r.observe(ctx, conn, jobErr)
+	d, err := r.observe(ctx, conn, id, attempt, jobErr)
 	if err != nil {
 		return d, errors.Join(jobErr, err)
 	}
 	return d, jobErr
 }
 
-// jobCreated hands the run's first job to opts.OnJobCreated, and records
-// every later job (the in-job failover's backup job) as the continuation of
-// the one before it: the caller polling the first id follows the chain to
-// the run's outcome, while each job keeps its own status and attempts.
+// lost reports whether err says this replica no longer owns the job or
+// the run it worked on: another replica goes on with it.
+func lost(err error) bool {
+	return errors.Is(err, state.ErrLostJob) || errors.Is(err, state.ErrLostRun)
+}
+
+// jobCreated hands the run's first job to opts.OnJobCreated and takes up
+// the run's grant recorded then. Every later job (the in-job failover's
+// backup job) was created as the continuation of the one before it
+// (syncer.Options.Continues): the caller polling the first id follows the
+// chain to the run's outcome, while each job keeps its own status and
+// attempts.
 func (r *run) jobCreated(ctx context.Context, j state.Job) {
 	prev := r.lastJob
 	r.lastJob = j.ID
-	if prev != 0 {
-		if err := r.o.State.ContinueJob(context.WithoutCancel(ctx), prev, j.ID); err != nil {
-			r.o.log().Error("record the failover's job as the continuation of the failed one", "job_id", prev, "continued_by", j.ID, "err", err)
-		} else {
-			r.o.log().Info("job continued by the failover's job", "job_id", prev, "continued_by", j.ID, "connection", j.Connection)
-		}
+	if prev != 0 && prev != j.ID {
+		r.o.log().Info("job continued by the failover's job", "job_id", prev, "continued_by", j.ID, "connection", j.Connection)
 	}
 	if r.handedOver || r.opts.OnJobCreated == nil {
 		return
 	}
 	r.handedOver = true
 	r.opts.OnJobCreated(j)
+	if r.opts.Lease == (state.RunLease{}) {
+		// The caller recorded the run as it got the job (a shared state):
+		// the run's later writes carry that grant.
+		l, err := r.o.State.RunGrant(ctx, j.ID)
+		if err != nil {
+			r.o.log().Warn("read the run's grant", "job_id", j.ID, "err", err)
+		}
+		r.opts.Lease, r.m = l, r.m.ForRun(l)
+	}
 }
 
-// observe feeds a job's outcome to the machine. When the primary dropped
+// observe feeds a job's outcome (attempt of job; 0 when no job ran) to
+// the machine. When the primary dropped
 // the connection or timed out, its server is probed at once: a dead server
 // (refused) is primary_db_down, which fails over now instead of after the
 // backoff meant for a flaky network.
-func (r *run) observe(ctx context.Context, conn string, jobErr error) (failover.Decision, error) {
+func (r *run) observe(ctx context.Context, conn string, job int64, attempt int, jobErr error) (failover.Decision, error) {
 	ctx = context.WithoutCancel(ctx) // the outcome is recorded even when the run was cancelled
-	d, err := r.m.ObserveJob(ctx, conn, jobErr)
+	d, err := r.m.ObserveJobAttempt(ctx, conn, job, attempt, jobErr)
 	if err != nil {
 		return d, err
 	}

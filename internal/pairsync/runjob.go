@@ -24,7 +24,7 @@ func (o *Orchestrator) RunJob(ctx context.Context, connection string, opts synce
 		return nil, err
 	}
 	rep, err := o.Run(ctx, connection, Options{Source: SourceAuto, Progress: opts.Progress,
-		OnJobCreated: opts.OnJobCreated, Owner: opts.Owner})
+		OnJobCreated: opts.OnJobCreated, Owner: opts.Owner, Lease: opts.Lease})
 	if rep == nil || len(rep.Jobs) == 0 {
 		return nil, err
 	}
@@ -63,8 +63,8 @@ func (o *Orchestrator) ResumeJob(ctx context.Context, job state.Job, opts syncer
 	if job.Connection == pair.Backup {
 		role = "backup"
 	}
-	r := &run{o: o, pair: pair, m: o.Machine(pair), rep: &Report{Pair: pair.Primary}, handedOver: true, resume: &job,
-		opts: Options{Source: SourceAuto, Progress: opts.Progress, Owner: opts.Owner}}
+	r := &run{o: o, pair: pair, m: o.Machine(pair).ForRun(opts.Lease), rep: &Report{Pair: pair.Primary}, handedOver: true, resume: &job,
+		opts: Options{Source: SourceAuto, Progress: opts.Progress, Owner: opts.Owner, Lease: opts.Lease}}
 	o.log().Info("resuming a failover pair's job taken over from another replica", "pair", pair.Primary, "job_id", job.ID, "connection", job.Connection)
 	err = r.syncFrom(ctx, failover.Decision{Pair: pair.Primary, Sync: job.Connection, Role: role})
 	if len(r.rep.Jobs) == 0 {

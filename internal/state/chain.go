@@ -30,46 +30,49 @@ var ErrBadContinuation = errors.New("job cannot be continued that way")
 // failover's backup job). A job is continued at most once and continues at
 // most one job; recording the same link again is a no-op.
 func (s *Store) ContinueJob(ctx context.Context, from, to int64) error {
-	if from == to {
-		return fmt.Errorf("continue job %d by itself: %w", from, ErrBadContinuation)
-	}
-	err := inTx(ctx, s.db, func(tx *txn) error {
-		var next sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT continued_by FROM jobs WHERE id = ?`, from).Scan(&next)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("job %d: %w", from, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if next.Valid {
-			if next.Int64 == to {
-				return nil
-			}
-			return fmt.Errorf("%w: job %d is already continued by job %d", ErrBadContinuation, from, next.Int64)
-		}
-		var prev int64
-		err = tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE continued_by = ?`, to).Scan(&prev)
-		switch {
-		case err == nil:
-			return fmt.Errorf("%w: job %d already continues job %d", ErrBadContinuation, to, prev)
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE id = ?`, to).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("job %d: %w", to, ErrNotFound)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET continued_by = ? WHERE id = ?`, to, from)
-		return err
-	})
+	err := inTx(ctx, s.db, func(tx *txn) error { return continueJob(ctx, tx, from, to) })
 	if err != nil {
 		return fmt.Errorf("continue job %d by job %d: %w", from, to, err)
 	}
 	return nil
+}
+
+// continueJob is ContinueJob in the write transaction tx.
+func continueJob(ctx context.Context, tx *txn, from, to int64) error {
+	if from == to {
+		return fmt.Errorf("continue job %d by itself: %w", from, ErrBadContinuation)
+	}
+	var next sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT continued_by FROM jobs WHERE id = ?`, from).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("job %d: %w", from, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if next.Valid {
+		if next.Int64 == to {
+			return nil
+		}
+		return fmt.Errorf("%w: job %d is already continued by job %d", ErrBadContinuation, from, next.Int64)
+	}
+	var prev int64
+	err = tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE continued_by = ?`, to).Scan(&prev)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: job %d already continues job %d", ErrBadContinuation, to, prev)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE id = ?`, to).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("job %d: %w", to, ErrNotFound)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE jobs SET continued_by = ? WHERE id = ?`, to, from)
+	return err
 }
 
 // JobChain returns job id followed by the jobs that continued it, in

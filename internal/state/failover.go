@@ -45,6 +45,13 @@ type FailoverState struct {
 	ReconcileFrom *time.Time
 	ReconcileTo   *time.Time
 
+	// ObservedJob and ObservedAttempt name the newest job attempt whose
+	// outcome the machine took in (0: none), so the outcome of a job whose
+	// replica died before feeding it is fed once by the one continuing
+	// the run, never twice.
+	ObservedJob     int64
+	ObservedAttempt int
+
 	UpdatedAt time.Time
 }
 
@@ -62,7 +69,7 @@ type FailoverTransition struct {
 
 const selectFailover = `SELECT pair, state, since, reason, who, manual, failures, last_class, last_error,
 	first_failure_at, retries, retry_at, healthy_streak, backup_replicating, backup_lag_seconds, backup_checked_at,
-	backup_problem, backup_unreachable, reconcile_from, reconcile_to, updated_at FROM failover_state`
+	backup_problem, backup_unreachable, reconcile_from, reconcile_to, observed_job, observed_attempt, updated_at FROM failover_state`
 
 func scanFailover(r rowScanner) (FailoverState, error) {
 	var (
@@ -76,7 +83,7 @@ func scanFailover(r rowScanner) (FailoverState, error) {
 	)
 	err := r.Scan(&st.Pair, &st.State, &since, &st.Reason, &st.Who, &manual, &st.Failures, &st.LastClass, &st.LastError,
 		&firstFail, &st.Retries, &retryAt, &st.HealthyStreak, &replicating, &lag, &checked,
-		&st.BackupProblem, &st.BackupUnreachable, &recFrom, &recTo, &updated)
+		&st.BackupProblem, &st.BackupUnreachable, &recFrom, &recTo, &st.ObservedJob, &st.ObservedAttempt, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return FailoverState{}, ErrNotFound
 	}
@@ -125,8 +132,19 @@ func (s *Store) FailoverState(ctx context.Context, pair string) (FailoverState, 
 // zero. An error from step leaves everything as it was.
 func (s *Store) UpdateFailover(ctx context.Context, pair string, initial FailoverState,
 	step func(*FailoverState) ([]FailoverTransition, error)) (FailoverState, error) {
+	return s.UpdateFailoverFor(ctx, RunLease{}, pair, initial, step)
+}
+
+// UpdateFailoverFor is UpdateFailover for a step of the run l grants: in
+// the same transaction it checks the grant, so a replica that lost the run
+// (ErrLostRun) changes nothing of the pair's state.
+func (s *Store) UpdateFailoverFor(ctx context.Context, l RunLease, pair string, initial FailoverState,
+	step func(*FailoverState) ([]FailoverTransition, error)) (FailoverState, error) {
 	var out FailoverState
 	err := inTx(ctx, s.db, func(tx *txn) error {
+		if err := checkRun(ctx, tx, l); err != nil {
+			return err
+		}
 		now := s.clock()
 		st, err := scanFailover(tx.QueryRowContext(ctx, selectFailover+` WHERE pair = ?`, pair))
 		if errors.Is(err, ErrNotFound) {
@@ -173,8 +191,8 @@ func writeFailover(ctx context.Context, tx *txn, st FailoverState) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO failover_state (pair, state, since, reason, who, manual, failures,
 		last_class, last_error, first_failure_at, retries, retry_at, healthy_streak, backup_replicating,
-		backup_lag_seconds, backup_checked_at, backup_problem, backup_unreachable, reconcile_from, reconcile_to, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		backup_lag_seconds, backup_checked_at, backup_problem, backup_unreachable, reconcile_from, reconcile_to, observed_job, observed_attempt, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (pair) DO UPDATE SET state = excluded.state, since = excluded.since, reason = excluded.reason,
 			who = excluded.who, manual = excluded.manual, failures = excluded.failures, last_class = excluded.last_class,
 			last_error = excluded.last_error, first_failure_at = excluded.first_failure_at, retries = excluded.retries,
@@ -182,11 +200,12 @@ func writeFailover(ctx context.Context, tx *txn, st FailoverState) error {
 			backup_replicating = excluded.backup_replicating, backup_lag_seconds = excluded.backup_lag_seconds,
 			backup_checked_at = excluded.backup_checked_at, backup_problem = excluded.backup_problem,
 			backup_unreachable = excluded.backup_unreachable,
-			reconcile_from = excluded.reconcile_from, reconcile_to = excluded.reconcile_to, updated_at = excluded.updated_at`,
+			reconcile_from = excluded.reconcile_from, reconcile_to = excluded.reconcile_to,
+			observed_job = excluded.observed_job, observed_attempt = excluded.observed_attempt, updated_at = excluded.updated_at`,
 		st.Pair, st.State, formatTime(st.Since), st.Reason, st.Who, boolInt(st.Manual), st.Failures, st.LastClass, st.LastError,
 		formatOptTime(st.FirstFailureAt), st.Retries, formatOptTime(st.RetryAt), st.HealthyStreak, replicating, lag,
 		formatOptTime(st.BackupCheckedAt), st.BackupProblem, st.BackupUnreachable, formatOptTime(st.ReconcileFrom), formatOptTime(st.ReconcileTo),
-		formatTime(st.UpdatedAt))
+		st.ObservedJob, st.ObservedAttempt, formatTime(st.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}

@@ -52,6 +52,11 @@ type Job struct {
 	HeartbeatAt time.Time
 	Rows        int64
 	Bytes       int64
+	// ErrorClass and ErrorOnSource keep a failed job's failure as the
+	// failover machine reads it (failure.Class; a source-side failure), so
+	// a replica continuing the job's run can feed it to the machine.
+	ErrorClass    string
+	ErrorOnSource bool
 	// ContinuedBy is the job that took over when this one failed inside a
 	// failover run (the backup's job continuing the primary's); 0 when
 	// none. The chain's last job says how the run ended.
@@ -77,11 +82,20 @@ func DefaultOwner() string {
 // insert share one write transaction, so across processes exactly one of
 // several racing callers wins.
 func (s *Store) CreateJob(ctx context.Context, connection, source, owner string) (Job, error) {
+	return s.createJob(ctx, connection, source, owner, 0, RunLease{})
+}
+
+// createJob is CreateJob that, in the same transaction, checks the run's
+// grant l first and links the new job as prev's continuation (prev 0: none).
+func (s *Store) createJob(ctx context.Context, connection, source, owner string, prev int64, l RunLease) (Job, error) {
 	if connection == "" {
 		return Job{}, errors.New("create job: empty connection")
 	}
 	var job Job
 	err := inTx(ctx, s.db, func(tx *txn) error {
+		if err := checkRun(ctx, tx, l); err != nil {
+			return err
+		}
 		now := s.clock()
 		live, err := scanJob(tx.QueryRowContext(ctx, selectJob+` WHERE connection = ? AND status IN ('pending','running','incomplete')`, connection))
 		switch {
@@ -102,6 +116,11 @@ func (s *Store) CreateJob(ctx context.Context, connection, source, owner string)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, connection, source, JobPending, ts, ts, owner, ts).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("insert job: %w", err)
+		}
+		if prev != 0 {
+			if err := continueJob(ctx, tx, prev, id); err != nil {
+				return err
+			}
 		}
 		job = Job{ID: id, Connection: connection, Source: source, Status: JobPending,
 			CreatedAt: now, UpdatedAt: now, Owner: owner, HeartbeatAt: now}
@@ -150,6 +169,18 @@ func (s *Store) Heartbeat(ctx context.Context, jobID int64) error {
 // overwrite a cancel or an abandonment.
 func (s *Store) SetJobStatus(ctx context.Context, jobID int64, status JobStatus, errMsg string) error {
 	return s.setStatus(ctx, jobID, status, errMsg, -1, -1)
+}
+
+// FinishFailedJob is FinishJob for a job that failed, recording the
+// failure's class and side as well (Job.ErrorClass, Job.ErrorOnSource) in
+// the same write.
+func (s *Store) FinishFailedJob(ctx context.Context, jobID int64, errMsg, class string, onSource bool, rows, bytes int64) error {
+	now := formatTime(s.clock())
+	return s.updateLiveJob(ctx, jobID, "finish", `UPDATE jobs SET status = ?, error = ?, error_class = ?, error_on_source = ?,
+		updated_at = ?, heartbeat_at = ?, ended_at = ?,
+		rows = CASE WHEN ? >= 0 THEN ? ELSE rows END, bytes = CASE WHEN ? >= 0 THEN ? ELSE bytes END
+		WHERE id = ? AND status IN ('pending','running','incomplete')`,
+		JobFailed, errMsg, class, boolInt(onSource), now, now, now, rows, rows, bytes, bytes, jobID)
 }
 
 // FinishJob ends a job with its final status and totals.

@@ -9,7 +9,7 @@ import (
 )
 
 const selectJob = `SELECT id, connection, source, status, created_at, updated_at, started_at, ended_at,
-	error, owner, heartbeat_at, rows, bytes, continued_by FROM jobs`
+	error, owner, heartbeat_at, rows, bytes, continued_by, error_class, error_on_source FROM jobs`
 
 // rowScanner is what *sql.Row and *sql.Rows share.
 type rowScanner interface {
@@ -22,9 +22,10 @@ func scanJob(r rowScanner) (Job, error) {
 		created, updated, heartbeat string
 		started, ended              sql.NullString
 		next                        sql.NullInt64
+		onSource                    int
 	)
 	err := r.Scan(&j.ID, &j.Connection, &j.Source, &j.Status, &created, &updated, &started, &ended,
-		&j.Error, &j.Owner, &heartbeat, &j.Rows, &j.Bytes, &next)
+		&j.Error, &j.Owner, &heartbeat, &j.Rows, &j.Bytes, &next, &j.ErrorClass, &onSource)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, ErrNotFound
 	}
@@ -32,6 +33,7 @@ func scanJob(r rowScanner) (Job, error) {
 		return Job{}, fmt.Errorf("scan job: %w", err)
 	}
 	j.ContinuedBy = next.Int64
+	j.ErrorOnSource = onSource != 0
 	if j.CreatedAt, err = parseTime(created); err != nil {
 		return Job{}, err
 	}

@@ -32,6 +32,7 @@ var migrations = []migration{
 	{14, "the replica whose run drives a job chain", schemaV14},
 	{15, "values each part wrote as NULL, per column", schemaV15},
 	{16, "mergeable statistics of each part's rows", schemaV16},
+	{17, "fenced, resumable steps of a failover pair's run", schemaV17},
 }
 
 // migrate applies every missing step of steps (ordered by version), each in

@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -15,19 +17,25 @@ const schemaV14 = `
 ALTER TABLE jobs ADD COLUMN run_owner TEXT NOT NULL DEFAULT '';
 `
 
-// OpenRun records that owner's run drives the chain job head begins.
-func (s *Store) OpenRun(ctx context.Context, head int64, owner string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET run_owner = ? WHERE id = ?`, owner, head); err != nil {
-		return fmt.Errorf("open the run of job %d: %w", head, err)
+// OpenRun records that owner's run drives the chain job head begins and
+// returns the grant its writes carry: a new one, so a replica that held
+// the run before (stalled while this one took over its job) is fenced off.
+func (s *Store) OpenRun(ctx context.Context, head int64, owner string) (RunLease, error) {
+	l := RunLease{Head: head, Owner: owner}
+	err := s.db.QueryRowContext(ctx, `UPDATE jobs SET run_owner = ?, run_epoch = run_epoch + 1 WHERE id = ? RETURNING run_epoch`,
+		owner, head).Scan(&l.Epoch)
+	if err != nil {
+		return RunLease{}, fmt.Errorf("open the run of job %d: %w", head, err)
 	}
-	return nil
+	return l, nil
 }
 
-// CloseRun records that owner's run of the chain head begins has ended; a
-// run another replica took over since is left as it is.
-func (s *Store) CloseRun(ctx context.Context, head int64, owner string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET run_owner = '' WHERE id = ? AND run_owner = ?`, head, owner); err != nil {
-		return fmt.Errorf("close the run of job %d: %w", head, err)
+// CloseRun records that the run l grants has ended; a run another replica
+// took over since is left as it is.
+func (s *Store) CloseRun(ctx context.Context, l RunLease) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE jobs SET run_owner = '' WHERE id = ? AND run_owner = ? AND run_epoch = ?`,
+		l.Head, l.Owner, l.Epoch); err != nil {
+		return fmt.Errorf("close the run of job %d: %w", l.Head, err)
 	}
 	return nil
 }
@@ -54,6 +62,7 @@ type AbandonedRun struct {
 	Head      int64
 	Last      Job
 	PrevOwner string
+	Lease     RunLease // the claim's grant, for the writes continuing the run
 }
 
 // ClaimAbandonedRuns hands owner the abandoned runs whose chain's last job
@@ -61,8 +70,9 @@ type AbandonedRun struct {
 // owner's run (RunLive reads it live again) and the caller continues it
 // from its last job. A run with a live job is left to the job takeover
 // (ClaimAbandoned). The claim compares and sets the run's owner, so of
-// several replicas racing for a run exactly one gets it, and the stopped
-// replica's CloseRun, should it wake, leaves the new owner's run as it is.
+// several replicas racing for a run exactly one gets it; the claim is a
+// new grant (its epoch), so the stopped replica, should it wake, can
+// neither write for the run nor close it.
 func (s *Store) ClaimAbandonedRuns(ctx context.Context, owner string, fresh, recent time.Duration, eligible func(AbandonedRun) bool) ([]AbandonedRun, error) {
 	now := s.clock()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, run_owner FROM jobs WHERE run_owner <> '' AND run_owner <> ?
@@ -93,12 +103,14 @@ func (s *Store) ClaimAbandonedRuns(ctx context.Context, owner string, fresh, rec
 		if !chainEnded(chain) || a.Last.EndedAt == nil || now.Sub(*a.Last.EndedAt) > recent || !eligible(a) {
 			continue
 		}
-		res, err := s.db.ExecContext(ctx, `UPDATE jobs SET run_owner = ? WHERE id = ? AND run_owner = ?`, owner, a.Head, a.PrevOwner)
+		a.Lease = RunLease{Head: a.Head, Owner: owner}
+		err = s.db.QueryRowContext(ctx, `UPDATE jobs SET run_owner = ?, run_epoch = run_epoch + 1 WHERE id = ? AND run_owner = ?
+			RETURNING run_epoch`, owner, a.Head, a.PrevOwner).Scan(&a.Lease.Epoch)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // another replica claimed it first
+		}
 		if err != nil {
 			return claimed, fmt.Errorf("claim the run of job %d: %w", a.Head, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			continue // another replica claimed it first
 		}
 		claimed = append(claimed, a)
 	}

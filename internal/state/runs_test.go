@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -29,7 +30,8 @@ func TestRunLive_FollowsTheReplicaThatDrivesTheRun(t *testing.T) {
 		if err := st.SeeReplica(ctx, "hostA:1", "a:1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.OpenRun(ctx, j.ID, "hostA:1"); err != nil {
+		la, err := st.OpenRun(ctx, j.ID, "hostA:1")
+		if err != nil {
 			t.Fatal(err)
 		}
 		if !live() {
@@ -42,16 +44,17 @@ func TestRunLive_FollowsTheReplicaThatDrivesTheRun(t *testing.T) {
 		if err := st.SeeReplica(ctx, "hostB:2", "b:2"); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.OpenRun(ctx, j.ID, "hostB:2"); err != nil { // B took the chain over
+		lb, err := st.OpenRun(ctx, j.ID, "hostB:2") // B took the chain over
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.CloseRun(ctx, j.ID, "hostA:1"); err != nil {
+		if err := st.CloseRun(ctx, la); err != nil {
 			t.Fatal(err)
 		}
 		if !live() {
 			t.Error("the stale replica's close ended the run another replica drives")
 		}
-		if err := st.CloseRun(ctx, j.ID, "hostB:2"); err != nil {
+		if err := st.CloseRun(ctx, lb); err != nil {
 			t.Fatal(err)
 		}
 		if live() {
@@ -82,9 +85,14 @@ func TestClaimAbandonedRuns_HandsARunBetweenItsJobsToOneReplica(t *testing.T) {
 			t.Fatal(err)
 		}
 		live := mustJob(t, st, "other")
+		var stale RunLease
 		for _, id := range []int64{between.ID, live.ID} {
-			if err := st.OpenRun(ctx, id, "hostA:1"); err != nil {
+			l, err := st.OpenRun(ctx, id, "hostA:1")
+			if err != nil {
 				t.Fatal(err)
+			}
+			if id == between.ID {
+				stale = l
 			}
 		}
 		if err := st.SeeReplica(ctx, "hostA:1", "a:1"); err != nil {
@@ -107,7 +115,7 @@ func TestClaimAbandonedRuns_HandsARunBetweenItsJobsToOneReplica(t *testing.T) {
 		if ok, err := st.RunLive(ctx, between.ID, 15*time.Second); err != nil || !ok {
 			t.Errorf("the claimed run reads ended: %v %v", ok, err)
 		}
-		if err := st.CloseRun(ctx, between.ID, "hostA:1"); err != nil { // the stopped replica wakes
+		if err := st.CloseRun(ctx, stale); err != nil { // the stopped replica wakes
 			t.Fatal(err)
 		}
 		if ok, _ := st.RunLive(ctx, between.ID, 15*time.Second); !ok {
@@ -117,12 +125,56 @@ func TestClaimAbandonedRuns_HandsARunBetweenItsJobsToOneReplica(t *testing.T) {
 		if err := st.FinishJob(ctx, old.ID, JobFailed, "primary down", 0, 0); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.OpenRun(ctx, old.ID, "hostD:4"); err != nil {
+		if _, err := st.OpenRun(ctx, old.ID, "hostD:4"); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(11 * time.Minute)
 		if got := claim("hostC:3"); len(got) != 0 {
 			t.Errorf("runs whose last job ended 11 minutes ago were claimed: %+v", got)
+		}
+	})
+}
+
+// The backup's job of a run is created, linked as the continuation of the
+// failed one and checked against the run's grant in one transaction: under
+// the grant the run holds it is created linked; under a grant a later
+// claim replaced (the stalled replica that woke, even on the same host
+// name) nothing is created, nothing linked, and the error is ErrLostRun.
+func TestCreateContinuingJob_IsLinkedAtOnceAndFencedByTheRunsGrant(t *testing.T) {
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		st := bk.open(t)
+		first := mustJob(t, st, "pair_primary")
+		if err := st.FinishJob(ctx, first.ID, JobFailed, "primary down", 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		stale, err := st.OpenRun(ctx, first.ID, "hostA:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		current, err := st.OpenRun(ctx, first.ID, "hostA:1") // re-granted: a new epoch
+		if err != nil || current.Epoch == stale.Epoch {
+			t.Fatalf("second grant %+v (first %+v): %v; want a new epoch", current, stale, err)
+		}
+		if _, err := st.CreateContinuingJob(ctx, "pair_backup", "backup", "hostA:1", first.ID, stale); !errors.Is(err, ErrLostRun) {
+			t.Fatalf("create under a replaced grant: %v; want ErrLostRun", err)
+		}
+		if got, err := st.ListJobs(ctx, JobFilter{Connection: "pair_backup"}); err != nil || len(got) != 0 {
+			t.Fatalf("jobs of the backup after the fenced create: %+v %v; want none", got, err)
+		}
+		b, err := st.CreateContinuingJob(ctx, "pair_backup", "backup", "hostA:1", first.ID, current)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chain, err := st.JobChain(ctx, first.ID)
+		if err != nil || len(chain) != 2 || chain[1].ID != b.ID {
+			t.Fatalf("chain of job %d: %+v %v; want it continued by job %d", first.ID, chain, err, b.ID)
+		}
+		if err := st.CheckRun(ctx, stale); !errors.Is(err, ErrLostRun) {
+			t.Errorf("CheckRun of a replaced grant: %v; want ErrLostRun", err)
+		}
+		if err := st.CheckRun(ctx, current); err != nil {
+			t.Errorf("CheckRun of the run's grant: %v", err)
 		}
 	})
 }

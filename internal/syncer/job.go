@@ -82,6 +82,13 @@ type Options struct {
 	// is created, before the first attempt: a server hands the job id to
 	// its caller (Airflow) while the job runs on.
 	OnJobCreated func(state.Job)
+	// Continues, when set, is the job this run's job continues (the
+	// failover's backup job continuing the primary's failed one): Run
+	// creates the job linked to it in one write, checked against the run's
+	// grant Lease, so no replica's death leaves a job outside the chain and
+	// a replica that lost the run creates none (state.ErrLostRun).
+	Continues int64
+	Lease     state.RunLease
 }
 
 // Result is what a job did, as `acode sync --json` prints it.
@@ -141,7 +148,12 @@ func (s *Syncer) Run(ctx context.Context, connection string, opts Options) (*Res
 		return nil, err
 	}
 	opts = withDefaults(opts)
-	job, err := s.State.CreateJob(ctx, conn.ResourceName, opts.Role, opts.Owner)
+	var job state.Job
+	if opts.Continues != 0 {
+		job, err = s.State.CreateContinuingJob(ctx, conn.ResourceName, opts.Role, opts.Owner, opts.Continues, opts.Lease)
+	} else {
+		job, err = s.State.CreateJob(ctx, conn.ResourceName, opts.Role, opts.Owner)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +219,7 @@ func (s *Syncer) runJob(ctx context.Context, conn *config.Connection, job state.
 	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	s.closeStreams(finishCtx, job, res, log)
-	if err := s.State.FinishJob(finishCtx, job.ID, state.JobStatus(res.Status), res.Error, res.Rows, res.Bytes); err != nil && !errors.Is(err, state.ErrJobEnded) {
+	if err := s.finish(finishCtx, job.ID, res, runErr); err != nil && !errors.Is(err, state.ErrJobEnded) {
 		log.Error("record job end", "err", err)
 	}
 	if runErr != nil {
@@ -215,6 +227,15 @@ func (s *Syncer) runJob(ctx context.Context, conn *config.Connection, job state.
 	}
 	log.Info("job ended", "status", res.Status, "rows", res.Rows, "bytes", res.Bytes, "seconds", res.Duration)
 	return res, runErr
+}
+
+// finish records the job's end; a failure with its class and side, which a
+// replica continuing a failover pair's run feeds to the machine.
+func (s *Syncer) finish(ctx context.Context, id int64, res *Result, runErr error) error {
+	if state.JobStatus(res.Status) != state.JobFailed {
+		return s.State.FinishJob(ctx, id, state.JobStatus(res.Status), res.Error, res.Rows, res.Bytes)
+	}
+	return s.State.FinishFailedJob(ctx, id, res.Error, string(failure.Classify(runErr)), failure.OnSource(runErr), res.Rows, res.Bytes)
 }
 
 func withDefaults(o Options) Options {
