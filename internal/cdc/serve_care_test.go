@@ -57,6 +57,7 @@ func TestAcodeServe_CompactsOnceADayAndWarnsWhileTheCheckpointIsInTheOldestBinlo
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	e.serveS3(t)
 	sp := startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "serve", "--listen", addr), e,
 		"ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePassword, "ACODE_CDC_PAUSE_BEFORE_COMMIT=20s")
 	sp.waitLog(t, "daily cdc compaction done", time.Minute)

@@ -2,6 +2,7 @@ package cdc_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,9 +17,12 @@ import (
 )
 
 // startServe runs `acode serve` on a free port; as the only replica (SQLite
-// state) it leads, so it runs the CDC connection's reader.
+// state) it leads, so it runs the CDC connection's reader. Its S3
+// destinations are on a test S3 server: the leader's monthly config backup
+// goes there, not to the seed's bucket on AWS.
 func startServe(t *testing.T, bin string, e *cdcEnv, env ...string) (*cdcProcess, string) {
 	t.Helper()
+	e.serveS3(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +31,26 @@ func startServe(t *testing.T, bin string, e *cdcEnv, env ...string) (*cdcProcess
 	ln.Close()
 	return startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "serve", "--listen", addr),
 		e, append([]string{"ACODE_API_USER=" + serveUser, "ACODE_API_PASSWORD=" + servePassword}, env...)...), "http://" + addr
+}
+
+// lineWith returns the first log line of p holding s.
+func (p *cdcProcess) lineWith(s string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.log {
+		if strings.Contains(l, s) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+// serveS3 points the project's S3 destinations at a test S3 server, once.
+func (e *cdcEnv) serveS3(t *testing.T) {
+	t.Helper()
+	if e.project.S3 == nil {
+		e.project.UseS3(t, testenv.StartS3(t))
+	}
 }
 
 const serveUser, servePassword = "airflow", "serve-test-password"
@@ -77,7 +101,16 @@ func TestAcodeServe_RunsTheCDCReaderAndContinuesFromItsCheckpointAfterARestart(t
 	writes := make(chan error, 1)
 	go func() { writes <- w.run(ctx, 300, 20*time.Millisecond) }()
 	sp.waitLog(t, "cdc file committed", 2*time.Minute)
+	// The leader's monthly care backs the config up into the test's
+	// bucket; nothing reaches for the seed's bucket on AWS.
+	poll(t, time.Minute, "the monthly config backup", func() bool { _, ok := sp.logged("monthly config backup"); return ok })
+	if m, _ := sp.logged("monthly config backup"); !strings.HasPrefix(fmt.Sprint(m["location"]), "s3://"+e.project.Bucket+"/") {
+		t.Errorf("monthly config backup went to %v, want the test's bucket %s", m["location"], e.project.Bucket)
+	}
 	sp.terminate(t) // while the writer goes on
+	if l, ok := sp.lineWith("amazonaws.com"); ok {
+		t.Errorf("acode serve reached for AWS: %s", l)
+	}
 
 	sp, url := startServe(t, bin, e)
 	sp.waitLog(t, "cdc reader starting", time.Minute)

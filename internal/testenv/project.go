@@ -51,13 +51,15 @@ func NewProject(t testing.TB, db *MariaDB, database string, s3 *S3Server) *Proje
 		"connections/connection_mysql_s3_acode_backup/configuration.yaml"} {
 		p.Edit(t, name, "acode_farmarcas", database)
 	}
+	// No test reaches AWS: until UseS3 (or PointBackup) points them at a
+	// test's server, serve's monthly config backup, or a test touching an
+	// S3 destination by mistake, meets a refused connection at once
+	// instead of a DNS lookup of the seed's bucket.
+	for _, name := range []string{"destinations/destination_s3_acode/configuration.yaml", "destinations/destination_s3_acode_backup/configuration.yaml"} {
+		p.Edit(t, name, "s3_bucket_region: us-east-2", "s3_bucket_region: us-east-2\n  s3_endpoint: "+NoS3Endpoint)
+	}
 	if s3 != nil {
-		p.Bucket = s3.NewBucket(t)
-		p.Env["FARMARCAS_AWS_ACCESS_KEY_ID"] = s3.AccessKey
-		p.Env["FARMARCAS_AWS_SECRET_ACCESS_KEY"] = s3.SecretKey
-		p.Edit(t, "destinations/destination_s3_acode/configuration.yaml",
-			"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket+"\n  s3_endpoint: "+s3.Endpoint,
-			"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+		p.UseS3(t, s3)
 	}
 	db.Exec(t,
 		"CREATE USER IF NOT EXISTS 'userfarmarcasac02'@'%' IDENTIFIED BY '"+ProjectPassword+"'",
@@ -66,19 +68,34 @@ func NewProject(t testing.TB, db *MariaDB, database string, s3 *S3Server) *Proje
 	return p
 }
 
+// NoS3Endpoint is the s3_endpoint of the S3 destinations of a project
+// made without an S3 server: a loopback port nothing listens on.
+const NoS3Endpoint = "http://127.0.0.1:1"
+
+// UseS3 points the project's two S3 destinations at a fresh bucket of s3
+// (with its credentials; the backup writes under its own path beside the
+// primary's): their syncs, and serve's monthly config backup (kept in the
+// first failover pair's primary destination), go there.
+func (p *Project) UseS3(t testing.TB, s3 *S3Server) {
+	t.Helper()
+	p.S3 = s3
+	p.Bucket = s3.NewBucket(t)
+	p.Env["FARMARCAS_AWS_ACCESS_KEY_ID"] = s3.AccessKey
+	p.Env["FARMARCAS_AWS_SECRET_ACCESS_KEY"] = s3.SecretKey
+	for _, name := range []string{"destinations/destination_s3_acode/configuration.yaml", "destinations/destination_s3_acode_backup/configuration.yaml"} {
+		p.Edit(t, name,
+			"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket,
+			"s3_endpoint: "+NoS3Endpoint, "s3_endpoint: "+s3.Endpoint,
+			"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	}
+}
+
 // PointBackup points the backup side at backup (a replica, or the primary
-// itself when a test only needs two connections) and, when the project has
-// an S3 server, the backup destination at the same bucket: the backup
-// connection then writes under its own path beside the primary's.
+// itself when a test only needs two connections); with an S3 server the
+// backup destination is already in the project's bucket (UseS3).
 func (p *Project) PointBackup(t testing.TB, backup *MariaDB) {
 	t.Helper()
 	p.Edit(t, "sources/source_mysql_acode_backup/configuration.yaml", "port: 3306", "port: "+strconv.Itoa(backup.Port))
-	if p.S3 == nil {
-		return
-	}
-	p.Edit(t, "destinations/destination_s3_acode_backup/configuration.yaml",
-		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+p.Bucket+"\n  s3_endpoint: "+p.S3.Endpoint,
-		"s3_bucket_region: us-east-2", "s3_bucket_region: "+p.S3.Region)
 }
 
 // Settings rewrites acode.yaml with the given lines in its sync section.
