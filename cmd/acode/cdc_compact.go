@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -45,8 +44,7 @@ func newCDCCompactCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			pause, _ := time.ParseDuration(os.Getenv("ACODE_CDC_COMPACT_PAUSE_BEFORE_COMMIT"))
-			c := &cdc.Compactor{Project: p, Log: g.log, State: st, PauseBeforeCommit: pause}
+			c := &cdc.Compactor{Project: p, Log: g.log, State: st}
 			res, err := c.Compact(cmd.Context(), args[0], d)
 			if perr := printCompaction(cmd, res, asJSON); perr != nil {
 				return perr

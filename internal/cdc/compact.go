@@ -62,10 +62,6 @@ type Compactor struct {
 	// KeysPerPass bounds the primary keys held in memory at once
 	// (cdc.compact_keys_per_pass when 0); see compact_merge.go.
 	KeysPerPass int
-	// PauseBeforeCommit holds each snapshot this long after its parts are
-	// staged: a fault-injection point for tests that kill the process
-	// there (ACODE_CDC_COMPACT_PAUSE_BEFORE_COMMIT for acode cdc compact).
-	PauseBeforeCommit time.Duration
 }
 
 // CompactResult is what compaction did for one stream and day.

@@ -89,13 +89,6 @@ func (sc *streamCompaction) build(ctx context.Context, lay layout.Stream, day ti
 		Compaction: &inputs,
 	}
 	sc.log().Info("cdc snapshot staged", "stream", sc.stream.Name, "day", res.Day, "parts", len(staged))
-	if d := sc.c.PauseBeforeCommit; d > 0 {
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
 	if _, _, err := snapshot.RepairPartition(ctx, sc.store, lay); err != nil {
 		return nil, fmt.Errorf("repair %s: %w", lay.Partition, err)
 	}

@@ -312,9 +312,92 @@ func stagedFiles(t *testing.T, e *cdcEnv) []string {
 	return out
 }
 
-func TestCompact_KilledBetweenStagingAndCommitLeavesTheOldSnapshotAndIsRedoneByTheNextRun(t *testing.T) {
+// slowableS3Destination moves the CDC connection onto an S3 destination
+// behind toxiproxy (to slow it with a latency toxic): versitygw's posix
+// root is the project directory and the bucket is demo-data, so the
+// objects are the files of the local destination the helpers read.
+func slowableS3Destination(t *testing.T, e *cdcEnv) *testenv.ToxiProxy {
+	t.Helper()
+	p := e.project
+	s3 := testenv.StartS3On(t, p.Dir)
+	bucket := filepath.Base(p.LocalRoot())
+	s3.CreateBucket(t, bucket)
+	proxy := testenv.StartToxiproxy(t).Proxy(t, "s3", strings.TrimPrefix(s3.Endpoint, "http://"))
+	p.Env["FARMARCAS_AWS_ACCESS_KEY_ID"], p.Env["FARMARCAS_AWS_SECRET_ACCESS_KEY"] = s3.AccessKey, s3.SecretKey
+	p.Edit(t, "destinations/destination_s3_acode/configuration.yaml",
+		"s3_bucket_name: farmarcas-production-bronze", "s3_bucket_name: "+bucket,
+		"s3_endpoint: "+testenv.NoS3Endpoint, "s3_endpoint: http://"+proxy.Addr(),
+		"s3_bucket_region: us-east-2", "s3_bucket_region: "+s3.Region)
+	p.Edit(t, "connections/"+cdcConnection+"/configuration.yaml",
+		"destinations/destination_local_acode/configuration.yaml", "destinations/destination_s3_acode/configuration.yaml")
+	return proxy
+}
+
+// manifestRows is diario's snapshot of day as a reader sees it: the files
+// its manifest lists.
+func manifestRows(t *testing.T, e *cdcEnv, duck *testenv.Duck, day time.Time) []string {
+	t.Helper()
+	m := readSnapshotManifest(t, e, day)
+	var files []string
+	for _, f := range m.Files {
+		files = append(files, testenv.SQLString(filepath.Join(e.project.LocalRoot(), filepath.FromSlash(f.Key))))
+	}
+	return duckDiario(duck.Query(t, "SELECT idpk, CAST(ACODE_Val_Total AS VARCHAR) AS v, CNPJ, CAST(Data AS VARCHAR) AS d FROM read_parquet(["+strings.Join(files, ", ")+"])"))
+}
+
+func readSnapshotManifest(t *testing.T, e *cdcEnv, day time.Time) *snapshot.Manifest {
+	t.Helper()
+	store, err := file.New(e.project.LocalRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := snapshot.ReadManifest(context.Background(), store, "origin=airbyte/database=bronze_acode/"+demo.TableDiario+"/cog_dt_ingestion="+day.Format(time.DateOnly)+"/_acode_manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// killAtCopy kills p the moment a part of its snapshot is in the day's
+// partition (copied from staging) while the manifest still lists the
+// previous snapshot's parts only, and returns that part.
+func killAtCopy(t *testing.T, p *cdcProcess, e *cdcEnv, day time.Time, previous *snapshot.Manifest) string {
+	t.Helper()
+	listed := map[string]bool{}
+	for _, f := range previous.Files {
+		listed[filepath.Base(f.Key)] = true
+	}
+	dir := filepath.Join(filepath.Dir(filepath.Dir(e.snapshotGlob(demo.TableDiario))), "cog_dt_ingestion="+day.Format(time.DateOnly))
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		parts, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
+		for _, part := range parts {
+			if !listed[filepath.Base(part)] {
+				p.kill(t)
+				return part
+			}
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("acode cdc compact exited (%v) before a part was copied into %s", p.err, dir)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no part of the new snapshot copied into %s in 3m", dir)
+	return ""
+}
+
+// The real `acode cdc compact` killed with kill -9 at two steps of its
+// commit, each seen from outside with every answer of the S3 store
+// slowed by 300 ms: once its parts are staged (before the commit), and
+// once a part is copied into the partition (before the manifest). Each
+// time readers of the manifest see the previous snapshot; the next run
+// builds today's snapshot exactly and leaves nothing staged, no file the
+// manifest does not list, and an empty scratch dir.
+func TestCompact_KilledAtItsCommitStepsLeavesTheOldSnapshotAndIsRedoneByTheNextRun(t *testing.T) {
 	t.Parallel()
 	e := newCDCEnv(t, "flush_interval: 1s")
+	proxy := slowableS3Destination(t, e)
 	duck := testenv.DuckDB(t)
 	st := e.state(t)
 	ctx := context.Background()
@@ -332,6 +415,7 @@ func TestCompact_KilledBetweenStagingAndCommitLeavesTheOldSnapshotAndIsRedoneByT
 		t.Fatal(err)
 	}
 	first := diarioRows(t, e)
+	previous := readSnapshotManifest(t, e, today)
 	if err := w.run(ctx, 30, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -341,20 +425,37 @@ func TestCompact_KilledBetweenStagingAndCommitLeavesTheOldSnapshotAndIsRedoneByT
 		t.Fatal(err)
 	}
 	args := []string{"--config", e.project.Dir, "--log-format", "json", "cdc", "compact", cdcConnection, "--day", today.Format(time.DateOnly)}
-	p := startProcess(t, exec.Command(bin, args...), e, "ACODE_CDC_COMPACT_PAUSE_BEFORE_COMMIT=5m")
-	p.waitLog(t, "cdc snapshot staged", 2*time.Minute)
+	proxy.AddToxic(t, "slow", "latency", "downstream", map[string]any{"latency": 300})
+
+	// 1. Killed once its parts are staged: the next request to the store
+	// (the partition's repair, then the copies) takes 300 ms at least.
+	p := startProcess(t, exec.Command(bin, args...), e)
+	p.waitLog(t, "cdc snapshot staged", 3*time.Minute)
 	p.kill(t)
-	if d := diff(first, snapshotRows(t, e, duck, today)); d != "" {
+	if d := diff(first, manifestRows(t, e, duck, today)); d != "" {
 		t.Errorf("after kill -9 between staging and commit, readers see other than the previous snapshot: %s", d)
 	}
 	if len(stagedFiles(t, e)) == 0 {
-		t.Fatal("nothing staged by the killed compaction: the kill came at another point")
+		t.Fatal("nothing staged by the compaction killed after staging: the kill came at another point")
 	}
 
+	// 2. Killed once a part is copied into the partition, before the
+	// manifest lists it.
+	p = startProcess(t, exec.Command(bin, args...), e)
+	part := killAtCopy(t, p, e, today, previous)
+	if m := readSnapshotManifest(t, e, today); m.CommittedAt != previous.CommittedAt {
+		t.Fatalf("the manifest was replaced although the kill came as %s was copied in", filepath.Base(part))
+	}
+	if d := diff(first, manifestRows(t, e, duck, today)); d != "" {
+		t.Errorf("after kill -9 during the copies into the partition, readers see other than the previous snapshot: %s", d)
+	}
+
+	// 3. The next run, on a store at full speed, completes exactly.
+	proxy.RemoveToxic(t, "slow")
 	cmd := exec.Command(bin, args...)
 	cmd.Env = e.project.Environ()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("acode cdc compact after the kill: %v\n%s", err, out)
+		t.Fatalf("acode cdc compact after the kills: %v\n%s", err, out)
 	}
 	source := diarioRows(t, e)
 	if d := diff(source, snapshotRows(t, e, duck, today)); d != "" {
@@ -363,19 +464,12 @@ func TestCompact_KilledBetweenStagingAndCommitLeavesTheOldSnapshotAndIsRedoneByT
 	if left := stagedFiles(t, e); len(left) != 0 {
 		t.Errorf("staging area after the next run: %v", left)
 	}
-	// What the killed run downloaded and wrote locally is gone too.
+	// What the killed runs downloaded and wrote locally is gone too.
 	dir := scratch.Dir{Root: filepath.Join(e.project.Dir, "spool")}.Compact(cdcConnection)
 	if left, err := os.ReadDir(dir); err != nil || len(left) != 0 {
 		t.Errorf("compaction scratch dir %s after the next run: %v (%v)", dir, left, err)
 	}
-	store, err := file.New(e.project.LocalRoot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := snapshot.ReadManifest(ctx, store, "origin=airbyte/database=bronze_acode/"+demo.TableDiario+"/cog_dt_ingestion="+today.Format(time.DateOnly)+"/_acode_manifest.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := readSnapshotManifest(t, e, today)
 	files, _ := filepath.Glob(filepath.Join(filepath.Dir(filepath.Dir(e.snapshotGlob(demo.TableDiario))), "cog_dt_ingestion="+today.Format(time.DateOnly), "*.parquet"))
 	if len(files) != len(m.Files) {
 		t.Errorf("%d files in today's snapshot partition, its manifest lists %d", len(files), len(m.Files))

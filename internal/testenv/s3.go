@@ -31,9 +31,17 @@ type S3Server struct {
 // the install command.
 func StartS3(t testing.TB) *S3Server {
 	t.Helper()
+	return StartS3On(t, t.TempDir())
+}
+
+// StartS3On is StartS3 with root as the server's posix root: a bucket is
+// the directory root/<bucket>, so a test can lay a bucket over files it
+// reads directly (a project's local destination directory).
+func StartS3On(t testing.TB, root string) *S3Server {
+	t.Helper()
 	SkipShort(t, "an S3 server (versitygw)")
 	logPath := filepath.Join(t.TempDir(), "versitygw.log")
-	s, err := sandbox.StartS3(t.TempDir(), logPath, "test", "testsecret", "us-east-1")
+	s, err := sandbox.StartS3(root, logPath, "test", "testsecret", "us-east-1")
 	if err != nil {
 		t.Fatalf("start versitygw: %v\n%s", err, tailFile(logPath, 2000))
 	}
