@@ -19,12 +19,15 @@ const defaultMemoryLimit = 224 << 20
 
 // A sync's limit follows the Parquet writers it runs at once: a base for
 // the runtime and the driver's buffers, plus a share per writer (its row
-// group, page buffers and dictionaries) and, to S3, the buffers of its two
-// uploads in flight (the part being written streams while the previous one
-// completes; the transfer manager holds Concurrency+1 parts for each). To
-// a local directory, one stream with two readers gets 140 MiB: a 5M- and a
+// group, page buffers and dictionaries) and, to S3, what its two uploads
+// in flight hold (the part being written streams while the previous one
+// completes). Those read their parts from the spool files, so they hold
+// request buffers only (s3.FileUploadMemory), not parts: with the transfer
+// manager's part buffers (Concurrency+1 parts of 8 MiB per upload, and a
+// 236 MiB limit for them) a 5M-row sync to S3 peaked at 256-263 MiB. To a
+// local directory, one stream with two readers gets 140 MiB: a 5M- and a
 // 20M-row sync peak at 153 and 158 MiB, at the CPU of a 224 MiB limit
-// (acode bench); to S3, 236 MiB. The ACODE connection's three streams get
+// (acode bench); to S3, 148 MiB. The ACODE connection's three streams get
 // 260 MiB locally.
 const (
 	syncMemoryBase      = 80 << 20
@@ -53,7 +56,7 @@ func limitSyncMemory(p *config.Project, connection string) {
 	}
 	var upload int64 // a local destination takes finished files by link
 	if conn.Destination.Kind == config.KindS3 {
-		upload = uploadsPerWriter * (s3.DefaultConcurrency + 1) * s3.DefaultPartSizeBytes
+		upload = uploadsPerWriter * s3.FileUploadMemory
 	}
 	debug.SetMemoryLimit(syncMemoryLimit(syncer.Writers(p.Settings.Sync, len(conn.SelectedStreams())), upload))
 }

@@ -1,10 +1,13 @@
 package syncer
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
 	"sync"
+
+	"github.com/acode-dev/acode/internal/storage"
 )
 
 // errPartDiscarded ends the upload of a part whose file is thrown away.
@@ -14,7 +17,9 @@ var errPartDiscarded = errors.New("part discarded before it was complete")
 // so a part's upload runs beside its encoding instead of after it: a read
 // past the bytes written so far waits for more, and the reader ends when the
 // writer finishes the file (io.EOF) or gives it up (its error). The writer
-// calls wrote after each write and finish exactly once.
+// calls wrote after each write and finish exactly once. It is a
+// storage.Growing too, so S3 uploads each part of it straight from the
+// file (ReadAt) once written, with no copy of the part in memory.
 type tailReader struct {
 	f   *os.File // a descriptor of its own: reads do not move the writer's offset
 	off int64
@@ -77,6 +82,37 @@ func (t *tailReader) Read(p []byte) (int, error) {
 	}
 	return n, rerr
 }
+
+var _ storage.Growing = (*tailReader)(nil)
+
+// Written implements storage.Growing: it waits until the file holds n
+// bytes or the writer finished it.
+func (t *tailReader) Written(ctx context.Context, n int64) (int64, bool, error) {
+	// Wake the wait when ctx ends; taking the lock first means the waiter
+	// is either inside Wait or has yet to look at ctx, so none is missed.
+	stop := context.AfterFunc(ctx, func() {
+		t.mu.Lock()
+		t.mu.Unlock() //nolint:staticcheck // an empty critical section orders the wake-up after the waiter's check
+		t.more.Broadcast()
+	})
+	defer stop()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.written < n && !t.done && ctx.Err() == nil {
+		t.more.Wait()
+	}
+	if t.err != nil {
+		return t.written, t.done, t.err
+	}
+	if t.written < n && !t.done {
+		return t.written, false, ctx.Err()
+	}
+	return t.written, t.done, nil
+}
+
+// ReadAt implements io.ReaderAt over the bytes written so far; the
+// caller (Written) knows which those are.
+func (t *tailReader) ReadAt(p []byte, off int64) (int, error) { return t.f.ReadAt(p, off) }
 
 // Close releases the reader's descriptor.
 func (t *tailReader) Close() error { return t.f.Close() }

@@ -61,6 +61,17 @@ func (s *Store) PutDeferred(ctx context.Context, key string, r io.Reader, size i
 		return storage.Pending{}, fmt.Errorf("s3 put deferred %s: %w", s.Location(key), err)
 	}
 	nonce := newNonce()
+	if src, ok, err := sectionsOf(r, size); ok {
+		if err != nil {
+			return storage.Pending{}, s.wrap("put deferred", key, err, storage.ErrBucketNotFound)
+		}
+		u := &sectionUpload{s: s, key: key, src: src, size: size, meta: map[string]string{nonceMeta: nonce}, deferred: true}
+		held, n, err := u.run(ctx)
+		if err != nil {
+			return storage.Pending{}, s.wrap("put deferred", key, err, storage.ErrBucketNotFound)
+		}
+		return s.pendingOf(ctx, held, nonce, n)
+	}
 	body := &countingReader{r: storage.GuardReader(ctx, r, size)}
 	in := s.uploadInput(key, body)
 	in.Metadata = map[string]string{nonceMeta: nonce}
@@ -79,7 +90,14 @@ func (s *Store) PutDeferred(ctx context.Context, key string, r io.Reader, size i
 	if held == nil {
 		return storage.Pending{}, fmt.Errorf("s3 put deferred %s: transfermanager finished without completing the upload", s.Location(key))
 	}
-	tok, err := json.Marshal(newToken(held, nonce, body.n))
+	return s.pendingOf(ctx, held, nonce, body.n)
+}
+
+// pendingOf is the handle of the held completion of a PutDeferred of size
+// bytes; the upload is aborted when its token cannot be made.
+func (s *Store) pendingOf(ctx context.Context, held *s3.CompleteMultipartUploadInput, nonce string, size int64) (storage.Pending, error) {
+	key := aws.ToString(held.Key)
+	tok, err := json.Marshal(newToken(held, nonce, size))
 	if err != nil {
 		s.abortHeld(ctx, held)
 		return storage.Pending{}, fmt.Errorf("s3 put deferred %s: encode token: %w", s.Location(key), err)

@@ -16,8 +16,10 @@ import (
 )
 
 // Put uploads r: a single PutObject below the part size, otherwise a
-// multipart upload that transfermanager aborts on any failure (reader
-// error, size mismatch, cancellation), so the key keeps its old object.
+// multipart upload that is aborted on any failure (reader error, size
+// mismatch, cancellation), so the key keeps its old object. A file
+// (storage.Growing or *os.File) is uploaded in sections read from it (see
+// sections); any other reader goes through transfermanager.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	if err := storage.ValidateKey(key); err != nil {
 		return err
@@ -25,7 +27,14 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("s3 put %s: %w", s.Location(key), err)
 	}
-	_, err := s.tm.UploadObject(ctx, s.uploadInput(key, storage.GuardReader(ctx, r, size)), growParts(size))
+	src, ok, err := sectionsOf(r, size)
+	switch {
+	case ok && err == nil:
+		u := &sectionUpload{s: s, key: key, src: src, size: size}
+		_, _, err = u.run(ctx)
+	case !ok:
+		_, err = s.tm.UploadObject(ctx, s.uploadInput(key, storage.GuardReader(ctx, r, size)), growParts(size))
+	}
 	if err != nil {
 		return s.wrap("put", key, err, storage.ErrBucketNotFound)
 	}

@@ -1,7 +1,9 @@
 // Package s3 is the S3 storage backend (AWS or any S3-compatible server),
-// built on aws-sdk-go-v2. Uploads go through the SDK's transfermanager:
-// one PUT below the part size, a multipart upload above it that is either
-// completed whole or aborted, so a reader never sees a partial object.
+// built on aws-sdk-go-v2. An upload is one PUT below the part size and a
+// multipart upload above it that is either completed whole or aborted, so
+// a reader never sees a partial object. A file body (a sync's spool file)
+// is uploaded in sections read from the file (sections.go); any other
+// body goes through the SDK's transfermanager.
 // Retries of 5xx and throttling answers are the SDK's standard retryer.
 package s3
 
@@ -23,11 +25,10 @@ import (
 	"github.com/acode-dev/acode/internal/storage"
 )
 
-// Defaults for the zero values of Config. The transfer manager buffers
-// Concurrency+1 whole parts in memory for every multipart upload, and the
-// syncer runs one upload per read worker in the background: 8 MiB parts two
-// at a time hold about 24 MiB per upload, which keeps a sync under its
-// memory budget while still overlapping the parts' round trips.
+// Defaults for the zero values of Config: 8 MiB parts two at a time
+// overlap the parts' round trips. A file body's parts are read from the
+// file (see FileUploadMemory); for any other body the transfer manager
+// buffers Concurrency+1 whole parts in memory, about 24 MiB per upload.
 const (
 	DefaultPartSizeBytes = 8 << 20
 	DefaultConcurrency   = 2
@@ -69,7 +70,8 @@ type Config struct {
 	ServerSideEncryption string
 	KMSKeyID             string
 	// PartSizeBytes is the multipart part size and threshold (default 8 MiB,
-	// minimum 5 MiB); memory per upload is about Concurrency+1 parts.
+	// minimum 5 MiB); memory per upload of a body that is not a file is
+	// about Concurrency+1 parts.
 	PartSizeBytes int64
 	// Concurrency is the number of parts uploaded in parallel (default 2).
 	Concurrency int
