@@ -149,6 +149,35 @@ func (c *scaleOutCluster) checkRunFailedOver(t *testing.T, head int64, reps []*s
 	}
 }
 
+// promotedManifests are the manifests in the primary's layout, with the
+// time each was last written.
+func (c *scaleOutCluster) promotedManifests() map[string]time.Time {
+	ms, _ := filepath.Glob(filepath.Join(c.s3.Dir, c.p.Bucket, "origin=airbyte", "database=bronze_acode", "*", "*", "_acode_manifest.json"))
+	out := map[string]time.Time{}
+	for _, m := range ms {
+		if fi, err := os.Stat(m); err == nil {
+			out[m] = fi.ModTime()
+		}
+	}
+	return out
+}
+
+// waitLostRun waits until worker, just woken by SIGCONT, logs that it
+// lost the run it drove, and logs how long that took and the line.
+func waitLostRun(t *testing.T, worker *serveProcess) {
+	t.Helper()
+	wokeAt := time.Now()
+	waitUntil(t, 90*time.Second, "the woken replica to find it lost the run", func() bool {
+		return strings.Contains(worker.stderr.String(), "lost the run to another replica")
+	})
+	t.Logf("the woken replica found it lost the run %v after SIGCONT", time.Since(wokeAt).Round(100*time.Millisecond))
+	for _, line := range strings.Split(worker.stderr.String(), "\n") {
+		if strings.Contains(line, "lost the run to another replica") {
+			t.Logf("it logged: %s", line)
+		}
+	}
+}
+
 // logsOnFailure logs every replica's stderr when the test failed.
 func (c *scaleOutCluster) logsOnFailure(t *testing.T) {
 	t.Cleanup(func() {
@@ -310,16 +339,7 @@ func TestServeHA_AStalledReplicaThatLostAPairsRunWritesNothingOfIt(t *testing.T)
 		return err == nil && j.ContinuedBy != 0
 	})
 	t.Logf("run of job %d continued by another replica %v after SIGSTOP between its jobs", head, time.Since(stoppedAt).Round(100*time.Millisecond))
-	manifests := func() map[string]time.Time {
-		ms, _ := filepath.Glob(filepath.Join(c.s3.Dir, c.p.Bucket, "origin=airbyte", "database=bronze_acode", "*", "*", "_acode_manifest.json"))
-		out := map[string]time.Time{}
-		for _, m := range ms {
-			if fi, err := os.Stat(m); err == nil {
-				out[m] = fi.ModTime()
-			}
-		}
-		return out
-	}
+	manifests := c.promotedManifests
 	waitSucceeded(t, head, rest)
 	waitUntil(t, 60*time.Second, "every stream promoted", func() bool { return len(manifests()) == len(c.streams()) })
 	waitUntil(t, 30*time.Second, "the new owner's run closed", func() bool {
@@ -334,22 +354,67 @@ func TestServeHA_AStalledReplicaThatLostAPairsRunWritesNothingOfIt(t *testing.T)
 	if err := worker.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	wokeAt := time.Now()
-	waitUntil(t, 90*time.Second, "the woken replica to find it lost the run", func() bool {
-		return strings.Contains(worker.stderr.String(), "lost the run to another replica")
-	})
-	t.Logf("the woken replica found it lost the run %v after SIGCONT", time.Since(wokeAt).Round(100*time.Millisecond))
-	for _, line := range strings.Split(worker.stderr.String(), "\n") {
-		if strings.Contains(line, "lost the run to another replica") {
-			t.Logf("it logged: %s", line)
-		}
-	}
+	waitLostRun(t, worker)
 	if after := c.backupJobs(t); len(after) != len(jobsBefore) {
 		t.Errorf("backup jobs after the stalled replica woke: %+v; before %+v", after, jobsBefore)
 	}
 	if after, err := c.st.FailoverState(ctx, scaleOutConnection); err != nil || !after.UpdatedAt.Equal(before.UpdatedAt) || after.State != before.State {
 		t.Errorf("failover state after the stalled replica woke: %+v %v; before %+v", after, err, before)
 	}
+	now := manifests()
+	for m, at := range promoted {
+		if !now[m].Equal(at) {
+			t.Errorf("promoted manifest %s rewritten after the stalled replica woke", m)
+		}
+	}
+	c.checkRunFailedOver(t, head, c.reps)
+}
+
+// TestServeHA_AStalledReplicaThatLostAPairsRunMidPromotionPublishesNothing:
+// SIGSTOP of the replica driving a pair's run while it promotes the
+// backup's snapshot through a slow S3 proxy; another replica claims the run
+// and redoes the promotion. SIGCONT: the woken replica finishes the copy it
+// was in, but the promotion's check of the run before publishing refuses
+// it (state.ErrLostRun): no promoted manifest is written again.
+func TestServeHA_AStalledReplicaThatLostAPairsRunMidPromotionPublishesNothing(t *testing.T) {
+	t.Parallel()
+	c, px := startProxiedPairWith(t, "", false)
+	c.logsOnFailure(t)
+	ctx := context.Background()
+	c.healthy(t)
+	px.s3.AddToxic(t, "slow", "latency", "upstream", map[string]any{"latency": 400})
+	px.primary.SetEnabled(t, false)
+	head := c.triggerPairRun(t)
+	manifests := c.promotedManifests
+	var worker *serveProcess
+	waitUntil(t, 60*time.Second, "the backup's job failing over succeeded, the promotion going on", func() bool {
+		chain, err := c.st.JobChain(ctx, head)
+		if err != nil || len(chain) != 2 || chain[1].Status != state.JobSucceeded {
+			return false
+		}
+		worker = c.owner(chain[0])
+		return worker != nil && len(manifests()) < len(c.streams())
+	})
+	if err := worker.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stoppedAt := time.Now()
+	t.Cleanup(func() { _ = worker.cmd.Process.Signal(syscall.SIGCONT) })
+	if n := len(manifests()); n >= len(c.streams()) {
+		t.Fatalf("%d promoted manifests at the stop: the promotion had ended, testing nothing", n)
+	}
+	px.s3.RemoveToxic(t, "slow")
+	waitUntil(t, 120*time.Second, "every stream promoted by another replica", func() bool { return len(manifests()) == len(c.streams()) })
+	t.Logf("promotion of job %d's run redone by another replica %v after SIGSTOP mid-promotion", head, time.Since(stoppedAt).Round(100*time.Millisecond))
+	waitUntil(t, 30*time.Second, "the new owner's run closed", func() bool {
+		live, err := c.st.RunLive(ctx, head, 15*time.Second)
+		return err == nil && !live
+	})
+	promoted := manifests()
+	if err := worker.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitLostRun(t, worker)
 	now := manifests()
 	for m, at := range promoted {
 		if !now[m].Equal(at) {

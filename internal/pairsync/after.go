@@ -14,7 +14,9 @@ import (
 // promoteJob copies every stream a backup job committed into the primary's
 // layout.
 func (r *run) promoteJob(ctx context.Context, res *syncer.Result) error {
-	p := &promote.Promoter{State: r.o.State, Log: r.o.log()}
+	p := &promote.Promoter{State: r.o.State, Log: r.o.log(), Fence: func(ctx context.Context) error {
+		return r.o.State.CheckRun(ctx, r.opts.Lease) // a replica that lost the run publishes nothing
+	}}
 	backup, primary := r.o.Project.Connections[r.pair.Backup], r.o.Project.Connections[r.pair.Primary]
 	var errs []error
 	for _, s := range res.Streams {

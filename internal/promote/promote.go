@@ -48,6 +48,12 @@ type Promoter struct {
 	Replace bool
 	// OpenStore reaches a destination; connect.Store when nil.
 	OpenStore func(ctx context.Context, dst *config.Destination) (storage.Store, error)
+	// Fence, when set, is asked after the parts are staged and before the
+	// manifest publishes them: an error (a failover pair's run another
+	// replica took over) leaves the primary's partition as it was. The
+	// staged copies stay: their keys are the job's, which the new owner's
+	// promotion writes, publishes and removes.
+	Fence func(ctx context.Context) error
 }
 
 // Result is one partition's promotion.
@@ -88,6 +94,11 @@ func (p *Promoter) Partition(ctx context.Context, backup, primary *config.Connec
 	staged, err := stage(ctx, from, to, same, primary, l, m)
 	if err != nil {
 		return res, fmt.Errorf("promote %s: %w", m.Partition, err)
+	}
+	if p.Fence != nil {
+		if err := p.Fence(ctx); err != nil {
+			return res, fmt.Errorf("promote %s: %w", m.Partition, err)
+		}
 	}
 	pm := *m
 	pm.Status, pm.Files = StatusPromoted, nil
