@@ -61,6 +61,10 @@ type Config struct {
 	// cost of gathering statistics in the same pass shows as
 	// statistics_overhead and quality_overhead.
 	MeasureQuality bool
+	// KeepOutput keeps what each sync wrote. By default a variant's output
+	// is removed once its runs are measured: at 50M rows each is about
+	// 5 GB, and the S3 server needs room for its own copy of the parts.
+	KeepOutput bool
 	// WAN, when set, puts a network link between the tools and the source
 	// (see wanLink): every tool crosses it, mysqldump also runs with
 	// --compress and acode also with the protocol's compression. Not with
@@ -287,6 +291,9 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, pg 
 		}
 		sr.Runs = append(sr.Runs, m)
 		printRow(out, n, m)
+		if err := p.removeOutput(ctx, cfg, s3, v.dest); err != nil {
+			return sr, fmt.Errorf("remove %s's output: %w", m.Tool, err)
+		}
 	}
 	comparePostgresState(out, sr)
 	if len(cfg.Workers) > 0 {
@@ -341,6 +348,9 @@ func measureQuality(ctx context.Context, cfg Config, src *source, p *project, di
 			}
 			if i == 0 || m.Seconds < fastest[j].Seconds {
 				fastest[j] = m
+			}
+			if err := v.removeOutput(ctx, cfg, nil, "local"); err != nil {
+				return fmt.Errorf("remove %s's output: %w", m.Tool, err)
 			}
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +75,17 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 			t.Errorf("%s: output %d bytes, %.2f MB/s, ratio %.2f", name, m.OutputBytes, m.MBPerSec, m.Ratio)
 		}
 	}
+	// What each variant wrote is gone once it is measured: at 50M rows
+	// each copy is about 5 GB.
+	if _, err := os.Stat(filepath.Join(dir, "project-20000-local", "out")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the local sync's output is still there (stat: %v)", err)
+	}
+	_ = filepath.WalkDir(filepath.Join(dir, "s3"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".parquet") {
+			t.Errorf("the S3 sync's output is still in the bucket: %s", path)
+		}
+		return nil
+	})
 	if tools["acode_s3"].S3CPUSeconds <= 0 {
 		t.Errorf("S3 run without the S3 server's CPU: %+v", tools["acode_s3"])
 	}
@@ -94,18 +107,6 @@ func TestRun_SmokePrintsComparableFigures(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "acode_local") || !strings.Contains(lines[0], "rows/s") {
 		t.Errorf("no human-readable table:\n%s", out.String())
-	}
-	parts, _ := filepath.Glob(filepath.Join(dir, "project-20000-local", "out", "bench", "*", "*", "*.parquet"))
-	var size int64
-	for _, p := range parts {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		size += st.Size()
-	}
-	if size != tools["acode_local"].OutputBytes {
-		t.Errorf("Parquet on disk %d bytes in %d files, report says %d", size, len(parts), tools["acode_local"].OutputBytes)
 	}
 }
 

@@ -25,6 +25,21 @@ type project struct {
 
 const benchConnection = "connection_bench"
 
+// removeOutput deletes what the project's syncs wrote (its local output
+// directory, or every object of the bench bucket), once its runs are
+// measured, unless cfg.KeepOutput: at the seed's size each variant writes
+// about 5 GB, and keeping them all would need several times the disk one
+// run does.
+func (p *project) removeOutput(ctx context.Context, cfg Config, s3 *s3Server, dest string) error {
+	if cfg.KeepOutput {
+		return nil
+	}
+	if dest == "s3" {
+		return s3.empty(ctx)
+	}
+	return os.RemoveAll(filepath.Join(p.dir, "out"))
+}
+
 // writeProject writes the project into dir (replacing an earlier one).
 // Quality variants of the bench project: the checks as shipped, statistics
 // and rules without the source's per-range COUNT(*), and no checks.

@@ -75,6 +75,7 @@ mysqldump --compress and acode with the protocol's compression.`,
 	f.StringVar(&cfg.Database, "database", "acode_bench", "database of the benchmark table (refilled only when its row count differs)")
 	f.StringVar(&cfg.BufferPool, "buffer-pool", "", "sandbox --innodb-buffer-pool-size (default: holds the largest table, at least 2048M)")
 	f.IntVar(&cfg.Repeat, "repeat", 1, "runs of each tool per size; the fastest is kept")
+	f.BoolVar(&cfg.KeepOutput, "keep-output", false, "keep each sync's Parquet output (by default removed once that variant is measured: about 5 GB a variant at 50M rows)")
 	f.BoolVar(&cfg.MeasureQuality, "quality-overhead", false, "also run the local sync without the source counts and with quality checks off, alternating, and print what they add")
 	f.StringVar(&cfg.Dir, "dir", "", "working directory, kept after the run (default: a temp dir, removed)")
 	f.StringArrayVar(&cfg.Settings, "set", nil, `extra sync setting for the bench project's acode.yaml, e.g. --set "max_parallel_reads: 2"`)
