@@ -85,9 +85,11 @@ func (m *memStore) reset() {
 
 func (m *memStore) close() error { return nil }
 
-// spoolStore keeps the pages in one temp file of the spool dir, appended as
-// they close; each leaf remembers its extents. The file is unlinked as soon
-// as it is created, so nothing is left behind even when the process dies.
+// spoolStore keeps the pages in one temp file of the spool dir (pages-*),
+// appended as they close; each leaf remembers its extents. Close removes
+// the file; what a killed process leaves is for the spool dir's owner to
+// clear at its next start (the syncer and the CDC reader do), and shows
+// while it runs that a row group is being spooled.
 type spoolStore struct {
 	f       *os.File
 	end     int64
@@ -101,10 +103,6 @@ type extent struct{ off, n int64 }
 func newSpoolStore(dir string, leaves int) (*spoolStore, error) {
 	f, err := os.CreateTemp(dir, "pages-*")
 	if err != nil {
-		return nil, fmt.Errorf("spool pages: %w", err)
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("spool pages: %w", err)
 	}
 	return &spoolStore{f: f, extents: make([][]extent, leaves), sizes: make([]int64, leaves)}, nil
@@ -151,4 +149,10 @@ func (s *spoolStore) reset() {
 	_ = s.f.Truncate(0) // give the disk back; a failure only keeps the space
 }
 
-func (s *spoolStore) close() error { return s.f.Close() }
+func (s *spoolStore) close() error {
+	err := s.f.Close()
+	if rerr := os.Remove(s.f.Name()); rerr != nil && err == nil {
+		err = fmt.Errorf("spool pages: %w", rerr)
+	}
+	return err
+}

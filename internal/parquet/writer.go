@@ -30,8 +30,7 @@ type Options struct {
 	// Dictionary enables dictionary encoding for string columns.
 	Dictionary bool
 	// SpoolDir, when set, keeps the compressed pages of the row group being
-	// built in a temp file there (unlinked as soon as it is created, so
-	// nothing stays behind) instead of in memory, so a writer's memory
+	// built in a temp file there (removed by Close) instead of in memory, so a writer's memory
 	// stays near one page per column whatever RowGroupBytes is (several
 	// writers at once times a 64 MiB row group would not fit in a small
 	// container). Empty keeps them in memory.
