@@ -186,13 +186,14 @@ func (r *Runner) Trigger(ctx context.Context, connection string) (state.Job, err
 			MaxAttempts: r.opts.MaxAttempts,
 			RetryDelay:  r.opts.RetryDelay,
 			Progress:    rn.progress,
-			OnJobCreated: func(j state.Job) {
+			OnJobCreated: func(j state.Job) state.RunLease {
 				r.mu.Lock()
 				rn.job = j
 				r.running[j.ID] = rn
 				r.mu.Unlock()
 				lease = r.openRun(j.ID)
 				created <- j
+				return lease
 			},
 		})
 		r.mu.Lock()

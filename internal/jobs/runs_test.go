@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestRunner_ARunBetweenItsJobsIsLiveThroughAnotherRunner(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		opts.OnJobCreated(j)
+		_ = opts.OnJobCreated(j)
 		if err := st.FinishJob(ctx, j.ID, state.JobFailed, "the primary died", 0, 0); err != nil {
 			return nil, err
 		}
@@ -48,5 +49,53 @@ func TestRunner_ARunBetweenItsJobsIsLiveThroughAnotherRunner(t *testing.T) {
 			t.Fatalf("job %d: its run returned, still live through the other runner after 10s", job.ID)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// On a shared state the grant a triggered run carries is the one the
+// runner's own write recorded, handed back by OnJobCreated: a claim by
+// another replica made right after (before the run's first fenced write)
+// is found out by that write, instead of being read back as the run's own
+// grant.
+func TestRunner_ATriggeredRunCarriesTheGrantItsOpenRecorded(t *testing.T) {
+	t.Parallel()
+	var st *state.Store
+	type seen struct {
+		lease   state.RunLease
+		claimed state.RunLease
+		check   error
+	}
+	got := make(chan seen, 1)
+	run := func(ctx context.Context, connection string, opts syncer.Options) (*syncer.Result, error) {
+		j, err := st.CreateJob(ctx, connection, "primary", "runner-a")
+		if err != nil {
+			return nil, err
+		}
+		var s seen
+		s.lease = opts.OnJobCreated(j)
+		s.claimed, err = st.OpenRun(ctx, j.ID, "runner-b") // another replica's claim, in between
+		if err != nil {
+			t.Errorf("the claim: %v", err)
+		}
+		s.check = st.CheckRun(ctx, s.lease) // the run's first fenced write
+		got <- s
+		return &syncer.Result{JobID: j.ID, Connection: connection, Status: string(state.JobFailed)}, s.check
+	}
+	a, store, _ := newRunner(t, 10, Options{Run: run, Owner: "runner-a", RunFresh: 15 * time.Second})
+	st = store
+	if _, err := a.Trigger(context.Background(), local); err != nil {
+		t.Fatal(err)
+	}
+	var s seen
+	select {
+	case s = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not reach its first fenced write in 30s")
+	}
+	if !s.lease.Fenced() || s.lease.Owner != "runner-a" || s.lease.Epoch == s.claimed.Epoch {
+		t.Fatalf("OnJobCreated returned %+v (the claim: %+v); want runner-a's own grant", s.lease, s.claimed)
+	}
+	if !errors.Is(s.check, state.ErrLostRun) {
+		t.Errorf("the run's first fenced write after the claim: %v; want state.ErrLostRun", s.check)
 	}
 }

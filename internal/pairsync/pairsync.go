@@ -84,15 +84,15 @@ type Options struct {
 	Progress *syncer.Progress
 	// OnJobCreated is called with the run's first job as soon as it exists
 	// (a server hands its id to Airflow); later jobs of the run (the
-	// in-job failover) continue it.
-	OnJobCreated func(state.Job)
+	// in-job failover) continue it. It returns the grant of the run it
+	// recorded for the job, if any (see syncer.Options.OnJobCreated).
+	OnJobCreated func(state.Job) state.RunLease
 	// Owner identifies this process in the job lock.
 	Owner string
 	// Lease is the grant of the run this is (a run taken over from a
 	// replica that died): the run's state writes check it, so once another
 	// replica claims the run this one records nothing (state.ErrLostRun).
-	// Unset, the run carries the grant recorded when its first job was
-	// handed over, if any.
+	// Unset, the run carries the grant OnJobCreated returns, if any.
 	Lease state.RunLease
 }
 

@@ -126,7 +126,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log(), SharedRanges: r.o.SharedRanges}
 	sopts := syncer.Options{
 		Role: role, MaxAttempts: policy.Retries + 1, Retry: h.retry,
-		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: func(j state.Job) { r.jobCreated(ctx, j) },
+		Owner: r.opts.Owner, Progress: r.opts.Progress, OnJobCreated: r.jobCreated,
 		Continues: r.lastJob, Lease: r.opts.Lease, // the job is created linked into the run's chain
 	}
 	var (
@@ -188,31 +188,30 @@ func lost(err error) bool {
 }
 
 // jobCreated hands the run's first job to opts.OnJobCreated and takes up
-// the run's grant recorded then. Every later job (the in-job failover's
+// the run's grant it returns, and returns the grant the run carries.
+// Every later job (the in-job failover's
 // backup job) was created as the continuation of the one before it
 // (syncer.Options.Continues): the caller polling the first id follows the
 // chain to the run's outcome, while each job keeps its own status and
 // attempts.
-func (r *run) jobCreated(ctx context.Context, j state.Job) {
+func (r *run) jobCreated(j state.Job) state.RunLease {
 	prev := r.lastJob
 	r.lastJob = j.ID
 	if prev != 0 && prev != j.ID {
 		r.o.log().Info("job continued by the failover's job", "job_id", prev, "continued_by", j.ID, "connection", j.Connection)
 	}
 	if r.handedOver || r.opts.OnJobCreated == nil {
-		return
+		return r.opts.Lease
 	}
 	r.handedOver = true
-	r.opts.OnJobCreated(j)
+	l := r.opts.OnJobCreated(j)
 	if r.opts.Lease == (state.RunLease{}) {
 		// The caller recorded the run as it got the job (a shared state):
-		// the run's later writes carry that grant.
-		l, err := r.o.State.RunGrant(ctx, j.ID)
-		if err != nil {
-			r.o.log().Warn("read the run's grant", "job_id", j.ID, "err", err)
-		}
+		// the run's later writes carry the grant that write returned, so a
+		// claim made since is found out by the first of them.
 		r.opts.Lease, r.m = l, r.m.ForRun(l)
 	}
+	return r.opts.Lease
 }
 
 // observe feeds a job's outcome (attempt of job; 0 when no job ran) to

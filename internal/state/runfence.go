@@ -82,21 +82,3 @@ func (s *Store) CheckRun(ctx context.Context, l RunLease) error {
 func (s *Store) CreateContinuingJob(ctx context.Context, connection, source, owner string, prev int64, l RunLease) (Job, error) {
 	return s.createJob(ctx, connection, source, owner, prev, l)
 }
-
-// RunGrant returns the run's current grant of the chain job head begins
-// (a zero Owner: no replica records driving it), for the run that was
-// just opened for it to carry in its writes.
-func (s *Store) RunGrant(ctx context.Context, head int64) (RunLease, error) {
-	l := RunLease{Head: head}
-	err := s.db.QueryRowContext(ctx, `SELECT run_owner, run_epoch FROM jobs WHERE id = ?`, head).Scan(&l.Owner, &l.Epoch)
-	if errors.Is(err, sql.ErrNoRows) {
-		return RunLease{}, fmt.Errorf("run of job %d: %w", head, ErrNotFound)
-	}
-	if err != nil {
-		return RunLease{}, fmt.Errorf("run of job %d: %w", head, err)
-	}
-	if l.Owner == "" {
-		return RunLease{}, nil
-	}
-	return l, nil
-}

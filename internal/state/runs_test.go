@@ -178,3 +178,48 @@ func TestCreateContinuingJob_IsLinkedAtOnceAndFencedByTheRunsGrant(t *testing.T)
 		}
 	})
 }
+
+// The grant a run carries is the one its own OpenRun returned, in the
+// write that recorded it: when another claimant takes the run between that
+// open and the run's first fenced write (the job takeover of a replica
+// that thought this one dead), that first write, whichever it is (a step
+// of the pair's machine, the backup's job, the promotion's check), is
+// refused with ErrLostRun and changes nothing; the claimant's grant writes.
+func TestOpenRun_AClaimBetweenOpenAndTheFirstFencedWriteIsRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, bk backend) {
+		ctx := context.Background()
+		st := bk.open(t)
+		first := mustJob(t, st, "pair_primary")
+		opened, err := st.OpenRun(ctx, first.ID, "hostA:1")
+		if err != nil || !opened.Fenced() || opened.Owner != "hostA:1" {
+			t.Fatalf("OpenRun: %+v %v; want a fenced grant to hostA:1", opened, err)
+		}
+		claimed, err := st.OpenRun(ctx, first.ID, "hostB:2") // the claimant, in between
+		if err != nil || claimed.Epoch == opened.Epoch {
+			t.Fatalf("the claimant's grant %+v (opened %+v): %v; want a new epoch", claimed, opened, err)
+		}
+		step := func(fs *FailoverState) ([]FailoverTransition, error) {
+			fs.State, fs.Reason = "backup_active", "primary down"
+			return []FailoverTransition{{From: "primary_active", To: "backup_active", Who: "auto", Reason: "primary down"}}, nil
+		}
+		initial := FailoverState{State: "primary_active", Who: "auto"}
+		if _, err := st.UpdateFailoverFor(ctx, opened, "pair_primary", initial, step); !errors.Is(err, ErrLostRun) {
+			t.Fatalf("machine step under the opened grant: %v; want ErrLostRun", err)
+		}
+		if fs, err := st.FailoverState(ctx, "pair_primary"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the pair's state after the refused step: %+v %v; want none recorded", fs, err)
+		}
+		if _, err := st.CreateContinuingJob(ctx, "pair_backup", "backup", "hostA:1", first.ID, opened); !errors.Is(err, ErrLostRun) {
+			t.Fatalf("backup's job under the opened grant: %v; want ErrLostRun", err)
+		}
+		if err := st.CheckRun(ctx, opened); !errors.Is(err, ErrLostRun) {
+			t.Fatalf("CheckRun of the opened grant: %v; want ErrLostRun", err)
+		}
+		if fs, err := st.UpdateFailoverFor(ctx, claimed, "pair_primary", initial, step); err != nil || fs.State != "backup_active" {
+			t.Fatalf("machine step under the claimant's grant: %+v %v; want backup_active", fs, err)
+		}
+		if _, err := st.CreateContinuingJob(ctx, "pair_backup", "backup", "hostB:2", first.ID, claimed); err != nil {
+			t.Fatalf("backup's job under the claimant's grant: %v", err)
+		}
+	})
+}

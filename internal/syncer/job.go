@@ -80,8 +80,12 @@ type Options struct {
 	heartbeatEvery time.Duration
 	// OnJobCreated, when set, is called with the job record as soon as it
 	// is created, before the first attempt: a server hands the job id to
-	// its caller (Airflow) while the job runs on.
-	OnJobCreated func(state.Job)
+	// its caller (Airflow) while the job runs on. It returns the grant of
+	// the run the job begins when it recorded one (jobs.Runner on a shared
+	// state), as the very write that recorded it returned it: a run that
+	// read its grant afterwards could take up another replica's claim made
+	// in between. The zero RunLease: none recorded.
+	OnJobCreated func(state.Job) state.RunLease
 	// Continues, when set, is the job this run's job continues (the
 	// failover's backup job continuing the primary's failed one): Run
 	// creates the job linked to it in one write, checked against the run's

@@ -20,9 +20,10 @@ func TestSync_OnJobCreatedSeesThePendingJobBeforeItRuns(t *testing.T) {
 
 	var created []state.Job
 	var stored state.Job
-	res, err := f.run(t, "connection_mysql_local_acode", Options{OnJobCreated: func(j state.Job) {
+	res, err := f.run(t, "connection_mysql_local_acode", Options{OnJobCreated: func(j state.Job) state.RunLease {
 		created = append(created, j)
 		stored, _ = st.Job(context.Background(), j.ID)
+		return state.RunLease{}
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +36,7 @@ func TestSync_OnJobCreatedSeesThePendingJobBeforeItRuns(t *testing.T) {
 	}
 
 	calls := 0
-	if _, err := f.run(t, "no_such_connection", Options{OnJobCreated: func(state.Job) { calls++ }}); err == nil || calls != 0 {
+	if _, err := f.run(t, "no_such_connection", Options{OnJobCreated: func(state.Job) state.RunLease { calls++; return state.RunLease{} }}); err == nil || calls != 0 {
 		t.Errorf("unknown connection: err %v, OnJobCreated called %d times; want an error and no call", err, calls)
 	}
 }

@@ -407,7 +407,7 @@ func TestSync_JobEndedElsewhereStopsTheRun(t *testing.T) {
 		defer close(done)
 		res, err = runWith(context.Background(), t, p, "connection_mysql_local_acode", Options{
 			heartbeatEvery: 20 * time.Millisecond,
-			OnJobCreated:   func(j state.Job) { created <- j },
+			OnJobCreated:   func(j state.Job) state.RunLease { created <- j; return state.RunLease{} },
 		})
 	}()
 	job := <-created
