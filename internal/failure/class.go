@@ -31,6 +31,11 @@ const (
 	ClassSchemaChange         Class = "schema_change"         // table or column gone or changed
 	ClassDataCorruption       Class = "data_corruption"       // failed validation or checksum
 	ClassUnknown              Class = "unknown"               // anything else: a person decides
+	// ClassMaxDuration is a job cut at its policy's max_duration: too
+	// slow, which says nothing of either side, so the failover machine
+	// counts it against no source. It is kept with the job (state's
+	// error_class) so a replica continuing the run judges it the same.
+	ClassMaxDuration Class = "max_duration"
 )
 
 // Sentinels that other packages wrap (fmt.Errorf("...: %w", ErrX), or an
@@ -45,6 +50,10 @@ var (
 	// ErrCancelled marks a job ended on purpose (its context cancelled, or
 	// another process ended it): it says nothing about either side.
 	ErrCancelled = errors.New("job cancelled")
+	// ErrMaxDuration is the cause of a job cancelled because it ran longer
+	// than its policy's max_duration (ClassMaxDuration); the job counts as
+	// failed, whatever error the cut left its reads with.
+	ErrMaxDuration = errors.New("sync exceeded its maximum duration")
 )
 
 // MySQL error numbers by class. Server errors arrive as *mysql.MySQLError;
@@ -88,6 +97,8 @@ func classifyTyped(err error) Class {
 	var me *mysqldriver.MySQLError
 	var re *RecordedError
 	switch {
+	case errors.Is(err, ErrMaxDuration): // before the timeout the cut left the reads with
+		return ClassMaxDuration
 	case errors.As(err, &re) && re.Class != ClassNone && re.Class != "":
 		return re.Class
 	case errors.Is(err, ErrDataCorruption):

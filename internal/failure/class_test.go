@@ -251,10 +251,32 @@ func TestClassify_ConstructedTypedErrors(t *testing.T) {
 		{"cancelled", context.Canceled, failure.ClassUnknown},
 		{"plain error", errors.New("connection refused"), failure.ClassUnknown}, // text alone never classifies
 		{"sql no rows", sql.ErrNoRows, failure.ClassUnknown},
+		{"cut at max_duration mid-read", maxDurationCut(), failure.ClassMaxDuration},
+		{"max_duration as recorded", failure.Recorded(failure.ClassMaxDuration, false, "sync exceeded its maximum duration"), failure.ClassMaxDuration},
 	}
 	for _, c := range cases {
 		if got := failure.Classify(c.err); got != c.want {
 			t.Errorf("%s: failure.Classify(%v) = %q, want %q", c.name, c.err, got, c.want)
 		}
+	}
+}
+
+// maxDurationCut is the error of a job cut at its maximum duration while
+// reading: the cause wrapped around the read's timeout on the source.
+func maxDurationCut() error {
+	read := failure.Source("diario", fmt.Errorf("read chunk: %w", context.DeadlineExceeded))
+	return fmt.Errorf("%w (3h0m0s): %w", failure.ErrMaxDuration, read)
+}
+
+// A job cut at its maximum duration is on neither side, even when the cut
+// interrupted a read on the source: the failover machine counts it
+// against no source, and the job's record keeps it so.
+func TestOnSource_AMaxDurationCutIsOnNeitherSide(t *testing.T) {
+	t.Parallel()
+	if failure.OnSource(maxDurationCut()) {
+		t.Error("a max_duration cut mid-read is on the source side; want neither")
+	}
+	if !failure.OnSource(failure.Source("diario", fmt.Errorf("read chunk: %w", context.DeadlineExceeded))) {
+		t.Error("a read timeout on the source is not on the source side")
 	}
 }

@@ -60,12 +60,17 @@ func Destination(stream string, err error) error {
 }
 
 // OnSource reports whether err happened on the source side: a
-// *SourceError, or a schema or data problem of what the source holds.
+// *SourceError, or a schema or data problem of what the source holds. A
+// job cut at its maximum duration is on neither side, even when the cut
+// interrupted a read.
 func OnSource(err error) bool {
+	c := Classify(err)
+	if c == ClassMaxDuration {
+		return false
+	}
 	var se *SourceError
 	if errors.As(err, &se) {
 		return true
 	}
-	c := Classify(err)
 	return c == ClassSchemaChange || c == ClassDataCorruption
 }

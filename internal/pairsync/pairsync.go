@@ -142,10 +142,6 @@ func (e *NotSyncedError) Error() string {
 	return msg
 }
 
-// ErrMaxDuration is the cause of a job cancelled because it ran longer than
-// its policy's max_duration; the job counts as failed.
-var ErrMaxDuration = errors.New("sync exceeded its maximum duration")
-
 // ErrNotInPair is returned for a connection that is in no failover pair.
 var ErrNotInPair = errors.New("connection is in no failover pair")
 

@@ -199,7 +199,7 @@ func TestRun_JobLongerThanMaxDurationIsCancelledAndCountsAsFailedWithoutFailover
 	e.healthy()
 	start := time.Now()
 	rep, err := e.run(Options{})
-	if !errors.Is(err, ErrMaxDuration) {
+	if !errors.Is(err, failure.ErrMaxDuration) {
 		t.Fatalf("run: %v", err)
 	}
 	if took := time.Since(start); took > 20*time.Second {

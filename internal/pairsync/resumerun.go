@@ -59,8 +59,9 @@ func (o *Orchestrator) ResumeRun(ctx context.Context, last state.Job, opts Optio
 // primaryOutcome is the machine's decision after the primary's failed job
 // last. The replica that ran it may have died before feeding its outcome
 // to the machine: then it is fed now, as recorded with the job (its class
-// and side), so the run fails over as it would have; an outcome the
-// machine took in already is not fed twice.
+// and side), so the run fails over as it would have (a job cut at its
+// maximum duration, failure.ClassMaxDuration, counts against no source);
+// an outcome the machine took in already is not fed twice.
 func (r *run) primaryOutcome(ctx context.Context, last state.Job) (failover.Decision, error) {
 	attempts, err := r.o.State.Attempts(ctx, last.ID)
 	if err != nil {
@@ -80,6 +81,9 @@ func (r *run) primaryOutcome(ctx context.Context, last state.Job) (failover.Deci
 	r.o.log().Warn("feeding the failover machine the outcome of the primary's job the stopped replica had not", "pair", r.pair.Primary,
 		"job_id", last.ID, "attempt", len(attempts), "class", last.ErrorClass)
 	jobErr := failure.Recorded(failure.Class(last.ErrorClass), last.ErrorOnSource, last.Error)
+	if failure.Classify(jobErr) == failure.ClassMaxDuration {
+		return r.cutAtMaxDuration(ctx, last.Connection, last.ID, len(attempts), jobErr) // too slow: no source failure
+	}
 	return r.observe(ctx, last.Connection, last.ID, len(attempts), jobErr)
 }
 

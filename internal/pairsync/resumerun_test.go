@@ -2,6 +2,7 @@ package pairsync
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -174,5 +175,55 @@ func TestResumeRun_UnderAReplacedGrantRecordsNothing(t *testing.T) {
 	}
 	if after, err := e.st.FailoverState(e.ctx, primaryConn); err != nil || !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("failover state updated at %v, was %v (%v); want untouched", after.UpdatedAt, before.UpdatedAt, err)
+	}
+}
+
+// The primary's job was cut at its maximum duration and its replica died
+// before telling the machine: the job's record keeps the cut's own class
+// (max_duration, on neither side), so the replica continuing the run
+// counts no failure of the primary: the pair stays primary_active, no
+// backup job joins the chain, and the outcome is taken in, once, with the
+// critical max_duration alert a live driver would have raised.
+func TestResumeRun_AbandonedAfterAMaxDurationCutCountsNoSourceFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{rows: 3000})
+	e.writeSettings("  max_rows_per_second: 300", "0\n  max_duration: 2s")
+	e.open()
+	e.healthy()
+	policy, err := e.o.Project.JobPolicy(primaryConn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobCtx, cancel := withMaxDuration(e.ctx, policy.MaxDuration) // as the run cuts its job
+	defer cancel()
+	s := &syncer.Syncer{Project: e.o.Project, State: e.st, Log: e.o.log()}
+	res, err := s.Run(jobCtx, primaryConn, syncer.Options{Role: "primary"}) // the job alone: the machine hears nothing
+	if !errors.Is(err, failure.ErrMaxDuration) || res == nil || res.Status != "failed" {
+		t.Fatalf("the primary's job cut at 2 s: %+v %v", res, err)
+	}
+	head := res.JobID
+	if j, err := e.st.Job(e.ctx, head); err != nil || j.ErrorClass != string(failure.ClassMaxDuration) || j.ErrorOnSource {
+		t.Fatalf("job %d as recorded: class %q on source %v (%v); want max_duration on neither side", head, j.ErrorClass, j.ErrorOnSource, err)
+	}
+	a := e.abandon(head)
+	rep, err := e.o.ResumeRun(e.ctx, a.Last, Options{Owner: "survivor:2", Lease: a.Lease})
+	if err != nil {
+		t.Fatalf("resume the run: %v", err)
+	}
+	fs, err := e.st.FailoverState(e.ctx, primaryConn)
+	if err != nil || fs.State != string(failover.PrimaryActive) || fs.Failures != 0 || fs.LastClass != "" {
+		t.Errorf("failover state %+v %v; want primary_active with no failure counted", fs, err)
+	}
+	if chain, err := e.st.JobChain(e.ctx, head); err != nil || len(chain) != 1 {
+		t.Errorf("chain of job %d: %+v %v; want the cut job alone", head, chain, err)
+	}
+	m := e.o.Machine(failover.Pair{Primary: primaryConn, Backup: backupConn})
+	if ok, err := m.Observed(e.ctx, head, 1); err != nil || !ok {
+		t.Errorf("the cut job's outcome taken in: %v %v", ok, err)
+	}
+	if d := rep.Decision(); !slices.ContainsFunc(d.Alerts, func(a failover.Alert) bool {
+		return a.Key == primaryConn+":max_duration" && a.Severity == failure.Critical
+	}) {
+		t.Errorf("decision of the continued run: %+v; want the max_duration alert", d)
 	}
 }

@@ -120,7 +120,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 		d, err := r.observe(ctx, conn, 0, 0, driftErr)
 		return d, errors.Join(driftErr, err)
 	}
-	jobCtx, cancel := context.WithTimeoutCause(ctx, policy.MaxDuration, fmt.Errorf("%w (%s)", ErrMaxDuration, policy.MaxDuration))
+	jobCtx, cancel := withMaxDuration(ctx, policy.MaxDuration)
 	defer cancel()
 	h := &retryHook{r: r, conn: conn, delay: policy.RetryDelay}
 	s := &syncer.Syncer{Project: r.o.Project, State: r.o.State, Log: r.o.log(), SharedRanges: r.o.SharedRanges}
@@ -139,7 +139,7 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	} else {
 		res, jobErr = s.Run(jobCtx, conn, sopts)
 	}
-	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, ErrMaxDuration) && !errors.Is(jobErr, ErrMaxDuration) {
+	if cause := context.Cause(jobCtx); jobErr != nil && errors.Is(cause, failure.ErrMaxDuration) && !errors.Is(jobErr, failure.ErrMaxDuration) {
 		jobErr = fmt.Errorf("%w: %w", cause, jobErr) // the syncer names the cause; this covers a job that never started
 	}
 	if res != nil {
@@ -161,15 +161,11 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 	switch {
 	case h.stopped:
 		return h.last, jobErr // the hook saw this error already
-	case errors.Is(jobErr, ErrMaxDuration):
-		// Too slow is not a source failure: the machine learns nothing.
-		d, err := r.m.DecideAfterJob(ctx, id, attempt)
+	case errors.Is(jobErr, failure.ErrMaxDuration):
+		d, err := r.cutAtMaxDuration(ctx, conn, id, attempt, jobErr)
 		if err != nil {
 			return d, errors.Join(jobErr, err)
 		}
-		d.Alerts = append(d.Alerts, failover.Alert{Key: r.pair.Primary + ":max_duration", Severity: failure.Critical,
-			Summary: fmt.Sprintf("sync of %s cancelled: %v", conn, jobErr)})
-		r.note(ctx, d)
 		return d, jobErr
 	case !observe:
 		return failover.Decision{}, jobErr
@@ -179,6 +175,27 @@ func (r *run) job(ctx context.Context, conn, role string, observe bool) (failove
 		return d, errors.Join(jobErr, err)
 	}
 	return d, jobErr
+}
+
+// withMaxDuration is ctx cut after d (a job policy's max_duration), its
+// cause failure.ErrMaxDuration, which the job's record keeps as its class.
+func withMaxDuration(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("%w (%s)", failure.ErrMaxDuration, d))
+}
+
+// cutAtMaxDuration is the machine's decision after attempt of job of conn
+// was cut at its maximum duration (jobErr): too slow is not a source
+// failure, so the machine learns nothing but that it took the outcome in,
+// and the decision carries the critical max_duration alert.
+func (r *run) cutAtMaxDuration(ctx context.Context, conn string, job int64, attempt int, jobErr error) (failover.Decision, error) {
+	d, err := r.m.DecideAfterJob(ctx, job, attempt)
+	if err != nil {
+		return d, err
+	}
+	d.Alerts = append(d.Alerts, failover.Alert{Key: r.pair.Primary + ":max_duration", Severity: failure.Critical,
+		Summary: fmt.Sprintf("sync of %s cancelled: %v", conn, jobErr)})
+	r.note(ctx, d)
+	return d, nil
 }
 
 // lost reports whether err says this replica no longer owns the job or
