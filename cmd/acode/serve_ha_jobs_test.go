@@ -161,6 +161,46 @@ func waitSucceeded(t *testing.T, id int64, reps []*serveProcess) {
 	}
 }
 
+// waitSucceededWhileMoving is waitSucceeded for job id of c, whose rest
+// is read from the throttled source (max_rows_per_second per replica): on a
+// loaded machine that rest may take longer than any fixed wait, so the wait
+// lasts while the job moves (the rows of its uploaded parts change) and
+// fails once it has not moved for stall (a job that hangs), or at once when
+// it reads failed or cancelled.
+func (c *haJobCluster) waitSucceededWhileMoving(t *testing.T, id int64, reps []*serveProcess, stall time.Duration) {
+	t.Helper()
+	uploaded := func() int64 {
+		var n int64
+		for _, s := range haJobStreams {
+			ps, _ := c.st.Parts(context.Background(), id, s)
+			for _, p := range ps {
+				n += p.Rows
+			}
+		}
+		return n
+	}
+	start, rows := time.Now(), uploaded()
+	movedAt := start
+	for _, r := range reps {
+		for status := ""; status != "succeeded"; {
+			if n := uploaded(); n != rows {
+				rows, movedAt = n, time.Now()
+			}
+			if time.Since(movedAt) > stall {
+				t.Fatalf("job %d still %q after %v, its uploaded rows (%d) unchanged for %v:\n%s",
+					id, status, time.Since(start).Round(time.Second), rows, stall, r.stderr)
+			}
+			time.Sleep(500 * time.Millisecond)
+			_, got := r.post(t, "jobs/get", map[string]int64{"id": id})
+			status, _ = jobField(got, "status").(string)
+			if status == "failed" || status == "cancelled" {
+				t.Fatalf("job %d %s:\n%s", id, status, r.stderr)
+			}
+		}
+	}
+	t.Logf("job %d succeeded %v after the wait began", id, time.Since(start).Round(100*time.Millisecond))
+}
+
 // checkResumedAndExactlyOnce checks that a replica of reps logged resumed
 // ranges for job id, that the first attempt was superseded, and that DuckDB
 // reads every primary key of both streams exactly once.
@@ -281,7 +321,7 @@ func TestServeHA_AStalledWorkerThatWakesCannotRecordOrCommit(t *testing.T) {
 	waitUntil(t, 40*time.Second, "the woken worker to see it lost the job", func() bool {
 		return strings.Contains(worker.stderr.String(), "taken over by another process")
 	})
-	waitSucceeded(t, id, c.reps)
+	c.waitSucceededWhileMoving(t, id, c.reps, 2*time.Minute)
 	c.checkResumedAndExactlyOnce(t, id, c.others(worker))
 	c.checkStagingKeysPerAttempt(t, id)
 	j, err := c.st.Job(context.Background(), id)
