@@ -48,9 +48,10 @@ func TestAcodeServe_CompactsOnceADayAndWarnsWhileTheCheckpointIsInTheOldestBinlo
 	}
 	purgeReplica(t, e) // the checkpoint is at the start of the only binlog file
 
-	// Each commit of serve's reader waits 20 s after its file is staged:
-	// meanwhile the server writes on and rotates its binlog, and the
-	// checkpoint is inside the oldest file.
+	// serve's reader starts from a checkpoint at the start of the oldest of
+	// the two binlog files left: fewer files than cdc.retention_alert_files
+	// precede it, so the retention warning is raised before its first
+	// commit moves the checkpoint into the active file.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestAcodeServe_CompactsOnceADayAndWarnsWhileTheCheckpointIsInTheOldestBinlo
 	ln.Close()
 	e.serveS3(t)
 	sp := startProcess(t, exec.Command(bin, "--config", e.project.Dir, "--log-format", "json", "serve", "--listen", addr), e,
-		"ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePassword, "ACODE_CDC_PAUSE_BEFORE_COMMIT=20s")
+		"ACODE_API_USER="+serveUser, "ACODE_API_PASSWORD="+servePassword)
 	sp.waitLog(t, "daily cdc compaction done", time.Minute)
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	if at, err := st.ScheduleFire(ctx, cdc.CompactSchedule); err != nil || !at.Equal(today) {
@@ -73,9 +74,11 @@ func TestAcodeServe_CompactsOnceADayAndWarnsWhileTheCheckpointIsInTheOldestBinlo
 	if err := w.run(ctx, 5, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Raised (it may already be cleared again: the commit that clears it
+	// follows within the flush interval).
 	poll(t, time.Minute, "cdc_binlog_retention raised", func() bool {
 		c, ok := retentionCondition(t, st)
-		return ok && c.ClearedAt == nil && c.Severity == "warning"
+		return ok && c.Severity == "warning"
 	})
 	// The commit lands: the checkpoint is in the active file, the warning
 	// clears.
