@@ -260,18 +260,28 @@ func (c *haJobCluster) checkStagingKeysPerAttempt(t *testing.T, id int64) {
 // streams exactly once in the destination.
 func (c *haJobCluster) checkExactlyOnce(t *testing.T) {
 	t.Helper()
-	root := c.p.DB.Root(t)
+	checkEveryKeyOnce(t, c.p, c.p.LocalRoot(), "*", haJobStreams, "")
+}
+
+// checkEveryKeyOnce checks that DuckDB reads each table's rows under root
+// (a bucket's directory or a local destination; database names the
+// bronze database, "*" for any) exactly once: as many rows as the source
+// holds and as many distinct primary keys. where says which layout in
+// the errors.
+func checkEveryKeyOnce(t *testing.T, p *testenv.Project, root, database string, tables []string, where string) {
+	t.Helper()
+	db := p.DB.Root(t)
 	duck := testenv.DuckDB(t)
-	for _, table := range haJobStreams {
+	for _, table := range tables {
 		var want int64
-		if err := root.QueryRow("SELECT COUNT(*) FROM `" + c.p.Database + "`.`" + table + "`").Scan(&want); err != nil {
+		if err := db.QueryRow("SELECT COUNT(*) FROM `" + p.Database + "`.`" + table + "`").Scan(&want); err != nil {
 			t.Fatal(err)
 		}
-		glob := testenv.SQLString(filepath.Join(c.p.LocalRoot(), "origin=airbyte", "database=*", table, "*", "*.parquet"))
+		glob := testenv.SQLString(filepath.Join(root, "origin=airbyte", "database="+database, table, "*", "*.parquet"))
 		res := duck.Run(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS d FROM read_parquet("+glob+")")
 		n, d := res[0].Rows[0]["n"], res[0].Rows[0]["d"]
 		if want == 0 || n != strconv.FormatInt(want, 10) || d != n {
-			t.Errorf("%s: DuckDB reads %v rows, %v distinct keys; the source holds %d", table, n, d, want)
+			t.Errorf("%s %s: DuckDB reads %v rows, %v distinct keys; the source holds %d", table, where, n, d, want)
 		}
 	}
 }

@@ -133,20 +133,7 @@ func (c *scaleOutCluster) checkRunFailedOver(t *testing.T, head int64, reps []*s
 	if bj := c.backupJobs(t); len(bj) != 1 {
 		t.Errorf("%d backup jobs: %+v; want the one the chain leads to (no job run twice)", len(bj), bj)
 	}
-	root := c.p.DB.Root(t)
-	duck := testenv.DuckDB(t)
-	for _, table := range c.streams() {
-		var want int64
-		if err := root.QueryRow("SELECT COUNT(*) FROM `" + c.p.Database + "`.`" + table + "`").Scan(&want); err != nil {
-			t.Fatal(err)
-		}
-		glob := testenv.SQLString(filepath.Join(c.s3.Dir, c.p.Bucket, "origin=airbyte", "database=bronze_acode", table, "*", "*.parquet"))
-		got := duck.Run(t, "SELECT count(*)::VARCHAR AS n, count(DISTINCT idpk)::VARCHAR AS d FROM read_parquet("+glob+")")
-		n, d := got[0].Rows[0]["n"], got[0].Rows[0]["d"]
-		if want == 0 || n != strconv.FormatInt(want, 10) || d != n {
-			t.Errorf("%s in the primary's layout: DuckDB reads %v rows, %v distinct keys; the source holds %d", table, n, d, want)
-		}
-	}
+	checkEveryKeyOnce(t, c.p, filepath.Join(c.s3.Dir, c.p.Bucket), "bronze_acode", c.streams(), "in the primary's layout")
 }
 
 // promotedManifests are the manifests in the primary's layout, with the
