@@ -97,7 +97,7 @@ type SizeRuns struct {
 	Runs       []Measurement `json:"runs"`
 	// QualityOverhead is set with Config.MeasureQuality: what the quality checks
 	// as shipped add to the local sync; StatisticsOverhead the same without
-	// the source's COUNT(*) per range (quality.count_source false).
+	// the source's count per range (quality.count_source false).
 	QualityOverhead    *Overhead `json:"quality_overhead,omitempty"`
 	StatisticsOverhead *Overhead `json:"statistics_overhead,omitempty"`
 	// PostgresStateOverhead is set with Config.StatePostgres: the local
@@ -362,7 +362,7 @@ func measureQuality(ctx context.Context, cfg Config, src *source, p *project, di
 	on, noCount, off := fastest[0], fastest[1], fastest[2]
 	sr.QualityOverhead = overhead(on, off)
 	sr.StatisticsOverhead = overhead(noCount, off)
-	fmt.Fprintf(out, "# at %d rows, statistics and rules add %+.1f%% wall, %+.1f%% CPU; with the source's COUNT(*) per range, %+.1f%% wall, %+.1f%% CPU\n",
+	fmt.Fprintf(out, "# at %d rows, statistics and rules add %+.1f%% wall, %+.1f%% CPU; with the source's count per range, %+.1f%% wall, %+.1f%% CPU\n",
 		n, 100*sr.StatisticsOverhead.Wall, 100*sr.StatisticsOverhead.CPU, 100*sr.QualityOverhead.Wall, 100*sr.QualityOverhead.CPU)
 	return nil
 }

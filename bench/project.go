@@ -42,7 +42,7 @@ func (p *project) removeOutput(ctx context.Context, cfg Config, s3 *s3Server, de
 
 // writeProject writes the project into dir (replacing an earlier one).
 // Quality variants of the bench project: the checks as shipped, statistics
-// and rules without the source's per-range COUNT(*), and no checks.
+// and rules without the source's per-range counts, and no checks.
 const (
 	qualityOn      = ""
 	qualityNoCount = "_nocount"

@@ -20,7 +20,7 @@ type QualitySettings struct {
 	Enabled               bool                  // enabled: gather statistics and run the rules on every sync
 	ScoreThreshold        float64               // score_threshold: a partition scoring below this fails validation
 	Quarantine            bool                  // quarantine: a stream failing an error rule is committed to _quarantine, not to its partition
-	CountSource           bool                  // count_source: count each range (COUNT(*)) in its read's snapshot for completeness; false spares the source that second primary-key scan and skips the rule
+	CountSource           bool                  // count_source: take the server's count of each range's rows in its read's snapshot (FOUND_ROWS()) for completeness; false skips the rule
 	CompletenessTolerance int                   // completeness_tolerance: rows written may differ from the source count by this many
 	CompletenessSeverity  failure.Severity      // completeness_severity
 	NulledSeverity        failure.Severity      // nulled_values_severity: of values written as NULL because their type cannot hold them (zero dates)

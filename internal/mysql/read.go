@@ -24,10 +24,15 @@ type ReadOptions struct {
 	// Limiter, when set, paces this read together with every other read
 	// sharing it (a job's max_rows_per_second).
 	Limiter *RowLimiter
-	// Counted, when set, gets the COUNT(*) of the range taken inside the
-	// read's snapshot before its rows are read: exactly the number of rows
-	// the read must hand over, whatever the source does meanwhile (the
-	// completeness check's source side).
+	// Counted, when set, gets the server's count of the rows the read's
+	// query matched in its snapshot (FOUND_ROWS() right after the read, on
+	// its connection): exactly the number of rows the read must have handed
+	// over, whatever the source does meanwhile (the completeness check's
+	// source side). It is called only after a read that ran to the end.
+	//
+	// The server counts the rows while it sends them, so the count costs
+	// nothing; a COUNT(*) of the range in the same snapshot gives the same
+	// number for a second primary-key scan (12% of the server's CPU).
 	Counted func(rows int64)
 	// InSnapshot, when set, runs on the read's connection right after its
 	// consistent snapshot starts, before any row is read: a CDC backfill
@@ -60,13 +65,6 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 			return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
 		}
 	}
-	if opts.Counted != nil {
-		n, err := countInSnapshot(ctx, conn, t, r, opts)
-		if err != nil {
-			return 0, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
-		}
-		opts.Counted(n)
-	}
 	rd := rowReader{ncols: len(t.Columns), pace: newPacer(opts.MaxRowsPerSecond), limit: opts.Limiter, fn: fn}
 	err = conn.Raw(func(dc any) error { return rd.readDriver(ctx, dc, query, args) })
 	if errors.Is(err, errNoDirectRead) {
@@ -79,19 +77,22 @@ func ReadRange(ctx context.Context, db *sql.DB, t schema.Table, r Range, opts Re
 	if err != nil {
 		return rd.n, fmt.Errorf("read %s range %d after %d rows: %w", t.Name, r.Index, rd.n, err)
 	}
+	if opts.Counted != nil {
+		n, err := foundRows(ctx, conn)
+		if err != nil {
+			return rd.n, fmt.Errorf("read %s range %d: %w", t.Name, r.Index, err)
+		}
+		opts.Counted(n)
+	}
 	return rd.n, nil
 }
 
-// countInSnapshot counts the rows of the range on conn, inside its open
-// snapshot.
-func countInSnapshot(ctx context.Context, conn *sql.Conn, t schema.Table, r Range, opts ReadOptions) (int64, error) {
-	where, args, err := whereClause(t, r, opts)
-	if err != nil {
-		return 0, err
-	}
+// foundRows is the number of rows the server sent for the last query on
+// conn (FOUND_ROWS() after a SELECT without SQL_CALC_FOUND_ROWS).
+func foundRows(ctx context.Context, conn *sql.Conn) (int64, error) {
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+qualified(t)+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count in snapshot: %w", err)
+	if err := conn.QueryRowContext(ctx, "SELECT FOUND_ROWS()").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the rows sent: %w", err)
 	}
 	return n, nil
 }

@@ -146,7 +146,8 @@ func TestReadRange_CancelledContextStopsRead(t *testing.T) {
 
 // The count handed to Counted is the range's rows in the read's own
 // snapshot: rows inserted and deleted in the range by another session
-// between the count and the read change neither, so the two always agree.
+// once the snapshot started change neither it nor the rows read, so the
+// two always agree.
 func TestReadRange_CountedInTheReadsSnapshot(t *testing.T) {
 	t.Parallel()
 	_, db, name := openShared(t)
@@ -164,20 +165,49 @@ func TestReadRange_CountedInTheReadsSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	counted := int64(-1)
-	read, err := ReadRange(context.Background(), db, tb, r, ReadOptions{Counted: func(n int64) {
-		counted = n
-		// Another session changes the range after the count, before the rows.
-		mustExec(t, db, "INSERT INTO counted SELECT id + 1, -1 FROM counted WHERE id > "+lo+" ORDER BY id LIMIT 2",
-			"DELETE FROM counted WHERE id > "+lo+" AND v > 0 ORDER BY id LIMIT 1")
-	}}, func([][]byte) error { return nil })
+	changed := false
+	opts := ReadOptions{
+		InSnapshot: func(context.Context, *sql.Conn) error {
+			// Another session changes the range after the snapshot, before the rows.
+			mustExec(t, db, "INSERT INTO counted SELECT id + 1, -1 FROM counted WHERE id > "+lo+" ORDER BY id LIMIT 2",
+				"DELETE FROM counted WHERE id > "+lo+" AND v > 0 ORDER BY id LIMIT 1")
+			changed = true
+			return nil
+		},
+		Counted: func(n int64) { counted = n },
+	}
+	read, err := ReadRange(context.Background(), db, tb, r, opts, func([][]byte) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counted != before || read != before {
+	if !changed || counted != before || read != before {
 		t.Errorf("range %d: counted %d, read %d; want both %d (the snapshot's rows)", r.Index, counted, read, before)
 	}
 	var now int64
 	if err := db.QueryRow("SELECT COUNT(*) FROM counted WHERE id > ? AND id <= ?", lo, hi).Scan(&now); err != nil || now != before+1 {
 		t.Fatalf("the concurrent changes did not land: %d rows now, %v", now, err)
+	}
+}
+
+// A read that its callback stops hands over no count: the rows it handed
+// are not the range's, and a count would make a part look complete.
+func TestReadRange_NoCountForAStoppedRead(t *testing.T) {
+	t.Parallel()
+	_, db, name := openShared(t)
+	mustExec(t, db, "CREATE TABLE counted_stop (id BIGINT PRIMARY KEY, v INT)",
+		"INSERT INTO counted_stop SELECT seq, seq FROM seq_1_to_300")
+	tb := discoverOne(t, db, name, "counted_stop")
+	stop := errors.New("stop")
+	counts := 0
+	n, err := ReadRange(context.Background(), db, tb, Range{}, ReadOptions{Counted: func(int64) { counts++ }}, func([][]byte) error {
+		return stop
+	})
+	if !errors.Is(err, stop) || n != 0 || counts != 0 {
+		t.Fatalf("stopped read: n=%d err=%v, Counted called %d times; want the callback's error and no count", n, err, counts)
+	}
+	var whole int64 = -1
+	n, err = ReadRange(context.Background(), db, tb, Range{}, ReadOptions{Counted: func(c int64) { whole = c }}, func([][]byte) error { return nil })
+	if err != nil || n != 300 || whole != 300 {
+		t.Fatalf("whole read: n=%d err=%v counted=%d; want 300 rows counted 300", n, err, whole)
 	}
 }

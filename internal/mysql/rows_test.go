@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,5 +94,48 @@ func TestOpen_DriverRowsReadWithoutBoxing(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Values on both sides of each length-prefix size (one byte below 251,
+// then two, three bytes) arrive whole through NextRaw, beside NULL and the
+// empty string.
+func TestReadRange_ValuesOfEveryLengthPrefix(t *testing.T) {
+	t.Parallel()
+	_, db, name := openShared(t)
+	lengths := []int{0, 1, 250, 251, 252, 65535, 65536, 70000}
+	mustExec(t, db, "CREATE TABLE lens (id INT PRIMARY KEY, v MEDIUMTEXT, w VARCHAR(3))")
+	for i, n := range lengths {
+		mustExec(t, db, "INSERT INTO lens VALUES ("+strconv.Itoa(i)+", REPEAT('é', "+strconv.Itoa(n)+"), 'ab')")
+	}
+	mustExec(t, db, "INSERT INTO lens VALUES (100, NULL, NULL)")
+	tb := discoverOne(t, db, name, "lens")
+	got := map[int]string{}
+	nulls := 0
+	_, err := ReadRange(context.Background(), db, tb, Range{}, ReadOptions{}, func(row [][]byte) error {
+		id, _ := strconv.Atoi(string(row[0]))
+		if row[1] == nil || row[2] == nil {
+			nulls++
+			if row[1] != nil || row[2] != nil {
+				t.Errorf("row %d: %q %q, want both NULL", id, row[1], row[2])
+			}
+			return nil
+		}
+		if string(row[2]) != "ab" {
+			t.Errorf("row %d: w = %q after v, want ab", id, row[2])
+		}
+		got[id] = string(row[1])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range lengths {
+		if v, ok := got[i]; !ok || v != strings.Repeat("é", n) || (n == 0 && v != "") {
+			t.Errorf("row %d: %d bytes, want %d runes of é", i, len(v), n)
+		}
+	}
+	if nulls != 1 {
+		t.Errorf("%d NULL rows, want 1", nulls)
 	}
 }

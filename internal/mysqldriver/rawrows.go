@@ -56,6 +56,17 @@ func (rows *textRows) NextRaw(dest [][]byte) error {
 	}
 	pos := 0
 	for i := range dest {
+		// Values shorter than 251 bytes, nearly all of them, have a
+		// one-byte length: read those here, the rest as readRow does.
+		if pos < len(data) && data[pos] < 0xfb {
+			start := pos + 1
+			end := start + int(data[pos])
+			if end > len(data) {
+				return io.EOF // as readLengthEncodedString reports a short packet
+			}
+			dest[i], pos = data[start:end:end], end
+			continue
+		}
 		buf, isNull, n, err := readLengthEncodedString(data[pos:])
 		pos += n
 		if err != nil {

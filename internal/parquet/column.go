@@ -30,7 +30,7 @@ type colWriter struct {
 	nulls  int
 	page   bounds
 	seen   []int32 // dictionary entries the page uses, once each
-	stamp  uint32  // the page's mark in dictionary.stamps
+	stamp  uint32  // the page's mark in dictEntry.stamp
 
 	// The chunk.
 	chunk        bounds
@@ -265,8 +265,8 @@ func (c *colWriter) writeDict(vs []val, arena []byte) {
 		}
 		k := d.index(arena[v.off:v.end])
 		idx = append(idx, k)
-		if d.stamps[k] != stamp {
-			d.stamps[k] = stamp
+		if e := &d.entries[k]; e.stamp != stamp {
+			e.stamp = stamp
 			seen = append(seen, k)
 		}
 	}

@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"math"
 	"unicode/utf8"
@@ -186,7 +187,7 @@ func (w *Writer) encode(c *column, b []byte) error {
 		}
 		w.setBool(leaf, on, 1)
 	case kindString:
-		if !utf8.Valid(b) {
+		if !validUTF8(b) {
 			return errUTF8
 		}
 		w.setBytes(leaf, w.copyBytes(b), 1)
@@ -290,6 +291,19 @@ func (w *Writer) encodeDecimal(c *column, b []byte) error {
 	}
 	w.setBytes(c.leaf, start, 1)
 	return nil
+}
+
+// validUTF8 is utf8.Valid with the answer for short ASCII text (codes,
+// CNPJs, EANs: most string values) taken from two overlapping words,
+// without the call.
+func validUTF8(b []byte) bool {
+	if n := len(b); n >= 8 && n <= 16 {
+		le := binary.LittleEndian
+		if (le.Uint64(b)|le.Uint64(b[n-8:]))&0x8080808080808080 == 0 {
+			return true
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // negate turns a big-endian magnitude into its two's complement negative.

@@ -122,12 +122,12 @@ func countAtLeast(rule string, severity failure.Severity, got, least int64) Resu
 		Measured: strconv.FormatInt(got, 10), Threshold: ">= " + strconv.FormatInt(least, 10)}
 }
 
-// completeness compares the rows written with the source's COUNT(*). The
-// reads use one consistent snapshot per key range, so the source is counted
-// at the start and at the end of the reads: when both counts agree the
-// table did not change and the comparison is exact; when they differ the
-// rows written must lie between them (an append-only or delete-only
-// change), each side widened by the tolerance.
+// completeness compares the rows written with the source's count: the
+// server's count of the rows each range's read matched, in that read's
+// consistent snapshot (mysql.ReadOptions.Counted), so the comparison is
+// exact however the table changes during the sync, within the tolerance.
+// A measure holding two different counts (taken before and after the
+// reads, as recorded by an older acode) bounds the rows written instead.
 func completeness(in Input) Result {
 	s := in.Settings
 	r := Result{Rule: "completeness", Severity: s.CompletenessSeverity}

@@ -31,7 +31,7 @@ func (s *Source) measure(ctx context.Context, st *stats.Stream, rules []config.S
 		st.SetSource(MeasureCompleteness, stats.Measure{Error: "a part of the stream was read without a count (quality.count_source false, quality checks off, or an older acode)"})
 	} else {
 		st.SetSource(MeasureCompleteness, stats.Measure{Value: float64(counted), Extra: float64(counted),
-			Note: "COUNT(*) of each range in its read's snapshot"})
+			Note: "rows each range's read matched in its snapshot, as the server counted them"})
 	}
 	for _, r := range rules {
 		v, err := QueryValue(ctx, s.db, r.Query)

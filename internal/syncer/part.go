@@ -31,8 +31,9 @@ type part struct {
 	count  int64
 	w      *parquet.Writer
 	ranges []int
-	// counted is the source's COUNT(*) of the ranges, each taken in its
-	// read's snapshot; -1 once a range was read without a count.
+	// counted is the source's count of the ranges' rows, each taken in its
+	// read's snapshot (mysql.ReadOptions.Counted); -1 once a range was
+	// read without a count.
 	counted int64
 	// snap is the earliest binlog position of the ranges' snapshots;
 	// unsnapped is set once a range's position could not be read.
