@@ -189,6 +189,8 @@ func TestLoad_ErrorsNameFileLineAndKey(t *testing.T) {
 			Error{SettingsFile, 2, "sinc", "unknown key"}},
 		{"bad duration", []edit{{SettingsFile, "", "sync:\n  read_timeout: 10\n"}}, nil,
 			Error{SettingsFile, 2, "sync.read_timeout", "must be a duration"}},
+		{"negative compressed_reads", []edit{{SettingsFile, "", "sync:\n  compressed_reads: -1\n"}}, nil,
+			Error{SettingsFile, 2, "sync.compressed_reads", "between 0 and 64"}},
 		{"bad types", []edit{{SettingsFile, "", "sync:\n  types: loose\n"}}, nil,
 			Error{SettingsFile, 2, "sync.types", `must be one of exact, airbyte, got "loose"`}},
 		{"invalid YAML", []edit{{dstFile, "", "resource_name: [unclosed\n"}}, nil,

@@ -43,6 +43,14 @@ type SyncSettings struct {
 	ConnectTimeout   time.Duration // connect_timeout
 	ReadTimeout      time.Duration // read_timeout: per query
 	MaxRowsPerSecond int           // max_rows_per_second: 0 = unlimited
+	// CompressedReads (compressed_reads) is how many of a stream's range
+	// readers use the MySQL protocol's compression (zlib) while the others
+	// do not: across a slow link the compressed readers spend the source's
+	// CPU to carry more rows per byte, the others use the link's bandwidth,
+	// and the ranges go to whichever reader is free, so the two add up.
+	// 0 (the default) compresses nothing; jdbc_url_params
+	// useCompression=true compresses every connection.
+	CompressedReads int
 	// SpoolDir (spool_dir) is the scratch root: each job keeps its part
 	// files there, in <spool_dir>/<connection>/job-<id>, between encoding
 	// and upload and until the quality verdict. Default: "scratch" beside
@@ -193,6 +201,7 @@ func (s *SyncSettings) decode(m *mapNode, resolve func(string) string) {
 	m.duration("connect_timeout", &s.ConnectTimeout)
 	m.duration("read_timeout", &s.ReadTimeout)
 	m.integer("max_rows_per_second", &s.MaxRowsPerSecond, 0, maxInt32)
+	m.integer("compressed_reads", &s.CompressedReads, 0, 64)
 	def := s.SpoolDir
 	if m.str("spool_dir", &s.SpoolDir) {
 		if s.SpoolDir == "" {

@@ -23,12 +23,27 @@ import (
 // file, the new one is tried before the refusal is returned, so a rotation
 // never reaches the failover machine as an authentication failure.
 func Source(ctx context.Context, src *config.Source, sync config.SyncSettings, maxConns int) (*sql.DB, error) {
-	db, err := mysql.Open(ctx, SourceConfig(src, sync, maxConns))
+	return openSource(ctx, src, sync, maxConns, false)
+}
+
+// CompressedSource is Source with the protocol's compression on for every
+// connection of the pool: the pool of sync.compressed_reads.
+func CompressedSource(ctx context.Context, src *config.Source, sync config.SyncSettings, maxConns int) (*sql.DB, error) {
+	return openSource(ctx, src, sync, maxConns, true)
+}
+
+func openSource(ctx context.Context, src *config.Source, sync config.SyncSettings, maxConns int, compress bool) (*sql.DB, error) {
+	cfg := func() mysql.ConnConfig {
+		c := SourceConfig(src, sync, maxConns)
+		c.Compress = compress
+		return c
+	}
+	db, err := mysql.Open(ctx, cfg())
 	if err != nil && mysql.IsLoginRefused(err) {
 		if changed, rerr := src.RefreshSecrets(); rerr != nil {
 			err = errors.Join(err, rerr)
 		} else if changed {
-			db, err = mysql.Open(ctx, SourceConfig(src, sync, maxConns))
+			db, err = mysql.Open(ctx, cfg())
 		}
 	}
 	if err != nil {

@@ -51,6 +51,9 @@ type ConnConfig struct {
 	ConnectTimeout                         time.Duration // default 30 s
 	ReadTimeout                            time.Duration // 0: none
 	MaxOpenConns                           int           // 0: unlimited
+	// Compress turns on the protocol's compression (zlib) whatever Params
+	// say; without it, Params decide (useCompression, compress).
+	Compress bool
 }
 
 // Addr is host:port.
@@ -129,6 +132,11 @@ func (c ConnConfig) driverConfig() (*mysqldriver.Config, []string, error) {
 	warnings, err := applyParams(dc, c.Params)
 	if err != nil {
 		return nil, nil, err
+	}
+	if c.Compress {
+		if err := dc.Apply(mysqldriver.EnableCompression(true)); err != nil {
+			return nil, nil, err
+		}
 	}
 	// Pinned after the params so nothing overrides them: values as text,
 	// exact strings, UTC.

@@ -27,7 +27,7 @@ func (s *Syncer) runAttempt(ctx context.Context, conn *config.Connection, job st
 	if err != nil {
 		return err
 	}
-	defer ep.db.Close()
+	defer ep.close()
 	if err := cleanStaleStaging(ctx, ep.store, conn, job.ID); err != nil {
 		log.Warn("clean staging of earlier jobs", "err", err)
 	}

@@ -356,10 +356,14 @@ func (s *Syncer) heartbeat(ctx context.Context, jobID int64, owner string, every
 
 // endpoints are what one attempt talks to.
 type endpoints struct {
-	db     *sql.DB
-	store  storage.Store
-	server mysql.Server
-	tables map[string]schema.Table
+	db *sql.DB
+	// zdb is the pool of the compressed readers (sync.compressed_reads),
+	// nil without them.
+	zdb        *sql.DB
+	compressed int // readers 0 to compressed-1 read on zdb
+	store      storage.Store
+	server     mysql.Server
+	tables     map[string]schema.Table
 	// undiscovered holds why a stream's table could not be described
 	// (dropped, renamed, no grant), by "namespace.table".
 	undiscovered map[string]error
@@ -380,6 +384,13 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 		db.Close()
 		return nil, failure.Source("", err)
 	}
+	if n := min(st.CompressedReads, st.MaxParallelReads); n > 0 {
+		if ep.zdb, err = connect.CompressedSource(ctx, conn.Source, st, n); err != nil {
+			db.Close()
+			return nil, failure.Source("", err)
+		}
+		ep.compressed = n
+	}
 	// Each stream's table is discovered on its own: one that is missing
 	// or unreadable fails its stream alone (see streamRun.run).
 	ep.undiscovered = map[string]error{}
@@ -393,6 +404,23 @@ func (s *Syncer) open(ctx context.Context, conn *config.Connection, streams []co
 		ep.tables[ns+"."+str.Name] = tables[0]
 	}
 	return ep, nil
+}
+
+// reader is the pool range reader w reads on: the compressed one for the
+// first sync.compressed_reads readers, the plain one for the others.
+func (ep *endpoints) reader(w int) *sql.DB {
+	if w < ep.compressed {
+		return ep.zdb
+	}
+	return ep.db
+}
+
+// close closes the source pools.
+func (ep *endpoints) close() {
+	ep.db.Close()
+	if ep.zdb != nil {
+		ep.zdb.Close()
+	}
 }
 
 func (s *Syncer) discardStaging(ctx context.Context, conn *config.Connection, jobID int64, log *slog.Logger) {

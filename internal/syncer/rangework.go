@@ -185,7 +185,7 @@ func (w *rangeWorker) read(ctx context.Context, task state.RangeTask, log *slog.
 		return 0, err
 	}
 	qw := qs.NewWorker()
-	if err := r.readRange(ctx, table, rg, opts, cur, sp, qw); err != nil {
+	if err := r.readRange(ctx, r.ep.reader(0), table, rg, opts, cur, sp, qw); err != nil {
 		return 0, err
 	}
 	if err := s.State.EndRead(ctx, task); err != nil {
@@ -275,7 +275,7 @@ func (w *rangeWorker) loadPlan(ctx context.Context, task state.RangeTask, p *pla
 
 func (w *rangeWorker) closeEndpoints() {
 	if w.ep != nil {
-		w.ep.db.Close()
+		w.ep.close()
 		w.ep = nil
 	}
 }

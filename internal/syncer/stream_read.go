@@ -72,7 +72,7 @@ func (r *streamRun) readAll(ctx context.Context, table schema.Table, s *parquet.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = r.worker(ctx, table, s, p, queue, spool, sp, qs)
+			errs[w] = r.worker(ctx, r.ep.reader(w), table, s, p, queue, spool, sp, qs)
 			if errs[w] != nil {
 				cancel()
 			}
@@ -113,7 +113,7 @@ func Writers(st config.SyncSettings, streams int) int {
 // passes the configured size; each uploaded part is recorded with the
 // ranges it holds. The rows of each part feed that part's statistics,
 // merged into the stream's when the part is closed and recorded with it.
-func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.Schema, p plan, queue <-chan mysql.Range, spool string, sp *StreamProgress, qs *quality.Stream) error {
+func (r *streamRun) worker(ctx context.Context, db *sql.DB, table schema.Table, s *parquet.Schema, p plan, queue <-chan mysql.Range, spool string, sp *StreamProgress, qs *quality.Stream) error {
 	st := r.syncer.Project.Settings.Sync
 	opts := mysql.ReadOptions{CursorColumn: p.CursorColumn, CursorAfter: p.CursorAfter, CursorUpTo: p.CursorUpTo}
 	opts.Limiter = r.limit // max_rows_per_second, for the whole job
@@ -134,7 +134,7 @@ func (r *streamRun) worker(ctx context.Context, table schema.Table, s *parquet.S
 			}
 			cur.stats = qs.NewWorker()
 		}
-		if err := r.readRange(ctx, table, rg, opts, cur, sp, cur.stats); err != nil {
+		if err := r.readRange(ctx, db, table, rg, opts, cur, sp, cur.stats); err != nil {
 			return err
 		}
 		cur.ranges = append(cur.ranges, rg.Index)
@@ -183,7 +183,7 @@ func (r *streamRun) startPart(ctx context.Context, spool string, s *parquet.Sche
 	return p, nil
 }
 
-func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.Range, opts mysql.ReadOptions, cur *part, sp *StreamProgress, qw *stats.Worker) error {
+func (r *streamRun) readRange(ctx context.Context, db *sql.DB, table schema.Table, rg mysql.Range, opts mysql.ReadOptions, cur *part, sp *StreamProgress, qw *stats.Worker) error {
 	select {
 	case r.reads <- struct{}{}:
 	case <-ctx.Done():
@@ -200,7 +200,7 @@ func (r *streamRun) readRange(ctx context.Context, table schema.Table, rg mysql.
 		cur.addSnapshot(mysql.SnapshotPosition(ctx, conn)) // unknown on MySQL or without a binlog: not an error
 		return nil
 	}
-	_, err := mysql.ReadRange(ctx, r.ep.db, table, rg, opts, func(row [][]byte) error {
+	_, err := mysql.ReadRange(ctx, db, table, rg, opts, func(row [][]byte) error {
 		if err := cur.w.Write(row); err != nil {
 			encodeErr = err
 			return err
