@@ -262,16 +262,24 @@ func measureSize(ctx context.Context, cfg Config, src *source, s3 *s3Server, pg 
 		if v.pgState {
 			name += "-pgstate"
 		}
-		p, err := writeProject(filepath.Join(dir, name), src, s3, v.dest, cfg.Settings, qualityOn, v.compress)
+		settings := cfg.Settings
+		if v.compressedReads > 0 {
+			name += fmt.Sprintf("-compressed-reads-%d", v.compressedReads)
+			settings = append(slices.Clone(settings), fmt.Sprintf("compressed_reads: %d", v.compressedReads))
+		}
+		p, err := writeProject(filepath.Join(dir, name), src, s3, v.dest, settings, qualityOn, v.compress)
 		if err != nil {
 			return sr, err
+		}
+		if v.compressedReads > 0 {
+			p.tool += fmt.Sprintf("_compressed_reads_%d", v.compressedReads)
 		}
 		if v.pgState {
 			if err := p.usePostgresState(ctx, pg, fmt.Sprintf("bench_state_%d", n)); err != nil {
 				return sr, err
 			}
 		}
-		if v.dest == "local" && !v.compress && !v.pgState && cfg.MeasureQuality {
+		if v.dest == "local" && !v.compress && v.compressedReads == 0 && !v.pgState && cfg.MeasureQuality {
 			if err := measureQuality(ctx, cfg, src, p, dir, n, dump, sr, out); err != nil {
 				return sr, err
 			}
@@ -309,10 +317,14 @@ type syncVariant struct {
 	dest     string // local or s3
 	compress bool   // the MySQL protocol's compression on
 	pgState  bool   // state_db on PostgreSQL instead of SQLite
+	// compressedReads is sync.compressed_reads: that many readers on the
+	// protocol's compression, the others plain.
+	compressedReads int
 }
 
 // syncVariants are the syncs of a run: local, S3 when asked, and over a
-// WAN link also local with the protocol's compression.
+// WAN link also local with the protocol's compression on every connection
+// and on half the range readers (sync.compressed_reads; at least one).
 func syncVariants(cfg Config, s3 bool) []syncVariant {
 	vs := []syncVariant{{dest: "local"}}
 	if s3 {
@@ -320,6 +332,9 @@ func syncVariants(cfg Config, s3 bool) []syncVariant {
 	}
 	if cfg.WAN != nil {
 		vs = append(vs, syncVariant{dest: "local", compress: true})
+		if !slices.ContainsFunc(cfg.Settings, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "compressed_reads:") }) {
+			vs = append(vs, syncVariant{dest: "local", compressedReads: max(1, rangeReaders(cfg)/2)})
+		}
 	}
 	if cfg.StatePostgres {
 		vs = append(vs, syncVariant{dest: "local", pgState: true})
@@ -404,4 +419,18 @@ func memTotal() int64 {
 		}
 	}
 	return 0
+}
+
+// rangeReaders is how many range readers each sync of the run has:
+// max_parallel_reads (a --set, else the default 4), at most one a core.
+func rangeReaders(cfg Config) int {
+	reads := 4
+	for _, l := range cfg.Settings {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "max_parallel_reads:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+				reads = n
+			}
+		}
+	}
+	return max(1, min(reads, runtime.GOMAXPROCS(0)))
 }

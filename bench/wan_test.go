@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,13 +216,14 @@ func TestRun_WANComparesWithMysqldumpCompress(t *testing.T) {
 	for _, m := range rep.Sizes[0].Runs {
 		tools[m.Tool] = m
 	}
-	for _, name := range []string{"mysqldump", "mysqldump_compress", "acode_local", "acode_local_compress"} {
+	mixed := fmt.Sprintf("acode_local_compressed_reads_%d", max(1, min(4, runtime.GOMAXPROCS(0))/2))
+	for _, name := range []string{"mysqldump", "mysqldump_compress", "acode_local", "acode_local_compress", mixed} {
 		m, ok := tools[name]
 		if !ok || m.Rows != 5_000 || m.Seconds <= 0 || m.CPUSeconds <= 0 {
 			t.Errorf("%s: %+v (present %v)", name, m, ok)
 		}
 	}
-	for _, name := range []string{"acode_local", "acode_local_compress"} {
+	for _, name := range []string{"acode_local", "acode_local_compress", mixed} {
 		if tools[name].RatioCompressed <= 0 || tools[name].OutputBytes < 10_000 {
 			t.Errorf("%s: %+v, want a ratio to mysqldump --compress and Parquet written", name, tools[name])
 		}
@@ -230,6 +233,10 @@ func TestRun_WANComparesWithMysqldumpCompress(t *testing.T) {
 		if plain <= 0 || packed <= 0 || packed > plain*3/4 {
 			t.Errorf("server sent %d bytes to %s and %d to %s: want compression to cut it by a quarter at least", plain, pair[0], packed, pair[1])
 		}
+	}
+	// One range (5k rows): the first reader, a compressed one, reads it.
+	if plain, split := tools["acode_local"].ServerBytesSent, tools[mixed].ServerBytesSent; split <= 0 || split > plain*3/4 {
+		t.Errorf("server sent %d bytes to acode_local and %d to %s: want its compressed reader to cut it by a quarter at least", plain, split, mixed)
 	}
 	if !strings.Contains(out.String(), "mysqldump --compress)") {
 		t.Errorf("no ratio to mysqldump --compress printed:\n%s", out.String())
