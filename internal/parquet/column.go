@@ -30,7 +30,7 @@ type colWriter struct {
 	nulls  int
 	page   bounds
 	seen   []int32 // dictionary entries the page uses, once each
-	stamp  uint32  // the page's mark in dictEntry.stamp
+	stamp  uint32  // the page's mark in dictSlot.stamp
 
 	// The chunk.
 	chunk        bounds
@@ -263,10 +263,9 @@ func (c *colWriter) writeDict(vs []val, arena []byte) {
 		if c.defsOn {
 			c.defs = append(c.defs, maxDef)
 		}
-		k := d.index(arena[v.off:v.end])
+		k, first := d.use(arena[v.off:v.end], stamp)
 		idx = append(idx, k)
-		if e := &d.entries[k]; e.stamp != stamp {
-			e.stamp = stamp
+		if first {
 			seen = append(seen, k)
 		}
 	}
