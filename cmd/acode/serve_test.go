@@ -198,9 +198,20 @@ func TestServe_AirflowSyncThenSIGTERMCancelsTheRunningJobAndExitsCleanly(t *test
 		}
 	}
 
-	// A second job is running when the service is told to stop.
+	// A second job is running when the service is told to stop (a job
+	// still queued would stay queued for the next start, so the test waits
+	// until the runner has taken it).
 	_, job = sp.post(t, "connections/sync", map[string]string{"connectionId": "connection_mysql_local_acode"})
 	second := int64(jobField(job, "id").(float64))
+	deadline = time.Now().Add(30 * time.Second)
+	for status := ""; status != "running"; {
+		if time.Now().After(deadline) || status == "succeeded" || status == "failed" {
+			t.Fatalf("job %d %q, never seen running (throttled to about 1.5 s):\n%s", second, status, sp.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+		_, got := sp.post(t, "jobs/get", map[string]int64{"id": second})
+		status, _ = jobField(got, "status").(string)
+	}
 	if err := sp.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
