@@ -200,8 +200,7 @@ func TestServeScaleOut_RangesSpreadOverReplicasWithinTheSourceBudget(t *testing.
 func TestServeScaleOut_KillARangeWorkerMidRangeItsRangeIsReadAgain(t *testing.T) {
 	t.Parallel()
 	c := startScaleOutCluster(t, 30000, 2000)
-	id := c.start(t)
-	victim, task := c.waitForeignClaim(t, id)
+	id, victim, task := c.waitForeignClaim(t)
 	if err := victim.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -231,8 +230,7 @@ func TestServeScaleOut_KillARangeWorkerMidRangeItsRangeIsReadAgain(t *testing.T)
 func TestServeScaleOut_AStalledRangeWorkerCannotRecordItsRange(t *testing.T) {
 	t.Parallel()
 	c := startScaleOutCluster(t, 30000, 1500)
-	id := c.start(t)
-	victim, task := c.waitForeignClaim(t, id)
+	id, victim, task := c.waitForeignClaim(t)
 	if err := victim.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -272,17 +270,33 @@ func TestServeScaleOut_AStalledRangeWorkerCannotRecordItsRange(t *testing.T) {
 	c.checkExactlyOnce(t, id)
 }
 
-// waitForeignClaim waits until a replica that does not own job id reads
-// one of its ranges, and returns it with its claim.
-func (c *scaleOutCluster) waitForeignClaim(t *testing.T, id int64) (*serveProcess, state.RangeTask) {
+// waitForeignClaim starts a sync and waits until a replica that does not
+// own the job reads one of its ranges; it returns the job, the replica and
+// its claim. Range claims are first come, first served: on a loaded
+// machine the owner's own workers can take the whole read budget until the
+// job ends, so a job that succeeds with no foreign read is followed by
+// another sync (logged), until the deadline; one that fails fails the test.
+func (c *scaleOutCluster) waitForeignClaim(t *testing.T) (int64, *serveProcess, state.RangeTask) {
 	t.Helper()
 	var (
 		victim *serveProcess
 		task   state.RangeTask
 	)
+	id := c.start(t)
 	waitUntil(t, 150*time.Second, "a replica that does not own the job reading one of its ranges", func() bool {
 		j, err := c.st.Job(context.Background(), id)
-		if err != nil || j.Status != state.JobRunning {
+		if err != nil {
+			return false
+		}
+		switch {
+		case j.Status == state.JobSucceeded:
+			t.Logf("job %d succeeded before another replica than its owner read a range: syncing again", id)
+			id = c.start(t)
+			return false
+		case j.Status.Terminal():
+			t.Fatalf("job %d %s before another replica than its owner read a range", id, j.Status)
+		}
+		if j.Status != state.JobRunning {
 			return false
 		}
 		owner := c.owner(j)
@@ -297,5 +311,5 @@ func (c *scaleOutCluster) waitForeignClaim(t *testing.T, id int64) (*serveProces
 		}
 		return false
 	})
-	return victim, task
+	return id, victim, task
 }
