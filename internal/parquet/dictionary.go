@@ -105,7 +105,7 @@ func (d *dictionary) hashOf(b []byte, k dictKey) uint64 {
 func (d *dictionary) use(b []byte, stamp uint32) (k int32, first bool) {
 	key := keyOf(b)
 	if d.last >= 0 {
-		if s := &d.table[d.last]; s.holds(key) && (key.n <= 16 || string(d.entry(s.k-1)) == string(b)) {
+		if s := &d.table[d.last]; d.matches(s, key, b) {
 			return s.k - 1, s.mark(stamp)
 		}
 	}
@@ -117,11 +117,17 @@ func (d *dictionary) use(b []byte, stamp uint32) (k int32, first bool) {
 		if s.k == 0 {
 			return d.add(i, key, h32, stamp, b), true
 		}
-		if s.holds(key) && s.hash == h32 && (key.n <= 16 || string(d.entry(s.k-1)) == string(b)) {
+		if s.hash == h32 && d.matches(s, key, b) {
 			d.last = i
 			return s.k - 1, s.mark(stamp)
 		}
 	}
+}
+
+// matches reports whether the filled slot s holds b, of key key: the key
+// decides for up to 16 bytes, the entry's bytes for a longer value.
+func (d *dictionary) matches(s *dictSlot, key dictKey, b []byte) bool {
+	return s.holds(key) && (key.n <= 16 || string(d.entry(s.k-1)) == string(b))
 }
 
 // mark stamps the slot with page stamp and reports whether it was not yet.
