@@ -15,12 +15,10 @@ import (
 // none, one and both of its two range readers on the protocol's
 // compression (sync.compressed_reads), on a server of its own so that its
 // Bytes_sent counts these syncs alone: each run writes every row, and
-// the server sends less the more readers compress.
+// the server sends less the more readers compress. With one core a stream
+// has one reader (readWorkers), so compressed_reads 1 is then all of them.
 func TestSync_CompressedReadsShrinkWhatTheServerSends(t *testing.T) {
 	t.Parallel()
-	if runtime.GOMAXPROCS(0) < 2 {
-		t.Skip("two range readers need GOMAXPROCS >= 2 (readWorkers)")
-	}
 	m := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
 	ctx := context.Background()
 	root := m.Root(t)
@@ -54,7 +52,10 @@ func TestSync_CompressedReadsShrinkWhatTheServerSends(t *testing.T) {
 		}
 	}
 	t.Logf("server Bytes_sent with 0, 1, 2 compressed readers: %v", bytes)
-	if !(bytes[0] > bytes[1] && bytes[1] > bytes[2]) || bytes[2] > bytes[0]/2 {
-		t.Errorf("server sent %v bytes with 0, 1, 2 compressed readers; want less with each, under half with both", bytes)
+	if bytes[2] > bytes[0]/2 {
+		t.Errorf("server sent %v bytes with 0, 1, 2 compressed readers; want under half with every reader compressed", bytes)
+	}
+	if runtime.GOMAXPROCS(0) >= 2 && !(bytes[0] > bytes[1] && bytes[1] > bytes[2]) {
+		t.Errorf("server sent %v bytes with 0, 1, 2 of 2 readers compressed; want less with each", bytes)
 	}
 }
